@@ -1,0 +1,32 @@
+//! Build-time side of cargo-migrate.
+//!
+//! This crate reads a migration directory and returns data: the migration set, the findings
+//! about it, and each script split into statements with their positions. It never touches a
+//! database, never starts an async runtime and never prints; callers (the `cargo migrate`
+//! binary, a user's build.rs) decide how to render what it returns.
+
+mod checksum;
+mod dialect;
+mod directives;
+mod finding;
+mod name;
+mod set;
+mod split;
+
+pub use checksum::Checksum;
+pub use dialect::Dialect;
+pub use directives::{Allow, Directives};
+pub use finding::{Finding, Severity};
+pub use name::{FileKind, MigrationName, parse_file_name};
+pub use set::{LoadError, Migration, MigrationSet, SqlFile};
+pub use split::{SplitError, Statement, split_statements};
+
+/// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line, column)
+}

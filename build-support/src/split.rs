@@ -1,0 +1,266 @@
+//! Splitting a script into statements at top-level semicolons.
+//!
+//! The script is tokenized once with sqlparser's tokenizer for the dialect, so semicolons inside
+//! strings, quoted identifiers, comments and dollar-quoted bodies never split. Routine bodies
+//! written as `BEGIN … END` (MySQL and SQLite triggers and procedures, PostgreSQL `BEGIN ATOMIC`)
+//! are kept whole.
+
+use std::ops::Range;
+
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use crate::Dialect;
+
+/// One statement of a script: `text[span]` is the statement, from its first token to the end of
+/// its last token, without leading comments and without the terminating semicolon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub span: Range<usize>,
+}
+
+impl Statement {
+    pub fn text<'a>(&self, script: &'a str) -> &'a str {
+        &script[self.span.clone()]
+    }
+}
+
+/// The script could not be tokenized (an unterminated string or comment, for instance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitError {
+    pub message: String,
+    /// Byte offset in the script where the tokenizer stopped.
+    pub offset: usize,
+}
+
+pub fn split_statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
+    let sqlparser_dialect = dialect.sqlparser();
+    let tokens = Tokenizer::new(&*sqlparser_dialect, text)
+        .with_unescape(false)
+        .tokenize_with_location()
+        .map_err(|e| SplitError {
+            offset: Cursor::new(text).offset(e.location),
+            message: e.message,
+        })?;
+
+    let mut cursor = Cursor::new(text);
+    let mut statements = Vec::new();
+    let mut current: Option<Current> = None;
+    for (i, t) in tokens.iter().enumerate() {
+        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+            continue;
+        }
+        if t.token == Token::SemiColon && current.as_ref().is_none_or(|c| c.depth == 0) {
+            if let Some(c) = current.take() {
+                statements.push(Statement {
+                    span: c.start..c.end,
+                });
+            }
+            continue;
+        }
+        let start = cursor.offset(t.span.start);
+        let c = current.get_or_insert_with(|| Current::new(start));
+        c.observe(&t.token, || next_word(&tokens[i + 1..]));
+        c.end = cursor.offset(t.span.end);
+    }
+    if let Some(c) = current {
+        statements.push(Statement {
+            span: c.start..c.end,
+        });
+    }
+    Ok(statements)
+}
+
+/// The statement being read.
+struct Current {
+    start: usize,
+    end: usize,
+    /// The first words of the statement, upper-cased, to recognise routine definitions.
+    lead: Vec<String>,
+    routine: bool,
+    /// `BEGIN … END` nesting inside a routine body.
+    depth: usize,
+    /// `CASE … END` nesting inside a routine body (a CASE's END closes no block).
+    case_depth: usize,
+    /// The previous word was END, so this one (`END CASE`, `END IF`, a label) opens nothing.
+    after_end: bool,
+}
+
+impl Current {
+    fn new(start: usize) -> Self {
+        Current {
+            start,
+            end: start,
+            lead: Vec::new(),
+            routine: false,
+            depth: 0,
+            case_depth: 0,
+            after_end: false,
+        }
+    }
+
+    fn observe(&mut self, token: &Token, next_word: impl FnOnce() -> Option<String>) {
+        let Token::Word(w) = token else { return };
+        if w.quote_style.is_some() {
+            return;
+        }
+        let word = w.value.to_ascii_uppercase();
+        if self.lead.len() < 8 {
+            self.lead.push(word.clone());
+            self.routine = self.lead[0] == "CREATE"
+                && self
+                    .lead
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"));
+        }
+        if !self.routine || std::mem::take(&mut self.after_end) {
+            return;
+        }
+        match word.as_str() {
+            "BEGIN" => self.depth += 1,
+            "CASE" => self.case_depth += 1,
+            "END" => match next_word().as_deref().inspect(|_| self.after_end = true) {
+                Some("IF" | "LOOP" | "WHILE" | "REPEAT") => {}
+                Some("CASE") => self.case_depth = self.case_depth.saturating_sub(1),
+                _ if self.case_depth > 0 => self.case_depth -= 1,
+                _ => self.depth = self.depth.saturating_sub(1),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn next_word(rest: &[TokenWithSpan]) -> Option<String> {
+    rest.iter()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))
+        .and_then(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+}
+
+/// Turns the tokenizer's (line, column) locations into byte offsets. Locations must be asked
+/// for in increasing order, which keeps the whole walk linear in the script's length.
+struct Cursor<'a> {
+    text: &'a str,
+    line: u64,
+    column: u64,
+    offset: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Cursor {
+            text,
+            line: 1,
+            column: 1,
+            offset: 0,
+        }
+    }
+
+    fn offset(&mut self, to: Location) -> usize {
+        let mut chars = self.text[self.offset..].chars();
+        while (self.line, self.column) < (to.line, to.column) {
+            let Some(c) = chars.next() else { break };
+            self.offset += c.len_utf8();
+            if c == '\n' {
+                self.line += 1;
+                self.column = 1;
+            } else {
+                self.column += 1;
+            }
+        }
+        self.offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(dialect: Dialect, script: &str, expected: &[&str]) {
+        let got: Vec<&str> = split_statements(script, dialect)
+            .unwrap()
+            .iter()
+            .map(|s| s.text(script))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        check(
+            Dialect::Postgres,
+            "-- header\nCREATE TABLE a (x text default ';');\n\n/* c; */ INSERT INTO a VALUES ('b;c'); -- trailing;\nSELECT \"we;ird\" FROM a",
+            &[
+                "CREATE TABLE a (x text default ';')",
+                "INSERT INTO a VALUES ('b;c')",
+                "SELECT \"we;ird\" FROM a",
+            ],
+        );
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_stay_whole() {
+        let f = "CREATE FUNCTION f() RETURNS trigger AS $body$\nBEGIN\n  NEW.x := 1; RETURN NEW;\nEND;\n$body$ LANGUAGE plpgsql;\nDO $$ BEGIN PERFORM 1; END $$;";
+        check(
+            Dialect::Postgres,
+            f,
+            &[
+                "CREATE FUNCTION f() RETURNS trigger AS $body$\nBEGIN\n  NEW.x := 1; RETURN NEW;\nEND;\n$body$ LANGUAGE plpgsql",
+                "DO $$ BEGIN PERFORM 1; END $$",
+            ],
+        );
+    }
+
+    #[test]
+    fn begin_end_routine_bodies_stay_whole() {
+        check(
+            Dialect::Sqlite,
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET n = n + 1;\n  SELECT CASE WHEN 1 THEN 2 END;\nEND;\nCREATE TABLE c (x int);",
+            &[
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET n = n + 1;\n  SELECT CASE WHEN 1 THEN 2 END;\nEND",
+                "CREATE TABLE c (x int)",
+            ],
+        );
+        check(
+            Dialect::MySql,
+            "CREATE PROCEDURE p() BEGIN\n IF 1 THEN SELECT 1; END IF;\n lbl: LOOP LEAVE lbl; END LOOP;\n CASE 1 WHEN 1 THEN SELECT 2; END CASE;\nEND;\nSELECT `a;b`; # comment;\n",
+            &[
+                "CREATE PROCEDURE p() BEGIN\n IF 1 THEN SELECT 1; END IF;\n lbl: LOOP LEAVE lbl; END LOOP;\n CASE 1 WHEN 1 THEN SELECT 2; END CASE;\nEND",
+                "SELECT `a;b`",
+            ],
+        );
+    }
+
+    #[test]
+    fn transaction_begin_is_not_a_block() {
+        check(
+            Dialect::Postgres,
+            "BEGIN; SELECT 1; COMMIT;",
+            &["BEGIN", "SELECT 1", "COMMIT"],
+        );
+    }
+
+    #[test]
+    fn empty_statements_and_comment_only_scripts() {
+        check(Dialect::Sqlite, ";;\n-- nothing here\n", &[]);
+        check(Dialect::Sqlite, "", &[]);
+    }
+
+    #[test]
+    fn multibyte_text_keeps_byte_spans() {
+        check(
+            Dialect::Postgres,
+            "-- café\nINSERT INTO a VALUES ('žluťoučký'); SELECT 'ü';",
+            &["INSERT INTO a VALUES ('žluťoučký')", "SELECT 'ü'"],
+        );
+    }
+
+    #[test]
+    fn unterminated_string_is_an_error_with_its_position() {
+        let script = "SELECT 1;\nSELECT 'oops;\n";
+        let err = split_statements(script, Dialect::Postgres).unwrap_err();
+        assert!(err.message.contains("Unterminated"), "{}", err.message);
+        assert_eq!(crate::line_col(script, err.offset).0, 2);
+    }
+}

@@ -1,0 +1,117 @@
+//! One file per database behind one small trait. The generic logic (planning, ordering,
+//! recording, error locations) lives in [`crate::runner`]; a backend only knows how to talk to
+//! its server.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+pub use mysql::MySql;
+pub use postgres::Postgres;
+pub use sqlite::Sqlite;
+
+use crate::db_url::DbUrl;
+use crate::error::Result;
+
+/// A row of the tracking table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedRow {
+    pub version: i64,
+    pub description: String,
+    pub up_checksum: String,
+    pub down_checksum: Option<String>,
+    /// UTC, RFC 3339.
+    pub applied_at: String,
+    pub execution_us: i64,
+    pub applied_by: String,
+    pub success: bool,
+}
+
+/// What to write into the tracking table for one migration.
+#[derive(Clone, Debug)]
+pub struct NewRow<'a> {
+    pub version: i64,
+    pub description: &'a str,
+    pub up_checksum: &'a str,
+    pub down_checksum: Option<&'a str>,
+    pub execution_us: i64,
+    pub applied_by: &'a str,
+    pub success: bool,
+}
+
+/// Whether a command may create things (the SQLite file, the tracking table) or only look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// One database connection and the statements cargo-migrate needs from it.
+///
+/// Every method is a single, plain operation; transactions are driven by the runner with
+/// `begin`/`commit`/`rollback` so that the same flow serves every backend.
+#[allow(async_fn_in_trait)] // used through generics on a current-thread runtime only
+pub trait Backend: Sized {
+    /// Whether DDL runs inside a transaction (and rolls back with it).
+    const TRANSACTIONAL_DDL: bool;
+
+    /// Connects. With `Access::ReadOnly`, a database that does not exist yet (a SQLite file
+    /// not created) is `Ok(None)` rather than being created.
+    async fn connect(url: &DbUrl, access: Access) -> Result<Option<Self>>;
+
+    /// Takes the migration lock for the whole run: one runner at a time.
+    async fn lock(&mut self, table: &str) -> Result<()>;
+    async fn unlock(&mut self, table: &str) -> Result<()>;
+
+    async fn has_tracking_table(&mut self, table: &str) -> Result<bool>;
+    async fn create_tracking_table(&mut self, table: &str) -> Result<()>;
+    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>>;
+
+    async fn begin(&mut self) -> sqlx::Result<()>;
+    async fn commit(&mut self) -> sqlx::Result<()>;
+    async fn rollback(&mut self) -> sqlx::Result<()>;
+    /// Runs one statement of a migration script, unprepared.
+    async fn execute(&mut self, sql: &str) -> sqlx::Result<()>;
+
+    async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()>;
+    async fn finish_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        execution_us: i64,
+    ) -> sqlx::Result<()>;
+    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()>;
+    async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()>;
+
+    /// Where in `statement` the server says the error is, as a byte offset, if it says.
+    fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize>;
+
+    async fn close(self);
+}
+
+/// Quotes each part of a `schema.table` name with `quote`.
+pub(crate) fn quote_table(table: &str, quote: char) -> String {
+    table
+        .split('.')
+        .map(|part| format!("{quote}{part}{quote}"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Byte offset of the `chars`-th character (0-based) of `text`.
+pub(crate) fn char_to_byte(text: &str, chars: usize) -> Option<usize> {
+    text.char_indices().nth(chars).map(|(i, _)| i)
+}
+
+/// Finds `near "token"`-style fragments of an error message in the statement.
+pub(crate) fn find_near(statement: &str, message: &str, open: char, close: char) -> Option<usize> {
+    let start = message.find(&format!("near {open}"))? + 6;
+    let rest = &message[start..];
+    let end = rest.rfind(close).unwrap_or(rest.len());
+    let fragment = &rest[..end];
+    let fragment = fragment.lines().next().unwrap_or("").trim_end();
+    if fragment.is_empty() {
+        return None;
+    }
+    statement.find(fragment)
+}

@@ -1,0 +1,281 @@
+//! MySQL and MariaDB: DDL commits implicitly, so a migration is marked as failed before it
+//! starts and marked done when it ends; a half-applied one stays failed until repaired. The run
+//! lock is `GET_LOCK`, named after the database (its names are global to the server).
+
+use std::str::FromStr;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
+use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
+
+use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table};
+use crate::db_url::DbUrl;
+use crate::error::{DbContext, Error, Result};
+
+#[derive(Debug)]
+pub struct MySql {
+    conn: MySqlConnection,
+}
+
+const LOCK_NAME: &str = "SELECT CONCAT('cargo-migrate:', DATABASE(), '.', ?)";
+
+impl Backend for MySql {
+    const TRANSACTIONAL_DDL: bool = false;
+
+    async fn connect(url: &DbUrl, _access: Access) -> Result<Option<Self>> {
+        let options = MySqlConnectOptions::from_str(url.expose())
+            .map_err(|e| Error::BadUrl {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?
+            .disable_statement_logging();
+        let conn = options.connect().await.map_err(|e| {
+            let help = match &e {
+                sqlx::Error::Io(_) => {
+                    Some("is the server running and reachable at that host and port?".to_owned())
+                }
+                sqlx::Error::Database(db) => match db
+                    .try_downcast_ref::<MySqlDatabaseError>()
+                    .map(|d| d.number())
+                {
+                    Some(1045) => Some("check the user name and password in the URL".to_owned()),
+                    Some(1049) => {
+                        Some("create the database first (`CREATE DATABASE <name>`)".to_owned())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            Error::Connect {
+                url: url.to_string(),
+                cause: e.to_string(),
+                help,
+            }
+        })?;
+        Ok(Some(MySql { conn }))
+    }
+
+    async fn lock(&mut self, table: &str) -> Result<()> {
+        let name: String = sqlx::query_scalar(LOCK_NAME)
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("naming the migration lock")?;
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&name)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("taking the migration lock")?;
+        if got != Some(1) {
+            let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+                .bind(&name)
+                .fetch_one(&mut self.conn)
+                .await
+                .unwrap_or(None);
+            crate::output::status(
+                "Waiting",
+                &format!(
+                    "for the migration lock held by {}",
+                    holder.map_or("another session".to_owned(), |id| format!(
+                        "connection {id}"
+                    ))
+                ),
+            );
+            loop {
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 60)")
+                    .bind(&name)
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .doing("waiting for the migration lock")?;
+                if got == Some(1) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn unlock(&mut self, table: &str) -> Result<()> {
+        let name: String = sqlx::query_scalar(LOCK_NAME)
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("naming the migration lock")?;
+        sqlx::query("SELECT RELEASE_LOCK(?)")
+            .bind(name)
+            .execute(&mut self.conn)
+            .await
+            .doing("releasing the migration lock")?;
+        Ok(())
+    }
+
+    async fn has_tracking_table(&mut self, table: &str) -> Result<bool> {
+        let (schema, name) = match table.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, table),
+        };
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
+        )
+        .bind(schema)
+        .bind(name)
+        .fetch_one(&mut self.conn)
+        .await
+        .doing("looking for the tracking table")?;
+        Ok(n > 0)
+    }
+
+    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+    version BIGINT PRIMARY KEY,
+    description VARCHAR(255) NOT NULL,
+    up_checksum CHAR(64) NOT NULL,
+    down_checksum CHAR(64),
+    applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    execution_us BIGINT NOT NULL,
+    applied_by VARCHAR(255) NOT NULL,
+    success BOOLEAN NOT NULL
+)",
+            quote_table(table, '`')
+        );
+        sqlx::raw_sql(&sql)
+            .execute(&mut self.conn)
+            .await
+            .doing("creating the tracking table")?;
+        Ok(())
+    }
+
+    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>> {
+        // applied_at is written as UTC_TIMESTAMP(6) by insert_row.
+        let sql = format!(
+            "SELECT version, description, up_checksum, down_checksum,
+                    DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%sZ'),
+                    execution_us, applied_by, success
+             FROM {} ORDER BY version",
+            quote_table(table, '`')
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .doing("reading the tracking table")?;
+        rows.iter()
+            .map(|r| {
+                Ok(AppliedRow {
+                    version: r.try_get(0)?,
+                    description: r.try_get(1)?,
+                    up_checksum: r.try_get(2)?,
+                    down_checksum: r.try_get(3)?,
+                    applied_at: r.try_get(4)?,
+                    execution_us: r.try_get(5)?,
+                    applied_by: r.try_get(6)?,
+                    success: r.try_get(7)?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .doing("reading the tracking table")
+    }
+
+    async fn begin(&mut self) -> sqlx::Result<()> {
+        sqlx::raw_sql("START TRANSACTION")
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn commit(&mut self) -> sqlx::Result<()> {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn rollback(&mut self) -> sqlx::Result<()> {
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn execute(&mut self, sql: &str) -> sqlx::Result<()> {
+        sqlx::raw_sql(sql).execute(&mut self.conn).await.map(drop)
+    }
+
+    async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (version, description, up_checksum, down_checksum, applied_at, execution_us, applied_by, success) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), ?, ?, ?)",
+            quote_table(table, '`')
+        );
+        sqlx::query(&sql)
+            .bind(row.version)
+            .bind(row.description)
+            .bind(row.up_checksum)
+            .bind(row.down_checksum)
+            .bind(row.execution_us)
+            .bind(row.applied_by)
+            .bind(row.success)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn finish_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        execution_us: i64,
+    ) -> sqlx::Result<()> {
+        let sql = format!(
+            "UPDATE {} SET success = TRUE, execution_us = ? WHERE version = ?",
+            quote_table(table, '`')
+        );
+        sqlx::query(&sql)
+            .bind(execution_us)
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()> {
+        let sql = format!(
+            "UPDATE {} SET success = ? WHERE version = ?",
+            quote_table(table, '`')
+        );
+        sqlx::query(&sql)
+            .bind(success)
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()> {
+        let sql = format!("DELETE FROM {} WHERE version = ?", quote_table(table, '`'));
+        sqlx::query(&sql)
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
+        let message = error.as_database_error()?.message();
+        // "… near 'FROMM users' at line 3": the fragment starts where the parser stopped, on
+        // that line of the statement.
+        let line: usize = message
+            .rsplit_once("at line ")
+            .and_then(|(_, n)| n.trim().parse().ok())?;
+        let line_start: usize = statement
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        find_near(&statement[line_start..], message, '\'', '\'')
+            .map(|at| line_start + at)
+            .or(Some(line_start))
+    }
+
+    async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,180 @@
+//! The command line (clap only; each command lives in [`crate::commands`]).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `cargo migrate …`: cargo passes the subcommand name as the first argument.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::styled())]
+pub enum Cargo {
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    version,
+    about = "SQL migrations checked at build time, at commit time, in CI and at run time",
+    after_help = "Exit codes: 0 success, 1 a migration or check failed (or the state was refused), 2 usage or configuration error (bad flag, bad URL, unreachable database).\nThe database URL comes from --database-url, then $DATABASE_URL (or the config's `database_url_env`), then .env; with none, a SQLite file under target/ is used."
+)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL (postgres://…, mysql://…, mariadb://…, sqlite:…); overrides the environment
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Use the named environment from the config (`[…metadata.migrate.env.NAME]`)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The migrations directory (default: `dir` from the config, else `migrations`)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Path to Cargo.toml
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Print no status lines on stderr (errors still print)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the migrations directory and the config in Cargo.toml
+    Init,
+    /// Create a new migration (an up/down pair) with a version newer than every existing one
+    New(NewArgs),
+    /// Apply pending migrations in order
+    Up(UpArgs),
+    /// Revert applied migrations, newest first
+    Down(DownArgs),
+    /// Revert the newest applied migration and apply it again
+    Redo,
+    /// Show every migration: applied, pending, out-of-order, missing, modified or failed
+    Status(FormatArgs),
+    /// Show what was applied when, by whom, and how long it took
+    History(FormatArgs),
+    /// Clear a failed migration's record, or accept a deliberate edit of an applied migration
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the migration does, in a few words (becomes the file name's slug)
+    pub name: String,
+    /// Start from a template, written for the configured database
+    #[arg(long, value_enum)]
+    pub template: Option<Template>,
+    /// Write a single up-only (irreversible) `<VERSION>_<name>.sql`
+    #[arg(long)]
+    pub up_only: bool,
+    /// The table the template works on (default: taken from the name)
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+    /// The column the template works on
+    #[arg(long, value_name = "COLUMN")]
+    pub column: Option<String>,
+    /// The referenced table, for add_foreign_key
+    #[arg(long, value_name = "TABLE")]
+    pub references: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Template {
+    CreateTable,
+    AddColumn,
+    AddIndex,
+    AddForeignKey,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply up to and including this version
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Print the plan and the SQL that would run; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Do not refuse when an applied migration's file is missing
+    #[arg(long)]
+    pub ignore_missing: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct DownSelection {
+    /// Revert this many migrations (default 1)
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Revert every migration newer than this version
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Revert every applied migration
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub selection: DownSelection,
+    /// Print the plan and the SQL that would run; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The migration to repair
+    pub version: i64,
+    /// For a failed migration you finished by hand: record it as applied instead of clearing it
+    #[arg(long)]
+    pub mark_applied: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cargo::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_cargo_style() {
+        let Cargo::Migrate(args) =
+            Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--dry-run"])
+                .unwrap();
+        let Command::Down(down) = args.command else {
+            panic!("expected down")
+        };
+        assert_eq!(down.selection.steps, Some(2));
+        assert!(down.dry_run);
+        assert!(
+            Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--all"]).is_err()
+        );
+    }
+}

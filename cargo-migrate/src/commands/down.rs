@@ -1,0 +1,100 @@
+//! `cargo migrate down` and `cargo migrate redo`.
+
+use build_support::MigrationSet;
+
+use crate::backend::Backend;
+use crate::cli::{DownArgs, UpArgs};
+use crate::commands::{Ctx, dry_run_sql, read_applied, up, with_backend, with_lock};
+use crate::error::Result;
+use crate::output;
+use crate::runner::{DownTo, Session, plan_down, prepare_all, status};
+
+pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
+    ctx.announce_database();
+    let set = ctx.load_strict()?;
+    let sel = &args.selection;
+    let to = match (sel.steps, sel.to, sel.all) {
+        (_, _, true) => DownTo::All,
+        (_, Some(v), _) => DownTo::Version(v),
+        (steps, None, false) => DownTo::Steps(steps.unwrap_or(1)),
+    };
+    with_backend!(ctx.cfg.url.kind, B => {
+        if args.dry_run {
+            dry_run::<B>(ctx, &set, to).await
+        } else {
+            with_lock::<B, _>(&ctx.cfg, async |session| revert(ctx, session, &set, to).await.map(drop)).await
+        }
+    })
+}
+
+/// `redo`: revert the newest applied migration and apply it again, under one lock.
+pub async fn redo(ctx: &Ctx) -> Result<()> {
+    ctx.announce_database();
+    let set = ctx.load_strict()?;
+    with_backend!(ctx.cfg.url.kind, B => {
+        with_lock::<B, _>(&ctx.cfg, async |session| {
+            let Some(version) = revert(ctx, session, &set, DownTo::Steps(1)).await? else {
+                ctx.status("Finished", "nothing to redo: no migration is applied");
+                return Ok(());
+            };
+            let args = UpArgs { to: Some(version), dry_run: false, allow_out_of_order: true, ignore_missing: false };
+            up::apply(ctx, session, &set, Some(version), &args).await
+        })
+        .await
+    })
+}
+
+async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Result<()> {
+    let rows = read_applied::<B>(&ctx.cfg).await?;
+    let entries = status(set, &rows);
+    let plan = plan_down(&entries, to)?;
+    let scripts = prepare_all(
+        plan.iter().filter_map(|(m, _)| m.down.as_ref()),
+        ctx.cfg.dialect,
+        &ctx.cfg.dir_display,
+    )?;
+    let items: Vec<_> = plan.iter().map(|(m, _)| m.name()).zip(&scripts).collect();
+    output::stdout(&dry_run_sql("reverted", &items));
+    Ok(())
+}
+
+/// Reverts under the lock the caller holds; returns the oldest version reverted.
+async fn revert<B: Backend>(
+    ctx: &Ctx,
+    session: &mut Session<B>,
+    set: &MigrationSet,
+    to: DownTo,
+) -> Result<Option<i64>> {
+    let rows = session.applied().await?;
+    let entries = status(set, &rows);
+    let plan = plan_down(&entries, to)?;
+    if plan.is_empty() {
+        ctx.status("Finished", "nothing to revert: no migration is applied");
+        return Ok(None);
+    }
+    let scripts = prepare_all(
+        plan.iter().filter_map(|(m, _)| m.down.as_ref()),
+        session.dialect(),
+        &ctx.cfg.dir_display,
+    )?;
+    for ((m, _), script) in plan.iter().zip(&scripts) {
+        ctx.status("Reverting", &m.name());
+        session.revert(m, script).await?;
+    }
+    let rows = session.applied().await?;
+    let now_at = rows
+        .iter()
+        .filter(|r| r.success)
+        .max_by_key(|r| r.version)
+        .map_or("no migration applied".to_owned(), |r| {
+            format!("{}_{}", r.version, r.description)
+        });
+    ctx.status(
+        "Finished",
+        &format!(
+            "reverted {} migration(s); the database is at {now_at}",
+            plan.len()
+        ),
+    );
+    Ok(plan.last().map(|(m, _)| m.version))
+}

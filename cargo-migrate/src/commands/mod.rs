@@ -1,0 +1,219 @@
+//! One module per command. `main` parses the command line, runs the command on a
+//! current-thread runtime and renders any error as a diagnostic with its exit code.
+
+mod down;
+mod history;
+mod init;
+mod new;
+mod repair;
+mod status;
+mod up;
+
+use std::process::ExitCode;
+
+use build_support::MigrationSet;
+use clap::Parser;
+
+use crate::backend::{Access, AppliedRow, Backend};
+use crate::cli::{Cargo, Command};
+use crate::config::{Config, Overrides, UrlOrigin};
+use crate::db_url::scrub;
+use crate::error::{Error, Result, exit};
+use crate::output;
+use crate::runner::{Script, Session};
+
+/// Runs a generic function with the backend type that matches a URL's scheme.
+macro_rules! with_backend {
+    ($kind:expr, $B:ident => $body:expr) => {
+        match $kind {
+            $crate::db_url::DbKind::Sqlite => {
+                type $B = $crate::backend::Sqlite;
+                $body
+            }
+            $crate::db_url::DbKind::Postgres => {
+                type $B = $crate::backend::Postgres;
+                $body
+            }
+            $crate::db_url::DbKind::MySql => {
+                type $B = $crate::backend::MySql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_backend;
+
+/// What every command gets.
+#[derive(Debug)]
+pub struct Ctx {
+    pub cfg: Config,
+    pub quiet: bool,
+}
+
+impl Ctx {
+    pub fn status(&self, verb: &str, message: &str) {
+        if !self.quiet {
+            output::status(verb, message);
+        }
+    }
+
+    /// Says which database a command works on and where that choice came from.
+    pub fn announce_database(&self) {
+        let origin = match &self.cfg.url_origin {
+            UrlOrigin::Flag => "from --database-url".to_owned(),
+            UrlOrigin::Env(var) => format!("from ${var}"),
+            UrlOrigin::DotEnv(var, path) => format!("from {var} in {}", path.display()),
+            UrlOrigin::EmbeddedDefault => {
+                "the embedded default; set DATABASE_URL or pass --database-url to use another"
+                    .to_owned()
+            }
+        };
+        let env = match &self.cfg.environment {
+            Some((name, _)) => format!(" [env {name}]"),
+            None => String::new(),
+        };
+        self.status("Database", &format!("{}{env} ({origin})", self.cfg.url));
+    }
+
+    /// Loads the migration set; problems in it are printed as warnings.
+    pub fn load_lenient(&self) -> Result<MigrationSet> {
+        let set = MigrationSet::load(&self.cfg.dir, &self.cfg.dir_display)?;
+        for finding in &set.findings {
+            eprintln_report(miette::Report::new(finding.clone()));
+        }
+        Ok(set)
+    }
+
+    /// Loads the migration set and refuses to go on if anything in it is wrong.
+    pub fn load_strict(&self) -> Result<MigrationSet> {
+        let set = MigrationSet::load(&self.cfg.dir, &self.cfg.dir_display)?;
+        if set.has_errors() {
+            return Err(Error::Invalid {
+                dir: self.cfg.dir_display.clone(),
+                count: set.findings.len(),
+                findings: set.findings,
+            });
+        }
+        Ok(set)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .terminal_links(false)
+                .build(),
+        )
+    }));
+    let Cargo::Migrate(args) = Cargo::parse();
+    let result = (|| {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::io("cannot read the working directory", e))?;
+        let overrides = Overrides {
+            database_url: args.global.database_url.clone(),
+            env: args.global.env.clone(),
+            dir: args.global.dir.clone(),
+            manifest_path: args.global.manifest_path.clone(),
+        };
+        let ctx = Ctx {
+            cfg: Config::load(&cwd, &overrides)?,
+            quiet: args.global.quiet,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("cannot start the async runtime", e))?;
+        runtime.block_on(run(&ctx, args.command))
+    })();
+    match result {
+        Ok(()) => ExitCode::from(exit::SUCCESS),
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln_report(miette::Report::new(e));
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init => init::run(ctx),
+        Command::New(args) => new::run(ctx, &args),
+        Command::Up(args) => up::run(ctx, &args).await,
+        Command::Down(args) => down::run(ctx, &args).await,
+        Command::Redo => down::redo(ctx).await,
+        Command::Status(args) => status::run(ctx, args.format).await,
+        Command::History(args) => history::run(ctx, args.format).await,
+        Command::Repair(args) => repair::run(ctx, &args).await,
+    }
+}
+
+/// The tracking rows, without creating or locking anything (empty when there is no database
+/// or no tracking table yet).
+pub async fn read_applied<B: Backend>(cfg: &Config) -> Result<Vec<AppliedRow>> {
+    match Session::<B>::open(cfg, Access::ReadOnly).await? {
+        Some(mut session) => {
+            let rows = session.applied().await;
+            session.close().await?;
+            rows
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Opens a locked session, runs `work` in it, and always releases the lock.
+pub async fn with_lock<B: Backend, T>(
+    cfg: &Config,
+    work: impl AsyncFnOnce(&mut Session<B>) -> Result<T>,
+) -> Result<T> {
+    let mut session = Session::<B>::open(cfg, Access::ReadWrite)
+        .await?
+        .expect("a writing session always connects or fails");
+    let result = work(&mut session).await;
+    let closed = session.close().await;
+    let value = result?;
+    closed?;
+    Ok(value)
+}
+
+/// The SQL a plan would run, as `--dry-run` prints it.
+pub fn dry_run_sql(what: &str, items: &[(String, &Script<'_>)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if items.is_empty() {
+        let _ = writeln!(out, "-- nothing to {what}");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "-- dry run: {} migration(s) would be {what}, in this order",
+        items.len()
+    );
+    for (name, script) in items {
+        let _ = writeln!(out, "\n-- {name} ({})", script.file.display);
+        let transactional = !script.no_transaction();
+        if transactional {
+            let _ = writeln!(out, "BEGIN;");
+        } else {
+            let _ = writeln!(
+                out,
+                "-- migrate:no-transaction: each statement runs on its own"
+            );
+        }
+        for statement in &script.statements {
+            let _ = writeln!(out, "{};", statement.text(&script.file.text));
+        }
+        if transactional {
+            let _ = writeln!(out, "COMMIT;");
+        }
+    }
+    out
+}
+
+/// Renders a diagnostic to stderr, with every known password masked.
+pub fn eprintln_report(report: miette::Report) {
+    use std::io::Write;
+    let rendered = format!("{report:?}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", scrub(&rendered));
+}

@@ -1,0 +1,134 @@
+//! `cargo migrate new <name>`: the next migration's files.
+
+use std::io::Write;
+
+use build_support::parse_file_name;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::cli::NewArgs;
+use crate::commands::Ctx;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::templates::{Names, render};
+
+pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
+    let slug = slugify(&args.name);
+    if slug.is_empty() {
+        return Err(Error::config(
+            format!("`{}` gives an empty migration name", args.name),
+            Some("use letters or digits, for example `cargo migrate new create_users`".to_owned()),
+        ));
+    }
+    let dir = &ctx.cfg.dir;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", ctx.cfg.dir_display), e))?;
+    let version = next_version(dir, now_version())?;
+    let names = Names::guess(
+        &slug,
+        args.table.as_deref(),
+        args.column.as_deref(),
+        args.references.as_deref(),
+    );
+    let (up, down) = render(args.template, ctx.cfg.dialect, &slug, &names, args.up_only);
+    let base = format!("{version}_{slug}");
+    let files = match down {
+        Some(down) => vec![
+            (format!("{base}.up.sql"), up),
+            (format!("{base}.down.sql"), down),
+        ],
+        None => vec![(format!("{base}.sql"), up)],
+    };
+    let mut created = String::new();
+    for (name, body) in &files {
+        let path = dir.join(name);
+        let shown = format!("{}/{name}", ctx.cfg.dir_display);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot create {shown}"), e))?;
+        file.write_all(body.as_bytes())
+            .map_err(|e| Error::io(format!("cannot write {shown}"), e))?;
+        ctx.status("Created", &shown);
+        created.push_str(&shown);
+        created.push('\n');
+    }
+    output::stdout(&created);
+    Ok(())
+}
+
+/// Lowercase ASCII letters and digits, everything else folded into single `_`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+    }
+    slug.trim_end_matches('_').to_owned()
+}
+
+/// The current UTC time as a `YYYYMMDDHHMMSS` version.
+fn now_version() -> i64 {
+    let format = format_description!("[year][month][day][hour][minute][second]");
+    OffsetDateTime::now_utc()
+        .format(&format)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("a timestamp formats as 14 digits")
+}
+
+/// A version greater than every file's in `dir`, even when the clock is behind them.
+fn next_version(dir: &std::path::Path, now: i64) -> Result<i64> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+    let newest = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| parse_file_name(n).ok().flatten())
+        })
+        .map(|n| n.version)
+        .max();
+    Ok(match newest {
+        Some(v) if v >= now => v.checked_add(1).ok_or_else(|| {
+            Error::config(
+                "the newest migration's version is the largest possible",
+                None,
+            )
+        })?,
+        _ => now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Create Users"), "create_users");
+        assert_eq!(slugify("  add-email  to users!! "), "add_email_to_users");
+        assert_eq!(slugify("ünïcode"), "n_code");
+        assert_eq!(slugify("!!!"), "");
+    }
+
+    #[test]
+    fn versions_always_grow() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            next_version(dir.path(), 20240101000000).unwrap(),
+            20240101000000
+        );
+        std::fs::write(dir.path().join("20300101000000_future.up.sql"), "").unwrap();
+        assert_eq!(
+            next_version(dir.path(), 20240101000000).unwrap(),
+            20300101000001
+        );
+        assert_eq!(now_version().to_string().len(), 14);
+    }
+}

@@ -1,0 +1,74 @@
+//! `cargo migrate status`: every migration and where it stands.
+
+use crate::cli::Format;
+use crate::commands::{Ctx, read_applied, with_backend};
+use crate::error::Result;
+use crate::output;
+use crate::runner::{Entry, State, status};
+
+pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
+    ctx.announce_database();
+    let set = ctx.load_lenient()?;
+    let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
+    let entries = status(&set, &rows);
+    match format {
+        Format::Json => output::stdout(&(json(&entries) + "\n")),
+        Format::Human => {
+            output::stdout(&human(&entries));
+            let count = |s: State| entries.iter().filter(|e| e.state == s).count();
+            let mut summary = vec![format!("{} applied", count(State::Applied))];
+            for s in [
+                State::Pending,
+                State::OutOfOrder,
+                State::Modified,
+                State::Missing,
+                State::Failed,
+            ] {
+                if count(s) > 0 {
+                    summary.push(format!("{} {}", count(s), s.as_str()));
+                }
+            }
+            ctx.status("Summary", &summary.join(", "));
+        }
+    }
+    Ok(())
+}
+
+fn human(entries: &[Entry<'_>]) -> String {
+    if entries.is_empty() {
+        return "no migrations yet: create one with `cargo migrate new <name>`\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.version.to_string(),
+                e.description.to_owned(),
+                e.state.as_str().to_owned(),
+                e.row.map_or_else(String::new, |r| r.applied_at.clone()),
+            ]
+        })
+        .collect();
+    output::table(&["VERSION", "NAME", "STATE", "APPLIED AT"], &rows)
+}
+
+fn json(entries: &[Entry<'_>]) -> String {
+    let items: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "version": e.version,
+                "name": e.description,
+                "state": e.state,
+                "up_file": e.migration.map(|m| m.up.display.clone()),
+                "down_file": e.migration.and_then(|m| m.down.as_ref().map(|d| d.display.clone())),
+                "up_checksum": e.migration.map(|m| m.up.checksum.to_hex()),
+                "applied_at": e.row.map(|r| r.applied_at.clone()),
+                "applied_by": e.row.map(|r| r.applied_by.clone()),
+                "execution_us": e.row.map(|r| r.execution_us),
+                "recorded_checksum": e.row.map(|r| r.up_checksum.clone()),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).expect("JSON values always serialise")
+}

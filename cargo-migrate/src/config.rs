@@ -1,0 +1,363 @@
+//! Configuration: `[workspace.metadata.migrate]` / `[package.metadata.migrate]` found with
+//! cargo_metadata, the command line, the environment and `.env`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use build_support::Dialect;
+use serde::Deserialize;
+
+use crate::db_url::DbUrl;
+use crate::error::{Error, Result};
+
+pub const DEFAULT_DIR: &str = "migrations";
+pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
+pub const DEFAULT_TABLE: &str = "_cargo_migrate";
+
+/// The `migrate` table of a manifest's metadata. Every key is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateMetadata {
+    pub dir: Option<String>,
+    pub database_url_env: Option<String>,
+    pub table: Option<String>,
+    pub main_branch: Option<String>,
+    pub dialect: Option<String>,
+    #[serde(default)]
+    pub lints: BTreeMap<String, String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvMetadata>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnvMetadata {
+    pub url_env: Option<String>,
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// What the command line says about where things are.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub env: Option<String>,
+    pub dir: Option<PathBuf>,
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// Where the database URL came from, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlOrigin {
+    Flag,
+    Env(String),
+    DotEnv(String, PathBuf),
+    EmbeddedDefault,
+}
+
+/// Everything a command needs to know, resolved once.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The directory of the manifest the config came from (or the working directory when there
+    /// is no Cargo project).
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    /// `dir` as shown to the user: relative to the working directory where possible.
+    pub dir_display: String,
+    pub url: DbUrl,
+    pub url_origin: UrlOrigin,
+    pub table: String,
+    pub dialect: Dialect,
+    pub environment: Option<(String, EnvMetadata)>,
+    /// The manifest that holds the config, if any (for `init`).
+    pub manifest: Option<ManifestTarget>,
+    pub metadata: MigrateMetadata,
+}
+
+/// Which manifest and table `init` writes to.
+#[derive(Clone, Debug)]
+pub struct ManifestTarget {
+    pub path: PathBuf,
+    pub workspace: bool,
+}
+
+/// What cargo metadata told us about the project around the working directory.
+struct Project {
+    root: PathBuf,
+    target_dir: PathBuf,
+    metadata: MigrateMetadata,
+    /// The directory `dir` is relative to (where the `dir` key was written).
+    dir_base: PathBuf,
+    manifest: ManifestTarget,
+}
+
+impl Config {
+    pub fn load(cwd: &Path, overrides: &Overrides) -> Result<Config> {
+        let project = load_project(cwd, overrides.manifest_path.as_deref())?;
+        let (root, target_dir, metadata, dir_base, manifest) = match project {
+            Some(p) => (
+                p.root,
+                p.target_dir,
+                p.metadata,
+                p.dir_base,
+                Some(p.manifest),
+            ),
+            None => (
+                cwd.to_owned(),
+                cwd.join("target"),
+                MigrateMetadata::default(),
+                cwd.to_owned(),
+                None,
+            ),
+        };
+
+        let dir = match &overrides.dir {
+            Some(d) => cwd.join(d),
+            None => dir_base.join(metadata.dir.as_deref().unwrap_or(DEFAULT_DIR)),
+        };
+        let dir_display = display_relative(&dir, cwd);
+
+        let table = metadata
+            .table
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TABLE.into());
+        validate_table_name(&table)?;
+
+        let environment = match &overrides.env {
+            None => None,
+            Some(name) => match metadata.env.get(name) {
+                Some(env) => Some((name.clone(), env.clone())),
+                None => {
+                    let known: Vec<&str> = metadata.env.keys().map(String::as_str).collect();
+                    return Err(Error::config(
+                        format!("no environment named `{name}` in the config"),
+                        Some(if known.is_empty() {
+                            "define it in Cargo.toml: [workspace.metadata.migrate.env.<name>] url_env = \"…\"".to_owned()
+                        } else {
+                            format!("the environments are: {}", known.join(", "))
+                        }),
+                    ));
+                }
+            },
+        };
+        let url_env = environment
+            .as_ref()
+            .and_then(|(_, e)| e.url_env.clone())
+            .or_else(|| metadata.database_url_env.clone())
+            .unwrap_or_else(|| DEFAULT_URL_ENV.into());
+
+        let (url, url_origin) = if let Some(raw) = &overrides.database_url {
+            (DbUrl::parse(raw)?, UrlOrigin::Flag)
+        } else if let Some(raw) = std::env::var(&url_env).ok().filter(|v| !v.is_empty()) {
+            (DbUrl::parse(&raw)?, UrlOrigin::Env(url_env))
+        } else if let Some((raw, path)) = dotenv_value(cwd, &root, &url_env)? {
+            (DbUrl::parse(&raw)?, UrlOrigin::DotEnv(url_env, path))
+        } else if let Some((name, _)) = &environment {
+            return Err(Error::config(
+                format!(
+                    "environment `{name}` reads its database URL from ${url_env}, which is not set"
+                ),
+                Some(format!(
+                    "set {url_env} (in the environment or in .env), or pass --database-url"
+                )),
+            ));
+        } else {
+            let file = target_dir.join("cargo-migrate").join("dev.db");
+            (DbUrl::sqlite_file(file), UrlOrigin::EmbeddedDefault)
+        };
+        // A relative SQLite path in .env is relative to the .env file, so that every
+        // subdirectory of the project reaches the same database.
+        let url = match &url_origin {
+            UrlOrigin::DotEnv(_, path) => url.resolve_sqlite_path(path.parent().unwrap_or(cwd)),
+            _ => url,
+        };
+
+        let dialect = match &metadata.dialect {
+            Some(d) => d.parse().map_err(|e: String| {
+                Error::config(
+                    e,
+                    Some("set `dialect` to postgres, mysql or sqlite".to_owned()),
+                )
+            })?,
+            None => url.kind.dialect(),
+        };
+
+        Ok(Config {
+            root,
+            dir,
+            dir_display,
+            url,
+            url_origin,
+            table,
+            dialect,
+            environment,
+            manifest,
+            metadata,
+        })
+    }
+
+    pub fn is_protected(&self) -> bool {
+        self.environment.as_ref().is_some_and(|(_, e)| e.protected)
+    }
+}
+
+fn load_project(cwd: &Path, manifest_path: Option<&Path>) -> Result<Option<Project>> {
+    let manifest_path = match manifest_path {
+        Some(p) => cwd.join(p),
+        None => match cwd
+            .ancestors()
+            .map(|d| d.join("Cargo.toml"))
+            .find(|p| p.is_file())
+        {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+    };
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(&manifest_path)
+        .no_deps()
+        .other_options(vec!["--offline".to_owned()])
+        .exec()
+        .map_err(|e| {
+            Error::config(
+                format!("cannot read the Cargo project at {}: {e}", manifest_path.display()),
+                Some("fix Cargo.toml (run `cargo metadata --no-deps` to see the error), or pass --manifest-path".to_owned()),
+            )
+        })?;
+
+    let workspace_root: PathBuf = metadata.workspace_root.clone().into();
+    let workspace_manifest = workspace_root.join("Cargo.toml");
+    let parse = |value: &serde_json::Value, manifest: &Path| -> Result<MigrateMetadata> {
+        match value.get("migrate") {
+            None | Some(serde_json::Value::Null) => Ok(MigrateMetadata::default()),
+            Some(v) => MigrateMetadata::deserialize(v).map_err(|e| {
+                Error::config(
+                    format!("invalid `metadata.migrate` in {}: {e}", manifest.display()),
+                    Some("the keys are dir, database_url_env, table, main_branch, dialect, lints and env".to_owned()),
+                )
+            }),
+        }
+    };
+    let workspace_meta = parse(&metadata.workspace_metadata, &workspace_manifest)?;
+
+    // The package whose directory holds the manifest we were pointed at (none for a virtual
+    // workspace root).
+    let manifest_dir = manifest_path.parent().unwrap_or(cwd).to_owned();
+    let package = metadata.packages.iter().find(|p| {
+        p.manifest_path
+            .parent()
+            .is_some_and(|d| d.as_std_path() == manifest_dir)
+    });
+    let (package_meta, package_dir) = match package {
+        Some(p) => (
+            parse(&p.metadata, p.manifest_path.as_std_path())?,
+            Some(
+                p.manifest_path
+                    .parent()
+                    .map(|d| d.as_std_path().to_owned())
+                    .unwrap_or_default(),
+            ),
+        ),
+        None => (MigrateMetadata::default(), None),
+    };
+    let dir_base = match (&package_meta.dir, &workspace_meta.dir, &package_dir) {
+        (Some(_), _, Some(pd)) => pd.clone(),
+        (None, Some(_), _) => workspace_root.clone(),
+        (_, _, Some(pd)) => pd.clone(),
+        _ => workspace_root.clone(),
+    };
+    // `init` writes to the package it runs in, or to the workspace at a virtual root.
+    let manifest = match &package_dir {
+        Some(pd) => ManifestTarget {
+            path: pd.join("Cargo.toml"),
+            workspace: false,
+        },
+        None => ManifestTarget {
+            path: workspace_manifest,
+            workspace: true,
+        },
+    };
+    Ok(Some(Project {
+        root: package_dir.unwrap_or_else(|| workspace_root.clone()),
+        target_dir: metadata.target_directory.clone().into(),
+        metadata: merge(workspace_meta, package_meta),
+        dir_base,
+        manifest,
+    }))
+}
+
+/// Package keys win over workspace keys, key by key.
+fn merge(workspace: MigrateMetadata, package: MigrateMetadata) -> MigrateMetadata {
+    let mut lints = workspace.lints;
+    lints.extend(package.lints);
+    let mut env = workspace.env;
+    env.extend(package.env);
+    MigrateMetadata {
+        dir: package.dir.or(workspace.dir),
+        database_url_env: package.database_url_env.or(workspace.database_url_env),
+        table: package.table.or(workspace.table),
+        main_branch: package.main_branch.or(workspace.main_branch),
+        dialect: package.dialect.or(workspace.dialect),
+        lints,
+        env,
+    }
+}
+
+/// The value of `key` in the nearest `.env` (the working directory, its parents, then the
+/// project root), without touching the process environment.
+fn dotenv_value(cwd: &Path, root: &Path, key: &str) -> Result<Option<(String, PathBuf)>> {
+    let candidates = cwd
+        .ancestors()
+        .chain(std::iter::once(root))
+        .map(|d| d.join(".env"));
+    for path in candidates {
+        if !path.is_file() {
+            continue;
+        }
+        let iter = dotenvy::from_path_iter(&path)
+            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display()), None))?;
+        for item in iter {
+            let (k, v) = item.map_err(|e| {
+                Error::config(
+                    format!("cannot parse {}: {e}", path.display()),
+                    Some("each line of .env is KEY=value".to_owned()),
+                )
+            })?;
+            if k == key && !v.is_empty() {
+                return Ok(Some((v, path)));
+            }
+        }
+        return Ok(None);
+    }
+    Ok(None)
+}
+
+/// The tracking table name goes into SQL, so it must be a plain identifier
+/// (optionally `schema.table`).
+fn validate_table_name(table: &str) -> Result<()> {
+    let ok = table.split('.').count() <= 2
+        && table.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(
+            format!("invalid tracking table name `{table}`"),
+            Some("use letters, digits and `_`, optionally `schema.table`".to_owned()),
+        ))
+    }
+}
+
+/// `path` relative to `base` when it lies below it, else as is.
+pub fn display_relative(path: &Path, base: &Path) -> String {
+    match path.strip_prefix(base) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".to_owned(),
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}

@@ -1,0 +1,283 @@
+//! Database URLs: which backend, where, and how to show them without their password.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use build_support::Dialect;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl DbKind {
+    pub fn dialect(self) -> Dialect {
+        match self {
+            DbKind::Sqlite => Dialect::Sqlite,
+            DbKind::Postgres => Dialect::Postgres,
+            DbKind::MySql => Dialect::MySql,
+        }
+    }
+}
+
+/// A parsed database URL. Its `Display` masks the password; [`DbUrl::expose`] gives the real
+/// URL for the driver and nothing else.
+#[derive(Clone)]
+pub struct DbUrl {
+    raw: String,
+    masked: String,
+    pub kind: DbKind,
+    /// For SQLite: the database file (`None` for an in-memory database).
+    pub sqlite_path: Option<PathBuf>,
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked)
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({})", self.masked)
+    }
+}
+
+/// Every password seen in a URL this process parsed; error output is scrubbed of them.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Replaces every known password in `text` with `***`.
+pub fn scrub(text: &str) -> String {
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= 2) {
+        out = out.replace(secret.as_str(), "***");
+    }
+    out
+}
+
+fn remember_secret(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    let decoded = url::form_urlencoded::parse(format!("p={secret}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned());
+    for s in std::iter::once(secret.to_owned()).chain(decoded) {
+        if !secrets.contains(&s) {
+            secrets.push(s);
+        }
+    }
+    // Longest first, so that a password containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// Masks the password of a `scheme://user:password@host…` URL by text alone, so that even a URL
+/// too broken to parse is never shown with its password.
+fn mask_userinfo(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://") else {
+        return raw.to_owned();
+    };
+    let rest = &raw[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return raw.to_owned();
+    };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return raw.to_owned();
+    };
+    remember_secret(&userinfo[colon + 1..]);
+    format!(
+        "{}{}:***{}",
+        &raw[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<DbUrl> {
+        let raw = raw.trim();
+        let masked = mask_userinfo(raw);
+        let bad = |reason: &str| Error::BadUrl {
+            url: masked.clone(),
+            reason: reason.to_owned(),
+        };
+        let scheme = raw.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let kind = match scheme.as_str() {
+            "sqlite" => DbKind::Sqlite,
+            "postgres" | "postgresql" => DbKind::Postgres,
+            "mysql" | "mariadb" => DbKind::MySql,
+            "" => return Err(bad("the URL is empty")),
+            _ if !raw.contains(':') => {
+                return Err(bad(
+                    "it has no scheme (expected sqlite:, postgres:// or mysql://)",
+                ));
+            }
+            other => {
+                return Err(bad(&format!(
+                    "unknown scheme `{other}` (expected sqlite, postgres, postgresql, mysql or mariadb)"
+                )));
+            }
+        };
+        let mut sqlite_path = None;
+        if kind == DbKind::Sqlite {
+            let rest = raw["sqlite:".len()..]
+                .trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or("");
+            if rest.is_empty() {
+                return Err(bad(
+                    "it names no database file (write `sqlite:path/to/file.db`)",
+                ));
+            }
+            if rest != ":memory:" {
+                sqlite_path = Some(PathBuf::from(rest));
+            }
+        } else {
+            let parsed = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
+            if parsed.host_str().is_none_or(str::is_empty)
+                && !parsed
+                    .query_pairs()
+                    .any(|(k, _)| k == "host" || k == "socket")
+            {
+                return Err(bad("it names no host"));
+            }
+            if parsed.path().trim_start_matches('/').is_empty() {
+                return Err(bad(
+                    "it names no database (add `/<database>` after the host)",
+                ));
+            }
+        }
+        let raw = if scheme == "mariadb" {
+            format!("mysql{}", &raw["mariadb".len()..])
+        } else {
+            raw.to_owned()
+        };
+        Ok(DbUrl {
+            raw,
+            masked,
+            kind,
+            sqlite_path,
+        })
+    }
+
+    /// A SQLite database file given by path (the embedded default).
+    pub fn sqlite_file(path: PathBuf) -> DbUrl {
+        let shown = format!("sqlite:{}", path.display());
+        DbUrl {
+            raw: shown.clone(),
+            masked: shown,
+            kind: DbKind::Sqlite,
+            sqlite_path: Some(path),
+        }
+    }
+
+    /// Makes a relative SQLite path relative to `base` instead of the working directory.
+    pub fn resolve_sqlite_path(self, base: &Path) -> DbUrl {
+        match &self.sqlite_path {
+            Some(p) if p.is_relative() => {
+                let abs = base.join(p);
+                let query = self.raw.split_once('?').map(|(_, q)| q);
+                let raw = match query {
+                    Some(q) => format!("sqlite://{}?{q}", abs.display()),
+                    None => format!("sqlite://{}", abs.display()),
+                };
+                DbUrl {
+                    masked: raw.clone(),
+                    raw,
+                    kind: DbKind::Sqlite,
+                    sqlite_path: Some(abs),
+                }
+            }
+            _ => self,
+        }
+    }
+
+    /// The URL with its password, for the driver only. Never print it.
+    pub fn expose(&self) -> &str {
+        &self.raw
+    }
+
+    /// The database name, for messages (`None` for SQLite).
+    pub fn database_name(&self) -> Option<String> {
+        if self.kind == DbKind::Sqlite {
+            return None;
+        }
+        let parsed = url::Url::parse(&self.raw).ok()?;
+        Some(parsed.path().trim_start_matches('/').to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_scheme() {
+        assert_eq!(DbUrl::parse("sqlite:dev.db").unwrap().kind, DbKind::Sqlite);
+        assert_eq!(
+            DbUrl::parse("sqlite://target/x.db?mode=rwc")
+                .unwrap()
+                .sqlite_path,
+            Some(PathBuf::from("target/x.db"))
+        );
+        assert_eq!(DbUrl::parse("sqlite::memory:").unwrap().sqlite_path, None);
+        assert_eq!(
+            DbUrl::parse("postgresql://u@h/db").unwrap().kind,
+            DbKind::Postgres
+        );
+        let maria = DbUrl::parse("mariadb://root@127.0.0.1:3306/test").unwrap();
+        assert_eq!(maria.kind, DbKind::MySql);
+        assert_eq!(maria.expose(), "mysql://root@127.0.0.1:3306/test");
+        assert_eq!(maria.database_name().as_deref(), Some("test"));
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let url = DbUrl::parse("postgres://app:s3cr%40t@db.example:5432/prod").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db.example:5432/prod");
+        assert_eq!(
+            format!("{url:?}"),
+            "DbUrl(postgres://app:***@db.example:5432/prod)"
+        );
+        assert_eq!(
+            scrub("auth failed for s3cr@t and s3cr%40t"),
+            "auth failed for *** and ***"
+        );
+    }
+
+    #[test]
+    fn broken_urls_are_masked_too() {
+        let err = DbUrl::parse("postgres://app:hunter22@db:notaport/prod").unwrap_err();
+        let shown = err.to_string();
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db:notaport/prod"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        for (url, why) in [
+            ("", "empty"),
+            ("localhost/db", "no scheme"),
+            ("oracle://x/y", "unknown scheme `oracle`"),
+            ("postgres://host:5432", "no database"),
+            ("sqlite:", "no database file"),
+        ] {
+            let err = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(err.contains(why), "{url}: {err}");
+        }
+    }
+}

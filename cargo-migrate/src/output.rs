@@ -1,0 +1,64 @@
+//! Output: Cargo-style status lines on stderr; the product (tables, JSON, SQL) on stdout.
+//! A reader that closes stdout early (`| head`) ends the program quietly.
+
+use std::io::{self, Write};
+
+use crate::db_url::scrub;
+
+/// A status line on stderr, Cargo style: a right-aligned verb, then the message.
+pub fn status(verb: &str, message: &str) {
+    let _ = writeln!(io::stderr().lock(), "{verb:>12} {}", scrub(message));
+}
+
+pub fn warning(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "warning: {}", scrub(message));
+}
+
+/// Writes the product to stdout. A closed pipe is not an error: the process exits 0 quietly.
+pub fn stdout(text: &str) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Formats a duration in microseconds the way people read them.
+pub fn duration(us: i64) -> String {
+    match us {
+        us if us < 1_000 => format!("{us} µs"),
+        us if us < 1_000_000 => format!("{:.1} ms", us as f64 / 1e3),
+        us => format!("{:.2} s", us as f64 / 1e6),
+    }
+}
+
+/// Lays out rows as left-aligned columns separated by two spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut l = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            l.push_str(cell);
+            if i + 1 < widths.len() {
+                l.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}

@@ -1,0 +1,798 @@
+//! The generic migrator: status, plans, and applying or reverting one migration with the same
+//! flow on every backend.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use build_support::{
+    Dialect, Finding, Migration, MigrationSet, SqlFile, Statement, split_statements,
+};
+use miette::NamedSource;
+
+use crate::backend::{Access, AppliedRow, Backend, NewRow};
+use crate::config::Config;
+use crate::error::{DbContext, Error, Result};
+
+/// Where one migration stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Applied,
+    Pending,
+    /// Pending, but older than a migration that is already applied.
+    OutOfOrder,
+    /// Applied, but its file is gone.
+    Missing,
+    /// Applied, but its up script changed since.
+    Modified,
+    /// Recorded as failed: applied in part, or interrupted.
+    Failed,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::OutOfOrder => "out-of-order",
+            State::Missing => "missing",
+            State::Modified => "modified",
+            State::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub version: i64,
+    pub description: &'a str,
+    pub state: State,
+    pub migration: Option<&'a Migration>,
+    pub row: Option<&'a AppliedRow>,
+}
+
+impl Entry<'_> {
+    pub fn name(&self) -> String {
+        format!("{}_{}", self.version, self.description)
+    }
+}
+
+/// Joins the files with the tracking table, in version order.
+pub fn status<'a>(set: &'a MigrationSet, rows: &'a [AppliedRow]) -> Vec<Entry<'a>> {
+    let newest_applied = rows.iter().map(|r| r.version).max();
+    let mut by_version: BTreeMap<i64, (Option<&Migration>, Option<&AppliedRow>)> = BTreeMap::new();
+    for m in &set.migrations {
+        by_version.entry(m.version).or_default().0 = Some(m);
+    }
+    for r in rows {
+        by_version.entry(r.version).or_default().1 = Some(r);
+    }
+    by_version
+        .into_iter()
+        .map(|(version, (migration, row))| {
+            let state = match (migration, row) {
+                (_, Some(r)) if !r.success => State::Failed,
+                (None, Some(_)) => State::Missing,
+                (Some(m), Some(r)) if m.up.checksum.to_hex() != r.up_checksum => State::Modified,
+                (Some(_), Some(_)) => State::Applied,
+                (Some(_), None) if newest_applied.is_some_and(|n| n > version) => State::OutOfOrder,
+                (Some(_), None) => State::Pending,
+                (None, None) => unreachable!("every entry has a file or a row"),
+            };
+            let description = match (migration, row) {
+                (Some(m), _) => m.slug.as_str(),
+                (None, Some(r)) => r.description.as_str(),
+                (None, None) => "",
+            };
+            Entry {
+                version,
+                description,
+                state,
+                migration,
+                row,
+            }
+        })
+        .collect()
+}
+
+/// Refuses to go on while a migration is recorded as failed.
+pub fn refuse_failed(entries: &[Entry<'_>]) -> Result<()> {
+    if let Some(e) = entries.iter().find(|e| e.state == State::Failed) {
+        return Err(Error::refused(
+            format!(
+                "migration {} is recorded as failed: the database may hold part of it",
+                e.name()
+            ),
+            format!(
+                "bring the database back to where it was before {name} (its down script may help) and run `cargo migrate repair {v}`, which clears the failed state so that `up` runs it again; if you finished the migration by hand instead, run `cargo migrate repair {v} --mark-applied`",
+                name = e.name(),
+                v = e.version
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The migrations `up` applies, in order, or why it refuses.
+pub fn plan_up<'a>(
+    entries: &[Entry<'a>],
+    to: Option<i64>,
+    allow_out_of_order: bool,
+    ignore_missing: bool,
+) -> Result<Vec<&'a Migration>> {
+    refuse_failed(entries)?;
+    if let Some(e) = entries.iter().find(|e| e.state == State::Modified) {
+        let m = e.migration.expect("a modified entry has its file");
+        return Err(Error::refused(
+            format!(
+                "migration {} was changed after it was applied ({} no longer matches the checksum recorded on {})",
+                e.name(),
+                m.up.display,
+                e.row.map_or("", |r| r.applied_at.as_str())
+            ),
+            format!(
+                "an applied migration must not change: restore the file (for example `git checkout -- {}`) and put the change in a new migration (`cargo migrate new <name>`); if the edit is deliberate and the database already matches it, run `cargo migrate repair {}`",
+                m.up.display, e.version
+            ),
+        ));
+    }
+    if !ignore_missing {
+        if let Some(e) = entries.iter().find(|e| e.state == State::Missing) {
+            return Err(Error::refused(
+                format!("migration {} is applied but its file is missing", e.name()),
+                "restore the file (check out the branch that has it), or pass `--ignore-missing` if it was removed on purpose",
+            ));
+        }
+    }
+    if let Some(to) = to {
+        if !entries
+            .iter()
+            .any(|e| e.version == to && e.migration.is_some())
+        {
+            return Err(Error::config(
+                format!("--to {to}: there is no migration with that version"),
+                Some("`cargo migrate status` lists the versions".to_owned()),
+            ));
+        }
+    }
+    let newest_applied = entries
+        .iter()
+        .filter(|e| e.row.is_some())
+        .map(Entry::name)
+        .next_back();
+    let mut plan = Vec::new();
+    for e in entries {
+        if to.is_some_and(|to| e.version > to) {
+            break;
+        }
+        match e.state {
+            State::Pending => plan.push(e.migration.expect("pending has a file")),
+            State::OutOfOrder if allow_out_of_order => plan.push(e.migration.expect("has a file")),
+            State::OutOfOrder => {
+                return Err(Error::refused(
+                    format!(
+                        "migration {} is pending but older than {}, which is already applied",
+                        e.name(),
+                        newest_applied
+                            .as_deref()
+                            .unwrap_or("the newest applied migration")
+                    ),
+                    "this usually comes from a merge: give it a version newer than every applied migration (rename both of its files), or apply it anyway with `cargo migrate up --allow-out-of-order`",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(plan)
+}
+
+/// Which applied migrations `down` reverts.
+#[derive(Clone, Copy, Debug)]
+pub enum DownTo {
+    Steps(usize),
+    /// Revert every migration newer than this version.
+    Version(i64),
+    All,
+}
+
+/// The migrations `down` reverts, newest first, or why it refuses. Every one must still have
+/// its files and a down script, checked before anything runs.
+pub fn plan_down<'a>(
+    entries: &[Entry<'a>],
+    to: DownTo,
+) -> Result<Vec<(&'a Migration, &'a AppliedRow)>> {
+    refuse_failed(entries)?;
+    if let DownTo::Version(v) = to {
+        if !entries.iter().any(|e| e.version == v) {
+            return Err(Error::config(
+                format!("--to {v}: there is no migration with that version"),
+                Some("`cargo migrate status` lists the versions".to_owned()),
+            ));
+        }
+    }
+    let applied = entries.iter().rev().filter(|e| e.row.is_some());
+    let chosen: Vec<&Entry<'a>> = match to {
+        DownTo::Steps(n) => applied.take(n).collect(),
+        DownTo::Version(v) => applied.take_while(|e| e.version > v).collect(),
+        DownTo::All => applied.collect(),
+    };
+    let mut plan = Vec::new();
+    for e in chosen {
+        let row = e.row.expect("applied");
+        let Some(m) = e.migration else {
+            return Err(Error::refused(
+                format!("cannot revert {}: its files are missing", e.name()),
+                "restore the migration's files (check out the branch that has them) and run the command again",
+            ));
+        };
+        if m.down.is_none() {
+            let why = m
+                .directives()
+                .irreversible
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            return Err(Error::refused(
+                format!(
+                    "cannot revert {}: it has no down script{why}; nothing was reverted",
+                    e.name()
+                ),
+                if m.up_only {
+                    "it is an up-only migration: undo it with a new migration (`cargo migrate new <name>`)".to_owned()
+                } else {
+                    format!(
+                        "write {} to make it reversible",
+                        m.up.display.replace(".up.sql", ".down.sql")
+                    )
+                },
+            ));
+        }
+        if e.state == State::Modified {
+            crate::output::warning(&format!(
+                "{} changed after it was applied; its current down script is used",
+                m.up.display
+            ));
+        }
+        plan.push((m, row));
+    }
+    Ok(plan)
+}
+
+/// A script split into statements, ready to run.
+#[derive(Debug)]
+pub struct Script<'a> {
+    pub file: &'a SqlFile,
+    pub statements: Vec<Statement>,
+}
+
+impl<'a> Script<'a> {
+    pub fn prepare(file: &'a SqlFile, dialect: Dialect) -> std::result::Result<Self, Finding> {
+        let statements = split_statements(&file.text, dialect).map_err(|e| {
+            let end = (e.offset + 1).min(file.text.len()).max(e.offset);
+            Finding::error(
+                "syntax-error",
+                &file.display,
+                format!("cannot read the script: {}", e.message),
+            )
+            .at(file.text.clone(), e.offset..end, "here")
+            .with_help("close the string, quoted name or comment that starts here")
+        })?;
+        Ok(Script { file, statements })
+    }
+
+    pub fn no_transaction(&self) -> bool {
+        self.file.directives.no_transaction
+    }
+}
+
+/// Splits every script of a plan before anything runs, so a broken file later in the plan
+/// stops the run before it starts.
+pub fn prepare_all<'a>(
+    files: impl IntoIterator<Item = &'a SqlFile>,
+    dialect: Dialect,
+    dir: &str,
+) -> Result<Vec<Script<'a>>> {
+    let mut scripts = Vec::new();
+    let mut findings = Vec::new();
+    for file in files {
+        match Script::prepare(file, dialect) {
+            Ok(s) => scripts.push(s),
+            Err(f) => findings.push(f),
+        }
+    }
+    if findings.is_empty() {
+        Ok(scripts)
+    } else {
+        Err(Error::Invalid {
+            dir: dir.to_owned(),
+            count: findings.len(),
+            findings,
+        })
+    }
+}
+
+/// Which way a migration runs, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// What a failure left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    RolledBack,
+    NothingChanged,
+    /// Some statements were applied and could not be rolled back.
+    Partial {
+        applied: usize,
+    },
+}
+
+/// A database connection for one command, holding the migration lock when it writes.
+#[derive(Debug)]
+pub struct Session<B: Backend> {
+    db: B,
+    table: String,
+    dialect: Dialect,
+    locked: bool,
+    has_table: bool,
+    applied_by: String,
+}
+
+impl<B: Backend> Session<B> {
+    /// Connects. Writing sessions take the lock and create the tracking table; read-only ones
+    /// create nothing (`Ok(None)` when the database itself does not exist yet).
+    pub async fn open(cfg: &Config, access: Access) -> Result<Option<Self>> {
+        let Some(mut db) = B::connect(&cfg.url, access).await? else {
+            return Ok(None);
+        };
+        let locked = access == Access::ReadWrite;
+        if locked {
+            db.lock(&cfg.table).await?;
+        }
+        let mut has_table = db.has_tracking_table(&cfg.table).await?;
+        if locked && !has_table {
+            db.create_tracking_table(&cfg.table).await?;
+            has_table = true;
+        }
+        Ok(Some(Session {
+            db,
+            table: cfg.table.clone(),
+            dialect: cfg.dialect,
+            locked,
+            has_table,
+            applied_by: applied_by(),
+        }))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub async fn applied(&mut self) -> Result<Vec<AppliedRow>> {
+        if !self.has_table {
+            return Ok(Vec::new());
+        }
+        self.db.applied(&self.table).await
+    }
+
+    /// Releases the lock and closes the connection.
+    pub async fn close(mut self) -> Result<()> {
+        if self.locked {
+            self.db.unlock(&self.table).await?;
+        }
+        self.db.close().await;
+        Ok(())
+    }
+
+    /// Applies one migration: its statements and its tracking row in one transaction where the
+    /// database allows it. Returns the execution time in microseconds.
+    pub async fn apply(&mut self, m: &Migration, script: &Script<'_>) -> Result<i64> {
+        let up_checksum = m.up.checksum.to_hex();
+        let down_checksum = m.down.as_ref().map(|d| d.checksum.to_hex());
+        let applied_by = self.applied_by.clone();
+        let mut row = NewRow {
+            version: m.version,
+            description: &m.slug,
+            up_checksum: &up_checksum,
+            down_checksum: down_checksum.as_deref(),
+            execution_us: 0,
+            applied_by: &applied_by,
+            success: true,
+        };
+        let table = self.table.clone();
+        if B::TRANSACTIONAL_DDL && !script.no_transaction() {
+            let start = Instant::now();
+            self.db.begin().await.doing("starting a transaction")?;
+            if let Err((i, e)) = self.run_statements(script).await {
+                let _ = self.db.rollback().await;
+                return Err(failure::<B>(
+                    m,
+                    script,
+                    i,
+                    e,
+                    Outcome::RolledBack,
+                    Direction::Up,
+                ));
+            }
+            row.execution_us = elapsed_us(start);
+            let recorded = self.db.insert_row(&table, &row).await;
+            if let Err(e) = recorded {
+                let _ = self.db.rollback().await;
+                return Err(e).doing(&format!("recording {} (it was rolled back)", m.name()));
+            }
+            self.db
+                .commit()
+                .await
+                .doing(&format!("committing {}", m.name()))?;
+            Ok(row.execution_us)
+        } else {
+            // Marked failed first: if the run dies midway the record says so.
+            row.success = false;
+            self.db
+                .insert_row(&table, &row)
+                .await
+                .doing(&format!("recording the start of {}", m.name()))?;
+            let start = Instant::now();
+            if let Err((i, e)) = self.run_statements(script).await {
+                let outcome = if i == 0 {
+                    self.db
+                        .delete_row(&table, m.version)
+                        .await
+                        .doing(&format!("clearing the record of {}", m.name()))?;
+                    Outcome::NothingChanged
+                } else {
+                    Outcome::Partial { applied: i }
+                };
+                return Err(failure::<B>(m, script, i, e, outcome, Direction::Up));
+            }
+            let us = elapsed_us(start);
+            self.db
+                .finish_row(&table, m.version, us)
+                .await
+                .doing(&format!("recording {}", m.name()))?;
+            Ok(us)
+        }
+    }
+
+    /// Reverts one migration with its down script and deletes its tracking row, in one
+    /// transaction where the database allows it.
+    pub async fn revert(&mut self, m: &Migration, script: &Script<'_>) -> Result<i64> {
+        let table = self.table.clone();
+        let start = Instant::now();
+        if B::TRANSACTIONAL_DDL && !script.no_transaction() {
+            self.db.begin().await.doing("starting a transaction")?;
+            if let Err((i, e)) = self.run_statements(script).await {
+                let _ = self.db.rollback().await;
+                return Err(failure::<B>(
+                    m,
+                    script,
+                    i,
+                    e,
+                    Outcome::RolledBack,
+                    Direction::Down,
+                ));
+            }
+            if let Err(e) = self.db.delete_row(&table, m.version).await {
+                let _ = self.db.rollback().await;
+                return Err(e).doing(&format!(
+                    "removing the record of {} (it was rolled back)",
+                    m.name()
+                ));
+            }
+            self.db
+                .commit()
+                .await
+                .doing(&format!("committing the revert of {}", m.name()))?;
+        } else {
+            self.db
+                .set_success(&table, m.version, false)
+                .await
+                .doing(&format!(
+                    "recording the start of the revert of {}",
+                    m.name()
+                ))?;
+            if let Err((i, e)) = self.run_statements(script).await {
+                let outcome = if i == 0 {
+                    self.db
+                        .set_success(&table, m.version, true)
+                        .await
+                        .doing(&format!("restoring the record of {}", m.name()))?;
+                    Outcome::NothingChanged
+                } else {
+                    Outcome::Partial { applied: i }
+                };
+                return Err(failure::<B>(m, script, i, e, outcome, Direction::Down));
+            }
+            self.db
+                .delete_row(&table, m.version)
+                .await
+                .doing(&format!("removing the record of {}", m.name()))?;
+        }
+        Ok(elapsed_us(start))
+    }
+
+    /// Clears a failed record so `up` runs the migration again, or marks it applied.
+    pub async fn repair_failed(&mut self, version: i64, mark_applied: bool) -> Result<()> {
+        let table = self.table.clone();
+        if mark_applied {
+            self.db.set_success(&table, version, true).await
+        } else {
+            self.db.delete_row(&table, version).await
+        }
+        .doing("updating the tracking table")
+    }
+
+    /// Records the current checksums of a deliberately edited, applied migration.
+    pub async fn repair_checksums(&mut self, m: &Migration, row: &AppliedRow) -> Result<()> {
+        let table = self.table.clone();
+        let up = m.up.checksum.to_hex();
+        let down = m.down.as_ref().map(|d| d.checksum.to_hex());
+        let applied_by = self.applied_by.clone();
+        let new = NewRow {
+            version: m.version,
+            description: &m.slug,
+            up_checksum: &up,
+            down_checksum: down.as_deref(),
+            execution_us: row.execution_us,
+            applied_by: &applied_by,
+            success: true,
+        };
+        self.db.begin().await.doing("starting a transaction")?;
+        let result = async {
+            self.db.delete_row(&table, m.version).await?;
+            self.db.insert_row(&table, &new).await
+        }
+        .await;
+        match result {
+            Ok(()) => self.db.commit().await.doing("committing the repair"),
+            Err(e) => {
+                let _ = self.db.rollback().await;
+                Err(e).doing("updating the tracking table")
+            }
+        }
+    }
+
+    async fn run_statements(
+        &mut self,
+        script: &Script<'_>,
+    ) -> std::result::Result<(), (usize, sqlx::Error)> {
+        for (i, statement) in script.statements.iter().enumerate() {
+            self.db
+                .execute(statement.text(&script.file.text))
+                .await
+                .map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn elapsed_us(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Who ran the migration, for the tracking table.
+fn applied_by() -> String {
+    ["CARGO_MIGRATE_USER", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// A failed statement as a diagnostic pointing into its file.
+fn failure<B: Backend>(
+    m: &Migration,
+    script: &Script<'_>,
+    index: usize,
+    error: sqlx::Error,
+    outcome: Outcome,
+    direction: Direction,
+) -> Error {
+    let file = script.file;
+    let statement = &script.statements[index];
+    let text = statement.text(&file.text);
+    let offset = B::error_offset(&error, text);
+    let at = statement.span.start + offset.unwrap_or(0);
+    let (line, col) = build_support::line_col(&file.text, at);
+    let message = match error.as_database_error() {
+        Some(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => error.to_string(),
+    };
+    let (verb, retry) = match direction {
+        Direction::Up => ("applied", "cargo migrate up"),
+        Direction::Down => ("reverted", "cargo migrate down"),
+    };
+    let help = match outcome {
+        Outcome::RolledBack => format!(
+            "the whole migration was rolled back, so the database is as it was before; fix the statement and run `{retry}` again"
+        ),
+        Outcome::NothingChanged => format!(
+            "this was the first statement, so nothing was {verb}; fix it and run `{retry}` again"
+        ),
+        Outcome::Partial { applied } => {
+            let why = if script.no_transaction() {
+                "the script runs without a transaction (`-- migrate:no-transaction`)"
+            } else {
+                "MySQL and MariaDB commit schema changes at once"
+            };
+            format!(
+                "{applied} statement(s) before this one were {verb} and stay, because {why}; the migration is recorded as failed and `up`/`down` refuse to run until it is resolved: bring the database back to where it was before {name} by hand, then run `cargo migrate repair {v}`",
+                name = m.name(),
+                v = m.version
+            )
+        }
+    };
+    let span = match offset {
+        Some(_) => (at, 1).into(),
+        None => statement.span.clone().into(),
+    };
+    Error::MigrationFailed {
+        name: m.name(),
+        location: format!("{}:{line}:{col}", file.display),
+        message,
+        src: NamedSource::new(&file.display, file.text.clone()),
+        span: Some(span),
+        label: if offset.is_some() {
+            "the server stopped here".to_owned()
+        } else {
+            "this statement failed".to_owned()
+        },
+        help: Some(help),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(files: &[(&str, &str)]) -> (tempfile::TempDir, MigrationSet) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, body) in files {
+            std::fs::write(dir.path().join(name), body).unwrap();
+        }
+        let set = MigrationSet::load(dir.path(), "m").unwrap();
+        (dir, set)
+    }
+
+    fn row(version: i64, checksum: &str, success: bool) -> AppliedRow {
+        AppliedRow {
+            version,
+            description: format!("v{version}"),
+            up_checksum: checksum.to_owned(),
+            down_checksum: None,
+            applied_at: "2024-01-01T00:00:00Z".into(),
+            execution_us: 1,
+            applied_by: "me".into(),
+            success,
+        }
+    }
+
+    #[test]
+    fn states() {
+        let (_d, s) = set(&[
+            ("1_a.up.sql", "SELECT 1;"),
+            ("2_b.up.sql", "SELECT 2;"),
+            ("3_c.up.sql", "SELECT 3;"),
+            ("5_e.up.sql", "SELECT 5;"),
+            ("6_f.up.sql", "SELECT 6;"),
+        ]);
+        let sum = |v: i64| s.get(v).unwrap().up.checksum.to_hex();
+        let rows = vec![
+            row(1, &sum(1), true),
+            row(3, "0".repeat(64).as_str(), true),
+            row(4, "x", true),
+            row(5, &sum(5), false),
+        ];
+        let got: Vec<(i64, &str)> = status(&s, &rows)
+            .iter()
+            .map(|e| (e.version, e.state.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "applied"),
+                (2, "out-of-order"),
+                (3, "modified"),
+                (4, "missing"),
+                (5, "failed"),
+                (6, "pending")
+            ]
+        );
+    }
+
+    #[test]
+    fn up_plans_pending_in_order_and_respects_to() {
+        let (_d, s) = set(&[("1_a.up.sql", ""), ("2_b.up.sql", ""), ("10_c.up.sql", "")]);
+        let entries = status(&s, &[]);
+        let plan: Vec<i64> = plan_up(&entries, None, false, false)
+            .unwrap()
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(plan, [1, 2, 10]);
+        let plan: Vec<i64> = plan_up(&entries, Some(2), false, false)
+            .unwrap()
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(plan, [1, 2]);
+        assert!(plan_up(&entries, Some(7), false, false).is_err());
+    }
+
+    #[test]
+    fn up_refuses_out_of_order_naming_both() {
+        let (_d, s) = set(&[("1_a.up.sql", ""), ("2_b.up.sql", "")]);
+        let rows = vec![row(2, &s.get(2).unwrap().up.checksum.to_hex(), true)];
+        let entries = status(&s, &rows);
+        let err = plan_up(&entries, None, false, false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "migration 1_a is pending but older than 2_b, which is already applied"
+        );
+        let plan = plan_up(&entries, None, true, false).unwrap();
+        assert_eq!(plan.len(), 1);
+    }
+
+    #[test]
+    fn up_refuses_failed_modified_and_missing() {
+        let (_d, s) = set(&[("1_a.up.sql", "SELECT 1;")]);
+        let ok = s.get(1).unwrap().up.checksum.to_hex();
+        for (rows, expect) in [
+            (vec![row(1, &ok, false)], "recorded as failed"),
+            (
+                vec![row(1, &"0".repeat(64), true)],
+                "was changed after it was applied",
+            ),
+            (
+                vec![row(1, &ok, true), row(2, "x", true)],
+                "its file is missing",
+            ),
+        ] {
+            let entries = status(&s, &rows);
+            let err = plan_up(&entries, None, false, false)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expect), "{err}");
+        }
+    }
+
+    #[test]
+    fn down_checks_every_step_before_running() {
+        let (_d, s) = set(&[
+            ("1_a.up.sql", ""),
+            ("1_a.down.sql", ""),
+            ("2_b.sql", "-- migrate:irreversible drops data\n"),
+            ("3_c.up.sql", ""),
+            ("3_c.down.sql", ""),
+        ]);
+        let rows: Vec<AppliedRow> = s
+            .migrations
+            .iter()
+            .map(|m| row(m.version, &m.up.checksum.to_hex(), true))
+            .collect();
+        let entries = status(&s, &rows);
+        let plan: Vec<i64> = plan_down(&entries, DownTo::Steps(1))
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.version)
+            .collect();
+        assert_eq!(plan, [3]);
+        let err = plan_down(&entries, DownTo::All).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cannot revert 2_b: it has no down script (drops data); nothing was reverted"
+        );
+        let plan: Vec<i64> = plan_down(&entries, DownTo::Version(2))
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.version)
+            .collect();
+        assert_eq!(plan, [3]);
+    }
+}

@@ -100,11 +100,12 @@ impl Ctx {
 
 pub fn main() -> ExitCode {
     let _ = miette::set_hook(Box::new(|_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .terminal_links(false)
-                .build(),
-        )
+        let mut opts = miette::MietteHandlerOpts::new().terminal_links(false);
+        // Logs and pipes get whole lines, so a message can be searched for.
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            opts = opts.width(400);
+        }
+        Box::new(opts.build())
     }));
     let Cargo::Migrate(args) = Cargo::parse();
     let result = (|| {

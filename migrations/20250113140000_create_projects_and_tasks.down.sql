@@ -1,0 +1,3 @@
+DROP INDEX tasks_project_status_idx;
+DROP TABLE tasks;
+DROP TABLE projects;

@@ -1,0 +1,400 @@
+//! Scenarios that every database must pass.
+
+use crate::support::{Kind, Project, TestDb, expect, run, states};
+
+fn applied(versions: &[i64]) -> Vec<(i64, String)> {
+    versions
+        .iter()
+        .map(|v| (*v, "applied".to_owned()))
+        .collect()
+}
+
+pub fn lifecycle(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    let created = expect(
+        p.on(
+            &db,
+            &["new", "create widgets", "--template", "create_table"],
+        ),
+        0,
+    );
+    assert!(
+        created.stdout.contains("_create_widgets.up.sql"),
+        "{}",
+        created.stdout
+    );
+    expect(
+        p.on(
+            &db,
+            &["new", "add_color_to_widgets", "--template", "add_column"],
+        ),
+        0,
+    );
+    let listed = states(&p, &db);
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|(_, s)| s == "pending"), "{listed:?}");
+    let versions: Vec<i64> = listed.iter().map(|(v, _)| *v).collect();
+    assert!(
+        versions[1] > versions[0],
+        "new always picks a newer version"
+    );
+
+    let up = expect(p.on(&db, &["up"]), 0);
+    assert!(up.stderr.contains("Applying"), "{}", up.stderr);
+    assert_eq!(db.tables(), ["widgets"]);
+    assert_eq!(states(&p, &db), applied(&versions));
+    let columns = match kind {
+        Kind::Sqlite => db.strings("SELECT name FROM pragma_table_info('widgets')"),
+        _ => db.strings("SELECT CAST(column_name AS CHAR(64)) FROM information_schema.columns WHERE table_name = 'widgets'"),
+    };
+    assert!(columns.iter().any(|c| c.trim() == "color"), "{columns:?}");
+
+    let history = expect(p.on(&db, &["history", "--format", "json"]), 0);
+    let rows: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(rows[0]["success"], true);
+
+    expect(p.on(&db, &["down"]), 0);
+    assert_eq!(
+        states(&p, &db),
+        [
+            (versions[0], "applied".to_owned()),
+            (versions[1], "pending".to_owned())
+        ]
+    );
+    expect(p.on(&db, &["up"]), 0);
+    let redo = expect(p.on(&db, &["redo"]), 0);
+    assert!(
+        redo.stderr.contains("Reverting") && redo.stderr.contains("Applying"),
+        "{}",
+        redo.stderr
+    );
+    assert_eq!(states(&p, &db), applied(&versions));
+
+    expect(p.on(&db, &["down", "--all"]), 0);
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    let again = expect(p.on(&db, &["down"]), 0);
+    assert!(
+        again.stderr.contains("nothing to revert"),
+        "{}",
+        again.stderr
+    );
+}
+
+pub fn failure_points_at_the_line_and_keeps_the_database_consistent(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_first",
+        "CREATE TABLE first (id INT PRIMARY KEY);\n",
+        "DROP TABLE first;\n",
+    );
+    p.pair(
+        "2_broken",
+        "-- the second statement fails\nCREATE TABLE half (id INT PRIMARY KEY);\nINSERT INTO no_such_table (id) VALUES (1);\n",
+        "DROP TABLE half;\n",
+    );
+    let out = expect(p.on(&db, &["up"]), 1);
+    let err = out.all();
+    assert!(err.contains("migrations/2_broken.up.sql:3:"), "{err}");
+    assert!(err.contains("no_such_table"), "{err}");
+    if kind == Kind::Postgres {
+        // PostgreSQL says where in the statement: the table name, column 13.
+        assert!(err.contains("migrations/2_broken.up.sql:3:13"), "{err}");
+    }
+
+    if kind == Kind::MySql {
+        // DDL committed at once: the first statement stays, and the record says so.
+        assert_eq!(db.tables(), ["first", "half"]);
+        assert_eq!(
+            states(&p, &db),
+            [(1, "applied".into()), (2, "failed".into())]
+        );
+        assert!(err.contains("recorded as failed"), "{err}");
+        let refused = expect(p.on(&db, &["up"]), 1).all();
+        assert!(
+            refused.contains("2_broken is recorded as failed"),
+            "{refused}"
+        );
+        assert!(refused.contains("cargo migrate repair 2"), "{refused}");
+        // The user undoes the partial change, fixes the file, repairs, and goes on.
+        db.exec("DROP TABLE half");
+        expect(p.on(&db, &["repair", "2"]), 0);
+        assert_eq!(states(&p, &db)[1].1, "pending");
+        p.pair(
+            "2_broken",
+            "CREATE TABLE half (id INT PRIMARY KEY);\n",
+            "DROP TABLE half;\n",
+        );
+    } else {
+        // Rolled back: the schema is exactly as before the failed migration.
+        assert_eq!(db.tables(), ["first"]);
+        assert_eq!(
+            states(&p, &db),
+            [(1, "applied".into()), (2, "pending".into())]
+        );
+        assert!(err.contains("rolled back"), "{err}");
+        p.pair(
+            "2_broken",
+            "CREATE TABLE half (id INT PRIMARY KEY);\n",
+            "DROP TABLE half;\n",
+        );
+    }
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), applied(&[1, 2]));
+}
+
+pub fn out_of_order_is_refused_naming_both_versions(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "20240102000000_second",
+        "CREATE TABLE second (id INT);\n",
+        "DROP TABLE second;\n",
+    );
+    expect(p.on(&db, &["up"]), 0);
+    // A merge brings in an older migration.
+    p.pair(
+        "20240101000000_first",
+        "CREATE TABLE first (id INT);\n",
+        "DROP TABLE first;\n",
+    );
+    assert_eq!(
+        states(&p, &db),
+        [
+            (20240101000000, "out-of-order".into()),
+            (20240102000000, "applied".into())
+        ]
+    );
+    let out = expect(p.on(&db, &["up"]), 1).all();
+    assert!(
+        out.contains("20240101000000_first is pending but older than 20240102000000_second"),
+        "{out}"
+    );
+    assert!(out.contains("--allow-out-of-order"), "{out}");
+    assert_eq!(db.tables(), ["second"]);
+    expect(p.on(&db, &["up", "--allow-out-of-order"]), 0);
+    assert_eq!(db.tables(), ["first", "second"]);
+}
+
+pub fn dry_run_prints_the_sql_and_changes_nothing(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_a",
+        "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n",
+        "DROP TABLE b;\nDROP TABLE a;\n",
+    );
+    p.pair("2_c", "CREATE TABLE c (id INT);\n", "DROP TABLE c;\n");
+    let out = expect(p.on(&db, &["up", "--dry-run"]), 0);
+    let a = out
+        .stdout
+        .find("CREATE TABLE a (id INT);")
+        .expect("first statement");
+    let b = out
+        .stdout
+        .find("CREATE TABLE b (id INT);")
+        .expect("second statement");
+    let c = out
+        .stdout
+        .find("CREATE TABLE c (id INT);")
+        .expect("second migration");
+    assert!(a < b && b < c, "{}", out.stdout);
+    assert!(db.tables().is_empty());
+    if kind == Kind::Sqlite {
+        assert!(
+            !db.sqlite_path().exists(),
+            "a dry run creates no database file"
+        );
+    }
+    expect(p.on(&db, &["up", "--to", "1"]), 0);
+    let out = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert!(
+        out.stdout.contains("DROP TABLE b;\nDROP TABLE a;"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(db.tables(), ["a", "b"]);
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "pending".into())]
+    );
+}
+
+pub fn no_transaction_runs_statements_one_by_one(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_t",
+        "CREATE TABLE t (id INT, name VARCHAR(20));\n",
+        "DROP TABLE t;\n",
+    );
+    let (up, down) = match kind {
+        // CREATE INDEX CONCURRENTLY fails inside a transaction block.
+        Kind::Postgres => (
+            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_name_idx ON t (name);\n",
+            "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY t_name_idx;\n",
+        ),
+        Kind::MySql => (
+            "-- migrate:no-transaction\nCREATE INDEX t_name_idx ON t (name);\n",
+            "DROP INDEX t_name_idx ON t;\n",
+        ),
+        Kind::Sqlite => (
+            "-- migrate:no-transaction\nCREATE INDEX t_name_idx ON t (name);\n",
+            "DROP INDEX t_name_idx;\n",
+        ),
+    };
+    p.pair("2_index", up, down);
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), applied(&[1, 2]));
+    expect(p.on(&db, &["down"]), 0);
+    assert_eq!(states(&p, &db)[1].1, "pending");
+}
+
+pub fn passwords_never_appear(kind: Kind) {
+    if kind == Kind::Sqlite {
+        return; // SQLite URLs carry no password
+    }
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_a",
+        "CREATE TABLE a (id INT);\nSELECT * FROM missing_table;\n",
+        "DROP TABLE a;\n",
+    );
+    let secret = "Sup3r-Secret-pw";
+    let with_password = db
+        .url
+        .replacen("://", &format!("://{}:{secret}@", user_of(&db.url)), 1);
+    let with_password = strip_existing_userinfo(&with_password);
+    // Each of: a refused or accepted login followed by a failing migration, a bad port, an
+    // unreachable host, and a malformed URL.
+    let unreachable = with_password.replacen(&host_port(&db.url), "127.0.0.1:1", 1);
+    let malformed = with_password.replacen(&host_port(&db.url), "127.0.0.1:notaport", 1);
+    for url in [&with_password, &unreachable, &malformed] {
+        for args in [
+            &["up"][..],
+            &["status"],
+            &["status", "--format", "json"],
+            &["history"],
+        ] {
+            let mut cmd = p.cmd(args);
+            cmd.args(["--database-url", url]);
+            let out = run(cmd);
+            // The login may be accepted (trust authentication): then `up` fails on the
+            // migration; every other case fails on the URL or the connection.
+            if args[0] == "up" || url != &with_password {
+                assert_ne!(out.code, 0, "{args:?}: {}", out.all());
+            }
+            assert!(
+                !out.all().contains(secret),
+                "password leaked for {args:?}:\n{}",
+                out.all()
+            );
+            assert!(
+                out.all().contains("***"),
+                "the masked URL is shown:\n{}",
+                out.all()
+            );
+        }
+    }
+}
+
+/// The user name of a URL like `scheme://user@host…` (or `scheme://user:pw@host…`).
+fn user_of(url: &str) -> String {
+    let rest = &url[url.find("://").unwrap() + 3..];
+    let authority = rest.split('/').next().unwrap();
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) => userinfo.split(':').next().unwrap().to_owned(),
+        None => "root".to_owned(),
+    }
+}
+
+/// Drops a second userinfo after we inserted ours: `s://u:pw@u@host` → `s://u:pw@host`.
+fn strip_existing_userinfo(url: &str) -> String {
+    let start = url.find("://").unwrap() + 3;
+    let rest = &url[start..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let parts: Vec<&str> = authority.split('@').collect();
+    if parts.len() <= 2 {
+        return url.to_owned();
+    }
+    format!(
+        "{}{}@{}{}",
+        &url[..start],
+        parts[0],
+        parts[parts.len() - 1],
+        &rest[authority_end..]
+    )
+}
+
+fn host_port(url: &str) -> String {
+    let rest = &url[url.find("://").unwrap() + 3..];
+    let authority = rest.split('/').next().unwrap();
+    authority.rsplit('@').next().unwrap().to_owned()
+}
+
+pub fn unreachable_server_is_a_usage_error(kind: Kind) {
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    let url = match kind {
+        Kind::Postgres => "postgres://app:pw@127.0.0.1:1/app",
+        Kind::MySql => "mysql://app:pw@127.0.0.1:1/app",
+        Kind::Sqlite => "sqlite:/dev/null/sub/x.db",
+    };
+    let mut cmd = p.cmd(&["up"]);
+    cmd.args(["--database-url", url]);
+    let out = run(cmd);
+    let expected = if kind == Kind::Sqlite { 1 } else { 2 };
+    assert_eq!(out.code, expected, "{}", out.all());
+    if kind != Kind::Sqlite {
+        assert!(out.stderr.contains("cannot connect to"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(":***@127.0.0.1:1/app"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("is the server running"),
+            "{}",
+            out.stderr
+        );
+    }
+    let mut bad = p.cmd(&["status"]);
+    bad.args(["--database-url", "oracle://x/y"]);
+    let out = expect(bad, 2);
+    assert!(
+        out.stderr.contains("unknown scheme `oracle`"),
+        "{}",
+        out.stderr
+    );
+}
+
+pub fn edited_applied_migration_is_refused_until_repaired(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 0);
+    p.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "modified".into()), (2, "pending".into())]
+    );
+    let out = expect(p.on(&db, &["up"]), 1).all();
+    assert!(
+        out.contains("1_a was changed after it was applied"),
+        "{out}"
+    );
+    assert!(out.contains("cargo migrate repair 1"), "{out}");
+    assert_eq!(db.tables(), ["a"]);
+    // Line endings alone are not an edit.
+    p.write("1_a.up.sql", "CREATE TABLE a (id INT);\r\n");
+    assert_eq!(states(&p, &db)[0].1, "applied");
+    p.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    expect(p.on(&db, &["repair", "1"]), 0);
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), applied(&[1, 2]));
+}

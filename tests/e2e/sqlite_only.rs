@@ -1,0 +1,287 @@
+//! What needs no server: configuration, files, and the embedded SQLite default.
+
+use crate::support::{Project, TestDb, expect, run, states};
+
+/// A project with a Cargo.toml, as `cargo migrate` is used in practice.
+fn cargo_project(manifest: &str) -> Project {
+    let p = Project::new();
+    std::fs::write(p.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir_all(p.path().join("src")).unwrap();
+    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p
+}
+
+const MANIFEST: &str = "# the app\n[package]\nname = \"app\"   # keep this comment\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
+
+#[test]
+fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
+    let p = cargo_project(MANIFEST);
+    std::fs::remove_dir(p.migrations()).unwrap();
+    expect(p.cmd(&["init"]), 0);
+    let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
+    let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\n";
+    assert!(manifest.contains(added), "{manifest}");
+    assert_eq!(
+        manifest.replacen(added, "", 1),
+        MANIFEST,
+        "nothing else changed"
+    );
+    assert!(p.migrations().is_dir());
+    // Running it again changes nothing.
+    let again = expect(p.cmd(&["init"]), 0);
+    assert!(again.stderr.contains("already has"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn embedded_default_is_a_sqlite_file_under_target() {
+    let p = cargo_project(&format!(
+        "{MANIFEST}\n[package.metadata.migrate]\ndir = \"db/migrations\"\n"
+    ));
+    std::fs::create_dir_all(p.path().join("db/migrations")).unwrap();
+    std::fs::write(
+        p.path().join("db/migrations/1_a.up.sql"),
+        "CREATE TABLE a (id INT);",
+    )
+    .unwrap();
+    std::fs::write(p.path().join("db/migrations/1_a.down.sql"), "DROP TABLE a;").unwrap();
+    let out = expect(p.cmd(&["up"]), 0);
+    assert!(out.stderr.contains("embedded default"), "{}", out.stderr);
+    assert!(p.path().join("target/cargo-migrate/dev.db").is_file());
+    // From a subdirectory, the same project and the same database.
+    let mut status = p.cmd(&["status"]);
+    status.current_dir(p.path().join("src"));
+    let out = expect(status, 0);
+    assert!(out.stdout.contains("applied"), "{}", out.stdout);
+}
+
+#[test]
+fn url_from_dotenv_and_the_configured_variable() {
+    let p = cargo_project(&format!(
+        "{MANIFEST}\n[package.metadata.migrate]\ndatabase_url_env = \"APP_DB\"\ntable = \"schema_history\"\n"
+    ));
+    p.pair("1_a", "CREATE TABLE a (id INT);", "DROP TABLE a;");
+    std::fs::write(p.path().join(".env"), "# local\nAPP_DB=sqlite:local.db\n").unwrap();
+    let out = expect(p.cmd(&["up"]), 0);
+    assert!(out.stderr.contains("from APP_DB in"), "{}", out.stderr);
+    // Relative to the .env file, wherever the command runs.
+    let mut status = p.cmd(&["status", "--format", "json"]);
+    status.current_dir(p.path().join("src"));
+    assert!(expect(status, 0).stdout.contains("\"applied\""));
+    let db = TestDb::sqlite();
+    let url = format!("sqlite:{}", p.path().join("local.db").display());
+    let tables = {
+        let _ = &db;
+        let probe = crate::support::TestDb::sqlite();
+        drop(probe);
+        url
+    };
+    let mut check = p.cmd(&["history", "--format", "json"]);
+    check.args(["--database-url", &tables]);
+    let history = expect(check, 0);
+    assert!(
+        history.stdout.contains("\"version\": 1"),
+        "{}",
+        history.stdout
+    );
+    // The environment variable wins over .env.
+    let mut env = p.cmd(&["status"]);
+    env.env("APP_DB", "sqlite:other.db");
+    let out = expect(env, 0);
+    assert!(out.stderr.contains("from $APP_DB"), "{}", out.stderr);
+    assert!(out.stdout.contains("pending"), "{}", out.stdout);
+}
+
+#[test]
+fn invalid_config_is_a_usage_error() {
+    let p = cargo_project(&format!(
+        "{MANIFEST}\n[package.metadata.migrate]\ndirr = \"x\"\n"
+    ));
+    let out = expect(p.cmd(&["status"]), 2);
+    assert!(
+        out.stderr.contains("unknown field `dirr`"),
+        "{}",
+        out.stderr
+    );
+    let p = cargo_project(MANIFEST);
+    let out = expect(p.cmd(&["status", "--env", "production"]), 2);
+    assert!(
+        out.stderr.contains("no environment named `production`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_files_are_diagnostics_naming_the_file_and_nothing_runs() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_ok", "CREATE TABLE ok (id INT);", "DROP TABLE ok;");
+    p.write("2_Bad-Name.up.sql", "SELECT 1;");
+    p.write("3_orphan.down.sql", "SELECT 1;");
+    p.write("4_a.up.sql", "SELECT 1;");
+    p.write("04_b.up.sql", "SELECT 1;");
+    std::fs::write(
+        p.migrations().join("5_latin1.up.sql"),
+        b"-- caf\xe9\nSELECT 1;\n",
+    )
+    .unwrap();
+    p.write("notes.txt", "not a migration");
+    let out = expect(p.on(&db, &["up"]), 1);
+    for expected in [
+        "migrations/2_Bad-Name.up.sql",
+        "invalid-file-name",
+        "migrations/3_orphan.down.sql",
+        "orphan-down",
+        "version 4 is used by more than one migration",
+        "migrations/5_latin1.up.sql",
+        "not valid UTF-8",
+        "nothing was run",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "missing {expected:?} in\n{}",
+            out.stderr
+        );
+    }
+    assert!(db.tables().is_empty());
+    // status still shows what it could load, with the problems as warnings.
+    let status = expect(p.on(&db, &["status"]), 0);
+    assert!(status.stdout.contains("ok"), "{}", status.stdout);
+    assert!(status.stderr.contains("orphan-down"), "{}", status.stderr);
+}
+
+#[test]
+fn unterminated_string_stops_before_anything_runs() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_ok", "CREATE TABLE ok (id INT);", "DROP TABLE ok;");
+    p.pair(
+        "2_bad",
+        "INSERT INTO ok VALUES (1);\nSELECT 'oops;\n",
+        "SELECT 1;",
+    );
+    let out = expect(p.on(&db, &["up"]), 1);
+    assert!(
+        out.stderr.contains("migrations/2_bad.up.sql:2:8"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        db.tables().is_empty(),
+        "the first migration did not run either"
+    );
+}
+
+#[test]
+fn down_refuses_irreversible_migrations_before_reverting_anything() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.write(
+        "1_seed.sql",
+        "-- migrate:irreversible deletes legacy rows\nCREATE TABLE a (id INT);\n",
+    );
+    p.pair("2_b", "CREATE TABLE b (id INT);", "DROP TABLE b;");
+    expect(p.on(&db, &["up"]), 0);
+    let out = expect(p.on(&db, &["down", "--all"]), 1);
+    assert!(
+        out.stderr
+            .contains("cannot revert 1_seed: it has no down script (deletes legacy rows)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.tables(), ["a", "b"], "b was not reverted either");
+    expect(p.on(&db, &["down", "--to", "1"]), 0);
+    assert_eq!(db.tables(), ["a"]);
+}
+
+#[test]
+fn new_writes_templates_and_never_reuses_a_version() {
+    let p = Project::new();
+    p.pair("29991231235959_far_future", "SELECT 1;", "SELECT 1;");
+    let out = expect(
+        p.cmd(&[
+            "new",
+            "Add Index",
+            "--template",
+            "add_index",
+            "--table",
+            "users",
+            "--column",
+            "email",
+        ]),
+        0,
+    );
+    assert_eq!(
+        out.stdout,
+        "migrations/29991231235960_add_index.up.sql\nmigrations/29991231235960_add_index.down.sql\n"
+    );
+    let up =
+        std::fs::read_to_string(p.migrations().join("29991231235960_add_index.up.sql")).unwrap();
+    assert_eq!(up, "CREATE INDEX users_email_idx ON users (email);\n");
+    let out = expect(p.cmd(&["new", "backfill", "--up-only"]), 0);
+    assert_eq!(out.stdout, "migrations/29991231235961_backfill.sql\n");
+    let out = expect(p.cmd(&["new", "!!!"]), 2);
+    assert!(
+        out.stderr.contains("empty migration name"),
+        "{}",
+        out.stderr
+    );
+    // The templates follow the database: PostgreSQL builds indexes concurrently.
+    let mut pg = p.cmd(&["new", "idx", "--template", "add_index"]);
+    pg.args(["--database-url", "postgres://u@localhost/db"]);
+    let out = expect(pg, 0);
+    let up = std::fs::read_to_string(p.path().join(out.stdout.lines().next().unwrap())).unwrap();
+    assert!(up.starts_with("-- migrate:no-transaction\n"), "{up}");
+    assert!(up.contains("CREATE INDEX CONCURRENTLY"), "{up}");
+}
+
+#[test]
+fn the_repository_example_migrations_apply_and_revert() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+    let mut up = p.cmd(&["up", "--dir", examples]);
+    up.args(["--database-url", &db.url]);
+    expect(up, 0);
+    assert!(db.tables().contains(&"tasks".to_owned()));
+    let mut down = p.cmd(&["down", "--all", "--dir", examples]);
+    down.args(["--database-url", &db.url]);
+    expect(down, 0);
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
+
+#[test]
+fn status_output_is_stable_and_broken_pipes_are_quiet() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair(
+        "1_create_accounts",
+        "CREATE TABLE a (id INT);",
+        "DROP TABLE a;",
+    );
+    p.pair(
+        "20240101000000_add_index",
+        "CREATE INDEX i ON a (id);",
+        "DROP INDEX i;",
+    );
+    let out = expect(p.on(&db, &["status"]), 0);
+    assert_eq!(
+        out.stdout,
+        "VERSION         NAME             STATE    APPLIED AT\n1               create_accounts  pending\n20240101000000  add_index        pending\n"
+    );
+    assert!(
+        out.stderr.contains("0 applied, 2 pending"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(states(&p, &db).len(), 2);
+    let quiet = expect(p.on(&db, &["status", "-q"]), 0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let help = run(p.cmd(&["--help"]));
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Exit codes"), "{}", help.stdout);
+}

@@ -67,20 +67,9 @@ pub enum Error {
         help: Option<String>,
     },
 
-    #[error("migration {name} failed at {location}: {message}")]
-    #[diagnostic(code(migrate::migration_failed))]
-    MigrationFailed {
-        name: String,
-        location: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<Arc<str>>,
-        #[label("{label}")]
-        span: Option<SourceSpan>,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    MigrationFailed(Box<MigrationFailure>),
 
     #[error("database error while {doing}: {source}")]
     #[diagnostic(code(migrate::database))]
@@ -97,6 +86,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A statement of a migration failed on the server: where, why, and what state it left.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("migration {name} failed at {location}: {message}")]
+#[diagnostic(code(migrate::migration_failed))]
+pub struct MigrationFailure {
+    pub name: String,
+    pub location: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<Arc<str>>,
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

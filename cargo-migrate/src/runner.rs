@@ -11,7 +11,7 @@ use miette::NamedSource;
 
 use crate::backend::{Access, AppliedRow, Backend, NewRow};
 use crate::config::Config;
-use crate::error::{DbContext, Error, Result};
+use crate::error::{DbContext, Error, MigrationFailure, Result};
 
 /// Where one migration stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -136,24 +136,23 @@ pub fn plan_up<'a>(
             ),
         ));
     }
-    if !ignore_missing {
-        if let Some(e) = entries.iter().find(|e| e.state == State::Missing) {
+    if !ignore_missing && let Some(e) = entries.iter().find(|e| e.state == State::Missing) {
+        {
             return Err(Error::refused(
                 format!("migration {} is applied but its file is missing", e.name()),
                 "restore the file (check out the branch that has it), or pass `--ignore-missing` if it was removed on purpose",
             ));
         }
     }
-    if let Some(to) = to {
-        if !entries
+    if let Some(to) = to
+        && !entries
             .iter()
             .any(|e| e.version == to && e.migration.is_some())
-        {
-            return Err(Error::config(
-                format!("--to {to}: there is no migration with that version"),
-                Some("`cargo migrate status` lists the versions".to_owned()),
-            ));
-        }
+    {
+        return Err(Error::config(
+            format!("--to {to}: there is no migration with that version"),
+            Some("`cargo migrate status` lists the versions".to_owned()),
+        ));
     }
     let newest_applied = entries
         .iter()
@@ -202,13 +201,13 @@ pub fn plan_down<'a>(
     to: DownTo,
 ) -> Result<Vec<(&'a Migration, &'a AppliedRow)>> {
     refuse_failed(entries)?;
-    if let DownTo::Version(v) = to {
-        if !entries.iter().any(|e| e.version == v) {
-            return Err(Error::config(
-                format!("--to {v}: there is no migration with that version"),
-                Some("`cargo migrate status` lists the versions".to_owned()),
-            ));
-        }
+    if let DownTo::Version(v) = to
+        && !entries.iter().any(|e| e.version == v)
+    {
+        return Err(Error::config(
+            format!("--to {v}: there is no migration with that version"),
+            Some("`cargo migrate status` lists the versions".to_owned()),
+        ));
     }
     let applied = entries.iter().rev().filter(|e| e.row.is_some());
     let chosen: Vec<&Entry<'a>> = match to {
@@ -266,16 +265,18 @@ pub struct Script<'a> {
 }
 
 impl<'a> Script<'a> {
-    pub fn prepare(file: &'a SqlFile, dialect: Dialect) -> std::result::Result<Self, Finding> {
+    pub fn prepare(file: &'a SqlFile, dialect: Dialect) -> std::result::Result<Self, Box<Finding>> {
         let statements = split_statements(&file.text, dialect).map_err(|e| {
             let end = (e.offset + 1).min(file.text.len()).max(e.offset);
-            Finding::error(
-                "syntax-error",
-                &file.display,
-                format!("cannot read the script: {}", e.message),
+            Box::new(
+                Finding::error(
+                    "syntax-error",
+                    &file.display,
+                    format!("cannot read the script: {}", e.message),
+                )
+                .at(file.text.clone(), e.offset..end, "here")
+                .with_help("close the string, quoted name or comment that starts here"),
             )
-            .at(file.text.clone(), e.offset..end, "here")
-            .with_help("close the string, quoted name or comment that starts here")
         })?;
         Ok(Script { file, statements })
     }
@@ -297,7 +298,7 @@ pub fn prepare_all<'a>(
     for file in files {
         match Script::prepare(file, dialect) {
             Ok(s) => scripts.push(s),
-            Err(f) => findings.push(f),
+            Err(f) => findings.push(*f),
         }
     }
     if findings.is_empty() {
@@ -630,7 +631,7 @@ fn failure<B: Backend>(
         Some(_) => (at, 1).into(),
         None => statement.span.clone().into(),
     };
-    Error::MigrationFailed {
+    Error::MigrationFailed(Box::new(MigrationFailure {
         name: m.name(),
         location: format!("{}:{line}:{col}", file.display),
         message,
@@ -642,7 +643,7 @@ fn failure<B: Backend>(
             "this statement failed".to_owned()
         },
         help: Some(help),
-    }
+    }))
 }
 
 #[cfg(test)]

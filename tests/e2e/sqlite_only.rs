@@ -49,7 +49,12 @@ fn embedded_default_is_a_sqlite_file_under_target() {
     .unwrap();
     std::fs::write(p.path().join("db/migrations/1_a.down.sql"), "DROP TABLE a;").unwrap();
     let out = expect(p.cmd(&["up"]), 0);
-    assert!(out.stderr.contains("embedded default"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("sqlite:target/cargo-migrate/dev.db (embedded default"),
+        "{}",
+        out.stderr
+    );
     assert!(p.path().join("target/cargo-migrate/dev.db").is_file());
     // From a subdirectory, the same project and the same database.
     let mut status = p.cmd(&["status"]);

@@ -16,7 +16,7 @@ use clap::Parser;
 
 use crate::backend::{Access, AppliedRow, Backend};
 use crate::cli::{Cargo, Command};
-use crate::config::{Config, Overrides, UrlOrigin};
+use crate::config::{Config, Overrides, UrlOrigin, display_relative};
 use crate::db_url::scrub;
 use crate::error::{Error, Result, exit};
 use crate::output;
@@ -63,16 +63,20 @@ impl Ctx {
             UrlOrigin::Flag => "from --database-url".to_owned(),
             UrlOrigin::Env(var) => format!("from ${var}"),
             UrlOrigin::DotEnv(var, path) => format!("from {var} in {}", path.display()),
-            UrlOrigin::EmbeddedDefault => {
-                "the embedded default; set DATABASE_URL or pass --database-url to use another"
-                    .to_owned()
-            }
+            UrlOrigin::EmbeddedDefault => "embedded default: no DATABASE_URL set".to_owned(),
         };
         let env = match &self.cfg.environment {
             Some((name, _)) => format!(" [env {name}]"),
             None => String::new(),
         };
-        self.status("Database", &format!("{}{env} ({origin})", self.cfg.url));
+        let url = match (&self.cfg.url_origin, &self.cfg.url.sqlite_path) {
+            (UrlOrigin::EmbeddedDefault, Some(path)) => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                format!("sqlite:{}", display_relative(path, &cwd))
+            }
+            _ => self.cfg.url.to_string(),
+        };
+        self.status("Database", &format!("{url}{env} ({origin})"));
     }
 
     /// Loads the migration set; problems in it are printed as warnings.

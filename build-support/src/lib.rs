@@ -8,16 +8,21 @@
 mod checksum;
 mod dialect;
 mod directives;
+pub mod effects;
 mod finding;
+pub mod model;
 mod name;
+mod parse;
 mod set;
 mod split;
+pub mod unparsed;
 
 pub use checksum::Checksum;
 pub use dialect::Dialect;
 pub use directives::{Allow, Directives};
 pub use finding::{Finding, Severity};
 pub use name::{FileKind, MigrationName, parse_file_name};
+pub use parse::{ParsedStatement, StatementKind, parse_script};
 pub use set::{LoadError, Migration, MigrationSet, SqlFile};
 pub use split::{SplitError, Statement, split_statements};
 

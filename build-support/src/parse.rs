@@ -1,0 +1,141 @@
+//! Parsing a script: split at top-level semicolons, then parse each statement on its own with
+//! sqlparser. A statement sqlparser rejects is checked against the valid-but-unparsed forms
+//! ([`crate::unparsed`]) before it counts as a syntax error.
+
+use std::ops::Range;
+
+use sqlparser::ast::Statement as Ast;
+use sqlparser::parser::Parser;
+
+use crate::model::Effect;
+use crate::split::{SplitError, split_statements};
+use crate::{Dialect, effects, unparsed};
+
+/// One statement of a script with what the checker knows about it.
+#[derive(Clone, Debug)]
+pub struct ParsedStatement {
+    /// Byte range in the script (see [`crate::Statement`]).
+    pub span: Range<usize>,
+    pub kind: StatementKind,
+    /// What it does to the schema, in order.
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Clone, Debug)]
+pub enum StatementKind {
+    Parsed(Box<Ast>),
+    /// Valid SQL that sqlparser cannot parse, recognised by its tokens: the form's id from
+    /// [`crate::unparsed::FORMS`].
+    Recognized(&'static str),
+    /// Not valid SQL: the parser's message and the byte offset (in the script) it points at.
+    Invalid {
+        message: String,
+        offset: usize,
+    },
+}
+
+impl ParsedStatement {
+    pub fn ast(&self) -> Option<&Ast> {
+        match &self.kind {
+            StatementKind::Parsed(ast) => Some(ast),
+            _ => None,
+        }
+    }
+
+    pub fn text<'a>(&self, script: &'a str) -> &'a str {
+        &script[self.span.clone()]
+    }
+}
+
+/// Splits and parses a whole script. Only a script that cannot even be tokenized is an error;
+/// a statement that does not parse is kept as [`StatementKind::Invalid`].
+pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>, SplitError> {
+    let sqlparser_dialect = dialect.sqlparser();
+    let statements = split_statements(text, dialect)?;
+    Ok(statements
+        .into_iter()
+        .map(|s| {
+            let sql = s.text(text);
+            let parsed = Parser::new(&*sqlparser_dialect)
+                .try_with_sql(sql)
+                .and_then(|mut p| p.parse_statements());
+            let (kind, effects) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
+                Ok(Some(ast)) => {
+                    let effects = effects::of_statement(&ast, dialect);
+                    (StatementKind::Parsed(Box::new(ast)), effects)
+                }
+                Ok(None) => match unparsed::recognize(sql, dialect) {
+                    Some(form) => (StatementKind::Recognized(form.id), form.effects),
+                    None => (
+                        StatementKind::Invalid {
+                            message: "not a single SQL statement".to_owned(),
+                            offset: s.span.start,
+                        },
+                        Vec::new(),
+                    ),
+                },
+                Err(error) => match unparsed::recognize(sql, dialect) {
+                    Some(form) => (StatementKind::Recognized(form.id), form.effects),
+                    None => {
+                        let message = error.to_string();
+                        let offset = s.span.start + error_offset(sql, &message).unwrap_or(0);
+                        let message = message.trim_start_matches("sql parser error: ").to_owned();
+                        (StatementKind::Invalid { message, offset }, Vec::new())
+                    }
+                },
+            };
+            ParsedStatement {
+                span: s.span,
+                kind,
+                effects,
+            }
+        })
+        .collect())
+}
+
+/// sqlparser ends its messages with "at Line: L, Column: C" (1-based, within the statement).
+fn error_offset(statement: &str, message: &str) -> Option<usize> {
+    let (_, rest) = message.rsplit_once("at Line: ")?;
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let line: usize = line.trim().parse().ok()?;
+    let column: usize = rest
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    let line_start: usize = statement
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let in_line = statement[line_start..]
+        .char_indices()
+        .nth(column.checked_sub(1)?)
+        .map_or(statement.len() - line_start, |(i, _)| i);
+    Some(line_start + in_line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_statement_and_keeps_spans() {
+        let script = "CREATE TABLE a (id INT);\n\nCREATE TABLE b (id INT);";
+        let parsed = parse_script(script, Dialect::Postgres).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[1].text(script), "CREATE TABLE b (id INT)");
+        assert!(parsed[1].ast().is_some());
+    }
+
+    #[test]
+    fn glued_statements_are_invalid_at_the_second_one() {
+        let script = "CREATE TABLE a (id INT)\nCREATE TABLE b (id INT);";
+        let parsed = parse_script(script, Dialect::Postgres).unwrap();
+        let StatementKind::Invalid { message, offset } = &parsed[0].kind else {
+            panic!("expected invalid: {:?}", parsed[0].kind)
+        };
+        assert!(message.contains("end of statement"), "{message}");
+        assert_eq!(crate::line_col(script, *offset), (2, 1));
+    }
+}

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
+/// Where the generated rule docs live (`docs/lints/<rule>.md` in the repository).
+pub const DOCS_URL: &str = "https://github.com/cargo-migrate/cargo-migrate/blob/main/docs/lints";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Warning,
@@ -26,6 +29,8 @@ pub struct Finding {
     pub span: Option<Range<usize>>,
     pub label: Option<String>,
     pub help: Option<String>,
+    /// The migration the finding is about, when it is about one (for `-- migrate:allow`).
+    pub version: Option<i64>,
 }
 
 impl Finding {
@@ -39,7 +44,20 @@ impl Finding {
             span: None,
             label: None,
             help: None,
+            version: None,
         }
+    }
+
+    pub fn warning(rule: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(rule, file, message)
+        }
+    }
+
+    pub fn in_migration(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -82,6 +100,10 @@ impl std::error::Error for Finding {}
 impl Diagnostic for Finding {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.rule))
+    }
+
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("{DOCS_URL}/{}.md", self.rule)))
     }
 
     fn severity(&self) -> Option<miette::Severity> {

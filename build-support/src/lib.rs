@@ -5,11 +5,15 @@
 //! database, never starts an async runtime and never prints; callers (the `cargo migrate`
 //! binary, a user's build.rs) decide how to render what it returns.
 
+pub mod analysis;
+mod build_script;
+mod catalog;
 mod checksum;
 mod dialect;
 mod directives;
 pub mod effects;
 mod finding;
+pub mod lints;
 pub mod model;
 mod name;
 mod parse;
@@ -17,10 +21,11 @@ mod set;
 mod split;
 pub mod unparsed;
 
+pub use build_script::{BuildReport, check_migrations};
 pub use checksum::Checksum;
 pub use dialect::Dialect;
 pub use directives::{Allow, Directives};
-pub use finding::{Finding, Severity};
+pub use finding::{DOCS_URL, Finding, Severity};
 pub use name::{FileKind, MigrationName, parse_file_name};
 pub use parse::{ParsedStatement, StatementKind, parse_script};
 pub use set::{LoadError, Migration, MigrationSet, SqlFile};

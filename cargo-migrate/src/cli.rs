@@ -61,6 +61,10 @@ pub enum Command {
     History(FormatArgs),
     /// Clear a failed migration's record, or accept a deliberate edit of an applied migration
     Repair(RepairArgs),
+    /// Run the build-time checks on the migrations (no database needed)
+    Lint(FormatArgs),
+    /// For CI: fail if anything is pending, modified, failed, out of order, or fails lint
+    Check,
 }
 
 #[derive(Debug, Args)]

@@ -67,7 +67,11 @@ pub struct Config {
     pub url: DbUrl,
     pub url_origin: UrlOrigin,
     pub table: String,
+    /// The configured `dialect`, else the database's: what `new` writes templates for.
     pub dialect: Dialect,
+    /// What `lint` parses as: the configured `dialect`, else the scheme of a URL that was given,
+    /// else PostgreSQL (not the embedded SQLite default, which is only a local convenience).
+    pub lint_dialect: Dialect,
     pub environment: Option<(String, EnvMetadata)>,
     /// The manifest that holds the config, if any (for `init`).
     pub manifest: Option<ManifestTarget>,
@@ -182,6 +186,12 @@ impl Config {
             None => url.kind.dialect(),
         };
 
+        let lint_dialect = match (&metadata.dialect, &url_origin) {
+            (Some(_), _) => dialect,
+            (None, UrlOrigin::EmbeddedDefault) => Dialect::Postgres,
+            (None, _) => url.kind.dialect(),
+        };
+
         Ok(Config {
             root,
             dir,
@@ -190,6 +200,7 @@ impl Config {
             url_origin,
             table,
             dialect,
+            lint_dialect,
             environment,
             manifest,
             metadata,

@@ -360,7 +360,7 @@ impl<B: Backend> Session<B> {
         Ok(Some(Session {
             db,
             table: cfg.table.clone(),
-            dialect: cfg.dialect,
+            dialect: cfg.url.kind.dialect(),
             locked,
             has_table,
             applied_by: applied_by(),

@@ -50,7 +50,7 @@ async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Resul
     let plan = plan_down(&entries, to)?;
     let scripts = prepare_all(
         plan.iter().filter_map(|(m, _)| m.down.as_ref()),
-        ctx.cfg.dialect,
+        ctx.cfg.url.kind.dialect(),
         &ctx.cfg.dir_display,
     )?;
     let items: Vec<_> = plan.iter().map(|(m, _)| m.name()).zip(&scripts).collect();

@@ -1,9 +1,11 @@
 //! One module per command. `main` parses the command line, runs the command on a
 //! current-thread runtime and renders any error as a diagnostic with its exit code.
 
+mod check;
 mod down;
 mod history;
 mod init;
+mod lint;
 mod new;
 mod repair;
 mod status;
@@ -151,6 +153,8 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status(args) => status::run(ctx, args.format).await,
         Command::History(args) => history::run(ctx, args.format).await,
         Command::Repair(args) => repair::run(ctx, &args).await,
+        Command::Lint(args) => lint::run(ctx, args.format),
+        Command::Check => check::run(ctx).await,
     }
 }
 

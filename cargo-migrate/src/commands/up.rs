@@ -34,7 +34,7 @@ async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Re
     )?;
     let scripts = prepare_all(
         plan.iter().map(|m| &m.up),
-        ctx.cfg.dialect,
+        ctx.cfg.url.kind.dialect(),
         &ctx.cfg.dir_display,
     )?;
     let items: Vec<_> = plan.iter().map(|m| m.name()).zip(&scripts).collect();

@@ -1,0 +1,423 @@
+//! The in-memory schema that replaying migrations builds, with an undo journal so a down
+//! script can be tried and taken back without copying the whole catalog.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::{Effect, ObjectId, ObjectKind};
+
+/// What the catalog remembers of an object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// The version of the migration that created it.
+    pub created_by: i64,
+    /// For an index or trigger: its table. For a foreign key: the table it references.
+    pub on: Option<String>,
+    pub references: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TableInfo {
+    info: ObjectInfo,
+    /// A statement changed it in a way the model does not follow.
+    uncertain: bool,
+    columns: BTreeMap<String, ObjectInfo>,
+    constraints: BTreeMap<String, ObjectInfo>,
+}
+
+enum Undo {
+    Table(String, Option<TableInfo>),
+    Object(ObjectId, Option<ObjectInfo>),
+    Opaque(bool),
+}
+
+/// A fact the replay noticed while applying an effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The effect needs `object`, which does not exist at this point.
+    Missing(ObjectId),
+    /// Dropping `table` while `from` still references it through `constraint`.
+    DropReferenced {
+        table: String,
+        from: String,
+        constraint: String,
+    },
+}
+
+#[derive(Default)]
+pub struct Catalog {
+    tables: HashMap<String, TableInfo>,
+    /// Every object that is not a table, column or constraint.
+    objects: HashMap<ObjectId, ObjectInfo>,
+    /// Something ran whose effects are unknown: absence proves nothing any more.
+    opaque: bool,
+    journal: Option<Vec<Undo>>,
+}
+
+impl Catalog {
+    pub fn exists(&self, id: &ObjectId) -> bool {
+        match id.kind {
+            ObjectKind::Table => self.tables.contains_key(&id.name),
+            ObjectKind::Column => self.table_part(id, |t| &t.columns).is_some(),
+            ObjectKind::Constraint => self.table_part(id, |t| &t.constraints).is_some(),
+            _ => self.objects.contains_key(id),
+        }
+    }
+
+    pub fn get(&self, id: &ObjectId) -> Option<&ObjectInfo> {
+        match id.kind {
+            ObjectKind::Table => self.tables.get(&id.name).map(|t| &t.info),
+            ObjectKind::Column => self.table_part(id, |t| &t.columns),
+            ObjectKind::Constraint => self.table_part(id, |t| &t.constraints),
+            _ => self.objects.get(id),
+        }
+    }
+
+    fn table_part<'a>(
+        &'a self,
+        id: &ObjectId,
+        part: impl Fn(&'a TableInfo) -> &'a BTreeMap<String, ObjectInfo>,
+    ) -> Option<&'a ObjectInfo> {
+        let table = self.tables.get(id.parent.as_deref()?)?;
+        part(table).get(&id.name)
+    }
+
+    /// Whether the model can say nothing for sure about `id`.
+    pub fn is_uncertain(&self, id: &ObjectId) -> bool {
+        if self.opaque {
+            return true;
+        }
+        let table = match id.kind {
+            ObjectKind::Table => Some(id.name.as_str()),
+            ObjectKind::Column | ObjectKind::Constraint => id.parent.as_deref(),
+            _ => None,
+        };
+        table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.uncertain))
+    }
+
+    /// Starts recording changes so that [`Catalog::rollback`] can undo them.
+    pub fn begin(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Undoes every change since [`Catalog::begin`].
+    pub fn rollback(&mut self) {
+        for undo in self.journal.take().unwrap_or_default().into_iter().rev() {
+            match undo {
+                Undo::Table(name, Some(t)) => {
+                    self.tables.insert(name, t);
+                }
+                Undo::Table(name, None) => {
+                    self.tables.remove(&name);
+                }
+                Undo::Object(id, Some(o)) => {
+                    self.objects.insert(id, o);
+                }
+                Undo::Object(id, None) => {
+                    self.objects.remove(&id);
+                }
+                Undo::Opaque(was) => self.opaque = was,
+            }
+        }
+    }
+
+    fn save_table(&mut self, name: &str) {
+        if let Some(journal) = &mut self.journal {
+            journal.push(Undo::Table(name.to_owned(), self.tables.get(name).cloned()));
+        }
+    }
+
+    fn save_object(&mut self, id: &ObjectId) {
+        if let Some(journal) = &mut self.journal {
+            journal.push(Undo::Object(id.clone(), self.objects.get(id).cloned()));
+        }
+    }
+
+    /// Applies one effect of the migration `version`, noting what it found wrong.
+    pub fn apply(&mut self, effect: &Effect, version: i64, events: &mut Vec<Event>) {
+        match effect {
+            Effect::Create {
+                object,
+                on,
+                references,
+                ..
+            } => {
+                let info = ObjectInfo {
+                    created_by: version,
+                    on: on.clone(),
+                    references: references.clone(),
+                };
+                if let Some(table) = &object.parent {
+                    self.need(&ObjectId::table(table.clone()), events);
+                }
+                if let Some(table) = on {
+                    self.need(&ObjectId::table(table.clone()), events);
+                }
+                self.insert(object, info);
+            }
+            Effect::Drop {
+                object,
+                if_exists,
+                cascade,
+            } => {
+                if !self.exists(object) {
+                    if !if_exists {
+                        self.need(object, events);
+                    }
+                    return;
+                }
+                if object.kind == ObjectKind::Table && !cascade {
+                    self.note_references(&object.name, events);
+                }
+                self.remove(object);
+            }
+            Effect::Rename { from, to } => {
+                if !self.exists(from) {
+                    self.need(from, events);
+                    return;
+                }
+                self.rename(from, to);
+            }
+            Effect::Use { object } => self.need(object, events),
+            Effect::Uncertain { object } => {
+                let table = match object.kind {
+                    ObjectKind::Table => Some(object.name.clone()),
+                    ObjectKind::Column | ObjectKind::Constraint => object.parent.clone(),
+                    _ => None,
+                };
+                if let Some(t) = table.filter(|t| self.tables.contains_key(t)) {
+                    self.save_table(&t);
+                    if let Some(info) = self.tables.get_mut(&t) {
+                        info.uncertain = true;
+                    }
+                }
+            }
+            Effect::Opaque => {
+                if let Some(journal) = &mut self.journal {
+                    journal.push(Undo::Opaque(self.opaque));
+                }
+                self.opaque = true;
+            }
+        }
+    }
+
+    fn need(&self, id: &ObjectId, events: &mut Vec<Event>) {
+        if !self.exists(id) && !self.is_uncertain(id) {
+            events.push(Event::Missing(id.clone()));
+        }
+    }
+
+    fn note_references(&self, table: &str, events: &mut Vec<Event>) {
+        for (from, info) in &self.tables {
+            if from == table {
+                continue;
+            }
+            for (name, c) in &info.constraints {
+                if c.references.as_deref() == Some(table) {
+                    events.push(Event::DropReferenced {
+                        table: table.to_owned(),
+                        from: from.clone(),
+                        constraint: name.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, id: &ObjectId, info: ObjectInfo) {
+        match id.kind {
+            ObjectKind::Table => {
+                if self.tables.contains_key(&id.name) {
+                    return; // CREATE TABLE IF NOT EXISTS on an existing table
+                }
+                self.save_table(&id.name);
+                self.tables.insert(
+                    id.name.clone(),
+                    TableInfo {
+                        info,
+                        ..TableInfo::default()
+                    },
+                );
+            }
+            ObjectKind::Column | ObjectKind::Constraint => {
+                let Some(table) = id.parent.clone() else { return };
+                if !self.tables.contains_key(&table) {
+                    return;
+                }
+                self.save_table(&table);
+                if let Some(t) = self.tables.get_mut(&table) {
+                    let part = if id.kind == ObjectKind::Column {
+                        &mut t.columns
+                    } else {
+                        &mut t.constraints
+                    };
+                    part.entry(id.name.clone()).or_insert(info);
+                }
+            }
+            _ => {
+                if self.objects.contains_key(id) {
+                    return;
+                }
+                self.save_object(id);
+                self.objects.insert(id.clone(), info);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &ObjectId) {
+        match id.kind {
+            ObjectKind::Table => {
+                self.save_table(&id.name);
+                self.tables.remove(&id.name);
+                // Its indexes and triggers go with it.
+                let dependents: Vec<ObjectId> = self
+                    .objects
+                    .iter()
+                    .filter(|(_, o)| o.on.as_deref() == Some(id.name.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for dep in dependents {
+                    self.save_object(&dep);
+                    self.objects.remove(&dep);
+                }
+            }
+            ObjectKind::Column | ObjectKind::Constraint => {
+                let Some(table) = id.parent.clone() else { return };
+                self.save_table(&table);
+                if let Some(t) = self.tables.get_mut(&table) {
+                    if id.kind == ObjectKind::Column {
+                        t.columns.remove(&id.name);
+                    } else {
+                        t.constraints.remove(&id.name);
+                    }
+                }
+            }
+            _ => {
+                self.save_object(id);
+                self.objects.remove(id);
+            }
+        }
+    }
+
+    fn rename(&mut self, from: &ObjectId, to: &ObjectId) {
+        match from.kind {
+            ObjectKind::Table => {
+                let Some(t) = self.tables.get(&from.name).cloned() else { return };
+                self.save_table(&from.name);
+                self.save_table(&to.name);
+                self.tables.remove(&from.name);
+                self.tables.insert(to.name.clone(), t);
+                let moved: Vec<ObjectId> = self
+                    .objects
+                    .iter()
+                    .filter(|(_, o)| o.on.as_deref() == Some(from.name.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for id in moved {
+                    self.save_object(&id);
+                    if let Some(o) = self.objects.get_mut(&id) {
+                        o.on = Some(to.name.clone());
+                    }
+                }
+            }
+            _ => {
+                let Some(info) = self.get(from).cloned() else { return };
+                self.remove(from);
+                self.insert(to, info);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(object: ObjectId) -> Effect {
+        Effect::Create {
+            object,
+            if_not_exists: false,
+            or_replace: false,
+            on: None,
+            references: None,
+        }
+    }
+
+    #[test]
+    fn dropping_a_table_takes_its_parts_and_rollback_restores_them() {
+        let mut c = Catalog::default();
+        let mut ev = Vec::new();
+        c.apply(&create(ObjectId::table("t")), 1, &mut ev);
+        c.apply(&create(ObjectId::column("t", "a")), 1, &mut ev);
+        c.apply(
+            &Effect::Create {
+                object: ObjectId::new(ObjectKind::Index, "t_a_idx"),
+                if_not_exists: false,
+                or_replace: false,
+                on: Some("t".into()),
+                references: None,
+            },
+            1,
+            &mut ev,
+        );
+        assert!(ev.is_empty(), "{ev:?}");
+        c.begin();
+        c.apply(
+            &Effect::Drop {
+                object: ObjectId::table("t"),
+                if_exists: false,
+                cascade: false,
+            },
+            2,
+            &mut ev,
+        );
+        assert!(!c.exists(&ObjectId::column("t", "a")));
+        assert!(!c.exists(&ObjectId::new(ObjectKind::Index, "t_a_idx")));
+        c.rollback();
+        assert!(c.exists(&ObjectId::column("t", "a")));
+        assert!(c.exists(&ObjectId::new(ObjectKind::Index, "t_a_idx")));
+    }
+
+    #[test]
+    fn missing_objects_and_references_are_noted() {
+        let mut c = Catalog::default();
+        let mut ev = Vec::new();
+        c.apply(&create(ObjectId::table("parent")), 1, &mut ev);
+        c.apply(&create(ObjectId::table("child")), 1, &mut ev);
+        c.apply(
+            &Effect::Create {
+                object: ObjectId::constraint("child", "child_parent_fkey"),
+                if_not_exists: false,
+                or_replace: false,
+                on: None,
+                references: Some("parent".into()),
+            },
+            1,
+            &mut ev,
+        );
+        c.apply(&Effect::Use { object: ObjectId::table("nope") }, 2, &mut ev);
+        c.apply(
+            &Effect::Drop {
+                object: ObjectId::table("parent"),
+                if_exists: false,
+                cascade: false,
+            },
+            2,
+            &mut ev,
+        );
+        assert_eq!(
+            ev,
+            [
+                Event::Missing(ObjectId::table("nope")),
+                Event::DropReferenced {
+                    table: "parent".into(),
+                    from: "child".into(),
+                    constraint: "child_parent_fkey".into()
+                }
+            ]
+        );
+        ev.clear();
+        c.apply(&Effect::Opaque, 3, &mut ev);
+        c.apply(&Effect::Use { object: ObjectId::table("nope") }, 3, &mut ev);
+        assert!(ev.is_empty(), "opaque: absence proves nothing");
+    }
+}

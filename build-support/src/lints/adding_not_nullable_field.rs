@@ -1,0 +1,114 @@
+//! ## What it does
+//! Flags `ADD COLUMN … NOT NULL` without a `DEFAULT` on a table that existed before the
+//! migration (identity, generated and serial columns have values and are not flagged).
+//!
+//! ## Why is this bad?
+//! On a table that has rows the statement fails: the existing rows would hold NULL in a
+//! column that forbids it. It passes on an empty development database and fails in production.
+//!
+//! ## Example
+//! ```sql
+//! ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;
+//! ```
+//!
+//! ## Use instead
+//! ```sql
+//! ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';
+//! ```
+//! or add the column as nullable, backfill it, then set `NOT NULL` in a later migration.
+
+use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, Statement};
+
+use super::{Cx, Level, Rule, Script};
+use crate::finding::Finding;
+use crate::model::{Effect, ObjectKind};
+
+pub(super) const RULE: Rule = Rule {
+    id: "adding-not-nullable-field",
+    default: Level::Deny,
+    check: Some(check),
+};
+
+fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
+        let Some(Statement::AlterTable(alter)) = statement.ast() else {
+            continue;
+        };
+        // The table's normalised name, as the effects give it.
+        let Some(table) = statement.effects.iter().find_map(|e| match e {
+            Effect::Use { object } if object.kind == ObjectKind::Table => Some(&object.name),
+            _ => None,
+        }) else {
+            continue;
+        };
+        if !cx.facts.preexisting_tables.contains(table) {
+            continue;
+        }
+        for op in &alter.operations {
+            if let AlterTableOperation::AddColumn { column_def, .. } = op
+                && needs_a_value(column_def)
+            {
+                out.push(
+                    cx.at_statement(
+                        RULE.id,
+                        Script::Up,
+                        index,
+                        format!(
+                            "column {table}.{} is added NOT NULL without a DEFAULT to a table that already exists",
+                            column_def.name.value
+                        ),
+                        "fails if the table has rows",
+                    )
+                    .with_help("give it a DEFAULT, or add it nullable, backfill it, and set NOT NULL in a later migration"),
+                );
+            }
+        }
+    }
+}
+
+/// NOT NULL (or PRIMARY KEY) with nothing to fill existing rows.
+fn needs_a_value(column: &ColumnDef) -> bool {
+    let options = || column.options.iter().map(|o| &o.option);
+    let not_null = options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+    let filled = options().any(|o| {
+        matches!(
+            o,
+            ColumnOption::Default(_) | ColumnOption::Generated { .. } | ColumnOption::Identity(_) | ColumnOption::Materialized(_)
+        )
+    }) || column.data_type.to_string().to_ascii_uppercase().contains("SERIAL")
+        || options().any(|o| matches!(o, ColumnOption::DialectSpecific(tokens) if tokens.iter().any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT") || t.to_string().eq_ignore_ascii_case("AUTOINCREMENT"))));
+    not_null && !filled
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        let users = ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);");
+        let users_down = ("1_users.down.sql", "DROP TABLE users;");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[users, users_down, ("2_plan.up.sql", "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;"), ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN plan;")],
+            "adding-not-nullable-field"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[
+                    users,
+                    users_down,
+                    ("2_plan.up.sql", "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\nALTER TABLE users ADD COLUMN n BIGSERIAL NOT NULL;\nALTER TABLE users ADD COLUMN note TEXT;"),
+                    ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN note;\nALTER TABLE users DROP COLUMN n;\nALTER TABLE users DROP COLUMN plan;"),
+                    // A table created in the same migration has no rows yet.
+                    ("3_t.up.sql", "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN x TEXT NOT NULL;"),
+                    ("3_t.down.sql", "DROP TABLE t;"),
+                ],
+                "adding-not-nullable-field"
+            ),
+            ""
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! ## What it does
+//! Flags an up script that drops a table.
+//!
+//! ## Why is this bad?
+//! The table's data is gone for good, and the previous release of the application, still
+//! running during a rolling deploy, fails on every query that reads it.
+//!
+//! ## Example
+//! ```sql
+//! DROP TABLE legacy_sessions;
+//! ```
+//!
+//! ## Use instead
+//! Stop using the table in one release, drop it in a later one, and say that it is meant:
+//! ```sql
+//! -- migrate:allow ban-drop-table unused since release 42, data archived
+//! DROP TABLE legacy_sessions;
+//! ```
+
+use super::{Cx, Level, Rule, Script};
+use crate::finding::Finding;
+use crate::model::{Effect, ObjectKind};
+
+pub(super) const RULE: Rule = Rule {
+    id: "ban-drop-table",
+    default: Level::Warn,
+    check: Some(check),
+};
+
+fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
+        for effect in &statement.effects {
+            if let Effect::Drop { object, .. } = effect
+                && object.kind == ObjectKind::Table
+            {
+                out.push(
+                    cx.at_statement(
+                        RULE.id,
+                        Script::Up,
+                        index,
+                        format!("the up script drops table {}: its data is lost", object.name),
+                        "drops a table",
+                    )
+                    .with_help("if that is the intent, say so: `-- migrate:allow ban-drop-table <reason>` at the top of the up script"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible cleanup\nDROP TABLE legacy_sessions;")], "ban-drop-table"));
+        assert_eq!(
+            check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy_sessions;")], "ban-drop-table"),
+            ""
+        );
+    }
+}

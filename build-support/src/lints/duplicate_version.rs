@@ -1,0 +1,39 @@
+//! ## What it does
+//! Flags two migrations with the same version. Versions compare as numbers, so `0001_a` and
+//! `1_b` share version 1.
+//!
+//! ## Why is this bad?
+//! The tracking table records a version once: one of the two would be taken for applied while
+//! it never ran. Equal versions usually come from two branches created in the same second.
+//!
+//! ## Example
+//! ```text
+//! migrations/20240101120000_create_users.up.sql
+//! migrations/20240101120000_create_orders.up.sql
+//! ```
+//!
+//! ## Use instead
+//! ```text
+//! migrations/20240101120000_create_users.up.sql
+//! migrations/20240101120001_create_orders.up.sql
+//! ```
+
+use super::{Level, Rule};
+
+pub(super) const RULE: Rule = Rule {
+    id: "duplicate-version",
+    default: Level::Deny,
+    check: None, // reported while loading the set
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("01_b.up.sql", "")], "duplicate-version"));
+        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("2_b.up.sql", "")], "duplicate-version"), "");
+    }
+}

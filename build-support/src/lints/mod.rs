@@ -1,0 +1,386 @@
+//! The lint rules: one file per rule (its doc header, its check and its tests) and one
+//! registry, [`RULES`], that names every rule once.
+//!
+//! Rules are pure functions of the parsed migration set and the replay facts
+//! ([`crate::analysis`]); they never touch the file system or git.
+
+mod adding_not_nullable_field;
+mod ban_drop_column;
+mod ban_drop_table;
+mod concurrently_in_transaction;
+mod down_drop_order;
+mod down_drops_foreign_object;
+mod down_leaves_object;
+mod down_rename_not_reversed;
+mod duplicate_version;
+mod empty_down_script;
+mod invalid_directive;
+mod invalid_file_name;
+mod misplaced_directive;
+mod non_utf8_file;
+mod object_used_before_created;
+mod orphan_down;
+mod require_concurrent_index_creation;
+mod require_down_script;
+mod syntax_error;
+mod unused_allow;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::analysis::{Analysis, MigrationFacts, ParsedFile, analyze};
+use crate::finding::{Finding, Severity};
+use crate::{Dialect, Migration, MigrationSet, SqlFile};
+
+/// How a finding of a rule is treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "allow" => Ok(Level::Allow),
+            "warn" => Ok(Level::Warn),
+            "deny" => Ok(Level::Deny),
+            other => Err(format!("`{other}` is not a lint level (allow, warn or deny)")),
+        }
+    }
+}
+
+/// A rule's check: looks at one migration and pushes findings.
+pub type Check = fn(&Cx<'_>, &mut Vec<Finding>);
+
+/// One lint rule. Its documentation is the `//!` header of its file,
+/// `build-support/src/lints/<id with _>.rs`, from which `docs/lints/<id>.md` is generated.
+#[derive(Clone, Copy)]
+pub struct Rule {
+    pub id: &'static str,
+    pub default: Level,
+    /// `None` for the rules whose findings come from loading the set (file names, encodings,
+    /// directives) or from the engine itself (`unused-allow`).
+    pub check: Option<Check>,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rule({})", self.id)
+    }
+}
+
+/// Every rule, once.
+pub static RULES: &[Rule] = &[
+    invalid_file_name::RULE,
+    duplicate_version::RULE,
+    orphan_down::RULE,
+    non_utf8_file::RULE,
+    invalid_directive::RULE,
+    misplaced_directive::RULE,
+    syntax_error::RULE,
+    object_used_before_created::RULE,
+    require_down_script::RULE,
+    empty_down_script::RULE,
+    down_leaves_object::RULE,
+    down_drops_foreign_object::RULE,
+    down_drop_order::RULE,
+    down_rename_not_reversed::RULE,
+    concurrently_in_transaction::RULE,
+    ban_drop_table::RULE,
+    ban_drop_column::RULE,
+    adding_not_nullable_field::RULE,
+    require_concurrent_index_creation::RULE,
+    unused_allow::RULE,
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// What a lint run is told: the dialect and the configured level of each rule.
+#[derive(Clone, Debug)]
+pub struct LintConfig {
+    pub dialect: Dialect,
+    pub levels: BTreeMap<String, Level>,
+}
+
+impl LintConfig {
+    pub fn new(dialect: Dialect) -> Self {
+        LintConfig {
+            dialect,
+            levels: BTreeMap::new(),
+        }
+    }
+
+    /// Reads `[…metadata.migrate.lints]`-style pairs; an unknown rule or level is an error.
+    pub fn with_levels<'a>(
+        mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, String> {
+        for (id, level) in pairs {
+            if rule(id).is_none() {
+                return Err(format!("unknown lint rule `{id}` in the lints config"));
+            }
+            let level: Level = level.parse().map_err(|e| format!("lint `{id}`: {e}"))?;
+            self.levels.insert(id.to_owned(), level);
+        }
+        Ok(self)
+    }
+
+    pub fn level(&self, rule: &Rule) -> Level {
+        self.levels.get(rule.id).copied().unwrap_or(rule.default)
+    }
+}
+
+/// What a rule sees: one migration, its parsed scripts and what the replay found.
+#[derive(Debug)]
+pub struct Cx<'a> {
+    pub set: &'a MigrationSet,
+    pub migration: &'a Migration,
+    pub facts: &'a MigrationFacts,
+    pub dialect: Dialect,
+}
+
+/// Which script of the migration a finding points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    Up,
+    Down,
+}
+
+impl Cx<'_> {
+    pub fn file(&self, script: Script) -> Option<&SqlFile> {
+        match script {
+            Script::Up => Some(&self.migration.up),
+            Script::Down => self.migration.down.as_ref(),
+        }
+    }
+
+    pub fn parsed(&self, script: Script) -> Option<&ParsedFile> {
+        match script {
+            Script::Up => Some(&self.facts.up),
+            Script::Down => self.facts.down.as_ref(),
+        }
+    }
+
+    /// A finding labelled on statement `index` of `script`.
+    pub fn at_statement(
+        &self,
+        rule: &'static str,
+        script: Script,
+        index: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Finding {
+        let file = self.file(script).expect("a finding points into an existing script");
+        let span = self
+            .parsed(script)
+            .and_then(|p| p.statements.get(index))
+            .map_or(0..0, |s| s.span.clone());
+        Finding::error(rule, &file.display, message)
+            .at(file.text.clone(), span, label)
+            .in_migration(self.migration.version)
+    }
+
+    /// A finding about a whole file of the migration (no span).
+    pub fn at_file(&self, rule: &'static str, script: Script, message: impl Into<String>) -> Finding {
+        let display = match self.file(script) {
+            Some(f) => f.display.clone(),
+            None => self.migration.up.display.replace(".up.sql", ".down.sql"),
+        };
+        Finding::error(rule, display, message).in_migration(self.migration.version)
+    }
+
+    /// `<version>_<slug>` of another migration of the set.
+    pub fn name_of(&self, version: i64) -> String {
+        self.set
+            .get(version)
+            .map_or_else(|| version.to_string(), Migration::name)
+    }
+}
+
+/// Checks a migration set: the findings of loading it, of parsing its scripts and of every
+/// rule, with the configured levels applied and `-- migrate:allow` honoured. Allowed findings
+/// are dropped; the rest keep their level as severity.
+pub fn lint(set: &MigrationSet, config: &LintConfig) -> Vec<Finding> {
+    let analysis = analyze(set, config.dialect);
+    lint_analysis(set, &analysis, config)
+}
+
+pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfig) -> Vec<Finding> {
+    let mut raw: Vec<Finding> = set.findings.clone();
+    for (migration, facts) in set.migrations.iter().zip(&analysis.migrations) {
+        let cx = Cx {
+            set,
+            migration,
+            facts,
+            dialect: config.dialect,
+        };
+        for rule in RULES {
+            if let Some(check) = rule.check
+                && config.level(rule) != Level::Allow
+            {
+                check(&cx, &mut raw);
+            }
+        }
+    }
+
+    // `-- migrate:allow <rule> <reason>` silences that rule for its migration.
+    let mut used: HashSet<(i64, String)> = HashSet::new();
+    let mut findings = Vec::new();
+    for mut finding in raw {
+        let allowed = finding.version.and_then(|v| {
+            set.get(v)?
+                .directives()
+                .allow
+                .iter()
+                .any(|a| a.rule == finding.rule)
+                .then_some(v)
+        });
+        if let Some(v) = allowed {
+            used.insert((v, finding.rule.to_owned()));
+            continue;
+        }
+        let Some(rule) = rule(finding.rule) else {
+            findings.push(finding);
+            continue;
+        };
+        match config.level(rule) {
+            Level::Allow => continue,
+            Level::Warn => finding.severity = Severity::Warning,
+            Level::Deny => finding.severity = Severity::Error,
+        }
+        findings.push(finding);
+    }
+    let unused = unused_allow::check(set, &used);
+    if let Some(rule) = rule(unused_allow::RULE.id) {
+        let level = config.level(rule);
+        if level != Level::Allow {
+            findings.extend(unused.into_iter().map(|mut f| {
+                f.severity = if level == Level::Deny {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                f
+            }));
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.version, &a.file, a.span.as_ref().map(|s| s.start)).cmp(&(
+            b.version,
+            &b.file,
+            b.span.as_ref().map(|s| s.start),
+        ))
+    });
+    findings
+}
+
+/// The generated documentation page of a rule, from the `//!` header of its source file.
+pub fn render_doc(rule: &Rule, source: &str) -> String {
+    let mut out = format!(
+        "<!-- generated by `cargo xtask codegen` from build-support/src/lints/{}.rs; do not edit -->\n\n# {}\n\nDefault level: **{}**\n\n",
+        rule.id.replace('-', "_"),
+        rule.id,
+        rule.default
+    );
+    for line in source.lines().take_while(|l| l.starts_with("//!")) {
+        let text = line.trim_start_matches("//!");
+        out.push_str(text.strip_prefix(' ').unwrap_or(text));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// Lints `files` (name, text) as a migration directory and renders the findings of `rule`
+    /// as a user sees them (without colour), for snapshots. No finding renders as "".
+    pub fn check(dialect: Dialect, files: &[(&str, &str)], rule: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let set = MigrationSet::load(dir.path(), "migrations").unwrap();
+        let findings = lint(&set, &LintConfig::new(dialect));
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        for finding in findings.iter().filter(|f| f.rule == rule) {
+            handler.render_report(&mut out, finding).unwrap();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_once_in_kebab_case_with_its_file() {
+        let mut seen = HashSet::new();
+        for rule in RULES {
+            assert!(seen.insert(rule.id), "{} twice", rule.id);
+            assert!(rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", rule.id);
+            let path = format!("{}/src/lints/{}.rs", env!("CARGO_MANIFEST_DIR"), rule.id.replace('-', "_"));
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+                assert!(source.contains(&format!("//! {section}")), "{path} lacks `{section}`");
+            }
+        }
+    }
+
+    #[test]
+    fn generated_docs_are_fresh() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        for rule in RULES {
+            let source = std::fs::read_to_string(format!(
+                "{root}/build-support/src/lints/{}.rs",
+                rule.id.replace('-', "_")
+            ))
+            .unwrap();
+            let expected = render_doc(rule, &source);
+            let path = format!("{root}/docs/lints/{}.md", rule.id);
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                actual == expected,
+                "{path} is stale or missing: run `cargo xtask codegen` and commit the result"
+            );
+        }
+    }
+
+    #[test]
+    fn levels_come_from_the_config() {
+        let config = LintConfig::new(Dialect::Postgres)
+            .with_levels([("ban-drop-table", "deny")])
+            .unwrap();
+        assert_eq!(config.level(rule("ban-drop-table").unwrap()), Level::Deny);
+        assert!(LintConfig::new(Dialect::Postgres).with_levels([("no-such-rule", "deny")]).is_err());
+        assert!(LintConfig::new(Dialect::Postgres).with_levels([("ban-drop-table", "loud")]).is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! ## What it does
+//! Flags a migration file that is not valid UTF-8, pointing at the first invalid byte.
+//!
+//! ## Why is this bad?
+//! The checksum, the parser and the database would each read such a file differently; a file
+//! saved as Latin-1 or UTF-16 by an editor usually holds text that the server would mangle.
+//!
+//! ## Example
+//! A file saved as Latin-1: `INSERT INTO cities VALUES ('Malm\xf6');`
+//!
+//! ## Use instead
+//! Save the file as UTF-8: `INSERT INTO cities VALUES ('Malmö');`
+
+use super::{Level, Rule};
+
+pub(super) const RULE: Rule = Rule {
+    id: "non-utf8-file",
+    default: Level::Deny,
+    check: None, // reported while loading the set
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("1_a.up.sql"), b"SELECT 'Malm\xf6';\n").unwrap();
+        let set = crate::MigrationSet::load(dir.path(), "migrations").unwrap();
+        assert_eq!(set.findings[0].rule, "non-utf8-file");
+        assert_eq!(set.findings[0].location(), "migrations/1_a.up.sql:1:13");
+        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", "SELECT 'Malmö';")], "non-utf8-file"), "");
+    }
+}

@@ -1,0 +1,38 @@
+//! ## What it does
+//! Flags a down script with no up script of the same version and name.
+//!
+//! ## Why is this bad?
+//! It is never run: usually its up script was renamed or deleted and the down was forgotten,
+//! or the pair's names do not match, so the migration looks irreversible when it is not.
+//!
+//! ## Example
+//! ```text
+//! migrations/20240101120000_create_users.up.sql
+//! migrations/20240101120000_create_user.down.sql
+//! ```
+//!
+//! ## Use instead
+//! ```text
+//! migrations/20240101120000_create_users.up.sql
+//! migrations/20240101120000_create_users.down.sql
+//! ```
+
+use super::{Level, Rule};
+
+pub(super) const RULE: Rule = Rule {
+    id: "orphan-down",
+    default: Level::Deny,
+    check: None, // reported while loading the set
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("1_b.down.sql", "")], "orphan-down"));
+        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("1_a.down.sql", "")], "orphan-down"), "");
+    }
+}

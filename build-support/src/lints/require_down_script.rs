@@ -1,0 +1,75 @@
+//! ## What it does
+//! Flags a migration without a down script, unless its up script says why with
+//! `-- migrate:irreversible <reason>`.
+//!
+//! ## Why is this bad?
+//! A missing down script is found out during an incident, when a rollback is needed and there
+//! is none. An irreversible migration is fine when it is a decision, written down.
+//!
+//! ## Example
+//! ```text
+//! migrations/20240101120000_create_users.up.sql   (and no .down.sql)
+//! ```
+//!
+//! ## Use instead
+//! ```sql
+//! -- 20240101120000_create_users.down.sql
+//! DROP TABLE users;
+//! ```
+//! or, at the top of the up script:
+//! ```sql
+//! -- migrate:irreversible the legacy rows are deleted for good
+//! ```
+
+use super::{Cx, Level, Rule, Script};
+use crate::finding::Finding;
+
+pub(super) const RULE: Rule = Rule {
+    id: "require-down-script",
+    default: Level::Deny,
+    check: Some(check),
+};
+
+fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.migration;
+    if m.down.is_some() || m.directives().irreversible.is_some() {
+        return;
+    }
+    let down = m.up.display.replace(".up.sql", ".down.sql");
+    let help = if m.up_only {
+        "an up-only migration must say why it cannot be undone: add `-- migrate:irreversible <reason>` at the top".to_owned()
+    } else {
+        format!("write {down} to undo it, or mark the up script `-- migrate:irreversible <reason>`")
+    };
+    out.push(
+        cx.at_file(RULE.id, Script::Up, format!("migration {} has no down script", m.name()))
+            .with_help(help),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn bad_and_good() {
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[("1_a.up.sql", "CREATE TABLE a (id INT);"), ("2_b.sql", "CREATE TABLE b (id INT);")],
+            "require-down-script"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[
+                    ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+                    ("1_a.down.sql", "DROP TABLE a;"),
+                    ("2_b.sql", "-- migrate:irreversible deletes legacy rows\nDELETE FROM a;"),
+                ],
+                "require-down-script"
+            ),
+            ""
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! ## What it does
+//! Flags a statement that is not valid SQL for the configured dialect, and a script that cannot
+//! even be read (an unterminated string, quoted name or comment). Valid statements that the
+//! parser does not know (a `DO` block, `DROP INDEX CONCURRENTLY`, …) are recognised and are
+//! not errors.
+//!
+//! ## Why is this bad?
+//! It fails at deploy time. The classic case is a missing semicolon, which glues two statements
+//! into one that the server rejects — after the statements before it already ran.
+//!
+//! ## Example
+//! ```sql
+//! CREATE TABLE users (id BIGINT PRIMARY KEY)
+//! CREATE INDEX users_id_idx ON users (id);
+//! ```
+//!
+//! ## Use instead
+//! ```sql
+//! CREATE TABLE users (id BIGINT PRIMARY KEY);
+//! CREATE INDEX users_id_idx ON users (id);
+//! ```
+
+use super::{Cx, Level, Rule, Script};
+use crate::finding::Finding;
+use crate::parse::StatementKind;
+
+pub(super) const RULE: Rule = Rule {
+    id: "syntax-error",
+    default: Level::Deny,
+    check: Some(check),
+};
+
+fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for script in [Script::Up, Script::Down] {
+        let (Some(file), Some(parsed)) = (cx.file(script), cx.parsed(script)) else {
+            continue;
+        };
+        if let Some(e) = &parsed.error {
+            let end = (e.offset + 1).min(file.text.len()).max(e.offset);
+            out.push(
+                cx.at_file(RULE.id, script, format!("cannot read the script: {}", e.message))
+                    .at(file.text.clone(), e.offset..end, "here")
+                    .with_help("close the string, quoted name or comment that starts here"),
+            );
+        }
+        for statement in &parsed.statements {
+            if let StatementKind::Invalid { message, offset } = &statement.kind {
+                let end = (offset + 1).min(statement.span.end).max(*offset);
+                out.push(
+                    cx.at_file(RULE.id, script, format!("invalid SQL: {message}"))
+                        .at(file.text.clone(), *offset..end, "the parser stopped here")
+                        .with_help(help(message)),
+                );
+            }
+        }
+    }
+}
+
+fn help(message: &str) -> String {
+    if message.contains("end of statement") {
+        "a statement ends here but another starts without a `;` between them: add the missing semicolon".to_owned()
+    } else {
+        format!(
+            "fix the statement; if it is valid for your database, the configured `dialect` may be wrong, or the form is not yet recognised ({}/syntax-error.md)",
+            crate::finding::DOCS_URL
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    #[test]
+    fn glued_statements() {
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY)\nCREATE INDEX users_id_idx ON users (id);\n"), ("1_a.down.sql", "DROP TABLE users;")],
+            "syntax-error"
+        ));
+    }
+
+    #[test]
+    fn unterminated_string_in_a_down() {
+        insta::assert_snapshot!(check(
+            Dialect::Sqlite,
+            &[("1_a.up.sql", "CREATE TABLE t (id INT);"), ("1_a.down.sql", "DELETE FROM t WHERE x = 'oops;\n")],
+            "syntax-error"
+        ));
+    }
+
+    #[test]
+    fn good() {
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\n"), ("1_a.down.sql", "DROP TABLE users;")],
+                "syntax-error"
+            ),
+            ""
+        );
+    }
+}

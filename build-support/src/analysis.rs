@@ -69,6 +69,8 @@ pub struct MigrationFacts {
     pub drop_order: Vec<(usize, String, String, String)>,
     /// Renames in the up (statement, from, to) that the down does not rename back.
     pub renames_not_reversed: Vec<(usize, ObjectId, ObjectId)>,
+    /// The up runs something whose effects are unknown (a `DO` block): the down is not judged.
+    pub opaque: bool,
 }
 
 /// The facts of every migration, parallel to `set.migrations`.
@@ -100,12 +102,43 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
     }
 
     let mut catalog = Catalog::default();
+    if dialect == Dialect::Postgres {
+        catalog.preexisting(ObjectId::new(ObjectKind::Schema, "public"));
+    }
     let mut events = Vec::new();
     for (m, facts) in set.migrations.iter().zip(&mut migrations) {
-        let version = m.version;
-        let mut created_here: HashSet<ObjectId> = HashSet::new();
-        let mut renames = Vec::new();
-        for (i, effect) in facts.up.effects() {
+        replay_up(&mut catalog, m.version, &first_creator, facts, &mut events);
+        match facts.down.take() {
+            Some(down) => {
+                try_down(&mut catalog, m.version, &down, facts, &mut events);
+                facts.down = Some(down);
+            }
+            None => facts.renames_not_reversed.clear(),
+        }
+    }
+    Analysis {
+        dialect: Some(dialect),
+        migrations,
+    }
+}
+
+/// Applies an up script to the catalog, noting what it uses before it exists, what it creates
+/// and what it renames.
+fn replay_up(
+    catalog: &mut Catalog,
+    version: i64,
+    first_creator: &HashMap<ObjectId, i64>,
+    facts: &mut MigrationFacts,
+    events: &mut Vec<Event>,
+) {
+    catalog.reset_opaque();
+    let mut created_here: HashSet<ObjectId> = HashSet::new();
+    // Objects that existed before the migration and that it dropped (or renamed away): creating
+    // one of them again replaces it rather than creating something new.
+    let mut replaced: HashSet<ObjectId> = HashSet::new();
+    let mut renames = Vec::new();
+    for (i, statement) in facts.up.statements.iter().enumerate() {
+        for effect in &statement.effects {
             for table in tables_touched(effect) {
                 let id = ObjectId::table(table);
                 if catalog.exists(&id) && !created_here.contains(&id) {
@@ -113,86 +146,182 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
                 }
             }
             match effect {
-                Effect::Create { object, .. } if !catalog.exists(object) => {
+                Effect::Create { object, .. }
+                    if !catalog.exists(object) && !replaced.contains(object) =>
+                {
                     created_here.insert(object.clone());
                     facts.created.push((i, object.clone()));
                 }
-                Effect::Rename { from, to } if !created_here.contains(from) => {
+                Effect::Drop { object, .. }
+                    if catalog.exists(object) && !created_here.contains(object) =>
+                {
+                    replaced.insert(object.clone());
+                }
+                Effect::Rename { from, to }
+                    if catalog.exists(from) && !created_here.contains(from) =>
+                {
+                    replaced.insert(from.clone());
                     renames.push((i, from.clone(), to.clone()));
+                }
+                Effect::Opaque => facts.opaque = true,
+                _ => {}
+            }
+        }
+        events.clear();
+        catalog.apply_statement(&statement.effects, version, events);
+        for event in events.iter() {
+            if let Event::Missing(object) = event
+                && let Some(&later) = first_creator.get(object)
+                && later > version
+                && !facts
+                    .used_before_created
+                    .iter()
+                    .any(|(j, o, _)| *j == i && o == object)
+            {
+                facts.used_before_created.push((i, object.clone(), later));
+            }
+        }
+    }
+    facts.created.retain(|(_, id)| catalog.exists(id));
+    // A rename whose new name is gone by the end (a table rebuilt through a temporary name) is
+    // not a rename the down must reverse.
+    facts.renames_not_reversed = renames
+        .into_iter()
+        .filter(|(_, _, to)| catalog.exists(to))
+        .collect();
+}
+
+/// Applies a down script on top of its up, notes what it gets wrong, and takes it back.
+fn try_down(
+    catalog: &mut Catalog,
+    version: i64,
+    down: &ParsedFile,
+    facts: &mut MigrationFacts,
+    events: &mut Vec<Event>,
+) {
+    let renames = std::mem::take(&mut facts.renames_not_reversed);
+    if down.error.is_some() || down.statements.is_empty() || facts.opaque {
+        // Unreadable or empty downs have their own rules; an opaque up hides what it did.
+        return;
+    }
+    let up_created: HashSet<&ObjectId> = facts.created.iter().map(|(_, id)| id).collect();
+    let unknown_cascade = down.effects().any(|(_, e)| match e {
+        Effect::Opaque => true,
+        Effect::Drop {
+            object, cascade, ..
+        } => {
+            *cascade
+                && !matches!(
+                    object.kind,
+                    ObjectKind::Table | ObjectKind::Column | ObjectKind::Constraint
+                )
+        }
+        _ => false,
+    });
+    let mut created_in_down: HashSet<ObjectId> = HashSet::new();
+    let mut existed_drops = Vec::new();
+    catalog.begin();
+    for (k, statement) in down.statements.iter().enumerate() {
+        let dropped_tables: HashSet<&str> = statement
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Drop { object, .. } if object.kind == ObjectKind::Table => {
+                    Some(object.name.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        for effect in &statement.effects {
+            match effect {
+                Effect::Drop {
+                    object, if_exists, ..
+                } if !up_created.contains(object)
+                    && !created_in_down.contains(object)
+                    && !dropped_with_container(object, &up_created)
+                    && !catalog.is_uncertain(object) =>
+                {
+                    if catalog.exists(object) {
+                        existed_drops.push((k, object.clone()));
+                    } else if !if_exists && !implicitly_named(object) {
+                        facts
+                            .foreign_drops
+                            .push((k, object.clone(), ForeignDrop::DoesNotExist));
+                    }
+                }
+                Effect::Create { object, .. } => {
+                    created_in_down.insert(object.clone());
+                }
+                Effect::Rename { to, .. } => {
+                    created_in_down.insert(to.clone());
                 }
                 _ => {}
             }
-            events.clear();
-            catalog.apply(effect, version, &mut events);
-            for event in &events {
-                if let Event::Missing(object) = event
-                    && let Some(&later) = first_creator.get(object)
-                    && later > version
-                {
-                    facts.used_before_created.push((i, object.clone(), later));
-                }
-            }
         }
-        facts.created.retain(|(_, id)| catalog.exists(id));
-
-        let Some(down) = &facts.down else { continue };
-        if down.error.is_some() {
-            continue;
-        }
-        let up_created: HashSet<&ObjectId> = facts.created.iter().map(|(_, id)| id).collect();
-        let opaque_down = down.effects().any(|(_, e)| *e == Effect::Opaque);
-        catalog.begin();
-        for (k, effect) in down.effects() {
-            if let Effect::Drop {
-                object, if_exists, ..
-            } = effect
-                && !up_created.contains(object)
-                && !dropped_with_container(object, &up_created)
-                && !catalog.is_uncertain(object)
+        events.clear();
+        catalog.apply_statement(&statement.effects, version, events);
+        for event in events.iter() {
+            if let Event::DropReferenced {
+                table,
+                from,
+                constraint,
+            } = event
+                && !dropped_tables.contains(from.as_str())
             {
-                if catalog.exists(object) {
-                    facts.foreign_drops.push((k, object.clone(), ForeignDrop::ExistedBefore));
-                } else if !if_exists {
-                    facts.foreign_drops.push((k, object.clone(), ForeignDrop::DoesNotExist));
-                }
-            }
-            events.clear();
-            catalog.apply(effect, version, &mut events);
-            for event in &events {
-                if let Event::DropReferenced {
-                    table,
-                    from,
-                    constraint,
-                } = event
-                {
-                    facts
-                        .drop_order
-                        .push((k, table.clone(), from.clone(), constraint.clone()));
-                }
+                facts
+                    .drop_order
+                    .push((k, table.clone(), from.clone(), constraint.clone()));
             }
         }
-        if !opaque_down {
-            facts.left_by_down = facts
-                .created
-                .iter()
-                .filter(|(_, id)| catalog.exists(id) && !catalog.is_uncertain(id))
-                .cloned()
-                .collect();
-            facts.renames_not_reversed = renames
-                .into_iter()
-                .filter(|(_, from, to)| {
-                    !down.effects().any(|(_, e)| {
-                        matches!(e, Effect::Rename { from: back_from, to: back_to } if back_from == to && back_to == from)
-                    })
-                })
-                .collect();
+    }
+    // Dropping an older object is fine when the down puts it back (a view or function restored
+    // to its previous definition, a table rebuilt).
+    for (k, object) in existed_drops {
+        if !catalog.exists(&object) {
+            facts
+                .foreign_drops
+                .push((k, object, ForeignDrop::ExistedBefore));
         }
-        catalog.rollback();
     }
-    Analysis {
-        dialect: Some(dialect),
-        migrations,
+    facts.foreign_drops.sort_by_key(|(k, _, _)| *k);
+    if !unknown_cascade {
+        facts.left_by_down = facts
+            .created
+            .iter()
+            .filter(|(_, id)| catalog.exists(id) && !catalog.is_uncertain(id))
+            .cloned()
+            .collect();
     }
+    facts.renames_not_reversed = renames
+        .into_iter()
+        .filter(|(_, from, to)| !down.effects().any(|(_, e)| reverses(e, from, to)))
+        .collect();
+    catalog.rollback();
+}
+
+/// Whether `effect` renames `to` back to `from`. Columns and constraints are matched by name
+/// alone, since their table may have been renamed back first.
+fn reverses(effect: &Effect, from: &ObjectId, to: &ObjectId) -> bool {
+    let Effect::Rename {
+        from: back_from,
+        to: back_to,
+    } = effect
+    else {
+        return false;
+    };
+    let same = |a: &ObjectId, b: &ObjectId| {
+        a.kind == b.kind
+            && a.name == b.name
+            && (a.parent == b.parent
+                || matches!(a.kind, ObjectKind::Column | ObjectKind::Constraint))
+    };
+    same(back_from, to) && same(back_to, from)
+}
+
+/// Constraints PostgreSQL names by itself that the model does not create (PostgreSQL 18's
+/// `<table>_<column>_not_null`).
+fn implicitly_named(object: &ObjectId) -> bool {
+    object.kind == ObjectKind::Constraint && object.name.ends_with("_not_null")
 }
 
 /// The tables an effect names (for "did this table exist before the migration").

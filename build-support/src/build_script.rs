@@ -37,7 +37,11 @@ pub fn check_migrations(dir: impl AsRef<Path>) {
             }
         }
         Err(message) => {
-            let _ = writeln!(std::io::stdout().lock(), "cargo:rerun-if-changed={}", dir.display());
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "cargo:rerun-if-changed={}",
+                dir.display()
+            );
             let _ = writeln!(std::io::stderr().lock(), "error: {message}");
             std::process::exit(1);
         }
@@ -79,9 +83,10 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
     }
     let lint_config = LintConfig::new(config.dialect)
         .with_levels(config.lints.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(120)
-        .with_links(false);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(120)
+            .with_links(false);
     let mut errors = 0;
     for finding in lint(&set, &lint_config) {
         match finding.severity {
@@ -209,12 +214,24 @@ mod tests {
         std::fs::write(dir.join("1_a.down.sql"), "DROP TABLE a;").unwrap();
         let report = run(root.path(), &dir).unwrap();
         assert!(report.errors.is_empty(), "{}", report.errors);
-        assert!(report.cargo_lines.iter().any(|l| l.ends_with("1_a.up.sql")), "{:?}", report.cargo_lines);
+        assert!(
+            report.cargo_lines.iter().any(|l| l.ends_with("1_a.up.sql")),
+            "{:?}",
+            report.cargo_lines
+        );
         assert!(report.cargo_lines.iter().any(|l| l.ends_with("Cargo.toml")));
 
         std::fs::write(dir.join("2_b.up.sql"), "CREATE TABLE b (id INT);").unwrap();
         let report = run(root.path(), &dir).unwrap();
-        assert!(report.errors.contains("require-down-script"), "{}", report.errors);
-        assert!(report.errors.contains("migrations/2_b.up.sql"), "{}", report.errors);
+        assert!(
+            report.errors.contains("require-down-script"),
+            "{}",
+            report.errors
+        );
+        assert!(
+            report.errors.contains("migrations/2_b.up.sql"),
+            "{}",
+            report.errors
+        );
     }
 }

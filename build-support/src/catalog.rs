@@ -13,6 +13,9 @@ pub struct ObjectInfo {
     /// For an index or trigger: its table. For a foreign key: the table it references.
     pub on: Option<String>,
     pub references: Option<String>,
+    /// For an index or constraint: the columns it is on, when the model knows them (dropping
+    /// one of them drops it).
+    pub columns: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -132,6 +135,75 @@ impl Catalog {
         }
     }
 
+    /// Forgets that something opaque ran: called at the start of each migration, since a
+    /// `DO` block's effects are unknown for its own migration, not for the rest of history.
+    pub fn reset_opaque(&mut self) {
+        self.opaque = false;
+    }
+
+    /// A schema that exists without any migration (PostgreSQL's `public`).
+    pub fn preexisting(&mut self, id: ObjectId) {
+        self.objects.insert(id, ObjectInfo::default());
+    }
+
+    /// Applies every effect of one statement. An index or constraint created by the statement
+    /// is on the columns the same statement names (`CREATE INDEX … (a, b)`, `ADD COLUMN a …
+    /// REFERENCES …`).
+    pub fn apply_statement(&mut self, effects: &[Effect], version: i64, events: &mut Vec<Event>) {
+        let creates_table = effects.iter().any(
+            |e| matches!(e, Effect::Create { object, .. } if object.kind == ObjectKind::Table),
+        );
+        let named_columns: Vec<(&str, &str)> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Use { object } | Effect::Create { object, .. }
+                    if object.kind == ObjectKind::Column && !creates_table =>
+                {
+                    Some((object.parent.as_deref()?, object.name.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        for effect in effects {
+            self.apply(effect, version, events);
+            if let Effect::Create { object, on, .. } = effect
+                && matches!(object.kind, ObjectKind::Index | ObjectKind::Constraint)
+            {
+                let Some(table) = on.as_deref().or(object.parent.as_deref()) else {
+                    continue;
+                };
+                let columns: Vec<String> = named_columns
+                    .iter()
+                    .filter(|(t, _)| *t == table)
+                    .map(|(_, c)| (*c).to_owned())
+                    .collect();
+                if !columns.is_empty() {
+                    self.set_columns(object, columns);
+                }
+            }
+        }
+    }
+
+    fn set_columns(&mut self, id: &ObjectId, columns: Vec<String>) {
+        match id.kind {
+            ObjectKind::Constraint => {
+                let Some(table) = id.parent.clone() else {
+                    return;
+                };
+                if let Some(t) = self.tables.get_mut(&table)
+                    && let Some(c) = t.constraints.get_mut(&id.name)
+                {
+                    c.columns = columns;
+                }
+            }
+            _ => {
+                if let Some(o) = self.objects.get_mut(id) {
+                    o.columns = columns;
+                }
+            }
+        }
+    }
+
     /// Applies one effect of the migration `version`, noting what it found wrong.
     pub fn apply(&mut self, effect: &Effect, version: i64, events: &mut Vec<Event>) {
         match effect {
@@ -145,6 +217,7 @@ impl Catalog {
                     created_by: version,
                     on: on.clone(),
                     references: references.clone(),
+                    columns: Vec::new(),
                 };
                 if let Some(table) = &object.parent {
                     self.need(&ObjectId::table(table.clone()), events);
@@ -239,7 +312,9 @@ impl Catalog {
                 );
             }
             ObjectKind::Column | ObjectKind::Constraint => {
-                let Some(table) = id.parent.clone() else { return };
+                let Some(table) = id.parent.clone() else {
+                    return;
+                };
                 if !self.tables.contains_key(&table) {
                     return;
                 }
@@ -265,9 +340,14 @@ impl Catalog {
 
     fn remove(&mut self, id: &ObjectId) {
         match id.kind {
-            ObjectKind::Table => {
-                self.save_table(&id.name);
-                self.tables.remove(&id.name);
+            ObjectKind::Table | ObjectKind::View => {
+                if id.kind == ObjectKind::Table {
+                    self.save_table(&id.name);
+                    self.tables.remove(&id.name);
+                } else {
+                    self.save_object(id);
+                    self.objects.remove(id);
+                }
                 // Its indexes and triggers go with it.
                 let dependents: Vec<ObjectId> = self
                     .objects
@@ -281,13 +361,32 @@ impl Catalog {
                 }
             }
             ObjectKind::Column | ObjectKind::Constraint => {
-                let Some(table) = id.parent.clone() else { return };
+                let Some(table) = id.parent.clone() else {
+                    return;
+                };
                 self.save_table(&table);
                 if let Some(t) = self.tables.get_mut(&table) {
                     if id.kind == ObjectKind::Column {
                         t.columns.remove(&id.name);
+                        // Constraints on the column go with it.
+                        t.constraints.retain(|_, c| !c.columns.contains(&id.name));
                     } else {
                         t.constraints.remove(&id.name);
+                    }
+                }
+                if id.kind == ObjectKind::Column {
+                    // So do its indexes.
+                    let dependents: Vec<ObjectId> = self
+                        .objects
+                        .iter()
+                        .filter(|(_, o)| {
+                            o.on.as_deref() == Some(table.as_str()) && o.columns.contains(&id.name)
+                        })
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for dep in dependents {
+                        self.save_object(&dep);
+                        self.objects.remove(&dep);
                     }
                 }
             }
@@ -301,7 +400,9 @@ impl Catalog {
     fn rename(&mut self, from: &ObjectId, to: &ObjectId) {
         match from.kind {
             ObjectKind::Table => {
-                let Some(t) = self.tables.get(&from.name).cloned() else { return };
+                let Some(t) = self.tables.get(&from.name).cloned() else {
+                    return;
+                };
                 self.save_table(&from.name);
                 self.save_table(&to.name);
                 self.tables.remove(&from.name);
@@ -318,9 +419,32 @@ impl Catalog {
                         o.on = Some(to.name.clone());
                     }
                 }
+                // Foreign keys that pointed at the old name now point at the new one.
+                let referencing: Vec<String> = self
+                    .tables
+                    .iter()
+                    .filter(|(_, t)| {
+                        t.constraints
+                            .values()
+                            .any(|c| c.references.as_deref() == Some(from.name.as_str()))
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                for name in referencing {
+                    self.save_table(&name);
+                    if let Some(t) = self.tables.get_mut(&name) {
+                        for c in t.constraints.values_mut() {
+                            if c.references.as_deref() == Some(from.name.as_str()) {
+                                c.references = Some(to.name.clone());
+                            }
+                        }
+                    }
+                }
             }
             _ => {
-                let Some(info) = self.get(from).cloned() else { return };
+                let Some(info) = self.get(from).cloned() else {
+                    return;
+                };
                 self.remove(from);
                 self.insert(to, info);
             }
@@ -394,7 +518,13 @@ mod tests {
             1,
             &mut ev,
         );
-        c.apply(&Effect::Use { object: ObjectId::table("nope") }, 2, &mut ev);
+        c.apply(
+            &Effect::Use {
+                object: ObjectId::table("nope"),
+            },
+            2,
+            &mut ev,
+        );
         c.apply(
             &Effect::Drop {
                 object: ObjectId::table("parent"),
@@ -417,7 +547,13 @@ mod tests {
         );
         ev.clear();
         c.apply(&Effect::Opaque, 3, &mut ev);
-        c.apply(&Effect::Use { object: ObjectId::table("nope") }, 3, &mut ev);
+        c.apply(
+            &Effect::Use {
+                object: ObjectId::table("nope"),
+            },
+            3,
+            &mut ev,
+        );
         assert!(ev.is_empty(), "opaque: absence proves nothing");
     }
 }

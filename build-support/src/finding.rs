@@ -48,7 +48,11 @@ impl Finding {
         }
     }
 
-    pub fn warning(rule: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        rule: &'static str,
+        file: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Finding {
             severity: Severity::Warning,
             ..Finding::error(rule, file, message)

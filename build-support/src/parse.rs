@@ -79,7 +79,12 @@ pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>
                     None => {
                         let message = error.to_string();
                         let offset = s.span.start + error_offset(sql, &message).unwrap_or(0);
-                        let message = message.trim_start_matches("sql parser error: ").to_owned();
+                        // The position is shown as file:line:col instead.
+                        let message = message.trim_start_matches("sql parser error: ");
+                        let message = message
+                            .rsplit_once(" at Line: ")
+                            .map_or(message, |(m, _)| m)
+                            .to_owned();
                         (StatementKind::Invalid { message, offset }, Vec::new())
                     }
                 },

@@ -41,7 +41,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
-        if !cx.facts.preexisting_tables.contains(table) {
+        if !cx.facts.preexisting_tables.contains(table) || emptied_before(cx, index, table) {
             continue;
         }
         for op in &alter.operations {
@@ -66,10 +66,27 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether an earlier statement of the up empties `table` (`DELETE FROM t` with no WHERE, or
+/// `TRUNCATE t`): then it has no rows to fill.
+fn emptied_before(cx: &Cx<'_>, index: usize, table: &str) -> bool {
+    cx.facts.up.statements[..index].iter().any(|s| {
+        let empties = match s.ast() {
+            Some(Statement::Delete(delete)) => delete.selection.is_none(),
+            Some(Statement::Truncate { .. }) => true,
+            _ => false,
+        };
+        empties
+            && s.effects.iter().any(|e| {
+                matches!(e, Effect::Use { object } if object.kind == ObjectKind::Table && object.name == table)
+            })
+    })
+}
+
 /// NOT NULL (or PRIMARY KEY) with nothing to fill existing rows.
 fn needs_a_value(column: &ColumnDef) -> bool {
     let options = || column.options.iter().map(|o| &o.option);
-    let not_null = options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+    let not_null =
+        options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
     let filled = options().any(|o| {
         matches!(
             o,
@@ -87,11 +104,22 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        let users = ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);");
+        let users = (
+            "1_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY);",
+        );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[users, users_down, ("2_plan.up.sql", "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;"), ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN plan;")],
+            &[
+                users,
+                users_down,
+                (
+                    "2_plan.up.sql",
+                    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;"
+                ),
+                ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN plan;")
+            ],
             "adding-not-nullable-field"
         ));
         assert_eq!(
@@ -100,10 +128,24 @@ mod tests {
                 &[
                     users,
                     users_down,
-                    ("2_plan.up.sql", "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\nALTER TABLE users ADD COLUMN n BIGSERIAL NOT NULL;\nALTER TABLE users ADD COLUMN note TEXT;"),
-                    ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN note;\nALTER TABLE users DROP COLUMN n;\nALTER TABLE users DROP COLUMN plan;"),
-                    // A table created in the same migration has no rows yet.
-                    ("3_t.up.sql", "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN x TEXT NOT NULL;"),
+                    (
+                        "2_plan.up.sql",
+                        "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\nALTER TABLE users ADD COLUMN n BIGSERIAL NOT NULL;\nALTER TABLE users ADD COLUMN note TEXT;"
+                    ),
+                    (
+                        "2_plan.down.sql",
+                        "ALTER TABLE users DROP COLUMN note;\nALTER TABLE users DROP COLUMN n;\nALTER TABLE users DROP COLUMN plan;"
+                    ),
+                    // A table emptied first, or created in the same migration, has no rows.
+                    (
+                        "4_e.up.sql",
+                        "DELETE FROM users;\nALTER TABLE users ADD COLUMN code TEXT NOT NULL;"
+                    ),
+                    ("4_e.down.sql", "ALTER TABLE users DROP COLUMN code;"),
+                    (
+                        "3_t.up.sql",
+                        "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN x TEXT NOT NULL;"
+                    ),
                     ("3_t.down.sql", "DROP TABLE t;"),
                 ],
                 "adding-not-nullable-field"

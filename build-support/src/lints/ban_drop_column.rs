@@ -60,17 +60,39 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        let users = ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, nickname TEXT);");
+        let users = (
+            "1_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY, nickname TEXT);",
+        );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[users, users_down, ("2_drop.up.sql", "ALTER TABLE users DROP COLUMN nickname;"), ("2_drop.down.sql", "ALTER TABLE users ADD COLUMN nickname TEXT;")],
+            &[
+                users,
+                users_down,
+                ("2_drop.up.sql", "ALTER TABLE users DROP COLUMN nickname;"),
+                (
+                    "2_drop.down.sql",
+                    "ALTER TABLE users ADD COLUMN nickname TEXT;"
+                )
+            ],
             "ban-drop-column"
         ));
         assert_eq!(
             check(
                 Dialect::Postgres,
-                &[users, users_down, ("2_drop.up.sql", "-- migrate:allow ban-drop-column unused since 42\nALTER TABLE users DROP COLUMN nickname;"), ("2_drop.down.sql", "ALTER TABLE users ADD COLUMN nickname TEXT;")],
+                &[
+                    users,
+                    users_down,
+                    (
+                        "2_drop.up.sql",
+                        "-- migrate:allow ban-drop-column unused since 42\nALTER TABLE users DROP COLUMN nickname;"
+                    ),
+                    (
+                        "2_drop.down.sql",
+                        "ALTER TABLE users ADD COLUMN nickname TEXT;"
+                    )
+                ],
                 "ban-drop-column"
             ),
             ""

@@ -55,9 +55,23 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible cleanup\nDROP TABLE legacy_sessions;")], "ban-drop-table"));
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[(
+                "1_a.sql",
+                "-- migrate:irreversible cleanup\nDROP TABLE legacy_sessions;"
+            )],
+            "ban-drop-table"
+        ));
         assert_eq!(
-            check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy_sessions;")], "ban-drop-table"),
+            check(
+                Dialect::Postgres,
+                &[(
+                    "1_a.sql",
+                    "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy_sessions;"
+                )],
+                "ban-drop-table"
+            ),
             ""
         );
     }

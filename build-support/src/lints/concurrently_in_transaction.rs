@@ -77,16 +77,32 @@ mod tests {
     #[test]
     fn bad_and_good() {
         let users = [
-            ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"),
+            (
+                "1_users.up.sql",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);",
+            ),
             ("1_users.down.sql", "DROP TABLE users;"),
         ];
         let mut bad = users.to_vec();
-        bad.push(("2_idx.up.sql", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"));
+        bad.push((
+            "2_idx.up.sql",
+            "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+        ));
         bad.push(("2_idx.down.sql", "DROP INDEX users_email_idx;"));
-        insta::assert_snapshot!(check(Dialect::Postgres, &bad, "concurrently-in-transaction"));
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &bad,
+            "concurrently-in-transaction"
+        ));
         let mut good = users.to_vec();
         good.push(("2_idx.up.sql", "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);"));
-        good.push(("2_idx.down.sql", "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;"));
-        assert_eq!(check(Dialect::Postgres, &good, "concurrently-in-transaction"), "");
+        good.push((
+            "2_idx.down.sql",
+            "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;",
+        ));
+        assert_eq!(
+            check(Dialect::Postgres, &good, "concurrently-in-transaction"),
+            ""
+        );
     }
 }

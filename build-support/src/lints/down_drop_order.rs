@@ -4,7 +4,8 @@
 //!
 //! ## Why is this bad?
 //! PostgreSQL and MySQL refuse to drop a referenced table, so the rollback fails halfway.
-//! (`DROP TABLE … CASCADE` is not flagged: it drops the referencing constraint on purpose.)
+//! (`DROP TABLE … CASCADE` is not flagged: it drops the referencing constraint on purpose; nor
+//! is SQLite, which lets a referenced table be dropped.)
 //!
 //! ## Example
 //! ```sql
@@ -24,6 +25,7 @@
 //! ```
 
 use super::{Cx, Level, Rule, Script};
+use crate::Dialect;
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
@@ -33,6 +35,9 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    if cx.dialect == Dialect::Sqlite {
+        return;
+    }
     for (index, table, from, constraint) in &cx.facts.drop_order {
         out.push(
             cx.at_statement(
@@ -59,11 +64,44 @@ mod tests {
         let up = "CREATE TABLE authors (id BIGINT PRIMARY KEY);\nCREATE TABLE books (id BIGINT PRIMARY KEY, author_id BIGINT REFERENCES authors (id));\n";
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[("1_a.up.sql", up), ("1_a.down.sql", "DROP TABLE authors;\nDROP TABLE books;\n")],
+            &[
+                ("1_a.up.sql", up),
+                ("1_a.down.sql", "DROP TABLE authors;\nDROP TABLE books;\n")
+            ],
             "down-drop-order"
         ));
         assert_eq!(
-            check(Dialect::Postgres, &[("1_a.up.sql", up), ("1_a.down.sql", "DROP TABLE books;\nDROP TABLE authors;\n")], "down-drop-order"),
+            check(
+                Dialect::Postgres,
+                &[
+                    ("1_a.up.sql", up),
+                    ("1_a.down.sql", "DROP TABLE books;\nDROP TABLE authors;\n")
+                ],
+                "down-drop-order"
+            ),
+            ""
+        );
+        // Both in one statement, and SQLite, which allows it.
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[
+                    ("1_a.up.sql", up),
+                    ("1_a.down.sql", "DROP TABLE authors, books;\n")
+                ],
+                "down-drop-order"
+            ),
+            ""
+        );
+        assert_eq!(
+            check(
+                Dialect::Sqlite,
+                &[
+                    ("1_a.up.sql", up),
+                    ("1_a.down.sql", "DROP TABLE authors;\nDROP TABLE books;\n")
+                ],
+                "down-drop-order"
+            ),
             ""
         );
     }

@@ -74,10 +74,19 @@ mod tests {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
             &[
-                ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"),
+                (
+                    "1_users.up.sql",
+                    "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
+                ),
                 ("1_users.down.sql", "DROP TABLE users;"),
-                ("2_email.up.sql", "CREATE UNIQUE INDEX users_email_key ON users (email);"),
-                ("2_email.down.sql", "ALTER TABLE users DROP CONSTRAINT users_email_key;\nDROP TABLE users;"),
+                (
+                    "2_email.up.sql",
+                    "CREATE UNIQUE INDEX users_email_key ON users (email);"
+                ),
+                (
+                    "2_email.down.sql",
+                    "ALTER TABLE users DROP CONSTRAINT users_email_key;\nDROP TABLE users;"
+                ),
             ],
             "down-drops-foreign-object"
         ));
@@ -85,10 +94,19 @@ mod tests {
             check(
                 Dialect::Postgres,
                 &[
-                    ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"),
+                    (
+                        "1_users.up.sql",
+                        "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
+                    ),
                     ("1_users.down.sql", "DROP TABLE users;"),
-                    ("2_email.up.sql", "CREATE UNIQUE INDEX users_email_key ON users (email);"),
-                    ("2_email.down.sql", "DROP INDEX users_email_key;\nDROP INDEX IF EXISTS old_unused_idx;"),
+                    (
+                        "2_email.up.sql",
+                        "CREATE UNIQUE INDEX users_email_key ON users (email);"
+                    ),
+                    (
+                        "2_email.down.sql",
+                        "DROP INDEX users_email_key;\nDROP INDEX IF EXISTS old_unused_idx;"
+                    ),
                 ],
                 "down-drops-foreign-object"
             ),

@@ -37,7 +37,9 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let left = &cx.facts.left_by_down;
-    let Some(down) = &cx.migration.down else { return };
+    let Some(down) = &cx.migration.down else {
+        return;
+    };
     for (index, object) in left {
         // A column or constraint of a table that is itself left is reported with the table.
         let table_left = object.parent.as_ref().is_some_and(|t| {
@@ -73,7 +75,10 @@ mod tests {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
             &[
-                ("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE TABLE audit (id BIGINT);\nCREATE INDEX audit_id_idx ON audit (id);\n"),
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE TABLE audit (id BIGINT);\nCREATE INDEX audit_id_idx ON audit (id);\n"
+                ),
                 ("1_a.down.sql", "DROP TABLE users;\n"),
             ],
             "down-leaves-object"
@@ -82,7 +87,10 @@ mod tests {
             check(
                 Dialect::Postgres,
                 &[
-                    ("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\nALTER TABLE users ADD COLUMN email TEXT;\n"),
+                    (
+                        "1_a.up.sql",
+                        "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\nALTER TABLE users ADD COLUMN email TEXT;\n"
+                    ),
                     // The index and the column go with their table.
                     ("1_a.down.sql", "DROP TABLE users;\n"),
                 ],

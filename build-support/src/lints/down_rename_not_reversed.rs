@@ -35,7 +35,10 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 RULE.id,
                 Script::Up,
                 *index,
-                format!("{from} is renamed to `{}` here, but the down script does not rename it back", to.name),
+                format!(
+                    "{from} is renamed to `{}` here, but the down script does not rename it back",
+                    to.name
+                ),
                 "renamed here",
             )
             .with_help(format!(
@@ -54,16 +57,34 @@ mod tests {
     #[test]
     fn bad_and_good() {
         let base = [
-            ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT);"),
+            (
+                "1_users.up.sql",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT);",
+            ),
             ("1_users.down.sql", "DROP TABLE users;"),
         ];
         let mut bad = base.to_vec();
-        bad.push(("2_rename.up.sql", "ALTER TABLE users RENAME COLUMN name TO full_name;"));
-        bad.push(("2_rename.down.sql", "ALTER TABLE users DROP COLUMN full_name;\nALTER TABLE users ADD COLUMN name TEXT;"));
+        bad.push((
+            "2_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        ));
+        bad.push((
+            "2_rename.down.sql",
+            "ALTER TABLE users DROP COLUMN full_name;\nALTER TABLE users ADD COLUMN name TEXT;",
+        ));
         insta::assert_snapshot!(check(Dialect::Postgres, &bad, "down-rename-not-reversed"));
         let mut good = base.to_vec();
-        good.push(("2_rename.up.sql", "ALTER TABLE users RENAME COLUMN name TO full_name;"));
-        good.push(("2_rename.down.sql", "ALTER TABLE users RENAME COLUMN full_name TO name;"));
-        assert_eq!(check(Dialect::Postgres, &good, "down-rename-not-reversed"), "");
+        good.push((
+            "2_rename.up.sql",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;",
+        ));
+        good.push((
+            "2_rename.down.sql",
+            "ALTER TABLE users RENAME COLUMN full_name TO name;",
+        ));
+        assert_eq!(
+            check(Dialect::Postgres, &good, "down-rename-not-reversed"),
+            ""
+        );
     }
 }

@@ -33,7 +33,18 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("01_b.up.sql", "")], "duplicate-version"));
-        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("2_b.up.sql", "")], "duplicate-version"), "");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[("1_a.up.sql", ""), ("01_b.up.sql", "")],
+            "duplicate-version"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[("1_a.up.sql", ""), ("2_b.up.sql", "")],
+                "duplicate-version"
+            ),
+            ""
+        );
     }
 }

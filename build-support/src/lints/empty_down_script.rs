@@ -45,11 +45,18 @@ mod tests {
     fn bad_and_good() {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[("1_a.up.sql", "CREATE TABLE a (id INT);"), ("1_a.down.sql", "-- TODO\n")],
+            &[
+                ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+                ("1_a.down.sql", "-- TODO\n")
+            ],
             "empty-down-script"
         ));
         assert_eq!(
-            check(Dialect::Postgres, &[("1_a.up.sql", "-- nothing yet\n"), ("1_a.down.sql", "")], "empty-down-script"),
+            check(
+                Dialect::Postgres,
+                &[("1_a.up.sql", "-- nothing yet\n"), ("1_a.down.sql", "")],
+                "empty-down-script"
+            ),
             ""
         );
     }

@@ -34,7 +34,24 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible\n-- migrate:nope\nSELECT 1;\n")], "invalid-directive"));
-        assert_eq!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible it seeds data\nSELECT 1;\n")], "invalid-directive"), "");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[(
+                "1_a.sql",
+                "-- migrate:irreversible\n-- migrate:nope\nSELECT 1;\n"
+            )],
+            "invalid-directive"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[(
+                    "1_a.sql",
+                    "-- migrate:irreversible it seeds data\nSELECT 1;\n"
+                )],
+                "invalid-directive"
+            ),
+            ""
+        );
     }
 }

@@ -35,7 +35,18 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("create-users.sql", "SELECT 1;")], "invalid-file-name"));
-        assert_eq!(check(Dialect::Postgres, &[("1_create_users.sql", "SELECT 1;"), ("notes.md", "x")], "invalid-file-name"), "");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[("create-users.sql", "SELECT 1;")],
+            "invalid-file-name"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[("1_create_users.sql", "SELECT 1;"), ("notes.md", "x")],
+                "invalid-file-name"
+            ),
+            ""
+        );
     }
 }

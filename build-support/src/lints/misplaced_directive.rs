@@ -32,7 +32,24 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible seed\nSELECT 1;\n-- migrate:no-transaction\n")], "misplaced-directive"));
-        assert_eq!(check(Dialect::Postgres, &[("1_a.sql", "-- migrate:no-transaction\n-- migrate:irreversible seed\nSELECT 1;\n")], "misplaced-directive"), "");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[(
+                "1_a.sql",
+                "-- migrate:irreversible seed\nSELECT 1;\n-- migrate:no-transaction\n"
+            )],
+            "misplaced-directive"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[(
+                    "1_a.sql",
+                    "-- migrate:no-transaction\n-- migrate:irreversible seed\nSELECT 1;\n"
+                )],
+                "misplaced-directive"
+            ),
+            ""
+        );
     }
 }

@@ -65,7 +65,9 @@ impl FromStr for Level {
             "allow" => Ok(Level::Allow),
             "warn" => Ok(Level::Warn),
             "deny" => Ok(Level::Deny),
-            other => Err(format!("`{other}` is not a lint level (allow, warn or deny)")),
+            other => Err(format!(
+                "`{other}` is not a lint level (allow, warn or deny)"
+            )),
         }
     }
 }
@@ -193,7 +195,9 @@ impl Cx<'_> {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Finding {
-        let file = self.file(script).expect("a finding points into an existing script");
+        let file = self
+            .file(script)
+            .expect("a finding points into an existing script");
         let span = self
             .parsed(script)
             .and_then(|p| p.statements.get(index))
@@ -204,7 +208,12 @@ impl Cx<'_> {
     }
 
     /// A finding about a whole file of the migration (no span).
-    pub fn at_file(&self, rule: &'static str, script: Script, message: impl Into<String>) -> Finding {
+    pub fn at_file(
+        &self,
+        rule: &'static str,
+        script: Script,
+        message: impl Into<String>,
+    ) -> Finding {
         let display = match self.file(script) {
             Some(f) => f.display.clone(),
             None => self.migration.up.display.replace(".up.sql", ".down.sql"),
@@ -326,9 +335,10 @@ pub(crate) mod test_support {
         }
         let set = MigrationSet::load(dir.path(), "migrations").unwrap();
         let findings = lint(&set, &LintConfig::new(dialect));
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100)
+                .with_links(false);
         let mut out = String::new();
         for finding in findings.iter().filter(|f| f.rule == rule) {
             handler.render_report(&mut out, finding).unwrap();
@@ -346,11 +356,30 @@ mod tests {
         let mut seen = HashSet::new();
         for rule in RULES {
             assert!(seen.insert(rule.id), "{} twice", rule.id);
-            assert!(rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", rule.id);
-            let path = format!("{}/src/lints/{}.rs", env!("CARGO_MANIFEST_DIR"), rule.id.replace('-', "_"));
-            let source = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
-                assert!(source.contains(&format!("//! {section}")), "{path} lacks `{section}`");
+            assert!(
+                rule.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                rule.id
+            );
+            let path = format!(
+                "{}/src/lints/{}.rs",
+                env!("CARGO_MANIFEST_DIR"),
+                rule.id.replace('-', "_")
+            );
+            let source =
+                std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(
+                    source.contains(&format!("//! {section}")),
+                    "{path} lacks `{section}`"
+                );
             }
         }
     }
@@ -380,7 +409,15 @@ mod tests {
             .with_levels([("ban-drop-table", "deny")])
             .unwrap();
         assert_eq!(config.level(rule("ban-drop-table").unwrap()), Level::Deny);
-        assert!(LintConfig::new(Dialect::Postgres).with_levels([("no-such-rule", "deny")]).is_err());
-        assert!(LintConfig::new(Dialect::Postgres).with_levels([("ban-drop-table", "loud")]).is_err());
+        assert!(
+            LintConfig::new(Dialect::Postgres)
+                .with_levels([("no-such-rule", "deny")])
+                .is_err()
+        );
+        assert!(
+            LintConfig::new(Dialect::Postgres)
+                .with_levels([("ban-drop-table", "loud")])
+                .is_err()
+        );
     }
 }

@@ -31,6 +31,13 @@ mod tests {
         let set = crate::MigrationSet::load(dir.path(), "migrations").unwrap();
         assert_eq!(set.findings[0].rule, "non-utf8-file");
         assert_eq!(set.findings[0].location(), "migrations/1_a.up.sql:1:13");
-        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", "SELECT 'Malmö';")], "non-utf8-file"), "");
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[("1_a.up.sql", "SELECT 'Malmö';")],
+                "non-utf8-file"
+            ),
+            ""
+        );
     }
 }

@@ -32,7 +32,18 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("1_b.down.sql", "")], "orphan-down"));
-        assert_eq!(check(Dialect::Postgres, &[("1_a.up.sql", ""), ("1_a.down.sql", "")], "orphan-down"), "");
+        insta::assert_snapshot!(check(
+            Dialect::Postgres,
+            &[("1_a.up.sql", ""), ("1_b.down.sql", "")],
+            "orphan-down"
+        ));
+        assert_eq!(
+            check(
+                Dialect::Postgres,
+                &[("1_a.up.sql", ""), ("1_a.down.sql", "")],
+                "orphan-down"
+            ),
+            ""
+        );
     }
 }

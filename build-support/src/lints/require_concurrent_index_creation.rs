@@ -70,17 +70,39 @@ mod tests {
 
     #[test]
     fn bad_and_good() {
-        let users = ("1_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\nCREATE INDEX users_id_idx ON users (id);");
+        let users = (
+            "1_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\nCREATE INDEX users_id_idx ON users (id);",
+        );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[users, users_down, ("2_idx.up.sql", "CREATE INDEX users_email_idx ON users (email);"), ("2_idx.down.sql", "DROP INDEX users_email_idx;")],
+            &[
+                users,
+                users_down,
+                (
+                    "2_idx.up.sql",
+                    "CREATE INDEX users_email_idx ON users (email);"
+                ),
+                ("2_idx.down.sql", "DROP INDEX users_email_idx;")
+            ],
             "require-concurrent-index-creation"
         ));
         assert_eq!(
             check(
                 Dialect::Postgres,
-                &[users, users_down, ("2_idx.up.sql", "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);"), ("2_idx.down.sql", "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;")],
+                &[
+                    users,
+                    users_down,
+                    (
+                        "2_idx.up.sql",
+                        "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
+                    ),
+                    (
+                        "2_idx.down.sql",
+                        "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;"
+                    )
+                ],
                 "require-concurrent-index-creation"
             ),
             ""

@@ -41,10 +41,19 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     } else {
         format!("write {down} to undo it, or mark the up script `-- migrate:irreversible <reason>`")
     };
-    out.push(
-        cx.at_file(RULE.id, Script::Up, format!("migration {} has no down script", m.name()))
-            .with_help(help),
-    );
+    let message = format!("migration {} has no down script", m.name());
+    let finding = if cx.facts.up.statements.is_empty() {
+        cx.at_file(RULE.id, Script::Up, message)
+    } else {
+        cx.at_statement(
+            RULE.id,
+            Script::Up,
+            0,
+            message,
+            "nothing undoes this migration",
+        )
+    };
+    out.push(finding.with_help(help));
 }
 
 #[cfg(test)]
@@ -56,7 +65,10 @@ mod tests {
     fn bad_and_good() {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[("1_a.up.sql", "CREATE TABLE a (id INT);"), ("2_b.sql", "CREATE TABLE b (id INT);")],
+            &[
+                ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+                ("2_b.sql", "CREATE TABLE b (id INT);")
+            ],
             "require-down-script"
         ));
         assert_eq!(
@@ -65,7 +77,10 @@ mod tests {
                 &[
                     ("1_a.up.sql", "CREATE TABLE a (id INT);"),
                     ("1_a.down.sql", "DROP TABLE a;"),
-                    ("2_b.sql", "-- migrate:irreversible deletes legacy rows\nDELETE FROM a;"),
+                    (
+                        "2_b.sql",
+                        "-- migrate:irreversible deletes legacy rows\nDELETE FROM a;"
+                    ),
                 ],
                 "require-down-script"
             ),

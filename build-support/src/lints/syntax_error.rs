@@ -38,9 +38,13 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         if let Some(e) = &parsed.error {
             let end = (e.offset + 1).min(file.text.len()).max(e.offset);
             out.push(
-                cx.at_file(RULE.id, script, format!("cannot read the script: {}", e.message))
-                    .at(file.text.clone(), e.offset..end, "here")
-                    .with_help("close the string, quoted name or comment that starts here"),
+                cx.at_file(
+                    RULE.id,
+                    script,
+                    format!("cannot read the script: {}", e.message),
+                )
+                .at(file.text.clone(), e.offset..end, "here")
+                .with_help("close the string, quoted name or comment that starts here"),
             );
         }
         for statement in &parsed.statements {
@@ -76,7 +80,13 @@ mod tests {
     fn glued_statements() {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY)\nCREATE INDEX users_id_idx ON users (id);\n"), ("1_a.down.sql", "DROP TABLE users;")],
+            &[
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE users (id BIGINT PRIMARY KEY)\nCREATE INDEX users_id_idx ON users (id);\n"
+                ),
+                ("1_a.down.sql", "DROP TABLE users;")
+            ],
             "syntax-error"
         ));
     }
@@ -85,7 +95,10 @@ mod tests {
     fn unterminated_string_in_a_down() {
         insta::assert_snapshot!(check(
             Dialect::Sqlite,
-            &[("1_a.up.sql", "CREATE TABLE t (id INT);"), ("1_a.down.sql", "DELETE FROM t WHERE x = 'oops;\n")],
+            &[
+                ("1_a.up.sql", "CREATE TABLE t (id INT);"),
+                ("1_a.down.sql", "DELETE FROM t WHERE x = 'oops;\n")
+            ],
             "syntax-error"
         ));
     }
@@ -95,7 +108,13 @@ mod tests {
         assert_eq!(
             check(
                 Dialect::Postgres,
-                &[("1_a.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\n"), ("1_a.down.sql", "DROP TABLE users;")],
+                &[
+                    (
+                        "1_a.up.sql",
+                        "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\n"
+                    ),
+                    ("1_a.down.sql", "DROP TABLE users;")
+                ],
                 "syntax-error"
             ),
             ""

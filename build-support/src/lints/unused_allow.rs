@@ -40,12 +40,19 @@ pub(super) fn check(set: &MigrationSet, used: &HashSet<(i64, String)>) -> Vec<Fi
             }
             let (message, help) = if rule(&allow.rule).is_none() {
                 (
-                    format!("`-- migrate:allow {}`: there is no rule with that id", allow.rule),
-                    "check the spelling; `cargo migrate lint --format json` shows the rule ids".to_owned(),
+                    format!(
+                        "`-- migrate:allow {}`: there is no rule with that id",
+                        allow.rule
+                    ),
+                    "check the spelling; `cargo migrate lint --format json` shows the rule ids"
+                        .to_owned(),
                 )
             } else {
                 (
-                    format!("`-- migrate:allow {}` silences nothing in this migration", allow.rule),
+                    format!(
+                        "`-- migrate:allow {}` silences nothing in this migration",
+                        allow.rule
+                    ),
                     "remove it, so that it does not hide a future finding".to_owned(),
                 )
             };
@@ -69,11 +76,21 @@ mod tests {
     fn bad_and_good() {
         insta::assert_snapshot!(check(
             Dialect::Postgres,
-            &[("1_a.sql", "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-tables archived\n-- migrate:allow ban-drop-column nothing to see\nDROP TABLE legacy;")],
+            &[(
+                "1_a.sql",
+                "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-tables archived\n-- migrate:allow ban-drop-column nothing to see\nDROP TABLE legacy;"
+            )],
             "unused-allow"
         ));
         assert_eq!(
-            check(Dialect::Postgres, &[("1_a.sql", "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy;")], "unused-allow"),
+            check(
+                Dialect::Postgres,
+                &[(
+                    "1_a.sql",
+                    "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy;"
+                )],
+                "unused-allow"
+            ),
             ""
         );
     }

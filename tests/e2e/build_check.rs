@@ -1,0 +1,149 @@
+//! `cargo build` of a real crate that has build-support as a build-dependency: good
+//! migrations build, bad ones fail naming the rule and `file:line:col`, and a second build
+//! does not re-run the build script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Crate {
+    dir: tempfile::TempDir,
+}
+
+/// One target directory for every crate of this file, so build-support compiles once.
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("build-check")
+}
+
+impl Crate {
+    fn new(migrations: &[(&str, &str)]) -> Crate {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("../build-support");
+        std::fs::write(
+            root.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n[workspace]\n",
+                support.display().to_string()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("build.rs"),
+            "fn main() {\n    build_support::check_migrations(\"migrations\");\n}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/main.rs"), "fn main() {}\n").unwrap();
+        // The workspace's lock file, so the crate builds offline with the same versions.
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
+            root.join("Cargo.lock"),
+        )
+        .unwrap();
+        std::fs::create_dir(root.join("migrations")).unwrap();
+        let c = Crate { dir };
+        for (name, body) in migrations {
+            c.write(name, body);
+        }
+        c
+    }
+
+    fn write(&self, name: &str, body: &str) {
+        std::fs::write(self.dir.path().join("migrations").join(name), body).unwrap();
+    }
+
+    fn build(&self, verbose: bool) -> (bool, String) {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.arg("build").arg("--offline").current_dir(self.dir.path());
+        if verbose {
+            cmd.arg("-v");
+        }
+        let out = cmd
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("CARGO_TERM_COLOR", "never")
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("cargo runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+}
+
+const USERS_UP: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY);\n";
+const USERS_DOWN: &str = "DROP TABLE users;\n";
+
+#[test]
+fn good_migrations_build_and_a_second_build_is_fresh() {
+    let c = Crate::new(&[
+        ("1_users.up.sql", USERS_UP),
+        ("1_users.down.sql", USERS_DOWN),
+        ("2_drop.up.sql", "ALTER TABLE users ADD COLUMN nickname TEXT;\n"),
+        ("2_drop.down.sql", "ALTER TABLE users DROP COLUMN nickname;\n"),
+    ]);
+    let (ok, out) = c.build(false);
+    assert!(ok, "{out}");
+    let (ok, out) = c.build(true);
+    assert!(ok, "{out}");
+    assert!(out.contains("Fresh app"), "a no-op build re-ran the build script:\n{out}");
+    // A changed migration re-runs it and fails the build.
+    c.write("2_drop.down.sql", "-- nothing\n");
+    let (ok, out) = c.build(false);
+    assert!(!ok, "{out}");
+    assert!(out.contains("empty-down-script"), "{out}");
+}
+
+/// Each bad case: the files added to a good base, the rule, and the `file:line:col` reported.
+#[test]
+fn bad_migrations_fail_the_build_naming_rule_and_location() {
+    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        (&[("2_no_down.up.sql", "CREATE TABLE a (id INT);\n")], "require-down-script", "migrations/2_no_down.up.sql:1:1"),
+        (
+            &[("2_leaves.up.sql", "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n"), ("2_leaves.down.sql", "DROP TABLE a;\n")],
+            "down-leaves-object",
+            "migrations/2_leaves.up.sql:2:1",
+        ),
+        (
+            &[
+                ("2_books.up.sql", "CREATE TABLE books (id INT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\n"),
+                ("2_books.down.sql", "DROP TABLE books;\n"),
+                ("3_x.up.sql", "SELECT 1;\n"),
+                ("3_x.down.sql", "DROP TABLE users;\nSELECT 1;\n"),
+            ],
+            "down-drop-order",
+            "migrations/3_x.down.sql:1:1",
+        ),
+        (
+            &[("2_idx.up.sql", "\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n"), ("2_idx.down.sql", "DROP INDEX users_id_idx;\n")],
+            "concurrently-in-transaction",
+            "migrations/2_idx.up.sql:2:1",
+        ),
+        (
+            &[("2_typo.up.sql", "CREATE TABLE a (id INT)\nCREATE TABLE b (id INT);\n"), ("2_typo.down.sql", "DROP TABLE b;\nDROP TABLE a;\n")],
+            "syntax-error",
+            "migrations/2_typo.up.sql:2:1",
+        ),
+        (
+            &[
+                ("2_alter.up.sql", "ALTER TABLE orders ADD COLUMN note TEXT;\n"),
+                ("2_alter.down.sql", "ALTER TABLE orders DROP COLUMN note;\n"),
+                ("3_orders.up.sql", "CREATE TABLE orders (id INT);\n"),
+                ("3_orders.down.sql", "DROP TABLE orders;\n"),
+            ],
+            "object-used-before-created",
+            "migrations/2_alter.up.sql:1:1",
+        ),
+    ];
+    for (files, rule, location) in cases {
+        let mut all = vec![("1_users.up.sql", USERS_UP), ("1_users.down.sql", USERS_DOWN)];
+        all.extend_from_slice(files);
+        let c = Crate::new(&all);
+        let (ok, out) = c.build(false);
+        assert!(!ok, "{rule}: the build passed\n{out}");
+        assert!(out.contains(rule), "{rule} not named:\n{out}");
+        assert!(out.contains(location), "{rule}: {location} not named:\n{out}");
+    }
+}

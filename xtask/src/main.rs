@@ -1,1 +1,46 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's own automation, run from the workspace root with
+//! `cargo xtask …` (an alias in `.cargo/config.toml`).
+
+mod bench;
+mod process;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Every xtask failure is a message for the person at the terminal.
+pub type Result<T, E = String> = std::result::Result<T, E>;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  bench    time `cargo-migrate migrate up`/`status` against psql and sqlite3 (run `cargo xtask bench --help`)
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let outcome = match command.as_deref() {
+        Some("bench") => bench::main(rest),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+        None => Err(format!("no command given\n\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}

@@ -1,0 +1,206 @@
+//! `cargo xtask bench`: how much slower is `cargo-migrate migrate up` than feeding the same
+//! scripts straight to `psql` and `sqlite3` (the floor), and how fast is `migrate status`?
+//!
+//! Inputs come from the shared generator (`../shared/bench/gen_migrations.py`, default seed) so
+//! that the figures stay comparable with the project's reference numbers. Every timing is the
+//! wall-clock time of a whole child process, measured on a fresh database, several times; the
+//! table reports medians.
+
+mod inputs;
+mod options;
+mod postgres;
+mod report;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::{Result, process, workspace_root};
+use inputs::BenchSet;
+use options::Options;
+use report::Row;
+
+pub fn main(args: Vec<String>) -> Result<()> {
+    let Some(opts) = Options::parse(args)? else {
+        print!("{}", options::USAGE);
+        return Ok(());
+    };
+    let root = workspace_root();
+    let server = preflight(&opts)?;
+    let sets = inputs::prepare(&root, &opts)?;
+    let tool = build_tool(&root)?;
+    let work = WorkDir::create()?;
+    let ctx = Ctx {
+        tool,
+        work_dir: work.path().to_path_buf(),
+        runs: opts.runs,
+        status_runs: opts.status_runs,
+    };
+    let rows = run_all(&ctx, server.as_ref(), !opts.skip_sqlite, &sets)?;
+    print!("{}", report::render(&rows, opts.runs));
+    Ok(())
+}
+
+/// What every benchmark needs: the built tool, where to run it, how often.
+#[derive(Debug)]
+pub struct Ctx {
+    pub tool: PathBuf,
+    /// An empty directory outside the workspace, the tool's working directory (so that it
+    /// finds no Cargo.toml and no .env), and where SQLite files go.
+    pub work_dir: PathBuf,
+    pub runs: usize,
+    pub status_runs: usize,
+}
+
+impl Ctx {
+    /// `cargo-migrate migrate <command> --database-url URL --dir DIR -q`, run from the work
+    /// directory.
+    pub fn migrate(&self, command: &str, url: &str, dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.tool);
+        cmd.current_dir(&self.work_dir)
+            .args(["migrate", command, "--database-url", url, "--dir"])
+            .arg(dir)
+            .arg("-q");
+        cmd
+    }
+}
+
+/// Checks the tools before anything slow runs; returns the PostgreSQL server unless skipped.
+fn preflight(opts: &Options) -> Result<Option<postgres::Server>> {
+    if !opts.skip_sqlite {
+        process::require(
+            "sqlite3",
+            "install the SQLite shell (e.g. `apt-get install sqlite3`) or pass --skip-sqlite",
+        )?;
+    }
+    if opts.skip_postgres {
+        return Ok(None);
+    }
+    process::require(
+        "psql",
+        "install the PostgreSQL client (e.g. `apt-get install postgresql-client`) or pass --skip-postgres",
+    )?;
+    let server = postgres::Server::from_env()?;
+    server.check_reachable()?;
+    Ok(Some(server))
+}
+
+/// `cargo build --release -p cargo-migrate`; returns the binary.
+fn build_tool(root: &Path) -> Result<PathBuf> {
+    progress("building cargo-migrate (release)…");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--release", "-p", "cargo-migrate"]);
+    // `cargo run` gave this process the variables it sets for a running package; some build
+    // scripts (ring's) track CARGO_MANIFEST_DIR, so passing them on would make every plain
+    // `cargo build` after this one rebuild them, and the other way round.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_run) {
+            cmd.env_remove(&key);
+        }
+    }
+    process::run_visible(&mut cmd, "`cargo build --release -p cargo-migrate`")?;
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    };
+    let tool = target_dir
+        .join("release")
+        .join(format!("cargo-migrate{}", std::env::consts::EXE_SUFFIX));
+    if !tool.is_file() {
+        return Err(format!(
+            "the build succeeded but {} does not exist",
+            tool.display()
+        ));
+    }
+    Ok(tool)
+}
+
+/// Variables `cargo run` sets for the package it runs (not user configuration such as
+/// CARGO_HOME or CARGO_TARGET_DIR).
+fn set_by_cargo_run(key: &str) -> bool {
+    [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ]
+    .iter()
+    .any(|prefix| key.starts_with(prefix))
+        || key == "CARGO_PRIMARY_PACKAGE"
+}
+
+fn run_all(
+    ctx: &Ctx,
+    server: Option<&postgres::Server>,
+    run_sqlite: bool,
+    sets: &[BenchSet],
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    if let Some(server) = server {
+        for set in sets {
+            rows.extend(postgres::bench(ctx, server, set)?);
+        }
+    }
+    if run_sqlite {
+        for set in sets {
+            rows.push(sqlite::bench(ctx, set)?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Fails unless a query's text result is the count `want`.
+pub fn expect_count(got: &str, want: usize, what: &str) -> Result<()> {
+    if got == want.to_string() {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {want}, got `{got}`"))
+    }
+}
+
+/// A progress line on stderr (stdout carries only the final table).
+pub fn progress(message: &str) {
+    eprintln!("bench: {message}");
+}
+
+/// Formats a duration for people: `1.234 s` or `85.3 ms`.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else {
+        format!("{:.1} ms", secs * 1000.0)
+    }
+}
+
+/// A fresh temporary directory, removed with everything in it when dropped.
+#[derive(Debug)]
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create() -> Result<WorkDir> {
+        let path = std::env::temp_dir().join(format!("cargo-migrate-bench-{}", std::process::id()));
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| format!("cannot clear {}: {e}", path.display()))?;
+        }
+        std::fs::create_dir_all(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(WorkDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            eprintln!("bench: warning: cannot remove {}: {e}", self.0.display());
+        }
+    }
+}

@@ -63,7 +63,7 @@ done
 [[ -f $corpus ]] || { echo "no corpus file $corpus" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 2; }
 
-bin=$root/target/debug/cargo-migrate
+bin=${CARGO_MIGRATE_BIN:-$root/target/debug/cargo-migrate}
 if ((build)); then
   (cd "$root" && cargo build -p cargo-migrate)
 fi

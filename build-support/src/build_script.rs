@@ -1,6 +1,6 @@
 //! The build.rs entry point: check a migrations directory during `cargo build`.
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     build_support::check_migrations("migrations");

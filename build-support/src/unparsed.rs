@@ -213,9 +213,31 @@ struct Words {
     glued: bool,
 }
 
+/// Keywords that start a statement on their own.
 const STATEMENT_STARTS: &[&str] = &[
-    "CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE",
-    "COMMENT", "TRUNCATE",
+    "CREATE", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE",
+];
+
+/// Object kinds after ALTER or DROP that make it a statement rather than an `ALTER TABLE`
+/// sub-action (`ALTER COLUMN`, `DROP CONSTRAINT`).
+const OBJECT_KINDS: &[&str] = &[
+    "TABLE",
+    "INDEX",
+    "SEQUENCE",
+    "VIEW",
+    "MATERIALIZED",
+    "TYPE",
+    "FUNCTION",
+    "PROCEDURE",
+    "TRIGGER",
+    "SCHEMA",
+    "EXTENSION",
+    "DOMAIN",
+    "POLICY",
+    "ROLE",
+    "USER",
+    "DATABASE",
+    "EVENT",
 ];
 
 impl Words {
@@ -224,32 +246,31 @@ impl Words {
         let all = Tokenizer::new(&*sqlparser_dialect, statement)
             .tokenize_with_location()
             .ok()?;
-        let mut tokens = Vec::new();
+        let all: Vec<_> = all
+            .into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .collect();
+        let word = |i: usize| match all.get(i).map(|t| &t.token) {
+            Some(Token::Word(w)) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+            _ => String::new(),
+        };
         let mut glued = false;
         let mut depth = 0usize;
-        let mut last_line = 0;
-        for t in all {
-            if matches!(t.token, Token::Whitespace(_)) {
-                continue;
-            }
-            let first_on_line = t.span.start.line != last_line;
-            last_line = t.span.start.line;
+        for (i, t) in all.iter().enumerate() {
             match &t.token {
                 Token::LParen => depth += 1,
                 Token::RParen => depth = depth.saturating_sub(1),
-                Token::Word(w)
-                    if !tokens.is_empty()
-                        && first_on_line
-                        && depth == 0
-                        && w.quote_style.is_none()
-                        && STATEMENT_STARTS.contains(&w.value.to_ascii_uppercase().as_str()) =>
-                {
-                    glued = true;
-                }
                 _ => {}
             }
-            tokens.push(t.token);
+            let first_on_line = i > 0 && all[i - 1].span.start.line != t.span.start.line;
+            let starts_statement = STATEMENT_STARTS.contains(&word(i).as_str())
+                || (matches!(word(i).as_str(), "ALTER" | "DROP")
+                    && OBJECT_KINDS.contains(&word(i + 1).as_str()));
+            if first_on_line && depth == 0 && starts_statement {
+                glued = true;
+            }
         }
+        let tokens = all.into_iter().map(|t| t.token).collect();
         Some(Words {
             tokens,
             dialect,
@@ -464,23 +485,17 @@ fn alter_table_extra(w: &Words) -> Option<Vec<Effect>> {
     if !w.starts(&["ALTER", "TABLE"]) {
         return None;
     }
-    let (table, next) = w.name(w.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]))?;
+    let name_at = w.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]);
+    let (table, next) = w.name(name_at)?;
     let uses = Effect::Use {
         object: ObjectId::table(table.clone()),
     };
-    // MySQL: `RENAME [TO|AS] new` and `RENAME INDEX|KEY a TO b`.
-    if w.is(next, "RENAME") {
-        if w.is(next + 1, "INDEX") || w.is(next + 1, "KEY") {
-            let (from, after) = w.name(next + 2)?;
-            let (to, _) = w.name(after + usize::from(w.is(after, "TO")))?;
-            return Some(vec![
-                uses,
-                Effect::Rename {
-                    from: ObjectId::new(ObjectKind::Index, from),
-                    to: ObjectId::new(ObjectKind::Index, to),
-                },
-            ]);
-        }
+    // MySQL: `RENAME [TO|AS] new` (TO is optional there).
+    if w.is(next, "RENAME")
+        && !w.is(next + 1, "INDEX")
+        && !w.is(next + 1, "KEY")
+        && !w.is(next + 1, "COLUMN")
+    {
         let at = next + 1 + usize::from(w.is(next + 1, "TO") || w.is(next + 1, "AS"));
         let (to, end) = w.name(at)?;
         return (end == w.tokens.len()).then(|| {
@@ -490,60 +505,128 @@ fn alter_table_extra(w: &Words) -> Option<Vec<Effect>> {
             }]
         });
     }
-    // PostgreSQL 18: `ADD CONSTRAINT name NOT NULL column`.
-    if w.is(next, "ADD")
-        && w.is(next + 1, "CONSTRAINT")
-        && w.is(next + 3, "NOT")
-        && w.is(next + 4, "NULL")
-    {
-        let (name, _) = w.name(next + 2)?;
-        return Some(vec![
-            uses,
-            Effect::Create {
-                object: ObjectId::constraint(table, name),
-                if_not_exists: false,
-                or_replace: false,
-                on: None,
-                references: None,
-            },
-        ]);
+    // The actions sqlparser does not know are taken out and modelled here; the statement made
+    // of the others must then parse, or the statement is not valid after all.
+    let mut extra = vec![uses];
+    let mut kept: Vec<&[Token]> = Vec::new();
+    let mut unknown = false;
+    for action in split_top_level(&w.tokens[next..]) {
+        match table_action(w, action, &table) {
+            Some(effects) => {
+                unknown = true;
+                extra.extend(effects);
+            }
+            None => kept.push(action),
+        }
     }
-    // `ALTER COLUMN c SET STATISTICS|STORAGE|COMPRESSION …`, `ALTER COLUMN c TYPE … COLLATE …`.
-    if w.is(next, "ALTER") && !w.is(next + 1, "CONSTRAINT") {
-        let col_at = next + 1 + usize::from(w.is(next + 1, "COLUMN"));
-        let (column, after) = w.name(col_at)?;
-        let known = [
-            ["SET", "STATISTICS"],
-            ["SET", "STORAGE"],
-            ["SET", "COMPRESSION"],
-            ["RESET", "("],
-            ["SET", "("],
-        ];
-        if known.iter().any(|k| {
-            w.is(after, k[0])
-                && (w.is(after + 1, k[1])
-                    || (k[1] == "(" && w.tokens.get(after + 1) == Some(&Token::LParen)))
-        }) {
-            return Some(vec![
-                uses,
-                Effect::Use {
-                    object: ObjectId::column(table, column),
-                },
-            ]);
+    if !unknown {
+        return None;
+    }
+    if !kept.is_empty() {
+        let mut text = render(&w.tokens[..next]);
+        text.push(' ');
+        text.push_str(
+            &kept
+                .iter()
+                .map(|a| render(a))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        extra.extend(reparse(&text, w.dialect)?);
+    }
+    Some(extra)
+}
+
+/// The effects of one `ALTER TABLE` action sqlparser does not know, or `None` for an action it
+/// does (or a malformed one).
+fn table_action(w: &Words, action: &[Token], table: &str) -> Option<Vec<Effect>> {
+    let a = Words {
+        tokens: action.to_vec(),
+        dialect: w.dialect,
+        glued: false,
+    };
+    // PostgreSQL 18: `ADD CONSTRAINT name NOT NULL column`.
+    if a.starts(&["ADD", "CONSTRAINT"]) && a.is(3, "NOT") && a.is(4, "NULL") {
+        let (name, _) = a.name(2)?;
+        return Some(vec![Effect::Create {
+            object: ObjectId::constraint(table, name),
+            if_not_exists: false,
+            or_replace: false,
+            on: None,
+            references: None,
+        }]);
+    }
+    // MySQL: `RENAME INDEX|KEY a TO b`.
+    if a.is(0, "RENAME") && (a.is(1, "INDEX") || a.is(1, "KEY")) {
+        let (from, after) = a.name(2)?;
+        let (to, _) = a.name(after + usize::from(a.is(after, "TO")))?;
+        return Some(vec![Effect::Rename {
+            from: ObjectId::new(ObjectKind::Index, from),
+            to: ObjectId::new(ObjectKind::Index, to),
+        }]);
+    }
+    // `ALTER [COLUMN] c SET STATISTICS|STORAGE|COMPRESSION …`.
+    if a.is(0, "ALTER") && !a.is(1, "CONSTRAINT") {
+        let (column, after) = a.name(1 + usize::from(a.is(1, "COLUMN")))?;
+        let set = a.is(after, "SET") || a.is(after, "RESET");
+        let what = a.kw(after + 1);
+        let known = matches!(
+            what.as_deref(),
+            Some("STATISTICS" | "STORAGE" | "COMPRESSION")
+        ) || a.tokens.get(after + 1) == Some(&Token::LParen);
+        if set && known {
+            return Some(vec![Effect::Use {
+                object: ObjectId::column(table, column),
+            }]);
         }
         return None;
     }
-    let matches = ALTER_TABLE_ACTIONS
+    ALTER_TABLE_ACTIONS
         .iter()
-        .any(|seq| seq.iter().enumerate().all(|(j, k)| w.is(next + j, k)));
-    matches.then(|| {
-        vec![
-            uses,
-            Effect::Uncertain {
+        .any(|seq| seq.iter().enumerate().all(|(j, k)| a.is(j, k)))
+        .then(|| {
+            vec![Effect::Uncertain {
                 object: ObjectId::table(table),
-            },
-        ]
-    })
+            }]
+        })
+}
+
+/// Splits tokens at commas outside parentheses.
+fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Comma if depth == 0 => {
+                parts.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+/// Tokens back to SQL text.
+fn render(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The effects of `sql` when sqlparser parses it as one statement.
+fn reparse(sql: &str, dialect: Dialect) -> Option<Vec<Effect>> {
+    let mut statements = sqlparser::parser::Parser::new(&*dialect.sqlparser())
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .ok()?;
+    (statements.len() == 1).then(|| crate::effects::of_statement(&statements.remove(0), dialect))
 }
 
 fn alter_other_object(w: &Words) -> Option<Vec<Effect>> {
@@ -613,7 +696,9 @@ fn create_extension(w: &Words) -> Option<Vec<Effect>> {
 }
 
 /// `CREATE TABLE` forms sqlparser rejects: `LIKE … INCLUDING`, PostgreSQL 18 `CONSTRAINT n NOT
-/// NULL c`, SQLite's table constraints written without commas between them.
+/// NULL c`, SQLite's table constraints written without commas between them. The table is
+/// rewritten without them and parsed again; if even that fails, the table is created with
+/// unknown columns.
 fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
     if !w.is(0, "CREATE") {
         return None;
@@ -632,33 +717,131 @@ fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
         return None;
     }
     let if_not_exists = w.is(at + 1, "IF");
-    let (name, next) = w.name(w.skip(at + 1, &[&["IF", "NOT", "EXISTS"]]))?;
-    if w.tokens.get(next) != Some(&Token::LParen) {
+    let (name, open) = w.name(w.skip(at + 1, &[&["IF", "NOT", "EXISTS"]]))?;
+    if w.tokens.get(open) != Some(&Token::LParen) {
         return None;
     }
-    let known = (next..w.tokens.len()).any(|i| {
-        (w.is(i, "LIKE") && (w.find(i, "INCLUDING").is_some() || w.find(i, "EXCLUDING").is_some()))
-            || (w.is(i, "CONSTRAINT") && w.is(i + 2, "NOT") && w.is(i + 3, "NULL"))
-            || (w.dialect == Dialect::Sqlite
-                && w.tokens.get(i) == Some(&Token::RParen)
-                && ["CONSTRAINT", "FOREIGN", "PRIMARY", "UNIQUE", "CHECK"]
-                    .iter()
-                    .any(|k| w.is(i + 1, k)))
-    });
-    known.then(|| {
-        vec![
-            Effect::Create {
-                object: ObjectId::table(name.clone()),
-                if_not_exists,
+    let close = matching_paren(&w.tokens, open)?;
+    let mut extra = Vec::new();
+    let mut elements: Vec<Vec<Token>> = Vec::new();
+    let mut changed = false;
+    for element in split_top_level(&w.tokens[open + 1..close]) {
+        let e = Words {
+            tokens: element.to_vec(),
+            dialect: w.dialect,
+            glued: false,
+        };
+        if e.is(0, "CONSTRAINT") && e.is(2, "NOT") && e.is(3, "NULL") {
+            let (constraint, _) = e.name(1)?;
+            extra.push(Effect::Create {
+                object: ObjectId::constraint(name.clone(), constraint),
+                if_not_exists: false,
                 or_replace: false,
                 on: None,
                 references: None,
-            },
-            Effect::Uncertain {
-                object: ObjectId::table(name),
-            },
-        ]
-    })
+            });
+            changed = true;
+        } else if e.is(0, "LIKE") {
+            // `LIKE other INCLUDING ALL`: the options go, the copied columns stay unknown.
+            let (source, _) = e.name(1)?;
+            extra.push(Effect::Use {
+                object: ObjectId::table(source),
+            });
+            extra.push(Effect::Uncertain {
+                object: ObjectId::table(name.clone()),
+            });
+            changed = true;
+        } else if w.dialect == Dialect::Sqlite {
+            let (parts, split) = split_sqlite_constraints(element);
+            changed |= split;
+            elements.extend(parts);
+        } else {
+            elements.push(element.to_vec());
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let mut text = render(&w.tokens[..=open]);
+    text.push(' ');
+    text.push_str(
+        &elements
+            .iter()
+            .map(|e| render(e))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    text.push(' ');
+    text.push_str(&render(&w.tokens[close..]));
+    let mut effects = match reparse(&text, w.dialect) {
+        Some(effects) => effects,
+        None if elements.is_empty() => vec![Effect::Create {
+            object: ObjectId::table(name.clone()),
+            if_not_exists,
+            or_replace: false,
+            on: None,
+            references: None,
+        }],
+        None => return None,
+    };
+    effects.extend(extra);
+    Some(effects)
+}
+
+/// SQLite accepts table constraints with no comma between them: split them.
+fn split_sqlite_constraints(element: &[Token]) -> (Vec<Vec<Token>>, bool) {
+    const STARTS: &[&str] = &["CONSTRAINT", "FOREIGN", "PRIMARY", "UNIQUE", "CHECK"];
+    let is_start = |t: &Token| matches!(t, Token::Word(w) if w.quote_style.is_none() && STARTS.contains(&w.value.to_ascii_uppercase().as_str()));
+    // Only an element that is itself a table constraint can run into the next one.
+    if !element.first().is_some_and(is_start) {
+        return (vec![element.to_vec()], false);
+    }
+    let mut parts = vec![Vec::new()];
+    let mut depth = 0usize;
+    let mut split = false;
+    for (i, t) in element.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let follows_constraint_name = i > 0
+            && matches!(&element[i - 1], Token::Word(w) if w.value.eq_ignore_ascii_case("CONSTRAINT"));
+        let next_is_key = matches!(element.get(i + 1), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("KEY"));
+        if i > 0
+            && depth == 0
+            && is_start(t)
+            && !follows_constraint_name
+            && (matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("CONSTRAINT"))
+                || (next_is_key
+                    && !matches!(&element[i - 1], Token::Word(w) if w.value.eq_ignore_ascii_case("CONSTRAINT"))))
+            && parts.last().is_none_or(|p: &Vec<Token>| p.len() > 2)
+        {
+            parts.push(Vec::new());
+            split = true;
+        }
+        if let Some(last) = parts.last_mut() {
+            last.push(t.clone());
+        }
+    }
+    (parts, split)
+}
+
+fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate().skip(open) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Skips `OR REPLACE`, `DEFINER = user` and similar words between CREATE and the object kind.
@@ -1054,9 +1237,9 @@ mod tests {
         check(lite, "REINDEX", "reindex", &[]);
         check(
             lite,
-            "CREATE TABLE c (a INT, b INT, CONSTRAINT f1 FOREIGN KEY (a) REFERENCES p(id) CONSTRAINT f2 FOREIGN KEY (b) REFERENCES p(id))",
+            "CREATE TABLE c (a INT, b INT, CONSTRAINT f1 FOREIGN KEY (a) REFERENCES p(id) ON DELETE NO ACTION\n CONSTRAINT f2 FOREIGN KEY (b) REFERENCES p(id))",
             "create-table-extra",
-            &["Table"],
+            &["\"f1\"", "\"f2\"", "Column"],
         );
     }
 
@@ -1072,6 +1255,14 @@ mod tests {
         rejected(pg, "DROP INDEX CONCURRENTLY i\nDROP TABLE t");
         rejected(pg, "CRATE TABLE t (id int)");
         rejected(pg, "ALTER TABLE t FROBNICATE");
+        rejected(
+            pg,
+            "ALTER TABLE t ALTER CONSTRAINT c DEFERRABLE, DROP IF EXISTS COLUMN x",
+        );
+        rejected(
+            pg,
+            "CREATE TABLE t (a int, CONSTRAINT t_a_nn NOT NULL a, b)",
+        );
         rejected(pg, "SELECT 1 2");
         rejected(Dialect::MySql, "ALTER TABLE t RENAME t2 extra");
     }

@@ -147,7 +147,12 @@ fn replay_up(
             }
             match effect {
                 Effect::Create { object, .. }
-                    if !catalog.exists(object) && !replaced.contains(object) =>
+                    if !catalog.exists(object)
+                        && !replaced.contains(object)
+                        && !object
+                            .parent
+                            .as_ref()
+                            .is_some_and(|t| replaced.contains(&ObjectId::table(t.clone()))) =>
                 {
                     created_here.insert(object.clone());
                     facts.created.push((i, object.clone()));

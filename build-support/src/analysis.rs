@@ -71,6 +71,9 @@ pub struct MigrationFacts {
     pub renames_not_reversed: Vec<(usize, ObjectId, ObjectId)>,
     /// The up runs something whose effects are unknown (a `DO` block): the down is not judged.
     pub opaque: bool,
+    /// Everything the up creates or renames something to, whether or not it is new (a table
+    /// rebuilt under its own name): the down may drop any of it.
+    pub made: HashSet<ObjectId>,
 }
 
 /// The facts of every migration, parallel to `set.migrations`.
@@ -146,6 +149,12 @@ fn replay_up(
                 }
             }
             match effect {
+                Effect::Create { object, .. } | Effect::Rename { to: object, .. } => {
+                    facts.made.insert(object.clone());
+                }
+                _ => {}
+            }
+            match effect {
                 Effect::Create { object, .. }
                     if !catalog.exists(object)
                         && !replaced.contains(object)
@@ -160,11 +169,14 @@ fn replay_up(
                 Effect::Drop { object, .. }
                     if catalog.exists(object) && !created_here.contains(object) =>
                 {
+                    // What goes with it (a table's columns and indexes) is replaced too.
+                    replaced.extend(catalog.dependents(object));
                     replaced.insert(object.clone());
                 }
                 Effect::Rename { from, to }
                     if catalog.exists(from) && !created_here.contains(from) =>
                 {
+                    replaced.extend(catalog.dependents(from));
                     replaced.insert(from.clone());
                     renames.push((i, from.clone(), to.clone()));
                 }

@@ -84,6 +84,37 @@ impl Catalog {
         part(table).get(&id.name)
     }
 
+    /// What goes away with `id`: a table's columns and constraints, and a table's or view's
+    /// indexes and triggers.
+    pub fn dependents(&self, id: &ObjectId) -> Vec<ObjectId> {
+        if !matches!(id.kind, ObjectKind::Table | ObjectKind::View) {
+            return Vec::new();
+        }
+        let mut out: Vec<ObjectId> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| o.on.as_deref() == Some(id.name.as_str()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(t) = self
+            .tables
+            .get(&id.name)
+            .filter(|_| id.kind == ObjectKind::Table)
+        {
+            out.extend(
+                t.columns
+                    .keys()
+                    .map(|c| ObjectId::column(id.name.clone(), c.clone())),
+            );
+            out.extend(
+                t.constraints
+                    .keys()
+                    .map(|c| ObjectId::constraint(id.name.clone(), c.clone())),
+            );
+        }
+        out
+    }
+
     /// Whether the model can say nothing for sure about `id`.
     pub fn is_uncertain(&self, id: &ObjectId) -> bool {
         if self.opaque {
@@ -348,11 +379,19 @@ impl Catalog {
                     self.save_object(id);
                     self.objects.remove(id);
                 }
-                // Its indexes and triggers go with it.
+                // Its indexes and triggers go with it, and so do the sequences named after its
+                // columns (`<table>_<column>_seq`, owned by the column as serial ones are).
+                let owned_prefix = format!("{}_", id.name);
                 let dependents: Vec<ObjectId> = self
                     .objects
                     .iter()
-                    .filter(|(_, o)| o.on.as_deref() == Some(id.name.as_str()))
+                    .filter(|(k, o)| {
+                        o.on.as_deref() == Some(id.name.as_str())
+                            || (id.kind == ObjectKind::Table
+                                && k.kind == ObjectKind::Sequence
+                                && k.name.starts_with(&owned_prefix)
+                                && k.name.ends_with("_seq"))
+                    })
                     .map(|(k, _)| k.clone())
                     .collect();
                 for dep in dependents {

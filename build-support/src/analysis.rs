@@ -200,11 +200,11 @@ fn replay_up(
         }
     }
     facts.created.retain(|(_, id)| catalog.exists(id));
-    // A rename whose new name is gone by the end (a table rebuilt through a temporary name) is
-    // not a rename the down must reverse.
+    // A rename whose new name is gone by the end, or whose old name the up creates again (a
+    // table rebuilt through a temporary name), is not a rename the down must reverse.
     facts.renames_not_reversed = renames
         .into_iter()
-        .filter(|(_, _, to)| catalog.exists(to))
+        .filter(|(_, from, to)| catalog.exists(to) && !facts.made.contains(from))
         .collect();
 }
 
@@ -254,6 +254,7 @@ fn try_down(
                 Effect::Drop {
                     object, if_exists, ..
                 } if !up_created.contains(object)
+                    && !facts.made.contains(object)
                     && !created_in_down.contains(object)
                     && !dropped_with_container(object, &up_created)
                     && !catalog.is_uncertain(object) =>

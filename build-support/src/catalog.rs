@@ -177,61 +177,10 @@ impl Catalog {
         self.objects.insert(id, ObjectInfo::default());
     }
 
-    /// Applies every effect of one statement. An index or constraint created by the statement
-    /// is on the columns the same statement names (`CREATE INDEX … (a, b)`, `ADD COLUMN a …
-    /// REFERENCES …`).
+    /// Applies every effect of one statement.
     pub fn apply_statement(&mut self, effects: &[Effect], version: i64, events: &mut Vec<Event>) {
-        let creates_table = effects.iter().any(
-            |e| matches!(e, Effect::Create { object, .. } if object.kind == ObjectKind::Table),
-        );
-        let named_columns: Vec<(&str, &str)> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Use { object } | Effect::Create { object, .. }
-                    if object.kind == ObjectKind::Column && !creates_table =>
-                {
-                    Some((object.parent.as_deref()?, object.name.as_str()))
-                }
-                _ => None,
-            })
-            .collect();
         for effect in effects {
             self.apply(effect, version, events);
-            if let Effect::Create { object, on, .. } = effect
-                && matches!(object.kind, ObjectKind::Index | ObjectKind::Constraint)
-            {
-                let Some(table) = on.as_deref().or(object.parent.as_deref()) else {
-                    continue;
-                };
-                let columns: Vec<String> = named_columns
-                    .iter()
-                    .filter(|(t, _)| *t == table)
-                    .map(|(_, c)| (*c).to_owned())
-                    .collect();
-                if !columns.is_empty() {
-                    self.set_columns(object, columns);
-                }
-            }
-        }
-    }
-
-    fn set_columns(&mut self, id: &ObjectId, columns: Vec<String>) {
-        match id.kind {
-            ObjectKind::Constraint => {
-                let Some(table) = id.parent.clone() else {
-                    return;
-                };
-                if let Some(t) = self.tables.get_mut(&table)
-                    && let Some(c) = t.constraints.get_mut(&id.name)
-                {
-                    c.columns = columns;
-                }
-            }
-            _ => {
-                if let Some(o) = self.objects.get_mut(id) {
-                    o.columns = columns;
-                }
-            }
         }
     }
 
@@ -242,13 +191,14 @@ impl Catalog {
                 object,
                 on,
                 references,
+                columns,
                 ..
             } => {
                 let info = ObjectInfo {
                     created_by: version,
                     on: on.clone(),
                     references: references.clone(),
-                    columns: Vec::new(),
+                    columns: columns.clone(),
                 };
                 if let Some(table) = &object.parent {
                     self.need(&ObjectId::table(table.clone()), events);
@@ -502,6 +452,7 @@ mod tests {
             or_replace: false,
             on: None,
             references: None,
+            columns: Vec::new(),
         }
     }
 
@@ -518,6 +469,7 @@ mod tests {
                 or_replace: false,
                 on: Some("t".into()),
                 references: None,
+                columns: Vec::new(),
             },
             1,
             &mut ev,
@@ -553,6 +505,7 @@ mod tests {
                 or_replace: false,
                 on: None,
                 references: Some("parent".into()),
+                columns: Vec::new(),
             },
             1,
             &mut ev,

@@ -62,6 +62,7 @@ pub(crate) fn creates(object: ObjectId, if_not_exists: bool, or_replace: bool) -
         or_replace,
         on: None,
         references: None,
+        columns: Vec::new(),
     }
 }
 
@@ -78,6 +79,7 @@ pub(crate) fn creates_on(
         or_replace,
         on: Some(table.to_owned()),
         references: None,
+        columns: Vec::new(),
     }
 }
 
@@ -800,13 +802,21 @@ impl Effects {
         // A MySQL unique key is an index (`DROP INDEX` removes it), as are KEY/INDEX lines.
         let is_index = constraint.kind == ConstraintKind::Index
             || (self.dialect == Dialect::MySql && constraint.kind == ConstraintKind::Unique);
+        let columns: Vec<String> = constraint
+            .columns
+            .iter()
+            .filter(|c| *c != "expr")
+            .cloned()
+            .collect();
         let effect = if is_index {
-            creates_on(
-                ObjectId::new(ObjectKind::Index, name),
-                &table.name,
-                false,
-                false,
-            )
+            Effect::Create {
+                object: ObjectId::new(ObjectKind::Index, name),
+                if_not_exists: false,
+                or_replace: false,
+                on: Some(table.name.clone()),
+                references: None,
+                columns,
+            }
         } else {
             Effect::Create {
                 object: ObjectId::constraint(&table.name, name),
@@ -814,6 +824,7 @@ impl Effects {
                 or_replace: false,
                 on: None,
                 references: constraint.references,
+                columns,
             }
         };
         self.push(effect);
@@ -1045,12 +1056,22 @@ impl Effects {
             None => None,
         };
         if let Some(name) = name {
-            self.push(creates_on(
-                ObjectId::new(ObjectKind::Index, name),
-                &table,
-                create.if_not_exists,
-                false,
-            ));
+            // Every column the index reads, also inside expressions: dropping any drops it.
+            let mut columns = Vec::new();
+            for c in &create.columns {
+                match &c.column.expr {
+                    Expr::Identifier(ident) => columns.push(self.ident(ident)),
+                    expr => columns.extend(expression_words(&expr.to_string(), self.dialect)),
+                }
+            }
+            self.push(Effect::Create {
+                object: ObjectId::new(ObjectKind::Index, name),
+                if_not_exists: create.if_not_exists,
+                or_replace: false,
+                on: Some(table),
+                references: None,
+                columns,
+            });
         }
     }
 
@@ -1193,6 +1214,30 @@ impl Effects {
     }
 }
 
+/// The plain names in an expression's text that may be columns: words that are not keywords
+/// and not called as functions.
+fn expression_words(expr: &str, dialect: Dialect) -> Vec<String> {
+    let sqlparser_dialect = dialect.sqlparser();
+    let Ok(tokens) = Tokenizer::new(&*sqlparser_dialect, expr).tokenize() else {
+        return Vec::new();
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let mut words = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if let Token::Word(w) = t
+            && (w.keyword == Keyword::NoKeyword || w.quote_style.is_some())
+            && tokens.get(i + 1) != Some(&&Token::LParen)
+            && (i == 0 || tokens[i - 1] != &Token::Period)
+        {
+            words.push(normalize(&w.value, w.quote_style.is_some(), dialect));
+        }
+    }
+    words
+}
+
 fn is_cascade(behavior: Option<DropBehavior>) -> bool {
     behavior == Some(DropBehavior::Cascade)
 }
@@ -1254,6 +1299,7 @@ pub(crate) mod tests {
                 or_replace,
                 on,
                 references,
+                ..
             } => {
                 let mut line = format!("create {object}");
                 if let Some(on) = on {

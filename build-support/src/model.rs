@@ -97,6 +97,9 @@ pub enum Effect {
         or_replace: bool,
         on: Option<String>,
         references: Option<String>,
+        /// For an index or constraint: the columns it is on, where known (dropping one of them
+        /// drops it).
+        columns: Vec<String>,
     },
     /// The statement drops `object` (and, for a table, everything that belongs to it).
     Drop {

@@ -554,6 +554,7 @@ fn table_action(w: &Words, action: &[Token], table: &str) -> Option<Vec<Effect>>
             or_replace: false,
             on: None,
             references: None,
+            columns: Vec::new(),
         }]);
     }
     // MySQL: `RENAME INDEX|KEY a TO b`.
@@ -677,6 +678,7 @@ fn create_sequence(w: &Words) -> Option<Vec<Effect>> {
         or_replace: false,
         on: None,
         references: None,
+        columns: Vec::new(),
     }])
 }
 
@@ -692,6 +694,7 @@ fn create_extension(w: &Words) -> Option<Vec<Effect>> {
         or_replace: false,
         on: None,
         references: None,
+        columns: Vec::new(),
     }])
 }
 
@@ -739,6 +742,7 @@ fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
                 or_replace: false,
                 on: None,
                 references: None,
+                columns: Vec::new(),
             });
             changed = true;
         } else if e.is(0, "LIKE") {
@@ -781,6 +785,7 @@ fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
             or_replace: false,
             on: None,
             references: None,
+            columns: Vec::new(),
         }],
         None => return None,
     };
@@ -876,6 +881,7 @@ fn create_routine(w: &Words) -> Option<Vec<Effect>> {
         or_replace: w.is(1, "OR"),
         on: None,
         references: None,
+        columns: Vec::new(),
     }])
 }
 
@@ -900,6 +906,7 @@ fn create_trigger(w: &Words) -> Option<Vec<Effect>> {
             or_replace: w.is(1, "OR"),
             on: Some(table),
             references: None,
+            columns: Vec::new(),
         },
     ])
 }
@@ -927,6 +934,7 @@ fn create_fulltext_index(w: &Words) -> Option<Vec<Effect>> {
             or_replace: false,
             on: Some(table),
             references: None,
+            columns: Vec::new(),
         },
     ])
 }

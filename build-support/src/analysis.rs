@@ -306,13 +306,21 @@ fn try_down(
         facts.left_by_down = facts
             .created
             .iter()
-            .filter(|(_, id)| catalog.exists(id) && !catalog.is_uncertain(id))
+            // What the down creates itself it restores on purpose (an older definition).
+            .filter(|(_, id)| {
+                catalog.exists(id) && !catalog.is_uncertain(id) && !created_in_down.contains(id)
+            })
             .cloned()
             .collect();
     }
     facts.renames_not_reversed = renames
         .into_iter()
-        .filter(|(_, from, to)| !down.effects().any(|(_, e)| reverses(e, from, to)))
+        // Reversed: renamed back, or the old name is there again and the new one gone (the down
+        // rebuilt the object under its old name).
+        .filter(|(_, from, to)| {
+            !down.effects().any(|(_, e)| reverses(e, from, to))
+                && !(catalog.exists(from) && !catalog.exists(to))
+        })
         .collect();
     catalog.rollback();
 }
@@ -339,7 +347,7 @@ fn reverses(effect: &Effect, from: &ObjectId, to: &ObjectId) -> bool {
 /// Constraints PostgreSQL names by itself that the model does not create (PostgreSQL 18's
 /// `<table>_<column>_not_null`).
 fn implicitly_named(object: &ObjectId) -> bool {
-    object.kind == ObjectKind::Constraint && object.name.ends_with("_not_null")
+    object.kind == ObjectKind::Constraint && object.name.contains("_not_null")
 }
 
 /// The tables an effect names (for "did this table exist before the migration").

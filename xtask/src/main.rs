@@ -2,6 +2,7 @@
 //! `cargo xtask …` (an alias in `.cargo/config.toml`).
 
 mod bench;
+mod codegen;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ usage: cargo xtask <command> [options]
 
 commands:
   bench    time `cargo-migrate migrate up`/`status` against psql and sqlite3 (run `cargo xtask bench --help`)
+  codegen  regenerate docs/lints/ from the doc headers of the lint rules
 ";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let outcome = match command.as_deref() {
         Some("bench") => bench::main(rest),
+        Some("codegen") => codegen::main(&rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

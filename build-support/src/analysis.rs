@@ -318,8 +318,8 @@ fn try_down(
         // Reversed: renamed back, or the old name is there again and the new one gone (the down
         // rebuilt the object under its old name).
         .filter(|(_, from, to)| {
-            !down.effects().any(|(_, e)| reverses(e, from, to))
-                && !(catalog.exists(from) && !catalog.exists(to))
+            let restored = catalog.exists(from) && !catalog.exists(to);
+            !restored && !down.effects().any(|(_, e)| reverses(e, from, to))
         })
         .collect();
     catalog.rollback();

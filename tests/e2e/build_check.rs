@@ -22,7 +22,8 @@ impl Crate {
         std::fs::write(
             root.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n[workspace]\n",
+                "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n[workspace]\n",
+                package_name(root),
                 support.display().to_string()
             ),
         )
@@ -45,6 +46,9 @@ impl Crate {
         for (name, body) in migrations {
             c.write(name, body);
         }
+        // The files exist well before the first build, as in a real checkout (files written in
+        // the same clock tick as the build would look changed to the second one).
+        age(c.dir.path());
         c
     }
 
@@ -73,6 +77,36 @@ impl Crate {
     }
 }
 
+/// A package name of its own for each crate: crates built in parallel into one target
+/// directory must not share artifacts.
+fn package_name(root: &Path) -> String {
+    let unique: String = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    format!("app{unique}")
+}
+
+/// Sets every file below `dir` a minute into the past.
+fn age(dir: &Path) {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            age(&path);
+        }
+        std::fs::File::options()
+            .write(!path.is_dir())
+            .read(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(past))
+            .unwrap();
+    }
+}
+
 const USERS_UP: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY);\n";
 const USERS_DOWN: &str = "DROP TABLE users;\n";
 
@@ -88,7 +122,8 @@ fn good_migrations_build_and_a_second_build_is_fresh() {
     assert!(ok, "{out}");
     let (ok, out) = c.build(true);
     assert!(ok, "{out}");
-    assert!(out.contains("Fresh app"), "a no-op build re-ran the build script:\n{out}");
+    let fresh = format!("Fresh {}", package_name(c.dir.path()));
+    assert!(out.contains(&fresh), "a no-op build re-ran the build script:\n{out}");
     // A changed migration re-runs it and fails the build.
     c.write("2_drop.down.sql", "-- nothing\n");
     let (ok, out) = c.build(false);

@@ -7,6 +7,7 @@
 //! table reports medians.
 
 mod inputs;
+mod lint;
 mod options;
 mod postgres;
 mod report;
@@ -148,6 +149,9 @@ fn run_all(
         for set in sets {
             rows.push(sqlite::bench(ctx, set)?);
         }
+    }
+    for set in sets {
+        rows.push(lint::bench(ctx, set)?);
     }
     Ok(rows)
 }

@@ -30,7 +30,13 @@ mod tests {
         std::fs::write(dir.path().join("1_a.up.sql"), b"SELECT 'Malm\xf6';\n").unwrap();
         let set = crate::MigrationSet::load(dir.path(), "migrations").unwrap();
         assert_eq!(set.findings[0].rule, "non-utf8-file");
-        assert_eq!(set.findings[0].location(), "migrations/1_a.up.sql:1:13");
+        let mut rendered = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false)
+            .render_report(&mut rendered, &set.findings[0])
+            .unwrap();
+        insta::assert_snapshot!(rendered);
         assert_eq!(
             check(
                 Dialect::Postgres,

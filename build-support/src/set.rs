@@ -53,6 +53,15 @@ pub struct MigrationSet {
     pub findings: Vec<Finding>,
 }
 
+/// Which files [`MigrationSet::load_with`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Everything,
+    /// The up scripts only: down scripts are found and paired but not read, so their text is
+    /// empty and their checksum that of nothing. For commands that only need the ups (status).
+    UpScripts,
+}
+
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     #[error("the migration directory {dir} does not exist")]
@@ -83,6 +92,11 @@ impl MigrationSet {
     /// Loads `dir`. `display_dir` is how the directory is named in messages (usually relative
     /// to the user's working directory).
     pub fn load(dir: &Path, display_dir: &str) -> Result<MigrationSet, LoadError> {
+        Self::load_with(dir, display_dir, Read::Everything)
+    }
+
+    /// Loads `dir`, reading the down scripts or not (see [`Read`]).
+    pub fn load_with(dir: &Path, display_dir: &str, read: Read) -> Result<MigrationSet, LoadError> {
         if !dir.is_dir() {
             return Err(LoadError::Missing {
                 dir: display_dir.to_owned(),
@@ -97,17 +111,25 @@ impl MigrationSet {
         };
         let mut set = MigrationSet::default();
         let mut by_version: BTreeMap<i64, Slots> = BTreeMap::new();
-        let walk = walkdir::WalkDir::new(dir)
-            .min_depth(1)
-            .max_depth(1)
-            .sort_by_file_name();
+        let walk = walkdir::WalkDir::new(dir).min_depth(1).max_depth(1);
+        let mut entries = Vec::new();
         for entry in walk {
-            let entry = entry.map_err(|e| LoadError::Io {
-                path: e
-                    .path()
-                    .map_or_else(|| display_dir.to_owned(), |p| p.display().to_string()),
-                source: e.into(),
-            })?;
+            entries.push(entry.map_err(|e| {
+                LoadError::Io {
+                    path: e
+                        .path()
+                        .map_or_else(|| display_dir.to_owned(), |p| p.display().to_string()),
+                    source: e.into(),
+                }
+            })?);
+        }
+        // Sorted once by name (walkdir's sorting re-parses both paths at every comparison).
+        let mut entries: Vec<(std::ffi::OsString, walkdir::DirEntry)> = entries
+            .into_iter()
+            .map(|e| (e.file_name().to_owned(), e))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, entry) in entries {
             if entry.file_type().is_dir() {
                 continue;
             }
@@ -131,6 +153,21 @@ impl MigrationSet {
                 }
             };
             let display = shown(name);
+            if parsed.kind == FileKind::Down && read == Read::UpScripts {
+                let file = SqlFile {
+                    path: entry.path().to_owned(),
+                    display,
+                    text: Arc::from(""),
+                    checksum: Checksum::of(b""),
+                    directives: Directives::default(),
+                };
+                by_version
+                    .entry(parsed.version)
+                    .or_default()
+                    .downs
+                    .push((parsed.slug, file));
+                continue;
+            }
             let bytes = std::fs::read(entry.path()).map_err(|source| LoadError::Io {
                 path: display.clone(),
                 source,

@@ -318,7 +318,13 @@ fn try_down(
         // Reversed: renamed back, or the old name is there again and the new one gone (the down
         // rebuilt the object under its old name).
         .filter(|(_, from, to)| {
-            let restored = catalog.exists(from) && !catalog.exists(to);
+            // A column or constraint whose table the down removed went with it.
+            let gone_with_table = [from, to].iter().all(|id| {
+                id.parent
+                    .as_ref()
+                    .is_some_and(|t| !catalog.exists(&ObjectId::table(t.clone())))
+            });
+            let restored = gone_with_table || (catalog.exists(from) && !catalog.exists(to));
             !restored && !down.effects().any(|(_, e)| reverses(e, from, to))
         })
         .collect();
@@ -380,4 +386,141 @@ fn dropped_with_container(object: &ObjectId, up_created: &HashSet<&ObjectId>) ->
         .parent
         .as_ref()
         .is_some_and(|t| up_created.contains(&ObjectId::table(t.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lints::{LintConfig, lint};
+    use crate::{Dialect, MigrationSet, Severity};
+
+    /// The error-level rule ids a set of files produces.
+    fn errors(dialect: Dialect, files: &[(&str, &str)]) -> Vec<&'static str> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let set = MigrationSet::load(dir.path(), "m").unwrap();
+        lint(&set, &LintConfig::new(dialect))
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    const USERS: (&str, &str) = (
+        "1_users.up.sql",
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT, email TEXT);",
+    );
+    const USERS_DOWN: (&str, &str) = ("1_users.down.sql", "DROP TABLE users;");
+
+    /// Patterns found in real histories that are correct and must stay quiet.
+    #[test]
+    fn correct_real_world_patterns_are_quiet() {
+        let cases: &[(Dialect, &[(&str, &str)])] = &[
+            // A table rebuilt through a temporary name, both ways (SQLite's way to alter).
+            (
+                Dialect::Sqlite,
+                &[
+                    (
+                        "2_rebuild.up.sql",
+                        "ALTER TABLE users RENAME TO _old_users;\nCREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT NOT NULL, email TEXT);\nINSERT INTO users SELECT * FROM _old_users;\nDROP TABLE _old_users;",
+                    ),
+                    (
+                        "2_rebuild.down.sql",
+                        "ALTER TABLE users RENAME TO _new_users;\nCREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT, email TEXT);\nINSERT INTO users SELECT * FROM _new_users;\nDROP TABLE _new_users;",
+                    ),
+                ],
+            ),
+            // A view and an index replaced by new definitions, and the old ones restored.
+            (
+                Dialect::Postgres,
+                &[
+                    (
+                        "2_v.up.sql",
+                        "CREATE VIEW v AS SELECT id FROM users;\nCREATE INDEX users_name_idx ON users (name);",
+                    ),
+                    ("2_v.down.sql", "DROP INDEX users_name_idx;\nDROP VIEW v;"),
+                    (
+                        "3_v.up.sql",
+                        "DROP VIEW v;\nCREATE VIEW v AS SELECT id, name FROM users;\nDROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name));",
+                    ),
+                    (
+                        "3_v.down.sql",
+                        "DROP VIEW v;\nCREATE VIEW v AS SELECT id FROM users;\nDROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (name);",
+                    ),
+                ],
+            ),
+            // Dropping a column takes its index, foreign key and check with it.
+            (
+                Dialect::Postgres,
+                &[
+                    (
+                        "2_col.up.sql",
+                        "ALTER TABLE users ADD COLUMN boss_id BIGINT REFERENCES users (id), ADD CONSTRAINT boss_not_self CHECK (boss_id <> id);\nCREATE INDEX users_boss_idx ON users (coalesce(boss_id, 0));",
+                    ),
+                    ("2_col.down.sql", "ALTER TABLE users DROP COLUMN boss_id;"),
+                ],
+            ),
+            // PostgreSQL's name for an unnamed index.
+            (
+                Dialect::Postgres,
+                &[
+                    (
+                        "2_posts.up.sql",
+                        "CREATE TABLE posts (id BIGINT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\nCREATE INDEX ON posts (user_id);",
+                    ),
+                    (
+                        "2_posts.down.sql",
+                        "DROP INDEX posts_user_id_idx;\nDROP TABLE posts;",
+                    ),
+                ],
+            ),
+            // A table renamed and its column renamed, reversed in the opposite order.
+            (
+                Dialect::Postgres,
+                &[
+                    (
+                        "2_ren.up.sql",
+                        "ALTER TABLE users RENAME TO people;\nALTER TABLE people RENAME COLUMN name TO full_name;",
+                    ),
+                    (
+                        "2_ren.down.sql",
+                        "ALTER TABLE people RENAME TO users;\nALTER TABLE users RENAME COLUMN full_name TO name;",
+                    ),
+                ],
+            ),
+            // A DO block: its effects are unknown, so its down is not judged.
+            (
+                Dialect::Postgres,
+                &[
+                    (
+                        "2_do.up.sql",
+                        "DO $$ BEGIN EXECUTE 'CREATE TABLE t (id int)'; END $$;",
+                    ),
+                    ("2_do.down.sql", "DROP TABLE t;"),
+                ],
+            ),
+        ];
+        for (dialect, files) in cases {
+            let mut all = vec![USERS, USERS_DOWN];
+            all.extend_from_slice(files);
+            let found = errors(*dialect, &all);
+            assert!(found.is_empty(), "{found:?} for {files:?}");
+        }
+    }
+
+    #[test]
+    fn one_statement_dropping_parent_and_child_is_in_order() {
+        let found = errors(
+            Dialect::Postgres,
+            &[
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE p (id INT PRIMARY KEY);\nCREATE TABLE c (p_id INT REFERENCES p (id));",
+                ),
+                ("1_a.down.sql", "DROP TABLE p, c;"),
+            ],
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
 }

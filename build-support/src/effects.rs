@@ -802,12 +802,16 @@ impl Effects {
         // A MySQL unique key is an index (`DROP INDEX` removes it), as are KEY/INDEX lines.
         let is_index = constraint.kind == ConstraintKind::Index
             || (self.dialect == Dialect::MySql && constraint.kind == ConstraintKind::Unique);
-        let columns: Vec<String> = constraint
+        let mut columns: Vec<String> = constraint
             .columns
             .iter()
             .filter(|c| *c != "expr")
             .cloned()
             .collect();
+        // A CHECK goes with any column its expression reads.
+        if let Some(expr) = constraint.check {
+            columns.extend(expression_words(&expr.to_string(), self.dialect));
+        }
         let effect = if is_index {
             Effect::Create {
                 object: ObjectId::new(ObjectKind::Index, name),

@@ -58,7 +58,9 @@ impl Crate {
 
     fn build(&self, verbose: bool) -> (bool, String) {
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.arg("build").arg("--offline").current_dir(self.dir.path());
+        cmd.arg("build")
+            .arg("--offline")
+            .current_dir(self.dir.path());
         if verbose {
             cmd.arg("-v");
         }
@@ -85,7 +87,13 @@ fn package_name(root: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("app{unique}")
 }
@@ -115,15 +123,24 @@ fn good_migrations_build_and_a_second_build_is_fresh() {
     let c = Crate::new(&[
         ("1_users.up.sql", USERS_UP),
         ("1_users.down.sql", USERS_DOWN),
-        ("2_drop.up.sql", "ALTER TABLE users ADD COLUMN nickname TEXT;\n"),
-        ("2_drop.down.sql", "ALTER TABLE users DROP COLUMN nickname;\n"),
+        (
+            "2_drop.up.sql",
+            "ALTER TABLE users ADD COLUMN nickname TEXT;\n",
+        ),
+        (
+            "2_drop.down.sql",
+            "ALTER TABLE users DROP COLUMN nickname;\n",
+        ),
     ]);
     let (ok, out) = c.build(false);
     assert!(ok, "{out}");
     let (ok, out) = c.build(true);
     assert!(ok, "{out}");
     let fresh = format!("Fresh {}", package_name(c.dir.path()));
-    assert!(out.contains(&fresh), "a no-op build re-ran the build script:\n{out}");
+    assert!(
+        out.contains(&fresh),
+        "a no-op build re-ran the build script:\n{out}"
+    );
     // A changed migration re-runs it and fails the build.
     c.write("2_drop.down.sql", "-- nothing\n");
     let (ok, out) = c.build(false);
@@ -131,19 +148,34 @@ fn good_migrations_build_and_a_second_build_is_fresh() {
     assert!(out.contains("empty-down-script"), "{out}");
 }
 
-/// Each bad case: the files added to a good base, the rule, and the `file:line:col` reported.
+/// A bad case: the files added to a good base, the rule, and the `file:line:col` reported.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[test]
 fn bad_migrations_fail_the_build_naming_rule_and_location() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
-        (&[("2_no_down.up.sql", "CREATE TABLE a (id INT);\n")], "require-down-script", "migrations/2_no_down.up.sql:1:1"),
+    let cases: &[Case] = &[
         (
-            &[("2_leaves.up.sql", "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n"), ("2_leaves.down.sql", "DROP TABLE a;\n")],
+            &[("2_no_down.up.sql", "CREATE TABLE a (id INT);\n")],
+            "require-down-script",
+            "migrations/2_no_down.up.sql:1:1",
+        ),
+        (
+            &[
+                (
+                    "2_leaves.up.sql",
+                    "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n",
+                ),
+                ("2_leaves.down.sql", "DROP TABLE a;\n"),
+            ],
             "down-leaves-object",
             "migrations/2_leaves.up.sql:2:1",
         ),
         (
             &[
-                ("2_books.up.sql", "CREATE TABLE books (id INT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\n"),
+                (
+                    "2_books.up.sql",
+                    "CREATE TABLE books (id INT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\n",
+                ),
                 ("2_books.down.sql", "DROP TABLE books;\n"),
                 ("3_x.up.sql", "SELECT 1;\n"),
                 ("3_x.down.sql", "DROP TABLE users;\nSELECT 1;\n"),
@@ -152,18 +184,33 @@ fn bad_migrations_fail_the_build_naming_rule_and_location() {
             "migrations/3_x.down.sql:1:1",
         ),
         (
-            &[("2_idx.up.sql", "\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n"), ("2_idx.down.sql", "DROP INDEX users_id_idx;\n")],
+            &[
+                (
+                    "2_idx.up.sql",
+                    "\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n",
+                ),
+                ("2_idx.down.sql", "DROP INDEX users_id_idx;\n"),
+            ],
             "concurrently-in-transaction",
             "migrations/2_idx.up.sql:2:1",
         ),
         (
-            &[("2_typo.up.sql", "CREATE TABLE a (id INT)\nCREATE TABLE b (id INT);\n"), ("2_typo.down.sql", "DROP TABLE b;\nDROP TABLE a;\n")],
+            &[
+                (
+                    "2_typo.up.sql",
+                    "CREATE TABLE a (id INT)\nCREATE TABLE b (id INT);\n",
+                ),
+                ("2_typo.down.sql", "DROP TABLE b;\nDROP TABLE a;\n"),
+            ],
             "syntax-error",
             "migrations/2_typo.up.sql:2:1",
         ),
         (
             &[
-                ("2_alter.up.sql", "ALTER TABLE orders ADD COLUMN note TEXT;\n"),
+                (
+                    "2_alter.up.sql",
+                    "ALTER TABLE orders ADD COLUMN note TEXT;\n",
+                ),
                 ("2_alter.down.sql", "ALTER TABLE orders DROP COLUMN note;\n"),
                 ("3_orders.up.sql", "CREATE TABLE orders (id INT);\n"),
                 ("3_orders.down.sql", "DROP TABLE orders;\n"),
@@ -173,12 +220,18 @@ fn bad_migrations_fail_the_build_naming_rule_and_location() {
         ),
     ];
     for (files, rule, location) in cases {
-        let mut all = vec![("1_users.up.sql", USERS_UP), ("1_users.down.sql", USERS_DOWN)];
+        let mut all = vec![
+            ("1_users.up.sql", USERS_UP),
+            ("1_users.down.sql", USERS_DOWN),
+        ];
         all.extend_from_slice(files);
         let c = Crate::new(&all);
         let (ok, out) = c.build(false);
         assert!(!ok, "{rule}: the build passed\n{out}");
         assert!(out.contains(rule), "{rule} not named:\n{out}");
-        assert!(out.contains(location), "{rule}: {location} not named:\n{out}");
+        assert!(
+            out.contains(location),
+            "{rule}: {location} not named:\n{out}"
+        );
     }
 }

@@ -6,9 +6,10 @@ use std::ops::Range;
 
 use sqlparser::ast::Statement as Ast;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Location;
 
 use crate::model::Effect;
-use crate::split::{SplitError, split_statements};
+use crate::split::{SplitError, offset_of, split_tokens};
 use crate::{Dialect, effects, unparsed};
 
 /// One statement of a script with what the checker knows about it.
@@ -51,14 +52,17 @@ impl ParsedStatement {
 /// a statement that does not parse is kept as [`StatementKind::Invalid`].
 pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>, SplitError> {
     let sqlparser_dialect = dialect.sqlparser();
-    let statements = split_statements(text, dialect)?;
-    Ok(statements
+    let split = split_tokens(text, dialect)?;
+    Ok(split
+        .statements
         .into_iter()
-        .map(|s| {
+        .map(|(s, range)| {
             let sql = s.text(text);
+            // The statement's tokens from the script's one tokenization: their locations are
+            // the script's, so a parse error points into the file directly.
             let parsed = Parser::new(&*sqlparser_dialect)
-                .try_with_sql(sql)
-                .and_then(|mut p| p.parse_statements());
+                .with_tokens_with_locations(split.tokens[range].to_vec())
+                .parse_statements();
             let (kind, effects) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
                 Ok(Some(ast)) => {
                     let effects = effects::of_statement(&ast, dialect);
@@ -78,7 +82,9 @@ pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>
                     Some(form) => (StatementKind::Recognized(form.id), form.effects),
                     None => {
                         let message = error.to_string();
-                        let offset = s.span.start + error_offset(sql, &message).unwrap_or(0);
+                        let offset = error_offset(text, &message)
+                            .filter(|o| s.span.contains(o) || *o == s.span.end)
+                            .unwrap_or(s.span.start);
                         // The position is shown as file:line:col instead.
                         let message = message.trim_start_matches("sql parser error: ");
                         let message = message
@@ -98,26 +104,17 @@ pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>
         .collect())
 }
 
-/// sqlparser ends its messages with "at Line: L, Column: C" (1-based, within the statement).
-fn error_offset(statement: &str, message: &str) -> Option<usize> {
+/// sqlparser ends its messages with "at Line: L, Column: C" (1-based, in the script).
+fn error_offset(script: &str, message: &str) -> Option<usize> {
     let (_, rest) = message.rsplit_once("at Line: ")?;
     let (line, rest) = rest.split_once(", Column: ")?;
-    let line: usize = line.trim().parse().ok()?;
-    let column: usize = rest
+    let line: u64 = line.trim().parse().ok()?;
+    let column: u64 = rest
         .trim()
         .trim_end_matches(|c: char| !c.is_ascii_digit())
         .parse()
         .ok()?;
-    let line_start: usize = statement
-        .split_inclusive('\n')
-        .take(line.checked_sub(1)?)
-        .map(str::len)
-        .sum();
-    let in_line = statement[line_start..]
-        .char_indices()
-        .nth(column.checked_sub(1)?)
-        .map_or(statement.len() - line_start, |(i, _)| i);
-    Some(line_start + in_line)
+    Some(offset_of(script, Location::new(line, column)))
 }
 
 #[cfg(test)]

@@ -33,6 +33,21 @@ pub struct SplitError {
 }
 
 pub fn split_statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
+    Ok(split_tokens(text, dialect)?
+        .statements
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect())
+}
+
+/// A script's tokens (the one tokenization of it) and its statements, each with the range of
+/// its tokens, so that the parser can reuse them.
+pub(crate) struct Split {
+    pub tokens: Vec<TokenWithSpan>,
+    pub statements: Vec<(Statement, Range<usize>)>,
+}
+
+pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitError> {
     let sqlparser_dialect = dialect.sqlparser();
     let tokens = Tokenizer::new(&*sqlparser_dialect, text)
         .with_unescape(false)
@@ -51,29 +66,44 @@ pub fn split_statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, 
         }
         if t.token == Token::SemiColon && current.as_ref().is_none_or(|c| c.depth == 0) {
             if let Some(c) = current.take() {
-                statements.push(Statement {
-                    span: c.start..c.end,
-                });
+                statements.push((
+                    Statement {
+                        span: c.start..c.end,
+                    },
+                    c.first..c.last + 1,
+                ));
             }
             continue;
         }
         let start = cursor.offset(t.span.start);
-        let c = current.get_or_insert_with(|| Current::new(start));
+        let c = current.get_or_insert_with(|| Current::new(start, i));
         c.observe(&t.token, || next_word(&tokens[i + 1..]));
         c.end = cursor.offset(t.span.end);
+        c.last = i;
     }
     if let Some(c) = current {
-        statements.push(Statement {
-            span: c.start..c.end,
-        });
+        statements.push((
+            Statement {
+                span: c.start..c.end,
+            },
+            c.first..c.last + 1,
+        ));
     }
-    Ok(statements)
+    Ok(Split { tokens, statements })
+}
+
+/// The byte offset of a tokenizer location (1-based line and column, in characters).
+pub(crate) fn offset_of(text: &str, location: Location) -> usize {
+    Cursor::new(text).offset(location)
 }
 
 /// The statement being read.
 struct Current {
     start: usize,
     end: usize,
+    /// Index of the statement's first and last tokens.
+    first: usize,
+    last: usize,
     /// The first words of the statement, upper-cased, to recognise routine definitions.
     lead: Vec<String>,
     routine: bool,
@@ -86,10 +116,12 @@ struct Current {
 }
 
 impl Current {
-    fn new(start: usize) -> Self {
+    fn new(start: usize, first: usize) -> Self {
         Current {
             start,
             end: start,
+            first,
+            last: first,
             lead: Vec::new(),
             routine: false,
             depth: 0,

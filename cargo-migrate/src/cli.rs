@@ -64,7 +64,11 @@ pub enum Command {
     /// Run the build-time checks on the migrations (no database needed)
     Lint(FormatArgs),
     /// For CI: fail if anything is pending, modified, failed, out of order, or fails lint
-    Check,
+    Check(CheckArgs),
+    /// Prove that each down script undoes its up script, in a scratch database
+    Verify(VerifyArgs),
+    /// Print the database's schema, normalised, for review and for diffing environments
+    Dump(DumpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +153,42 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also run `verify`: prove every down script in a scratch database
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Clone, Debug, Default, Args)]
+pub struct VerifyArgs {
+    /// Verify from this version on (earlier migrations are applied, not verified)
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<i64>,
+    /// Verify up to and including this version (later migrations are not run)
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Stop at the first migration whose down script fails or does not undo its up script
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Read the whole schema for every snapshot, not only what changed (slower)
+    #[arg(long)]
+    pub full_snapshots: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    #[arg(long, value_enum, default_value_t = DumpFormat::Sql)]
+    pub format: DumpFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DumpFormat {
+    /// SQL-ish text, one object after another in a fixed order
+    Sql,
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct RepairArgs {
     /// The migration to repair
     pub version: i64,
@@ -180,5 +220,41 @@ mod tests {
         assert!(
             Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--all"]).is_err()
         );
+    }
+
+    #[test]
+    fn parses_verify_dump_and_check_verify() {
+        let Cargo::Migrate(args) = Cargo::try_parse_from([
+            "cargo",
+            "migrate",
+            "verify",
+            "--from",
+            "2",
+            "--to",
+            "5",
+            "--fail-fast",
+        ])
+        .unwrap();
+        let Command::Verify(verify) = args.command else {
+            panic!("expected verify")
+        };
+        assert_eq!(
+            (verify.from, verify.to, verify.fail_fast),
+            (Some(2), Some(5), true)
+        );
+        let Cargo::Migrate(args) =
+            Cargo::try_parse_from(["cargo", "migrate", "dump", "--format", "json"]).unwrap();
+        assert!(matches!(
+            args.command,
+            Command::Dump(DumpArgs {
+                format: DumpFormat::Json
+            })
+        ));
+        let Cargo::Migrate(args) =
+            Cargo::try_parse_from(["cargo", "migrate", "check", "--verify"]).unwrap();
+        assert!(matches!(
+            args.command,
+            Command::Check(CheckArgs { verify: true })
+        ));
     }
 }

@@ -208,6 +208,27 @@ impl DbUrl {
         &self.raw
     }
 
+    /// The same server and credentials with another database (for scratch databases). Only
+    /// for server URLs; the password stays masked in the new URL's `Display`.
+    pub fn with_database(&self, database: &str) -> Result<DbUrl> {
+        let bad = |reason: String| Error::BadUrl {
+            url: self.masked.clone(),
+            reason,
+        };
+        if self.kind == DbKind::Sqlite {
+            return Err(bad("a SQLite URL names a file, not a database".to_owned()));
+        }
+        let mut parsed = url::Url::parse(&self.raw).map_err(|e| bad(e.to_string()))?;
+        parsed.set_path(&format!("/{database}"));
+        let raw = parsed.to_string();
+        Ok(DbUrl {
+            masked: mask_userinfo(&raw),
+            raw,
+            kind: self.kind,
+            sqlite_path: None,
+        })
+    }
+
     /// The database name, for messages (`None` for SQLite).
     pub fn database_name(&self) -> Option<String> {
         if self.kind == DbKind::Sqlite {
@@ -253,6 +274,27 @@ mod tests {
         assert_eq!(
             scrub("auth failed for s3cr@t and s3cr%40t"),
             "auth failed for *** and ***"
+        );
+    }
+
+    #[test]
+    fn another_database_on_the_same_server() {
+        let url = DbUrl::parse("postgres://app:pw%2Fx@db:5432/prod?sslmode=disable").unwrap();
+        let scratch = url.with_database("cm_verify_1_2").unwrap();
+        assert_eq!(
+            scratch.expose(),
+            "postgres://app:pw%2Fx@db:5432/cm_verify_1_2?sslmode=disable"
+        );
+        assert_eq!(
+            scratch.to_string(),
+            "postgres://app:***@db:5432/cm_verify_1_2?sslmode=disable"
+        );
+        assert_eq!(scratch.database_name().as_deref(), Some("cm_verify_1_2"));
+        assert!(
+            DbUrl::parse("sqlite:x.db")
+                .unwrap()
+                .with_database("y")
+                .is_err()
         );
     }
 

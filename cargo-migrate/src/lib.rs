@@ -11,6 +11,7 @@ pub mod db_url;
 pub mod error;
 pub mod output;
 pub mod runner;
+pub mod snapshot;
 mod templates;
 
 pub use error::{Error, Result, exit};

@@ -405,8 +405,7 @@ impl<B: Backend> Session<B> {
         let table = self.table.clone();
         if B::TRANSACTIONAL_DDL && !script.no_transaction() {
             let start = Instant::now();
-            self.db.begin().await.doing("starting a transaction")?;
-            if let Err((i, e)) = self.run_statements(script).await {
+            if let Err((i, e)) = self.run_in_transaction(script).await {
                 let _ = self.db.rollback().await;
                 return Err(failure::<B>(
                     m,
@@ -418,15 +417,14 @@ impl<B: Backend> Session<B> {
                 ));
             }
             row.execution_us = elapsed_us(start);
-            let recorded = self.db.insert_row(&table, &row).await;
-            if let Err(e) = recorded {
+            // The tracking row and the commit go together (one round trip where the backend can).
+            if let Err(e) = self.db.record_and_commit(&table, &row).await {
                 let _ = self.db.rollback().await;
-                return Err(e).doing(&format!("recording {} (it was rolled back)", m.name()));
+                return Err(e).doing(&format!(
+                    "recording and committing {} (it was rolled back)",
+                    m.name()
+                ));
             }
-            self.db
-                .commit()
-                .await
-                .doing(&format!("committing {}", m.name()))?;
             Ok(row.execution_us)
         } else {
             // Marked failed first: if the run dies midway the record says so.
@@ -553,6 +551,32 @@ impl<B: Backend> Session<B> {
                 Err(e).doing("updating the tracking table")
             }
         }
+    }
+
+    /// Starts a transaction and runs the whole script in it, in as few round trips as the
+    /// backend allows. When it fails, the transaction is rolled back and the script replayed one
+    /// statement at a time in another transaction, rolled back too, to find the statement that
+    /// fails and where the server says it does.
+    async fn run_in_transaction(
+        &mut self,
+        script: &Script<'_>,
+    ) -> std::result::Result<(), (usize, sqlx::Error)> {
+        let sql: Vec<&str> = script
+            .statements
+            .iter()
+            .map(|s| s.text(&script.file.text))
+            .collect();
+        let Err(first) = self.db.begin_and_execute(&sql.join(";\n")).await else {
+            return Ok(());
+        };
+        let _ = self.db.rollback().await;
+        if self.db.begin().await.is_ok() {
+            let located = self.run_statements(script).await;
+            let _ = self.db.rollback().await;
+            located?;
+        }
+        // The replay went through: the failure is not tied to one statement.
+        Err((0, first))
     }
 
     async fn run_statements(

@@ -2,9 +2,11 @@
 //! SQLite file and, when TEST_POSTGRES_URL / TEST_MYSQL_URL are set (CI sets them), a
 //! throwaway database on a real PostgreSQL and MariaDB server.
 
+mod build_check;
 mod scenarios;
 mod sqlite_only;
 mod support;
+mod verify;
 
 /// Runs each scenario once per database kind, as its own test.
 macro_rules! on_every_database {

@@ -4,6 +4,9 @@
 
 mod mysql;
 mod postgres;
+mod snapshot_mysql;
+mod snapshot_postgres;
+mod snapshot_sqlite;
 mod sqlite;
 
 pub use mysql::MySql;
@@ -12,6 +15,7 @@ pub use sqlite::Sqlite;
 
 use crate::db_url::DbUrl;
 use crate::error::Result;
+use crate::snapshot::Snapshot;
 
 /// A row of the tracking table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -74,6 +78,21 @@ pub trait Backend: Sized {
     async fn execute(&mut self, sql: &str) -> sqlx::Result<()>;
 
     async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()>;
+
+    /// Starts a transaction and runs `sql` (statements separated by `;`) in it.
+    async fn begin_and_execute(&mut self, sql: &str) -> sqlx::Result<()> {
+        self.begin().await?;
+        if sql.is_empty() {
+            return Ok(());
+        }
+        self.execute(sql).await
+    }
+
+    /// Inserts the tracking row and commits the open transaction.
+    async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
+        self.insert_row(table, row).await?;
+        self.commit().await
+    }
     async fn finish_row(
         &mut self,
         table: &str,
@@ -87,6 +106,42 @@ pub trait Backend: Sized {
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize>;
 
     async fn close(self);
+
+    /// The schema as the server's own catalogs describe it, normalised (see
+    /// [`crate::snapshot`]), without the tracking table `table`.
+    async fn snapshot(&mut self, table: &str) -> Result<Snapshot>;
+
+    /// For a scratch database: starts recording schema changes so that later snapshots on this
+    /// connection read again only what changed. `false` where the backend cannot (then every
+    /// snapshot reads everything).
+    async fn track_changes(&mut self, table: &str) -> Result<bool> {
+        let _ = table;
+        Ok(false)
+    }
+
+    /// Where a scratch database called `name` lives: on the server `url` points at, or for
+    /// SQLite a file of that name in the temporary directory.
+    fn scratch_url(url: &DbUrl, name: &str) -> Result<DbUrl>;
+
+    /// Creates the empty scratch database `scratch` (from [`Backend::scratch_url`]). The
+    /// database `url` names is not touched; it need not even exist.
+    async fn create_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()>;
+
+    /// Drops a scratch database made by [`Backend::create_scratch`], ending any session still
+    /// connected to it. One that is already gone is not an error.
+    async fn drop_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()>;
+}
+
+/// The account may not create databases: verify cannot make its scratch database there.
+pub(crate) fn cannot_create_scratch(url: &DbUrl, message: &str) -> crate::error::Error {
+    crate::error::Error::config(
+        format!(
+            "verify cannot create its scratch database on the server of {url}: {message}"
+        ),
+        Some(
+            "verify needs an account that may create and drop databases (PostgreSQL: CREATEDB; MySQL: CREATE and DROP privileges); pass such a --database-url, for example a local or CI server's, or run `cargo migrate verify` where you have one".to_owned(),
+        ),
+    )
 }
 
 /// Quotes each part of a `schema.table` name with `quote`.
@@ -96,6 +151,27 @@ pub(crate) fn quote_table(table: &str, quote: char) -> String {
         .map(|part| format!("{quote}{part}{quote}"))
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// `INSERT … VALUES (…); COMMIT` with the row written as literals, so that a backend can send
+/// the tracking row and the commit in one round trip. `quote` writes a string literal.
+pub(crate) fn insert_and_commit_sql(
+    table: &str,
+    quote_char: char,
+    row: &NewRow<'_>,
+    quote: impl Fn(&str) -> String,
+) -> String {
+    format!(
+        "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success) VALUES ({}, {}, {}, {}, {}, {}, {}); COMMIT",
+        quote_table(table, quote_char),
+        row.version,
+        quote(row.description),
+        quote(row.up_checksum),
+        row.down_checksum.map_or_else(|| "NULL".to_owned(), &quote),
+        row.execution_us,
+        quote(row.applied_by),
+        if row.success { "TRUE" } else { "FALSE" },
+    )
 }
 
 /// Byte offset of the `chars`-th character (0-based) of `text`.

@@ -7,9 +7,10 @@ use std::str::FromStr;
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table};
+use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table, snapshot_mysql};
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug)]
 pub struct MySql {
@@ -277,5 +278,79 @@ impl Backend for MySql {
 
     async fn close(self) {
         let _ = self.conn.close().await;
+    }
+
+    async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
+        snapshot_mysql::read(&mut self.conn, table).await
+    }
+
+    fn scratch_url(url: &DbUrl, name: &str) -> Result<DbUrl> {
+        url.with_database(name)
+    }
+
+    async fn create_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {
+        let name = scratch.database_name().unwrap_or_default();
+        let mut admin = admin_connection(url).await?;
+        let created = sqlx::raw_sql(&format!("CREATE DATABASE `{name}`"))
+            .execute(&mut admin)
+            .await;
+        let _ = admin.close().await;
+        match created {
+            Ok(_) => Ok(()),
+            // ER_DBACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR
+            Err(sqlx::Error::Database(e))
+                if e.try_downcast_ref::<MySqlDatabaseError>()
+                    .is_some_and(|m| matches!(m.number(), 1044 | 1227)) =>
+            {
+                Err(super::cannot_create_scratch(url, e.message()))
+            }
+            Err(e) => Err(e).doing(&format!("creating the scratch database {name}")),
+        }
+    }
+
+    async fn drop_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {
+        let Some(name) = scratch.database_name() else {
+            return Ok(());
+        };
+        let mut admin = admin_connection(url).await?;
+        // A session left behind (an interrupted run) would hold metadata locks that make
+        // DROP DATABASE wait: end it first. Without the PROCESS privilege only our own
+        // sessions are listed, which are the ones that matter.
+        let sessions: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+        )
+        .bind(&name)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap_or_default();
+        for id in sessions {
+            let _ = sqlx::raw_sql(&format!("KILL {id}"))
+                .execute(&mut admin)
+                .await;
+        }
+        let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
+            .execute(&mut admin)
+            .await;
+        let _ = admin.close().await;
+        dropped
+            .map(drop)
+            .doing(&format!("dropping the scratch database {name}"))
+    }
+}
+
+/// A connection for creating and dropping databases: to the URL's own database when it exists
+/// (nothing is run in it), else to information_schema, which every account may use.
+async fn admin_connection(url: &DbUrl) -> Result<MySqlConnection> {
+    match MySql::connect(url, Access::ReadOnly).await {
+        Ok(Some(db)) => Ok(db.conn),
+        Err(Error::Connect { cause, .. }) if cause.contains("1049") => {
+            let fallback = url.with_database("information_schema")?;
+            match MySql::connect(&fallback, Access::ReadOnly).await? {
+                Some(db) => Ok(db.conn),
+                None => unreachable!("a server connection is never absent"),
+            }
+        }
+        Ok(None) => unreachable!("a server connection is never absent"),
+        Err(e) => Err(e),
     }
 }

@@ -6,13 +6,19 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
-use super::{Access, AppliedRow, Backend, NewRow, char_to_byte, quote_table};
+use super::{
+    Access, AppliedRow, Backend, NewRow, char_to_byte, insert_and_commit_sql, quote_table,
+    snapshot_postgres,
+};
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug)]
 pub struct Postgres {
     conn: PgConnection,
+    /// Keeps the snapshot of a scratch database up to date, once `track_changes` is called.
+    tracker: Option<Box<snapshot_postgres::Tracker>>,
 }
 
 /// The advisory lock key: a stable hash of the tracking table name, so that two projects with
@@ -39,7 +45,10 @@ impl Backend for Postgres {
             .application_name("cargo-migrate")
             .disable_statement_logging();
         let conn = options.connect().await.map_err(|e| connect_error(url, e))?;
-        Ok(Some(Postgres { conn }))
+        Ok(Some(Postgres {
+            conn,
+            tracker: None,
+        }))
     }
 
     async fn lock(&mut self, table: &str) -> Result<()> {
@@ -187,6 +196,19 @@ impl Backend for Postgres {
             .map(drop)
     }
 
+    async fn begin_and_execute(&mut self, sql: &str) -> sqlx::Result<()> {
+        // One round trip: the statements follow BEGIN in the same simple query.
+        let sql = format!("BEGIN;\n{sql}");
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
+    async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
+        // An escape string literal reads the same whatever standard_conforming_strings says.
+        let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+        let sql = insert_and_commit_sql(table, '"', row, quote);
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
     async fn finish_row(
         &mut self,
         table: &str,
@@ -240,6 +262,113 @@ impl Backend for Postgres {
 
     async fn close(self) {
         let _ = self.conn.close().await;
+    }
+
+    async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
+        match &mut self.tracker {
+            Some(tracker) => tracker.snapshot(&mut self.conn).await,
+            None => snapshot_postgres::read(&mut self.conn, table).await,
+        }
+    }
+
+    async fn track_changes(&mut self, table: &str) -> Result<bool> {
+        self.tracker = snapshot_postgres::Tracker::start(&mut self.conn, table)
+            .await?
+            .map(Box::new);
+        Ok(self.tracker.is_some())
+    }
+
+    fn scratch_url(url: &DbUrl, name: &str) -> Result<DbUrl> {
+        url.with_database(name)
+    }
+
+    async fn create_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {
+        let name = scratch.database_name().unwrap_or_default();
+        let mut admin = admin_connection(url).await?;
+        let doing = format!("creating the scratch database {name}");
+        match sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+                let _ = admin.close().await;
+                return Err(super::cannot_create_scratch(url, e.message()));
+            }
+            Err(e) => {
+                let _ = admin.close().await;
+                return Err(e).doing(&doing);
+            }
+        }
+        // Nothing in a scratch database needs to survive a crash: commits need not wait for
+        // the disk.
+        let tuned = sqlx::raw_sql(&format!(
+            "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+        ))
+        .execute(&mut admin)
+        .await;
+        let _ = admin.close().await;
+        if let Err(e) = tuned {
+            let _ = Self::drop_scratch(url, scratch).await;
+            return Err(e).doing(&doing);
+        }
+        Ok(())
+    }
+
+    async fn drop_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {
+        let Some(name) = scratch.database_name() else {
+            return Ok(());
+        };
+        let doing = format!("dropping the scratch database {name}");
+        let mut admin = admin_connection(url).await?;
+        let forced = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+        let result = match forced {
+            // Before PostgreSQL 13 there is no FORCE: end the sessions, then drop.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42601") => {
+                let _ = sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                )
+                .bind(&name)
+                .execute(&mut admin)
+                .await;
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                    .execute(&mut admin)
+                    .await
+                    .map(drop)
+            }
+            other => other.map(drop),
+        };
+        let _ = admin.close().await;
+        result.doing(&doing)
+    }
+}
+
+/// A connection for creating and dropping databases: to the URL's own database when it exists
+/// (nothing is run in it), else to the `postgres` maintenance database.
+async fn admin_connection(url: &DbUrl) -> Result<PgConnection> {
+    let options = |url: &DbUrl| {
+        PgConnectOptions::from_str(url.expose())
+            .map(|o| {
+                o.application_name("cargo-migrate")
+                    .disable_statement_logging()
+            })
+            .map_err(|e| Error::BadUrl {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })
+    };
+    match options(url)?.connect().await {
+        Ok(conn) => Ok(conn),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+            let maintenance = url.with_database("postgres")?;
+            options(&maintenance)?
+                .connect()
+                .await
+                .map_err(|e| connect_error(&maintenance, e))
+        }
+        Err(e) => Err(connect_error(url, e)),
     }
 }
 

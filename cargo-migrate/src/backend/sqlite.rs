@@ -7,9 +7,13 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
-use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table};
+use super::{
+    Access, AppliedRow, Backend, NewRow, find_near, insert_and_commit_sql, quote_table,
+    snapshot_sqlite,
+};
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug)]
 pub struct Sqlite {
@@ -195,6 +199,18 @@ impl Backend for Sqlite {
             .map(drop)
     }
 
+    async fn begin_and_execute(&mut self, sql: &str) -> sqlx::Result<()> {
+        // One round trip: the statements follow BEGIN in the same simple query.
+        let sql = format!("BEGIN IMMEDIATE;\n{sql}");
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
+    async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let sql = insert_and_commit_sql(table, '"', row, quote);
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
     async fn finish_row(
         &mut self,
         table: &str,
@@ -242,5 +258,40 @@ impl Backend for Sqlite {
 
     async fn close(self) {
         let _ = self.conn.close().await;
+    }
+
+    async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
+        snapshot_sqlite::read(&mut self.conn, table).await
+    }
+
+    fn scratch_url(_url: &DbUrl, name: &str) -> Result<DbUrl> {
+        Ok(DbUrl::sqlite_file(
+            std::env::temp_dir().join(format!("{name}.db")),
+        ))
+    }
+
+    async fn create_scratch(_url: &DbUrl, _scratch: &DbUrl) -> Result<()> {
+        // The file is created by the first connection that writes to it.
+        Ok(())
+    }
+
+    async fn drop_scratch(_url: &DbUrl, scratch: &DbUrl) -> Result<()> {
+        let Some(path) = &scratch.sqlite_path else {
+            return Ok(());
+        };
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(
+                        format!("cannot remove the scratch database {}", path.display()),
+                        e,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }

@@ -37,7 +37,10 @@ pub fn findings(ctx: &Ctx, set: &MigrationSet) -> Result<Vec<Finding>> {
 
 /// The closing status line; an error when any finding is an error.
 pub fn summarize(ctx: &Ctx, set: &MigrationSet, findings: &[Finding]) -> Result<()> {
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     let warnings = findings.len() - errors;
     let checked = format!(
         "{} migration(s) in {} ({} dialect): {errors} error(s), {warnings} warning(s)",

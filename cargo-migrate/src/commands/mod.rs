@@ -3,6 +3,7 @@
 
 mod check;
 mod down;
+mod dump;
 mod history;
 mod init;
 mod lint;
@@ -10,10 +11,11 @@ mod new;
 mod repair;
 mod status;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 
-use build_support::MigrationSet;
+use build_support::{MigrationSet, Read};
 use clap::Parser;
 
 use crate::backend::{Access, AppliedRow, Backend};
@@ -82,8 +84,8 @@ impl Ctx {
     }
 
     /// Loads the migration set; problems in it are printed as warnings.
-    pub fn load_lenient(&self) -> Result<MigrationSet> {
-        let set = MigrationSet::load(&self.cfg.dir, &self.cfg.dir_display)?;
+    pub fn load_lenient(&self, read: Read) -> Result<MigrationSet> {
+        let set = MigrationSet::load_with(&self.cfg.dir, &self.cfg.dir_display, read)?;
         for finding in &set.findings {
             eprintln_report(miette::Report::new(finding.clone()));
         }
@@ -154,7 +156,9 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::History(args) => history::run(ctx, args.format).await,
         Command::Repair(args) => repair::run(ctx, &args).await,
         Command::Lint(args) => lint::run(ctx, args.format),
-        Command::Check => check::run(ctx).await,
+        Command::Check(args) => check::run(ctx, &args).await,
+        Command::Verify(args) => verify::run(ctx, &args).await,
+        Command::Dump(args) => dump::run(ctx, args.format).await,
     }
 }
 

@@ -1,5 +1,7 @@
 //! `cargo migrate repair <VERSION>`: clear a failed record, or accept a deliberate edit.
 
+use build_support::Read;
+
 use crate::cli::RepairArgs;
 use crate::commands::{Ctx, with_backend, with_lock};
 use crate::error::{Error, Result};
@@ -7,7 +9,7 @@ use crate::runner::{State, status};
 
 pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     ctx.announce_database();
-    let set = ctx.load_lenient()?;
+    let set = ctx.load_lenient(Read::Everything)?;
     with_backend!(ctx.cfg.url.kind, B => {
         with_lock::<B, _>(&ctx.cfg, async |session| {
             let rows = session.applied().await?;

@@ -1,5 +1,7 @@
 //! `cargo migrate status`: every migration and where it stands.
 
+use build_support::Read;
+
 use crate::cli::Format;
 use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::Result;
@@ -8,7 +10,7 @@ use crate::runner::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     ctx.announce_database();
-    let set = ctx.load_lenient()?;
+    let set = ctx.load_lenient(Read::UpScripts)?;
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
     let entries = status(&set, &rows);
     match format {

@@ -1,0 +1,36 @@
+//! `cargo migrate dump`: the database's schema, normalised, for review and for diffing two
+//! environments (`diff <(cargo migrate dump --env staging) <(cargo migrate dump --env production)`).
+
+use crate::backend::{Access, Backend};
+use crate::cli::DumpFormat;
+use crate::commands::{Ctx, with_backend};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::snapshot::Snapshot;
+
+pub async fn run(ctx: &Ctx, format: DumpFormat) -> Result<()> {
+    ctx.announce_database();
+    let snapshot = with_backend!(ctx.cfg.url.kind, B => read::<B>(&ctx.cfg).await?);
+    let text = match format {
+        DumpFormat::Sql => snapshot.to_sql(),
+        DumpFormat::Json => {
+            serde_json::to_string_pretty(&snapshot).expect("a snapshot always serialises") + "\n"
+        }
+    };
+    output::stdout(&text);
+    Ok(())
+}
+
+/// Reads the schema without creating or locking anything.
+async fn read<B: Backend>(cfg: &Config) -> Result<Snapshot> {
+    let Some(mut db) = B::connect(&cfg.url, Access::ReadOnly).await? else {
+        return Err(Error::refused(
+            format!("there is no database at {} yet", cfg.url),
+            "`cargo migrate up` creates it and applies the migrations",
+        ));
+    };
+    let snapshot = db.snapshot(&cfg.table).await;
+    db.close().await;
+    snapshot
+}

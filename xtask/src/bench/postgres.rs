@@ -17,6 +17,10 @@ const UP_TARGET_RATIO: f64 = 1.05;
 const STATUS_TARGET: Duration = Duration::from_millis(120);
 const STATUS_TARGET_N: usize = 5000;
 
+/// `verify` is measured on the 1,000-migration set; the aim is at most 3.3× `up`.
+const VERIFY_N: usize = 1000;
+const VERIFY_TARGET_RATIO: f64 = 3.3;
+
 /// The server, reached through the maintenance database of `TEST_POSTGRES_URL`.
 #[derive(Debug)]
 pub struct Server {
@@ -129,13 +133,37 @@ pub fn bench(ctx: &Ctx, server: &Server, set: &BenchSet) -> Result<Vec<Row>> {
         ));
         migrated = Some(db);
     }
+    let mut verify = Samples::default();
+    if set.n == VERIFY_N {
+        // verify makes and drops its own scratch database on the server of the URL it is given.
+        for run in 1..=ctx.runs {
+            let mut cmd = ctx.migrate("verify", &server.admin_url, &set.migrations());
+            verify.push(process::time(&mut cmd, "cargo-migrate migrate verify")?);
+            progress(&format!(
+                "PostgreSQL N={} verify run {run}/{}: {}",
+                set.n,
+                ctx.runs,
+                human(verify.last())
+            ));
+        }
+    }
     let mut rows = vec![Row::Compare {
         benchmark: "up, PostgreSQL",
         n: set.n,
-        floor,
-        ours,
+        floor: floor.clone(),
+        ours: ours.clone(),
         target: UP_TARGET_RATIO,
     }];
+    if set.n == VERIFY_N {
+        // Against cargo-migrate's own `up`: verify runs up, down and up again.
+        rows.push(Row::Compare {
+            benchmark: "verify vs up, PostgreSQL",
+            n: set.n,
+            floor: ours,
+            ours: verify,
+            target: VERIFY_TARGET_RATIO,
+        });
+    }
     if let Some(db) = migrated.filter(|_| ctx.status_runs > 0) {
         rows.push(status_row(ctx, &db, set)?);
     }

@@ -405,26 +405,28 @@ impl<B: Backend> Session<B> {
         let table = self.table.clone();
         if B::TRANSACTIONAL_DDL && !script.no_transaction() {
             let start = Instant::now();
-            if let Err((i, e)) = self.run_in_transaction(script).await {
+            // The script, its tracking row and the commit, in as few round trips as the
+            // backend allows (one, on PostgreSQL).
+            let sql = joined(script);
+            if let Err(e) = self.db.apply_and_record(&sql, &table, &row).await {
                 let _ = self.db.rollback().await;
-                return Err(failure::<B>(
-                    m,
-                    script,
-                    i,
-                    e,
-                    Outcome::RolledBack,
-                    Direction::Up,
-                ));
-            }
-            row.execution_us = elapsed_us(start);
-            // The tracking row and the commit go together (one round trip where the backend can).
-            if let Err(e) = self.db.record_and_commit(&table, &row).await {
-                let _ = self.db.rollback().await;
+                if let Some((i, e)) = self.locate_failure(script).await {
+                    return Err(failure::<B>(
+                        m,
+                        script,
+                        i,
+                        e,
+                        Outcome::RolledBack,
+                        Direction::Up,
+                    ));
+                }
+                // Every statement runs on its own: what failed was recording or committing.
                 return Err(e).doing(&format!(
                     "recording and committing {} (it was rolled back)",
                     m.name()
                 ));
             }
+            row.execution_us = elapsed_us(start);
             Ok(row.execution_us)
         } else {
             // Marked failed first: if the run dies midway the record says so.
@@ -553,30 +555,16 @@ impl<B: Backend> Session<B> {
         }
     }
 
-    /// Starts a transaction and runs the whole script in it, in as few round trips as the
-    /// backend allows. When it fails, the transaction is rolled back and the script replayed one
-    /// statement at a time in another transaction, rolled back too, to find the statement that
-    /// fails and where the server says it does.
-    async fn run_in_transaction(
-        &mut self,
-        script: &Script<'_>,
-    ) -> std::result::Result<(), (usize, sqlx::Error)> {
-        let sql: Vec<&str> = script
-            .statements
-            .iter()
-            .map(|s| s.text(&script.file.text))
-            .collect();
-        let Err(first) = self.db.begin_and_execute(&sql.join(";\n")).await else {
-            return Ok(());
-        };
-        let _ = self.db.rollback().await;
-        if self.db.begin().await.is_ok() {
-            let located = self.run_statements(script).await;
-            let _ = self.db.rollback().await;
-            located?;
+    /// After a failed run of the whole script (rolled back), replays it one statement at a time
+    /// in another transaction, rolled back too, to find the statement that fails and where the
+    /// server says it does. `None` when every statement runs.
+    async fn locate_failure(&mut self, script: &Script<'_>) -> Option<(usize, sqlx::Error)> {
+        if let Err(e) = self.db.begin().await {
+            return Some((0, e));
         }
-        // The replay went through: the failure is not tied to one statement.
-        Err((0, first))
+        let located = self.run_statements(script).await;
+        let _ = self.db.rollback().await;
+        located.err()
     }
 
     async fn run_statements(
@@ -593,7 +581,17 @@ impl<B: Backend> Session<B> {
     }
 }
 
-fn elapsed_us(start: Instant) -> i64 {
+/// The script's statements as one SQL text.
+fn joined(script: &Script<'_>) -> String {
+    let statements: Vec<&str> = script
+        .statements
+        .iter()
+        .map(|s| s.text(&script.file.text))
+        .collect();
+    statements.join(";\n")
+}
+
+pub(crate) fn elapsed_us(start: Instant) -> i64 {
     i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX)
 }
 

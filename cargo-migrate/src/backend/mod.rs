@@ -31,6 +31,30 @@ pub struct AppliedRow {
     pub success: bool,
 }
 
+impl AppliedRow {
+    /// Reads a row selected as `version, description, up_checksum, down_checksum, applied_at
+    /// (as text), execution_us, applied_by, success`, whatever the database.
+    pub(crate) fn from_row<'r, R>(r: &'r R) -> sqlx::Result<AppliedRow>
+    where
+        R: sqlx::Row,
+        usize: sqlx::ColumnIndex<R>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        Ok(AppliedRow {
+            version: r.try_get(0)?,
+            description: r.try_get(1)?,
+            up_checksum: r.try_get(2)?,
+            down_checksum: r.try_get(3)?,
+            applied_at: r.try_get(4)?,
+            execution_us: r.try_get(5)?,
+            applied_by: r.try_get(6)?,
+            success: r.try_get(7)?,
+        })
+    }
+}
+
 /// What to write into the tracking table for one migration.
 #[derive(Clone, Debug)]
 pub struct NewRow<'a> {
@@ -86,6 +110,23 @@ pub trait Backend: Sized {
             return Ok(());
         }
         self.execute(sql).await
+    }
+
+    /// Runs a whole up script (`sql`) in a new transaction, inserts its tracking row and
+    /// commits. `row.execution_us` is replaced by the time the script took.
+    async fn apply_and_record(
+        &mut self,
+        sql: &str,
+        table: &str,
+        row: &NewRow<'_>,
+    ) -> sqlx::Result<()> {
+        let start = std::time::Instant::now();
+        self.begin_and_execute(sql).await?;
+        let row = NewRow {
+            execution_us: crate::runner::elapsed_us(start),
+            ..row.clone()
+        };
+        self.record_and_commit(table, &row).await
     }
 
     /// Inserts the tracking row and commits the open transaction.
@@ -154,11 +195,13 @@ pub(crate) fn quote_table(table: &str, quote: char) -> String {
 }
 
 /// `INSERT … VALUES (…); COMMIT` with the row written as literals, so that a backend can send
-/// the tracking row and the commit in one round trip. `quote` writes a string literal.
+/// the tracking row and the commit in one round trip. `quote` writes a string literal;
+/// `execution_us` is the SQL for the execution time (the row's value, or a server expression).
 pub(crate) fn insert_and_commit_sql(
     table: &str,
     quote_char: char,
     row: &NewRow<'_>,
+    execution_us: &str,
     quote: impl Fn(&str) -> String,
 ) -> String {
     format!(
@@ -168,7 +211,7 @@ pub(crate) fn insert_and_commit_sql(
         quote(row.description),
         quote(row.up_checksum),
         row.down_checksum.map_or_else(|| "NULL".to_owned(), &quote),
-        row.execution_us,
+        execution_us,
         quote(row.applied_by),
         if row.success { "TRUE" } else { "FALSE" },
     )

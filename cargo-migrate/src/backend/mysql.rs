@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
-use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
+use sqlx::{ConnectOptions, Connection, MySqlConnection};
 
 use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table, snapshot_mysql};
 use crate::db_url::DbUrl;
@@ -160,18 +160,7 @@ impl Backend for MySql {
             .await
             .doing("reading the tracking table")?;
         rows.iter()
-            .map(|r| {
-                Ok(AppliedRow {
-                    version: r.try_get(0)?,
-                    description: r.try_get(1)?,
-                    up_checksum: r.try_get(2)?,
-                    down_checksum: r.try_get(3)?,
-                    applied_at: r.try_get(4)?,
-                    execution_us: r.try_get(5)?,
-                    applied_by: r.try_get(6)?,
-                    success: r.try_get(7)?,
-                })
-            })
+            .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
     }

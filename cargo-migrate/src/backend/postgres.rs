@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use super::{
     Access, AppliedRow, Backend, NewRow, char_to_byte, insert_and_commit_sql, quote_table,
@@ -137,18 +137,7 @@ impl Backend for Postgres {
             .await
             .doing("reading the tracking table")?;
         rows.iter()
-            .map(|r| {
-                Ok(AppliedRow {
-                    version: r.try_get(0)?,
-                    description: r.try_get(1)?,
-                    up_checksum: r.try_get(2)?,
-                    down_checksum: r.try_get(3)?,
-                    applied_at: r.try_get(4)?,
-                    execution_us: r.try_get(5)?,
-                    applied_by: r.try_get(6)?,
-                    success: r.try_get(7)?,
-                })
-            })
+            .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
     }
@@ -202,10 +191,30 @@ impl Backend for Postgres {
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 
+    async fn apply_and_record(
+        &mut self,
+        sql: &str,
+        table: &str,
+        row: &NewRow<'_>,
+    ) -> sqlx::Result<()> {
+        // One round trip: BEGIN, the script, the tracking row and COMMIT in one simple query. The
+        // server times the script: now() is the transaction's start, clock_timestamp() the
+        // present. A failing statement stops the rest, COMMIT included.
+        let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+        let elapsed = "(extract(epoch FROM clock_timestamp() - now()) * 1000000)::bigint";
+        let record = insert_and_commit_sql(table, '"', row, elapsed, quote);
+        let sql = if sql.is_empty() {
+            format!("BEGIN;\n{record}")
+        } else {
+            format!("BEGIN;\n{sql};\n{record}")
+        };
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
     async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         // An escape string literal reads the same whatever standard_conforming_strings says.
         let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
-        let sql = insert_and_commit_sql(table, '"', row, quote);
+        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), quote);
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::{
     Access, AppliedRow, Backend, NewRow, find_near, insert_and_commit_sql, quote_table,
@@ -140,18 +140,7 @@ impl Backend for Sqlite {
             .await
             .doing("reading the tracking table")?;
         rows.iter()
-            .map(|r| {
-                Ok(AppliedRow {
-                    version: r.try_get(0)?,
-                    description: r.try_get(1)?,
-                    up_checksum: r.try_get(2)?,
-                    down_checksum: r.try_get(3)?,
-                    applied_at: r.try_get(4)?,
-                    execution_us: r.try_get(5)?,
-                    applied_by: r.try_get(6)?,
-                    success: r.try_get(7)?,
-                })
-            })
+            .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
     }
@@ -207,7 +196,7 @@ impl Backend for Sqlite {
 
     async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let sql = insert_and_commit_sql(table, '"', row, quote);
+        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), quote);
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 

@@ -27,6 +27,8 @@ pub fn stdout(text: &str) {
 /// Formats a duration in microseconds the way people read them.
 pub fn duration(us: i64) -> String {
     match us {
+        // SQLite times a migration in milliseconds: 0 means under one.
+        0 => "< 1 ms".to_owned(),
         us if us < 1_000 => format!("{us} µs"),
         us if us < 1_000_000 => format!("{:.1} ms", us as f64 / 1e3),
         us => format!("{:.2} s", us as f64 / 1e6),

@@ -194,6 +194,33 @@ impl Backend for Sqlite {
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 
+    async fn apply_and_record(
+        &mut self,
+        sql: &str,
+        table: &str,
+        row: &NewRow<'_>,
+    ) -> sqlx::Result<()> {
+        // One call into SQLite's thread: BEGIN, the script, the tracking row and COMMIT. SQLite
+        // times the script itself: julianday('now') at the INSERT minus the moment we started,
+        // on the same clock (millisecond precision).
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        let start_julian = started / 86_400.0 + 2_440_587.5;
+        let elapsed = format!(
+            "max(0, CAST(round((julianday('now') - {start_julian:.10}) * 86400000000) AS INTEGER))"
+        );
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let record = insert_and_commit_sql(table, '"', row, &elapsed, quote);
+        let sql = if sql.is_empty() {
+            format!("BEGIN IMMEDIATE;\n{record}")
+        } else {
+            format!("BEGIN IMMEDIATE;\n{sql};\n{record}")
+        };
+        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
+    }
+
     async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
         let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), quote);

@@ -290,3 +290,55 @@ fn status_output_is_stable_and_broken_pipes_are_quiet() {
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("Exit codes"), "{}", help.stdout);
 }
+
+#[test]
+fn lint_reports_json_and_check_gates_ci() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair(
+        "1_users",
+        "CREATE TABLE users (id INT PRIMARY KEY);",
+        "DROP TABLE users;",
+    );
+    // lint runs without a database; clean migrations pass.
+    let out = expect(p.cmd(&["lint", "--format", "json"]), 0);
+    let findings: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(findings, serde_json::json!([]));
+    // check: pending migrations fail it, with what to run.
+    let out = expect(p.on(&db, &["check"]), 1);
+    assert!(
+        out.stderr
+            .contains("1_users is pending: run `cargo migrate up`"),
+        "{}",
+        out.stderr
+    );
+    expect(p.on(&db, &["up"]), 0);
+    expect(p.on(&db, &["check"]), 0);
+    // A down that leaves a table: lint and check fail, naming the rule and the place.
+    p.pair(
+        "2_orders",
+        "CREATE TABLE orders (id INT);\nCREATE TABLE order_lines (id INT);",
+        "DROP TABLE orders;",
+    );
+    let out = expect(p.cmd(&["lint", "--format", "json"]), 1);
+    let findings: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let first = &findings[0];
+    assert_eq!(first["rule"], "down-leaves-object");
+    assert_eq!(first["file"], "migrations/2_orders.up.sql");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(first["severity"], "error");
+    let out = expect(p.on(&db, &["check"]), 1);
+    assert!(out.stderr.contains("down-leaves-object"), "{}", out.stderr);
+    // A rule set to allow in the config is quiet.
+    std::fs::write(
+        p.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate.lints]\ndown-leaves-object = \"allow\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.path().join("src")).unwrap();
+    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    expect(p.cmd(&["lint"]), 0);
+}

@@ -29,7 +29,7 @@ pub use finding::{DOCS_URL, Finding, Severity};
 pub use name::{FileKind, MigrationName, parse_file_name};
 pub use parse::{ParsedStatement, StatementKind, parse_script};
 pub use set::{LoadError, Migration, MigrationSet, Read, SqlFile};
-pub use split::{SplitError, Statement, split_statements};
+pub use split::{SplitError, Statement, split_statements, transaction_control};
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {

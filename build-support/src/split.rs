@@ -97,6 +97,54 @@ pub(crate) fn offset_of(text: &str, location: Location) -> usize {
     Cursor::new(text).offset(location)
 }
 
+/// The transaction-control keyword a statement starts with (`BEGIN`, `START TRANSACTION`,
+/// `COMMIT`, `END`, `ROLLBACK`, `ABORT`), if it is one. `ROLLBACK TO SAVEPOINT` is not: it stays
+/// inside the transaction.
+pub fn transaction_control(statement: &str) -> Option<&'static str> {
+    let mut words = statement
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase);
+    let first = words.next()?;
+    let second = words.next();
+    match (first.as_str(), second.as_deref()) {
+        (
+            "BEGIN",
+            None
+            | Some(
+                "TRANSACTION" | "WORK" | "ISOLATION" | "READ" | "DEFERRED" | "IMMEDIATE"
+                | "EXCLUSIVE",
+            ),
+        ) => Some("BEGIN"),
+        ("START", Some("TRANSACTION")) => Some("START TRANSACTION"),
+        ("COMMIT", _) => Some("COMMIT"),
+        ("END", None | Some("TRANSACTION" | "WORK")) => Some("END"),
+        ("ROLLBACK", Some("TO")) => None,
+        ("ROLLBACK", _) => Some("ROLLBACK"),
+        ("ABORT", _) => Some("ABORT"),
+        _ => None,
+    }
+}
+
+/// `CREATE [OR REPLACE] [CONSTRAINT] [DEFINER = user] TRIGGER|PROCEDURE|FUNCTION|EVENT`: the
+/// statements whose body may hold `BEGIN … END` with semicolons inside.
+fn is_routine_header(lead: &[String]) -> bool {
+    const ROUTINES: &[&str] = &["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"];
+    if lead.first().map(String::as_str) != Some("CREATE") {
+        return false;
+    }
+    let mut words = lead[1..].iter().map(String::as_str);
+    while let Some(word) = words.next() {
+        match word {
+            "OR" | "REPLACE" | "CONSTRAINT" | "TEMP" | "TEMPORARY" => {}
+            // DEFINER = `user`@`host` | CURRENT_USER: skip to the routine keyword.
+            "DEFINER" => return words.any(|w| ROUTINES.contains(&w)),
+            w => return ROUTINES.contains(&w),
+        }
+    }
+    false
+}
+
 /// The statement being read.
 struct Current {
     start: usize,
@@ -113,6 +161,8 @@ struct Current {
     case_depth: usize,
     /// The previous word was END, so this one (`END CASE`, `END IF`, a label) opens nothing.
     after_end: bool,
+    /// A `(` was seen: the words that decide what the statement is are behind.
+    header_done: bool,
 }
 
 impl Current {
@@ -127,22 +177,23 @@ impl Current {
             depth: 0,
             case_depth: 0,
             after_end: false,
+            header_done: false,
         }
     }
 
     fn observe(&mut self, token: &Token, next_word: impl FnOnce() -> Option<String>) {
+        if *token == Token::LParen {
+            // The header is over: a word in a column list (`event text`) defines nothing.
+            self.header_done = true;
+        }
         let Token::Word(w) = token else { return };
         if w.quote_style.is_some() {
             return;
         }
         let word = w.value.to_ascii_uppercase();
-        if self.lead.len() < 8 {
+        if !self.header_done && self.lead.len() < 8 {
             self.lead.push(word.clone());
-            self.routine = self.lead[0] == "CREATE"
-                && self
-                    .lead
-                    .iter()
-                    .any(|w| matches!(w.as_str(), "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"));
+            self.routine = is_routine_header(&self.lead);
         }
         if !self.routine || std::mem::take(&mut self.after_end) {
             return;
@@ -262,6 +313,46 @@ mod tests {
                 "SELECT `a;b`",
             ],
         );
+    }
+
+    #[test]
+    fn column_names_do_not_make_a_routine() {
+        check(
+            Dialect::Postgres,
+            "CREATE TABLE sched (id int, event text, begin timestamptz);\nCREATE TABLE c (id int);",
+            &[
+                "CREATE TABLE sched (id int, event text, begin timestamptz)",
+                "CREATE TABLE c (id int)",
+            ],
+        );
+        check(
+            Dialect::MySql,
+            "CREATE DEFINER=`root`@`localhost` TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END;\nSELECT 1;",
+            &[
+                "CREATE DEFINER=`root`@`localhost` TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END",
+                "SELECT 1",
+            ],
+        );
+    }
+
+    #[test]
+    fn transaction_control_statements() {
+        for (sql, expected) in [
+            ("BEGIN", Some("BEGIN")),
+            (
+                "begin transaction isolation level serializable",
+                Some("BEGIN"),
+            ),
+            ("START TRANSACTION", Some("START TRANSACTION")),
+            ("COMMIT", Some("COMMIT")),
+            ("END", Some("END")),
+            ("ROLLBACK", Some("ROLLBACK")),
+            ("ROLLBACK TO SAVEPOINT a", None),
+            ("BEGIN ATOMIC SELECT 1; END", None),
+            ("SELECT 1", None),
+        ] {
+            assert_eq!(transaction_control(sql), expected, "{sql}");
+        }
     }
 
     #[test]

@@ -81,6 +81,41 @@ fn remember_secret(secret: &str) {
 /// Masks the password of a `scheme://user:password@host…` URL by text alone, so that even a URL
 /// too broken to parse is never shown with its password.
 fn mask_userinfo(raw: &str) -> String {
+    mask_query_passwords(&mask_authority(raw))
+}
+
+/// Masks `?password=…` and `sslpassword=…` query values, which drivers accept too.
+fn mask_query_passwords(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value))
+                if ["password", "sslpassword", "pass"]
+                    .contains(&key.to_ascii_lowercase().as_str()) =>
+            {
+                remember_secret(value);
+                format!("{key}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    let mut out = format!("{base}?{}", pairs.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// Masks the password of the `user:password@` part.
+fn mask_authority(raw: &str) -> String {
     let Some(scheme_end) = raw.find("://") else {
         return raw.to_owned();
     };
@@ -296,6 +331,17 @@ mod tests {
                 .with_database("y")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn query_passwords_are_masked() {
+        let url =
+            DbUrl::parse("postgres://app@db/prod?sslmode=require&password=qu3ry-Secret").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://app@db/prod?sslmode=require&password=***"
+        );
+        assert_eq!(scrub("failed: qu3ry-Secret"), "failed: ***");
     }
 
     #[test]

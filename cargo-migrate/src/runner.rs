@@ -312,6 +312,45 @@ pub fn prepare_all<'a>(
     }
 }
 
+/// Refuses, before anything runs, scripts that control transactions themselves when the backend
+/// wraps each migration in one: a `COMMIT` inside would commit part of a migration without its
+/// tracking row (the lint rule `transaction-control` says the same at build time).
+pub fn refuse_transaction_control<B: Backend>(scripts: &[Script<'_>], dir: &str) -> Result<()> {
+    if !B::TRANSACTIONAL_DDL {
+        return Ok(());
+    }
+    let mut findings = Vec::new();
+    for script in scripts.iter().filter(|s| !s.no_transaction()) {
+        for statement in &script.statements {
+            if let Some(keyword) =
+                build_support::transaction_control(statement.text(&script.file.text))
+            {
+                findings.push(
+                    Finding::error(
+                        "transaction-control",
+                        &script.file.display,
+                        format!("`{keyword}` inside a migration that runs in its own transaction"),
+                    )
+                    .at(script.file.text.clone(), statement.span.clone(), "controls the transaction")
+                    .with_help(format!(
+                        "nothing was run; remove it (each migration already runs in a transaction), or add `-- migrate:no-transaction` at the top of {}",
+                        script.file.display
+                    )),
+                );
+            }
+        }
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            dir: dir.to_owned(),
+            count: findings.len(),
+            findings,
+        })
+    }
+}
+
 /// Which way a migration runs, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Direction {
@@ -420,9 +459,10 @@ impl<B: Backend> Session<B> {
                         Direction::Up,
                     ));
                 }
-                // Every statement runs on its own: what failed was recording or committing.
+                // Every statement runs on its own: what failed was the commit (a deferred
+                // constraint, for instance) or recording the migration.
                 return Err(e).doing(&format!(
-                    "recording and committing {} (it was rolled back)",
+                    "committing {} (its statements ran, the commit or its tracking row failed; it was rolled back)",
                     m.name()
                 ));
             }

@@ -32,4 +32,5 @@ on_every_database!(
     passwords_never_appear,
     unreachable_server_is_a_usage_error,
     edited_applied_migration_is_refused_until_repaired,
+    a_script_may_change_the_search_path,
 );

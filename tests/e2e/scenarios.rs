@@ -398,3 +398,25 @@ pub fn edited_applied_migration_is_refused_until_repaired(kind: Kind) {
     expect(p.on(&db, &["up"]), 0);
     assert_eq!(states(&p, &db), applied(&[1, 2]));
 }
+
+pub fn a_script_may_change_the_search_path(kind: Kind) {
+    if kind != Kind::Postgres {
+        return; // a PostgreSQL setting
+    }
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_app_schema",
+        "CREATE SCHEMA app;\nSET search_path TO app;\nCREATE TABLE t (id INT);",
+        "DROP SCHEMA app CASCADE;",
+    );
+    // (The setting lasts for the rest of the session, as in psql: later scripts name schemas.)
+    p.pair(
+        "2_more",
+        "CREATE TABLE public.u (id INT);",
+        "DROP TABLE public.u;",
+    );
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), applied(&[1, 2]));
+    expect(p.on(&db, &["down", "--all"]), 0);
+}

@@ -342,3 +342,31 @@ fn lint_reports_json_and_check_gates_ci() {
     std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
     expect(p.cmd(&["lint"]), 0);
 }
+
+#[test]
+fn scripts_that_commit_themselves_are_refused_before_anything_runs() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);", "DROP TABLE a;");
+    p.pair(
+        "2_b",
+        "BEGIN;\nCREATE TABLE b (id INT);\nCOMMIT;\nINSERT INTO nope VALUES (1);",
+        "DROP TABLE b;",
+    );
+    let out = expect(p.on(&db, &["up"]), 1);
+    assert!(out.stderr.contains("transaction-control"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("migrations/2_b.up.sql:1:1"),
+        "{}",
+        out.stderr
+    );
+    assert!(db.tables().is_empty(), "nothing ran: {:?}", db.tables());
+    // A script that manages its own transactions says so.
+    p.pair(
+        "2_b",
+        "-- migrate:no-transaction\nBEGIN;\nCREATE TABLE b (id INT);\nCOMMIT;",
+        "DROP TABLE b;",
+    );
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(db.tables(), ["a", "b"]);
+}

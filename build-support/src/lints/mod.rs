@@ -23,6 +23,7 @@ mod orphan_down;
 mod require_concurrent_index_creation;
 mod require_down_script;
 mod syntax_error;
+mod transaction_control;
 mod unused_allow;
 
 use std::collections::{BTreeMap, HashSet};
@@ -109,6 +110,7 @@ pub static RULES: &[Rule] = &[
     down_drop_order::RULE,
     down_rename_not_reversed::RULE,
     concurrently_in_transaction::RULE,
+    transaction_control::RULE,
     ban_drop_table::RULE,
     ban_drop_column::RULE,
     adding_not_nullable_field::RULE,

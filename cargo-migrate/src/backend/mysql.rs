@@ -17,7 +17,9 @@ pub struct MySql {
     conn: MySqlConnection,
 }
 
-const LOCK_NAME: &str = "SELECT CONCAT('cargo-migrate:', DATABASE(), '.', ?)";
+/// Lock names are global to the server and at most 64 characters: a hash of database and
+/// table keeps them unique and short.
+const LOCK_NAME: &str = "SELECT CONCAT('cargo-migrate:', SHA1(CONCAT(DATABASE(), '.', ?)))";
 
 impl Backend for MySql {
     const TRANSACTIONAL_DDL: bool = false;

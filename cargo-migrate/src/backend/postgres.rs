@@ -17,8 +17,22 @@ use crate::snapshot::Snapshot;
 #[derive(Debug)]
 pub struct Postgres {
     conn: PgConnection,
+    /// The schema the tracking table lives in when its name has none: the connection's
+    /// current schema, read once, so that a script's `SET search_path` cannot move it.
+    schema: String,
     /// Keeps the snapshot of a scratch database up to date, once `track_changes` is called.
     tracker: Option<Box<snapshot_postgres::Tracker>>,
+}
+
+impl Postgres {
+    /// `schema.table`, unquoted, for a tracking table named without its schema.
+    fn qualify(&self, table: &str) -> String {
+        if table.contains('.') {
+            table.to_owned()
+        } else {
+            format!("{}.{table}", self.schema)
+        }
+    }
 }
 
 /// The advisory lock key: a stable hash of the tracking table name, so that two projects with
@@ -44,9 +58,14 @@ impl Backend for Postgres {
             })?
             .application_name("cargo-migrate")
             .disable_statement_logging();
-        let conn = options.connect().await.map_err(|e| connect_error(url, e))?;
+        let mut conn = options.connect().await.map_err(|e| connect_error(url, e))?;
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&mut conn)
+            .await
+            .doing("reading the current schema")?;
         Ok(Some(Postgres {
             conn,
+            schema: schema.unwrap_or_else(|| "public".to_owned()),
             tracker: None,
         }))
     }
@@ -96,7 +115,7 @@ impl Backend for Postgres {
 
     async fn has_tracking_table(&mut self, table: &str) -> Result<bool> {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(quote_table(table, '"'))
+            .bind(quote_table(&self.qualify(table), '"'))
             .fetch_one(&mut self.conn)
             .await
             .doing("looking for the tracking table")?;
@@ -115,7 +134,7 @@ impl Backend for Postgres {
     applied_by TEXT NOT NULL,
     success BOOLEAN NOT NULL
 )",
-            quote_table(table, '"')
+            quote_table(&self.qualify(table), '"')
         );
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)
@@ -130,7 +149,7 @@ impl Backend for Postgres {
                     to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     execution_us, applied_by, success
              FROM {} ORDER BY version",
-            quote_table(table, '"')
+            quote_table(&self.qualify(table), '"')
         );
         let rows = sqlx::query(&sql)
             .fetch_all(&mut self.conn)
@@ -170,7 +189,7 @@ impl Backend for Postgres {
     async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         let sql = format!(
             "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            quote_table(table, '"')
+            quote_table(&self.qualify(table), '"')
         );
         sqlx::query(&sql)
             .bind(row.version)
@@ -202,7 +221,7 @@ impl Backend for Postgres {
         // present. A failing statement stops the rest, COMMIT included.
         let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
         let elapsed = "(extract(epoch FROM clock_timestamp() - now()) * 1000000)::bigint";
-        let record = insert_and_commit_sql(table, '"', row, elapsed, quote);
+        let record = insert_and_commit_sql(&self.qualify(table), '"', row, elapsed, quote);
         let sql = if sql.is_empty() {
             format!("BEGIN;\n{record}")
         } else {
@@ -214,7 +233,13 @@ impl Backend for Postgres {
     async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         // An escape string literal reads the same whatever standard_conforming_strings says.
         let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
-        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), quote);
+        let sql = insert_and_commit_sql(
+            &self.qualify(table),
+            '"',
+            row,
+            &row.execution_us.to_string(),
+            quote,
+        );
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 
@@ -226,7 +251,7 @@ impl Backend for Postgres {
     ) -> sqlx::Result<()> {
         let sql = format!(
             "UPDATE {} SET success = TRUE, execution_us = $1 WHERE version = $2",
-            quote_table(table, '"')
+            quote_table(&self.qualify(table), '"')
         );
         sqlx::query(&sql)
             .bind(execution_us)
@@ -239,7 +264,7 @@ impl Backend for Postgres {
     async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()> {
         let sql = format!(
             "UPDATE {} SET success = $1 WHERE version = $2",
-            quote_table(table, '"')
+            quote_table(&self.qualify(table), '"')
         );
         sqlx::query(&sql)
             .bind(success)
@@ -250,7 +275,10 @@ impl Backend for Postgres {
     }
 
     async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()> {
-        let sql = format!("DELETE FROM {} WHERE version = $1", quote_table(table, '"'));
+        let sql = format!(
+            "DELETE FROM {} WHERE version = $1",
+            quote_table(&self.qualify(table), '"')
+        );
         sqlx::query(&sql)
             .bind(version)
             .execute(&mut self.conn)

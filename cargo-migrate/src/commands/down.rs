@@ -7,7 +7,7 @@ use crate::cli::{DownArgs, UpArgs};
 use crate::commands::{Ctx, dry_run_sql, read_applied, up, with_backend, with_lock};
 use crate::error::Result;
 use crate::output;
-use crate::runner::{DownTo, Session, plan_down, prepare_all, status};
+use crate::runner::{DownTo, Session, plan_down, prepare_all, refuse_transaction_control, status};
 
 pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     ctx.announce_database();
@@ -77,6 +77,7 @@ async fn revert<B: Backend>(
         session.dialect(),
         &ctx.cfg.dir_display,
     )?;
+    refuse_transaction_control::<B>(&scripts, &ctx.cfg.dir_display)?;
     for ((m, _), script) in plan.iter().zip(&scripts) {
         ctx.status("Reverting", &m.name());
         session.revert(m, script).await?;

@@ -9,7 +9,7 @@ use crate::cli::UpArgs;
 use crate::commands::{Ctx, dry_run_sql, read_applied, with_backend, with_lock};
 use crate::error::Result;
 use crate::output;
-use crate::runner::{Session, plan_up, prepare_all, status};
+use crate::runner::{Session, plan_up, prepare_all, refuse_transaction_control, status};
 
 pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     ctx.announce_database();
@@ -62,6 +62,7 @@ pub(crate) async fn apply<B: Backend>(
         session.dialect(),
         &ctx.cfg.dir_display,
     )?;
+    refuse_transaction_control::<B>(&scripts, &ctx.cfg.dir_display)?;
     let start = Instant::now();
     for (m, script) in plan.iter().zip(&scripts) {
         ctx.status("Applying", &m.name());

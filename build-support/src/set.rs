@@ -285,10 +285,6 @@ impl MigrationSet {
             .ok()
             .map(|i| &self.migrations[i])
     }
-
-    pub fn latest_version(&self) -> Option<i64> {
-        self.migrations.last().map(|m| m.version)
-    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,20 @@ pub struct SplitError {
     pub offset: usize,
 }
 
+impl SplitError {
+    /// The `syntax-error` finding for `file` (the script that could not be read).
+    pub fn finding(&self, file: &crate::SqlFile) -> crate::Finding {
+        let end = (self.offset + 1).min(file.text.len()).max(self.offset);
+        crate::Finding::error(
+            "syntax-error",
+            &file.display,
+            format!("cannot read the script: {}", self.message),
+        )
+        .at(file.text.clone(), self.offset..end, "here")
+        .with_help("close the string, quoted name or comment that starts here")
+    }
+}
+
 pub fn split_statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
     Ok(split_tokens(text, dialect)?
         .statements

@@ -206,10 +206,6 @@ impl Config {
             metadata,
         })
     }
-
-    pub fn is_protected(&self) -> bool {
-        self.environment.as_ref().is_some_and(|(_, e)| e.protected)
-    }
 }
 
 fn load_project(cwd: &Path, manifest_path: Option<&Path>) -> Result<Option<Project>> {

@@ -266,18 +266,8 @@ pub struct Script<'a> {
 
 impl<'a> Script<'a> {
     pub fn prepare(file: &'a SqlFile, dialect: Dialect) -> std::result::Result<Self, Box<Finding>> {
-        let statements = split_statements(&file.text, dialect).map_err(|e| {
-            let end = (e.offset + 1).min(file.text.len()).max(e.offset);
-            Box::new(
-                Finding::error(
-                    "syntax-error",
-                    &file.display,
-                    format!("cannot read the script: {}", e.message),
-                )
-                .at(file.text.clone(), e.offset..end, "here")
-                .with_help("close the string, quoted name or comment that starts here"),
-            )
-        })?;
+        let statements =
+            split_statements(&file.text, dialect).map_err(|e| Box::new(e.finding(file)))?;
         Ok(Script { file, statements })
     }
 

@@ -1,6 +1,6 @@
 //! Scenarios that every database must pass.
 
-use crate::support::{Kind, Project, TestDb, expect, run, states};
+use crate::support::{Kind, Project, TestDb, assert_contains, expect, run, states};
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
     versions
@@ -19,11 +19,7 @@ pub fn lifecycle(kind: Kind) {
         ),
         0,
     );
-    assert!(
-        created.stdout.contains("_create_widgets.up.sql"),
-        "{}",
-        created.stdout
-    );
+    assert_contains(&created.stdout, "_create_widgets.up.sql");
     expect(
         p.on(
             &db,
@@ -41,7 +37,7 @@ pub fn lifecycle(kind: Kind) {
     );
 
     let up = expect(p.on(&db, &["up"]), 0);
-    assert!(up.stderr.contains("Applying"), "{}", up.stderr);
+    assert_contains(&up.stderr, "Applying");
     assert_eq!(db.tables(), ["widgets"]);
     assert_eq!(states(&p, &db), applied(&versions));
     let columns = match kind {
@@ -75,11 +71,7 @@ pub fn lifecycle(kind: Kind) {
     expect(p.on(&db, &["down", "--all"]), 0);
     assert!(db.tables().is_empty(), "{:?}", db.tables());
     let again = expect(p.on(&db, &["down"]), 0);
-    assert!(
-        again.stderr.contains("nothing to revert"),
-        "{}",
-        again.stderr
-    );
+    assert_contains(&again.stderr, "nothing to revert");
 }
 
 pub fn failure_points_at_the_line_and_keeps_the_database_consistent(kind: Kind) {
@@ -210,11 +202,7 @@ pub fn dry_run_prints_the_sql_and_changes_nothing(kind: Kind) {
     }
     expect(p.on(&db, &["up", "--to", "1"]), 0);
     let out = expect(p.on(&db, &["down", "--dry-run"]), 0);
-    assert!(
-        out.stdout.contains("DROP TABLE b;\nDROP TABLE a;"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "DROP TABLE b;\nDROP TABLE a;");
     assert_eq!(db.tables(), ["a", "b"]);
     assert_eq!(
         states(&p, &db),
@@ -350,26 +338,14 @@ pub fn unreachable_server_is_a_usage_error(kind: Kind) {
     let expected = if kind == Kind::Sqlite { 1 } else { 2 };
     assert_eq!(out.code, expected, "{}", out.all());
     if kind != Kind::Sqlite {
-        assert!(out.stderr.contains("cannot connect to"), "{}", out.stderr);
-        assert!(
-            out.stderr.contains(":***@127.0.0.1:1/app"),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr.contains("is the server running"),
-            "{}",
-            out.stderr
-        );
+        assert_contains(&out.stderr, "cannot connect to");
+        assert_contains(&out.stderr, ":***@127.0.0.1:1/app");
+        assert_contains(&out.stderr, "is the server running");
     }
     let mut bad = p.cmd(&["status"]);
     bad.args(["--database-url", "oracle://x/y"]);
     let out = expect(bad, 2);
-    assert!(
-        out.stderr.contains("unknown scheme `oracle`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "unknown scheme `oracle`");
 }
 
 pub fn edited_applied_migration_is_refused_until_repaired(kind: Kind) {

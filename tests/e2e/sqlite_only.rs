@@ -1,6 +1,6 @@
 //! What needs no server: configuration, files, and the embedded SQLite default.
 
-use crate::support::{Project, TestDb, expect, run, states};
+use crate::support::{Project, TestDb, assert_contains, expect, run, states};
 
 /// A project with a Cargo.toml, as `cargo migrate` is used in practice.
 fn cargo_project(manifest: &str) -> Project {
@@ -29,7 +29,7 @@ fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
     assert!(p.migrations().is_dir());
     // Running it again changes nothing.
     let again = expect(p.cmd(&["init"]), 0);
-    assert!(again.stderr.contains("already has"), "{}", again.stderr);
+    assert_contains(&again.stderr, "already has");
     assert_eq!(
         std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap(),
         manifest
@@ -60,7 +60,7 @@ fn embedded_default_is_a_sqlite_file_under_target() {
     let mut status = p.cmd(&["status"]);
     status.current_dir(p.path().join("src"));
     let out = expect(status, 0);
-    assert!(out.stdout.contains("applied"), "{}", out.stdout);
+    assert_contains(&out.stdout, "applied");
 }
 
 #[test]
@@ -71,33 +71,23 @@ fn url_from_dotenv_and_the_configured_variable() {
     p.pair("1_a", "CREATE TABLE a (id INT);", "DROP TABLE a;");
     std::fs::write(p.path().join(".env"), "# local\nAPP_DB=sqlite:local.db\n").unwrap();
     let out = expect(p.cmd(&["up"]), 0);
-    assert!(out.stderr.contains("from APP_DB in"), "{}", out.stderr);
+    assert_contains(&out.stderr, "from APP_DB in");
     // Relative to the .env file, wherever the command runs.
     let mut status = p.cmd(&["status", "--format", "json"]);
     status.current_dir(p.path().join("src"));
     assert!(expect(status, 0).stdout.contains("\"applied\""));
-    let db = TestDb::sqlite();
+    // The .env database is the file next to it: its history holds the migration.
     let url = format!("sqlite:{}", p.path().join("local.db").display());
-    let tables = {
-        let _ = &db;
-        let probe = crate::support::TestDb::sqlite();
-        drop(probe);
-        url
-    };
     let mut check = p.cmd(&["history", "--format", "json"]);
-    check.args(["--database-url", &tables]);
+    check.args(["--database-url", &url]);
     let history = expect(check, 0);
-    assert!(
-        history.stdout.contains("\"version\": 1"),
-        "{}",
-        history.stdout
-    );
+    assert_contains(&history.stdout, "\"version\": 1");
     // The environment variable wins over .env.
     let mut env = p.cmd(&["status"]);
     env.env("APP_DB", "sqlite:other.db");
     let out = expect(env, 0);
-    assert!(out.stderr.contains("from $APP_DB"), "{}", out.stderr);
-    assert!(out.stdout.contains("pending"), "{}", out.stdout);
+    assert_contains(&out.stderr, "from $APP_DB");
+    assert_contains(&out.stdout, "pending");
 }
 
 #[test]
@@ -106,18 +96,10 @@ fn invalid_config_is_a_usage_error() {
         "{MANIFEST}\n[package.metadata.migrate]\ndirr = \"x\"\n"
     ));
     let out = expect(p.cmd(&["status"]), 2);
-    assert!(
-        out.stderr.contains("unknown field `dirr`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "unknown field `dirr`");
     let p = cargo_project(MANIFEST);
     let out = expect(p.cmd(&["status", "--env", "production"]), 2);
-    assert!(
-        out.stderr.contains("no environment named `production`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "no environment named `production`");
 }
 
 #[test]
@@ -155,8 +137,8 @@ fn bad_files_are_diagnostics_naming_the_file_and_nothing_runs() {
     assert!(db.tables().is_empty());
     // status still shows what it could load, with the problems as warnings.
     let status = expect(p.on(&db, &["status"]), 0);
-    assert!(status.stdout.contains("ok"), "{}", status.stdout);
-    assert!(status.stderr.contains("orphan-down"), "{}", status.stderr);
+    assert_contains(&status.stdout, "ok");
+    assert_contains(&status.stderr, "orphan-down");
 }
 
 #[test]
@@ -170,11 +152,7 @@ fn unterminated_string_stops_before_anything_runs() {
         "SELECT 1;",
     );
     let out = expect(p.on(&db, &["up"]), 1);
-    assert!(
-        out.stderr.contains("migrations/2_bad.up.sql:2:8"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "migrations/2_bad.up.sql:2:8");
     assert!(
         db.tables().is_empty(),
         "the first migration did not run either"
@@ -230,11 +208,7 @@ fn new_writes_templates_and_never_reuses_a_version() {
     let out = expect(p.cmd(&["new", "backfill", "--up-only"]), 0);
     assert_eq!(out.stdout, "migrations/29991231235961_backfill.sql\n");
     let out = expect(p.cmd(&["new", "!!!"]), 2);
-    assert!(
-        out.stderr.contains("empty migration name"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "empty migration name");
     // The templates follow the database: PostgreSQL builds indexes concurrently.
     let mut pg = p.cmd(&["new", "idx", "--template", "add_index"]);
     pg.args(["--database-url", "postgres://u@localhost/db"]);
@@ -278,17 +252,13 @@ fn status_output_is_stable_and_broken_pipes_are_quiet() {
         out.stdout,
         "VERSION         NAME             STATE    APPLIED AT\n1               create_accounts  pending\n20240101000000  add_index        pending\n"
     );
-    assert!(
-        out.stderr.contains("0 applied, 2 pending"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "0 applied, 2 pending");
     assert_eq!(states(&p, &db).len(), 2);
     let quiet = expect(p.on(&db, &["status", "-q"]), 0);
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
     let help = run(p.cmd(&["--help"]));
     assert_eq!(help.code, 0);
-    assert!(help.stdout.contains("Exit codes"), "{}", help.stdout);
+    assert_contains(&help.stdout, "Exit codes");
 }
 
 #[test]
@@ -306,12 +276,7 @@ fn lint_reports_json_and_check_gates_ci() {
     assert_eq!(findings, serde_json::json!([]));
     // check: pending migrations fail it, with what to run.
     let out = expect(p.on(&db, &["check"]), 1);
-    assert!(
-        out.stderr
-            .contains("1_users is pending: run `cargo migrate up`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "1_users is pending: run `cargo migrate up`");
     expect(p.on(&db, &["up"]), 0);
     expect(p.on(&db, &["check"]), 0);
     // A down that leaves a table: lint and check fail, naming the rule and the place.
@@ -331,7 +296,7 @@ fn lint_reports_json_and_check_gates_ci() {
     );
     assert_eq!(first["severity"], "error");
     let out = expect(p.on(&db, &["check"]), 1);
-    assert!(out.stderr.contains("down-leaves-object"), "{}", out.stderr);
+    assert_contains(&out.stderr, "down-leaves-object");
     // A rule set to allow in the config is quiet.
     std::fs::write(
         p.path().join("Cargo.toml"),
@@ -354,12 +319,8 @@ fn scripts_that_commit_themselves_are_refused_before_anything_runs() {
         "DROP TABLE b;",
     );
     let out = expect(p.on(&db, &["up"]), 1);
-    assert!(out.stderr.contains("transaction-control"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("migrations/2_b.up.sql:1:1"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "transaction-control");
+    assert_contains(&out.stderr, "migrations/2_b.up.sql:1:1");
     assert!(db.tables().is_empty(), "nothing ran: {:?}", db.tables());
     // A script that manages its own transactions says so.
     p.pair(

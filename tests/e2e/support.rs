@@ -344,3 +344,9 @@ pub fn states(project: &Project, db: &TestDb) -> Vec<(i64, String)> {
         })
         .collect()
 }
+
+/// Asserts that `text` contains `needle`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+}

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::support::{Kind, Output, Project, TestDb, expect, run};
+use crate::support::{Kind, Output, Project, TestDb, assert_contains, expect, run};
 
 /// Runs each scenario once per database kind, as its own test (`verify::postgres::…`).
 macro_rules! verify_on_every_database {
@@ -200,7 +200,7 @@ pub fn correct_downs_pass_and_the_database_is_not_touched(kind: Kind) {
     let expected = format!(
         "Verified {verified} migration(s): every down script undoes its up script; 1 irreversible migration(s) applied without a down"
     );
-    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    assert_contains(&out.stderr, &expected);
     assert!(
         out.stderr
             .contains("Applying 6_backfill_names (irreversible: applied, not reverted)"),
@@ -226,11 +226,7 @@ pub fn correct_downs_pass_and_the_database_is_not_touched(kind: Kind) {
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr.contains("Verifying 4_total_as_numeric"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "Verifying 4_total_as_numeric");
     assert!(!out.stderr.contains("5_active_users"), "{}", out.stderr);
     assert!(
         out.stderr.contains("Verified 2 migration(s)"),
@@ -260,19 +256,10 @@ pub fn a_down_that_leaves_an_index_is_reported(kind: Kind) {
         "2_add_indexes: index {} is left after down",
         index(kind, "users", "users_email_idx")
     );
-    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    assert_contains(&out.stderr, &expected);
     // It points at the statement that creates the index, and says what to do.
-    assert!(
-        out.stderr.contains("migrations/2_add_indexes.up.sql:1:14"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("drop it in migrations/2_add_indexes.down.sql"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "migrations/2_add_indexes.up.sql:1:14");
+    assert_contains(&out.stderr, "drop it in migrations/2_add_indexes.down.sql");
     // Applying the up again fails on the leftover index: the run stops there.
     assert!(
         out.stderr.contains(
@@ -317,18 +304,14 @@ pub fn a_down_that_restores_a_column_with_the_wrong_type_is_reported(kind: Kind)
     let expected = format!(
         "2_total_as_numeric: column orders.total has type {after} after down, {before} before"
     );
-    assert!(out.stderr.contains(&expected), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("make migrations/2_total_as_numeric.down.sql restore its type"),
-        "{}",
-        out.stderr
+    assert_contains(&out.stderr, &expected);
+    assert_contains(
+        &out.stderr,
+        "make migrations/2_total_as_numeric.down.sql restore its type",
     );
-    assert!(
-        out.stderr
-            .contains("not undone by their down script: 2_total_as_numeric"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "not undone by their down script: 2_total_as_numeric",
     );
     assert_scratch_gone(&db, tmp.path(), &out);
 }
@@ -350,21 +333,17 @@ pub fn a_down_that_fails_is_reported_with_its_location_and_verify_carries_on(kin
     );
     let out = verify(&p, &db, tmp.path(), &[]);
     expect_code(&out, 1);
-    assert!(
-        out.stderr
-            .contains("migration 2_audit failed at migrations/2_audit.down.sql:2:"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "migration 2_audit failed at migrations/2_audit.down.sql:2:",
     );
-    assert!(out.stderr.contains("no_such_table"), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the down script of 2_audit fails right after its up script"),
-        "{}",
-        out.stderr
+    assert_contains(&out.stderr, "no_such_table");
+    assert_contains(
+        &out.stderr,
+        "the down script of 2_audit fails right after its up script",
     );
     // It carries on: the next migration is verified.
-    assert!(out.stderr.contains("Verifying 3_tags"), "{}", out.stderr);
+    assert_contains(&out.stderr, "Verifying 3_tags");
     assert!(
         out.stderr.contains(
             "verify failed: 1 migration(s) not undone by their down script: 2_audit; 2 verified"
@@ -420,11 +399,9 @@ pub fn a_down_that_drops_too_much_is_reported(kind: Kind) {
         "the dropping statement is shown:\n{}",
         out.stderr
     );
-    assert!(
-        out.stderr
-            .contains("not undone by their down script: 2_tags, 3_sessions"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "not undone by their down script: 2_tags, 3_sessions",
     );
     assert_scratch_gone(&db, tmp.path(), &out);
 }
@@ -579,12 +556,8 @@ pub fn dump_prints_the_normalised_schema(kind: Kind) {
     let p = Project::new();
     if kind == Kind::Sqlite {
         let out = expect(p.on(&db, &["dump"]), 1);
-        assert!(
-            out.stderr.contains("there is no database at"),
-            "{}",
-            out.stderr
-        );
-        assert!(out.stderr.contains("cargo migrate up"), "{}", out.stderr);
+        assert_contains(&out.stderr, "there is no database at");
+        assert_contains(&out.stderr, "cargo migrate up");
     }
     p.pair("1_users", USERS, "DROP TABLE users;\n");
     p.pair(
@@ -643,7 +616,7 @@ pub fn check_verify_runs_verify(kind: Kind) {
     cmd.env("TMPDIR", tmp.path());
     let out = run(cmd);
     expect_code(&out, 1);
-    assert!(out.stderr.contains("2_email_idx: index"), "{}", out.stderr);
+    assert_contains(&out.stderr, "2_email_idx: index");
     assert_scratch_gone(&db, tmp.path(), &out);
     // Without --verify, check does not create a scratch database.
     let out = expect(p.on(&db, &["check"]), 1);

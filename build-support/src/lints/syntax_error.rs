@@ -36,16 +36,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         if let Some(e) = &parsed.error {
-            let end = (e.offset + 1).min(file.text.len()).max(e.offset);
-            out.push(
-                cx.at_file(
-                    RULE.id,
-                    script,
-                    format!("cannot read the script: {}", e.message),
-                )
-                .at(file.text.clone(), e.offset..end, "here")
-                .with_help("close the string, quoted name or comment that starts here"),
-            );
+            out.push(e.finding(file).in_migration(cx.migration.version));
         }
         for statement in &parsed.statements {
             if let StatementKind::Invalid { message, offset } = &statement.kind {

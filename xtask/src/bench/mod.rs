@@ -67,6 +67,37 @@ impl Ctx {
     }
 }
 
+/// `cargo-migrate migrate <command>` on one set, `runs` times, as a row with its own target.
+pub fn command_row(
+    ctx: &Ctx,
+    benchmark: &'static str,
+    (command, url): (&str, &str),
+    set: &BenchSet,
+    runs: usize,
+    target: Option<Duration>,
+) -> Result<Row> {
+    let mut samples = report::Samples::default();
+    for _ in 0..runs {
+        let mut cmd = ctx.migrate(command, url, &set.migrations());
+        samples.push(process::time(
+            &mut cmd,
+            &format!("cargo-migrate migrate {command}"),
+        )?);
+    }
+    progress(&format!(
+        "{benchmark} N={} x{runs}: median {}, min {}",
+        set.n,
+        human(samples.median()),
+        human(samples.min())
+    ));
+    Ok(Row::Status {
+        benchmark,
+        n: set.n,
+        samples,
+        target,
+    })
+}
+
 /// Checks the tools before anything slow runs; returns the PostgreSQL server unless skipped.
 fn preflight(opts: &Options) -> Result<Option<postgres::Server>> {
     if !opts.skip_sqlite {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::inputs::BenchSet;
 use super::report::{Row, Samples};
-use super::{Ctx, expect_count, human, progress};
+use super::{Ctx, command_row, expect_count, human, progress};
 use crate::{Result, process};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -197,24 +197,14 @@ fn up_run<'a>(ctx: &Ctx, server: &'a Server, set: &BenchSet) -> Result<(Duration
 
 /// `cargo-migrate migrate status` on the migrated database, `status_runs` times.
 fn status_row(ctx: &Ctx, db: &Database<'_>, set: &BenchSet) -> Result<Row> {
-    let mut samples = Samples::default();
-    for _ in 0..ctx.status_runs {
-        let mut cmd = ctx.migrate("status", &db.url, &set.migrations());
-        samples.push(process::time(&mut cmd, "cargo-migrate migrate status")?);
-    }
-    progress(&format!(
-        "PostgreSQL N={} status x{}: median {}, min {}",
-        set.n,
+    command_row(
+        ctx,
+        "status, PostgreSQL",
+        ("status", &db.url),
+        set,
         ctx.status_runs,
-        human(samples.median()),
-        human(samples.min())
-    ));
-    Ok(Row::Status {
-        benchmark: "status, PostgreSQL",
-        n: set.n,
-        samples,
-        target: (set.n == STATUS_TARGET_N).then_some(STATUS_TARGET),
-    })
+        (set.n == STATUS_TARGET_N).then_some(STATUS_TARGET),
+    )
 }
 
 /// `psql -X -q -v ON_ERROR_STOP=1 -d URL`: no psqlrc, no command tags, stop at the first error.

@@ -107,6 +107,8 @@ impl Diagnostic for Finding {
     }
 
     fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        // Only the lint rules have a page; branch and lock findings explain themselves.
+        crate::lints::rule(self.rule)?;
         Some(Box::new(format!("{DOCS_URL}/{}.md", self.rule)))
     }
 

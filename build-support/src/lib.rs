@@ -13,7 +13,10 @@ mod dialect;
 mod directives;
 pub mod effects;
 mod finding;
+#[cfg(feature = "git")]
+pub mod git;
 pub mod lints;
+pub mod lock;
 pub mod model;
 mod name;
 mod parse;
@@ -21,7 +24,9 @@ mod set;
 mod split;
 pub mod unparsed;
 
-pub use build_script::{BuildReport, check_migrations};
+pub use build_script::{
+    BuildReport, EMBEDDED_FILE, check_migrations, embed_migrations, write_embedded,
+};
 pub use checksum::Checksum;
 pub use dialect::Dialect;
 pub use directives::{Allow, Directives};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::checksum::Checksum;
 use crate::directives::{self, Directives, Script};
 use crate::finding::Finding;
-use crate::name::{FileKind, parse_file_name};
+use crate::name::{FileKind, MigrationName, parse_file_name};
 
 /// One script file of a migration.
 #[derive(Clone, Debug)]
@@ -51,6 +51,8 @@ impl Migration {
 pub struct MigrationSet {
     pub migrations: Vec<Migration>,
     pub findings: Vec<Finding>,
+    /// How the directory is named in messages (as given to [`MigrationSet::load`]).
+    pub display_dir: String,
 }
 
 /// Which files [`MigrationSet::load_with`] reads.
@@ -81,11 +83,23 @@ pub enum LoadError {
     },
 }
 
+/// A file of the directory as shown to the user.
+fn shown(display_dir: &str, name: &str) -> String {
+    if display_dir.is_empty() || display_dir == "." {
+        name.to_owned()
+    } else {
+        format!("{}/{name}", display_dir.trim_end_matches('/'))
+    }
+}
+
 /// Files found for one version, before they are paired.
 #[derive(Default)]
 struct Slots {
     ups: Vec<(String, SqlFile, FileKind)>,
     downs: Vec<(String, SqlFile)>,
+    /// An up script of this version that is not UTF-8 (reported as `non-utf8-file`): its down
+    /// script is not an orphan.
+    unreadable_up: bool,
 }
 
 impl MigrationSet {
@@ -102,14 +116,11 @@ impl MigrationSet {
                 dir: display_dir.to_owned(),
             });
         }
-        let shown = |name: &str| {
-            if display_dir.is_empty() || display_dir == "." {
-                name.to_owned()
-            } else {
-                format!("{}/{name}", display_dir.trim_end_matches('/'))
-            }
+        let shown = |name: &str| shown(display_dir, name);
+        let mut set = MigrationSet {
+            display_dir: display_dir.to_owned(),
+            ..MigrationSet::default()
         };
-        let mut set = MigrationSet::default();
         let mut by_version: BTreeMap<i64, Slots> = BTreeMap::new();
         let walk = walkdir::WalkDir::new(dir).min_depth(1).max_depth(1);
         let mut entries = Vec::new();
@@ -141,73 +152,31 @@ impl MigrationSet {
                 );
                 continue;
             };
-            let parsed = match parse_file_name(name) {
-                Ok(Some(parsed)) => parsed,
-                Ok(None) => continue,
-                Err(why) => {
-                    set.findings.push(
-                        Finding::error("invalid-file-name", shown(name), format!("not a migration file name: {why}"))
-                            .with_help("name migrations `<VERSION>_<slug>.up.sql` and `.down.sql` (or `<VERSION>_<slug>.sql` for an up-only one); `cargo migrate new <name>` writes a well-named pair"),
-                    );
-                    continue;
-                }
-            };
             let display = shown(name);
+            let Some(parsed) = set.classify(name, display.clone()) else {
+                continue;
+            };
             if parsed.kind == FileKind::Down && read == Read::UpScripts {
-                let file = SqlFile {
-                    path: entry.path().to_owned(),
+                set.add(
+                    &mut by_version,
+                    parsed,
+                    entry.path().to_owned(),
                     display,
-                    text: Arc::from(""),
-                    checksum: Checksum::of(b""),
-                    directives: Directives::default(),
-                };
-                by_version
-                    .entry(parsed.version)
-                    .or_default()
-                    .downs
-                    .push((parsed.slug, file));
+                    None,
+                );
                 continue;
             }
             let bytes = std::fs::read(entry.path()).map_err(|source| LoadError::Io {
                 path: display.clone(),
                 source,
             })?;
-            let text: Arc<str> = match String::from_utf8(bytes) {
-                Ok(text) => text.into(),
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    let lossy: Arc<str> = String::from_utf8_lossy(e.as_bytes()).into();
-                    let lossy_at = String::from_utf8_lossy(&e.as_bytes()[..at]).len();
-                    let (line, column) = crate::line_col(&lossy, lossy_at);
-                    set.findings.push(
-                        Finding::error(
-                            "non-utf8-file",
-                            display,
-                            format!("the file is not valid UTF-8 (byte {at}, line {line}, column {column})"),
-                        )
-                        .at(lossy, lossy_at..lossy_at + 1, "invalid UTF-8 here")
-                        .with_help("save the file as UTF-8"),
-                    );
-                    continue;
-                }
-            };
-            let script = if parsed.kind == FileKind::Down {
-                Script::Down
-            } else {
-                Script::Up
-            };
-            let file = SqlFile {
-                path: entry.path().to_owned(),
-                checksum: Checksum::of(text.as_bytes()),
-                directives: directives::parse(&display, &text, script, &mut set.findings),
+            set.add(
+                &mut by_version,
+                parsed,
+                entry.path().to_owned(),
                 display,
-                text,
-            };
-            let slots = by_version.entry(parsed.version).or_default();
-            match parsed.kind {
-                FileKind::Down => slots.downs.push((parsed.slug, file)),
-                kind => slots.ups.push((parsed.slug, file, kind)),
-            }
+                Some(bytes),
+            );
         }
         for (version, slots) in by_version {
             set.pair(version, slots);
@@ -215,8 +184,133 @@ impl MigrationSet {
         Ok(set)
     }
 
+    /// The set of migration files held in memory (by an application that embedded them with
+    /// [`embed_migrations`](crate::embed_migrations)): each file's name in the directory and
+    /// its bytes. The same validation and checksums as [`MigrationSet::load`], file by file;
+    /// `display_dir` names the directory in messages and becomes each file's `path`.
+    pub fn from_files<'a>(
+        display_dir: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> MigrationSet {
+        let mut files: Vec<(&str, &[u8])> = files.into_iter().collect();
+        files.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut set = MigrationSet {
+            display_dir: display_dir.to_owned(),
+            ..MigrationSet::default()
+        };
+        let mut by_version: BTreeMap<i64, Slots> = BTreeMap::new();
+        for (name, bytes) in files {
+            let display = shown(display_dir, name);
+            let Some(parsed) = set.classify(name, display.clone()) else {
+                continue;
+            };
+            let path = PathBuf::from(&display);
+            set.add(&mut by_version, parsed, path, display, Some(bytes.to_vec()));
+        }
+        for (version, slots) in by_version {
+            set.pair(version, slots);
+        }
+        set
+    }
+
+    /// The parsed name of a migration file, `None` (and a finding when it ends in `.sql`) for
+    /// any other file.
+    fn classify(&mut self, name: &str, display: String) -> Option<MigrationName> {
+        match parse_file_name(name) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                self.findings.push(
+                    Finding::error("invalid-file-name", display, format!("not a migration file name: {why}"))
+                        .with_help("name migrations `<VERSION>_<slug>.up.sql` and `.down.sql` (or `<VERSION>_<slug>.sql` for an up-only one); `cargo migrate new <name>` writes a well-named pair"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Adds one file to the slot of its version: its text, checksum and directives, or a
+    /// finding when it is not UTF-8. `bytes` is `None` for a down script that was not read
+    /// (see [`Read::UpScripts`]).
+    fn add(
+        &mut self,
+        by_version: &mut BTreeMap<i64, Slots>,
+        parsed: MigrationName,
+        path: PathBuf,
+        display: String,
+        bytes: Option<Vec<u8>>,
+    ) {
+        let Some(bytes) = bytes else {
+            let file = SqlFile {
+                path,
+                display,
+                text: Arc::from(""),
+                checksum: Checksum::of(b""),
+                directives: Directives::default(),
+            };
+            by_version
+                .entry(parsed.version)
+                .or_default()
+                .downs
+                .push((parsed.slug, file));
+            return;
+        };
+        // A byte order mark (Windows editors write one) is not SQL: PostgreSQL rejects it, the
+        // parser calls it a syntax error, and it hides a directive on the first line. It is
+        // left out of the text, but not of the checksum: SQLite and MySQL accept it, so a
+        // migration applied with one keeps the checksum it was recorded with.
+        let checksum = Checksum::of(&bytes);
+        let text: Arc<str> = match String::from_utf8(bytes) {
+            Ok(text) => match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.into(),
+                None => text.into(),
+            },
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let lossy: Arc<str> = String::from_utf8_lossy(e.as_bytes()).into();
+                let lossy_at = String::from_utf8_lossy(&e.as_bytes()[..at]).len();
+                let (line, column) = crate::line_col(&lossy, lossy_at);
+                self.findings.push(
+                    Finding::error(
+                        "non-utf8-file",
+                        display,
+                        format!(
+                            "the file is not valid UTF-8 (byte {at}, line {line}, column {column})"
+                        ),
+                    )
+                    .at(lossy, lossy_at..lossy_at + 1, "invalid UTF-8 here")
+                    .with_help("save the file as UTF-8"),
+                );
+                if parsed.kind != FileKind::Down {
+                    by_version.entry(parsed.version).or_default().unreadable_up = true;
+                }
+                return;
+            }
+        };
+        let script = if parsed.kind == FileKind::Down {
+            Script::Down
+        } else {
+            Script::Up
+        };
+        let file = SqlFile {
+            path,
+            checksum,
+            directives: directives::parse(&display, &text, script, &mut self.findings),
+            display,
+            text,
+        };
+        let slots = by_version.entry(parsed.version).or_default();
+        match parsed.kind {
+            FileKind::Down => slots.downs.push((parsed.slug, file)),
+            kind => slots.ups.push((parsed.slug, file, kind)),
+        }
+    }
+
     fn pair(&mut self, version: i64, slots: Slots) {
-        let Slots { mut ups, mut downs } = slots;
+        let Slots {
+            mut ups,
+            mut downs,
+            unreadable_up,
+        } = slots;
         if ups.len() > 1 {
             let names: Vec<&str> = ups.iter().map(|(_, f, _)| f.display.as_str()).collect();
             self.findings.push(
@@ -230,6 +324,9 @@ impl MigrationSet {
             return;
         }
         let Some((slug, up, kind)) = ups.pop() else {
+            if unreadable_up {
+                return; // the up script's own finding says what is wrong
+            }
             for (_, down) in downs {
                 let up_name = down.display.replace(".down.sql", ".up.sql");
                 self.findings.push(
@@ -271,6 +368,15 @@ impl MigrationSet {
             down,
             up_only: kind == FileKind::UpOnly,
         });
+    }
+
+    /// A file of the directory as shown to the user (`migrations/migrate.lock`).
+    pub fn display_path(&self, name: &str) -> String {
+        if self.display_dir.is_empty() || self.display_dir == "." {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.display_dir.trim_end_matches('/'))
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -352,6 +458,85 @@ mod tests {
         let names: Vec<String> = set.migrations.iter().map(Migration::name).collect();
         assert_eq!(names, ["5_e", "6_ok"]);
         assert!(set.has_errors());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_script() {
+        let with = load(&[
+            (
+                "1_a.up.sql",
+                b"\xef\xbb\xbf-- migrate:no-transaction\r\nSELECT 1;\r\n",
+            ),
+            ("1_a.down.sql", b"\xef\xbb\xbfSELECT 2;\n"),
+        ]);
+        let without = load(&[
+            ("1_a.up.sql", b"-- migrate:no-transaction\nSELECT 1;\n"),
+            ("1_a.down.sql", b"SELECT 2;\n"),
+        ]);
+        assert!(with.findings.is_empty(), "{:?}", findings(&with));
+        let (a, b) = (&with.migrations[0], &without.migrations[0]);
+        assert!(a.directives().no_transaction);
+        assert!(a.up.text.starts_with("-- migrate"));
+        assert_eq!(&*a.up.text, b.up.text.replace('\n', "\r\n"));
+        // The checksum is of the file as it is (CRLF aside): one applied with its BOM by a
+        // server that accepts it keeps matching its record.
+        assert_eq!(
+            a.up.checksum,
+            Checksum::of(b"\xef\xbb\xbf-- migrate:no-transaction\r\nSELECT 1;\r\n")
+        );
+        assert_ne!(a.up.checksum, b.up.checksum);
+    }
+
+    #[test]
+    fn a_non_utf8_up_script_does_not_make_its_down_script_an_orphan() {
+        let set = load(&[
+            ("1_a.up.sql", b"CREATE TABLE a (name TEXT DEFAULT '\xe9');"),
+            ("1_a.down.sql", b"DROP TABLE a;"),
+        ]);
+        assert_eq!(
+            findings(&set),
+            [
+                "non-utf8-file migrations/1_a.up.sql:1:36: the file is not valid UTF-8 (byte 35, line 1, column 36)"
+            ]
+        );
+        assert!(set.has_errors());
+    }
+
+    #[test]
+    fn files_in_memory_load_exactly_like_the_directory() {
+        let files: &[(&str, &[u8])] = &[
+            ("2_b.up.sql", b"-- migrate:no-transaction\nSELECT 2;"),
+            ("2_b.down.sql", b"SELECT -2;\r\n"),
+            ("1_a.sql", b"-- migrate:irreversible on purpose\nSELECT 1;"),
+            ("3_Bad.up.sql", b"SELECT 3;"),
+            ("4_d.up.sql", b"SELECT \xff;"),
+            ("5_e.down.sql", b"SELECT 5;"),
+            ("notes.txt", b"not a migration"),
+        ];
+        let from_dir = load(files);
+        let in_memory = MigrationSet::from_files("migrations", files.iter().copied());
+        let describe = |set: &MigrationSet| {
+            let migrations: Vec<String> = set
+                .migrations
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} {:?} {:?} up_only={} no_tx={} irreversible={:?}",
+                        m.name(),
+                        m.up.display,
+                        m.up.checksum.to_hex(),
+                        m.down.as_ref().map(|d| (&d.display, d.checksum.to_hex())),
+                        m.up_only,
+                        m.directives().no_transaction,
+                        m.directives().irreversible,
+                    )
+                })
+                .collect();
+            (migrations, findings(set))
+        };
+        assert_eq!(describe(&in_memory), describe(&from_dir));
+        assert_eq!(in_memory.migrations.len(), 2);
+        assert_eq!(in_memory.findings.len(), 3, "{:?}", findings(&in_memory));
     }
 
     #[test]

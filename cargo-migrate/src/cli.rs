@@ -41,6 +41,27 @@ pub struct GlobalArgs {
     /// Print no status lines on stderr (errors still print)
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// How long to wait for another run holding the migration lock (`500ms`, `10s`, `2m`)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub lock_timeout: std::time::Duration,
+    /// Retry connecting, with backoff, while the server is not reachable yet (`30s`, `2m`)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// Confirm without asking: `review` records without a y/N question, and `down`, `redo`,
+    /// `baseline`, `repair` or `verify` on a protected environment go ahead without the database
+    /// name typed (required where there is no terminal, as in CI)
+    #[arg(long, global = true)]
+    pub yes: bool,
+}
+
+/// A duration as people write it: `500ms`, `10s`, `2m`, `1h 30m` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; write a duration such as `500ms`, `10s` or `2m`"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,16 +80,37 @@ pub enum Command {
     Status(FormatArgs),
     /// Show what was applied when, by whom, and how long it took
     History(FormatArgs),
-    /// Clear a failed migration's record, or accept a deliberate edit of an applied migration
+    /// Clear a failed migration's record, or accept a deliberate edit of an applied migration;
+    /// without a version, list the migrations that need it
     Repair(RepairArgs),
+    /// Adopt an existing database: record every migration up to VERSION as applied, without
+    /// running it
+    Baseline(BaselineArgs),
     /// Run the build-time checks on the migrations (no database needed)
     Lint(FormatArgs),
-    /// For CI: fail if anything is pending, modified, failed, out of order, or fails lint
+    /// For CI: fail if anything is pending, modified, failed, out of order, unreviewed, in
+    /// conflict with the main branch, or fails lint
     Check(CheckArgs),
     /// Prove that each down script undoes its up script, in a scratch database
     Verify(VerifyArgs),
     /// Print the database's schema, normalised, for review and for diffing environments
     Dump(DumpArgs),
+    /// Show each unreviewed migration (SQL, findings, what its down does) and record it in
+    /// migrations/migrate.lock
+    Review(ReviewArgs),
+    /// Renumber this branch's new migrations after the main branch's newest (files renamed,
+    /// review lock kept)
+    Rebase,
+    /// The commit gate (run by the git hook): block a commit whose staged migrations are
+    /// unreviewed, fail lint, conflict with main, or are not applied to your database
+    PreCommit,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The migrations to review (default: every unreviewed one)
+    #[arg(value_name = "VERSION")]
+    pub versions: Vec<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -190,11 +232,17 @@ pub enum DumpFormat {
 
 #[derive(Debug, Args)]
 pub struct RepairArgs {
-    /// The migration to repair
-    pub version: i64,
+    /// The migration to repair (without it: list the migrations that need repair)
+    pub version: Option<i64>,
     /// For a failed migration you finished by hand: record it as applied instead of clearing it
-    #[arg(long)]
+    #[arg(long, requires = "version")]
     pub mark_applied: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The newest migration the database already has (its version)
+    pub version: i64,
 }
 
 #[cfg(test)]
@@ -220,6 +268,31 @@ mod tests {
         assert!(
             Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--all"]).is_err()
         );
+    }
+
+    #[test]
+    fn parses_repair_baseline_and_yes() {
+        let parse = |args: &[&str]| Cargo::try_parse_from(["cargo", "migrate"].iter().chain(args));
+        let Cargo::Migrate(args) = parse(&["repair"]).unwrap();
+        assert!(matches!(
+            args.command,
+            Command::Repair(RepairArgs {
+                version: None,
+                mark_applied: false
+            })
+        ));
+        assert!(
+            parse(&["repair", "--mark-applied"]).is_err(),
+            "--mark-applied needs a version"
+        );
+        let Cargo::Migrate(args) =
+            parse(&["--env", "production", "baseline", "7", "--yes"]).unwrap();
+        assert!(args.global.yes);
+        assert!(matches!(
+            args.command,
+            Command::Baseline(BaselineArgs { version: 7 })
+        ));
+        assert!(parse(&["baseline"]).is_err(), "baseline needs a version");
     }
 
     #[test]
@@ -256,5 +329,44 @@ mod tests {
             args.command,
             Command::Check(CheckArgs { verify: true })
         ));
+    }
+
+    #[test]
+    fn parses_lock_timeout_and_wait() {
+        use std::time::Duration;
+        let Cargo::Migrate(args) = Cargo::try_parse_from(["cargo", "migrate", "up"]).unwrap();
+        assert_eq!(args.global.lock_timeout, Duration::from_secs(60));
+        assert_eq!(args.global.wait, None);
+        let Cargo::Migrate(args) = Cargo::try_parse_from([
+            "cargo",
+            "migrate",
+            "up",
+            "--lock-timeout",
+            "500ms",
+            "--wait",
+            "2m",
+        ])
+        .unwrap();
+        assert_eq!(args.global.lock_timeout, Duration::from_millis(500));
+        assert_eq!(args.global.wait, Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        let err = Cargo::try_parse_from(["cargo", "migrate", "up", "--wait", "soon"]).unwrap_err();
+        assert!(err.to_string().contains("such as `500ms`"), "{err}");
+    }
+
+    #[test]
+    fn parses_review_and_rebase() {
+        let Cargo::Migrate(args) =
+            Cargo::try_parse_from(["cargo", "migrate", "review", "3", "5", "--yes"]).unwrap();
+        let Command::Review(review) = args.command else {
+            panic!("expected review")
+        };
+        assert_eq!(
+            (review.versions.as_slice(), args.global.yes),
+            (&[3, 5][..], true)
+        );
+        let Cargo::Migrate(args) = Cargo::try_parse_from(["cargo", "migrate", "rebase"]).unwrap();
+        assert!(matches!(args.command, Command::Rebase));
     }
 }

@@ -1,8 +1,10 @@
 //! Configuration: `[workspace.metadata.migrate]` / `[package.metadata.migrate]` found with
-//! cargo_metadata, the command line, the environment and `.env`.
+//! cargo_metadata, the command line, the environment and `.env` ([`Config::load`], with the
+//! `cli` feature); or what an application gives the embedded migrator ([`Config::embedded`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use build_support::Dialect;
 use serde::Deserialize;
@@ -13,6 +15,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_DIR: &str = "migrations";
 pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
 pub const DEFAULT_TABLE: &str = "_cargo_migrate";
+/// How long a run waits for another one holding the migration lock, unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The `migrate` table of a manifest's metadata. Every key is optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -44,6 +48,10 @@ pub struct Overrides {
     pub env: Option<String>,
     pub dir: Option<PathBuf>,
     pub manifest_path: Option<PathBuf>,
+    /// `--lock-timeout`; `None` is [`DEFAULT_LOCK_TIMEOUT`].
+    pub lock_timeout: Option<Duration>,
+    /// `--wait`: how long to retry connecting to a server that is not reachable yet.
+    pub wait: Option<Duration>,
 }
 
 /// Where the database URL came from, for the status line.
@@ -53,6 +61,21 @@ pub enum UrlOrigin {
     Env(String),
     DotEnv(String, PathBuf),
     EmbeddedDefault,
+    /// Given by the application that embeds the migrations.
+    Application,
+}
+
+impl UrlOrigin {
+    /// Where the URL came from, as messages say it ("from $DATABASE_URL", …).
+    pub fn describe(&self) -> String {
+        match self {
+            UrlOrigin::Flag => "from --database-url".to_owned(),
+            UrlOrigin::Env(var) => format!("from ${var}"),
+            UrlOrigin::DotEnv(var, path) => format!("from {var} in {}", path.display()),
+            UrlOrigin::EmbeddedDefault => "embedded default: no DATABASE_URL set".to_owned(),
+            UrlOrigin::Application => "given by the application".to_owned(),
+        }
+    }
 }
 
 /// Everything a command needs to know, resolved once.
@@ -76,6 +99,10 @@ pub struct Config {
     /// The manifest that holds the config, if any (for `init`).
     pub manifest: Option<ManifestTarget>,
     pub metadata: MigrateMetadata,
+    /// How long to wait for the migration lock before failing with the holder's name.
+    pub lock_timeout: Duration,
+    /// How long to retry connecting while the server is not reachable (`None`: fail at once).
+    pub wait: Option<Duration>,
 }
 
 /// Which manifest and table `init` writes to.
@@ -86,6 +113,7 @@ pub struct ManifestTarget {
 }
 
 /// What cargo metadata told us about the project around the working directory.
+#[cfg(feature = "cli")]
 struct Project {
     root: PathBuf,
     target_dir: PathBuf,
@@ -96,6 +124,30 @@ struct Project {
 }
 
 impl Config {
+    /// The configuration of an application that runs its embedded migrations
+    /// ([`crate::embedded::Migrator`]): a database URL and the tracking table, nothing read from
+    /// the environment or a manifest. `dir_display` names the embedded directory in messages.
+    pub fn embedded(url: DbUrl, table: &str, dir_display: &str) -> Result<Config> {
+        validate_table_name(table)?;
+        let dialect = url.kind.dialect();
+        Ok(Config {
+            root: PathBuf::new(),
+            dir: PathBuf::from(dir_display),
+            dir_display: dir_display.to_owned(),
+            url,
+            url_origin: UrlOrigin::Application,
+            table: table.to_owned(),
+            dialect,
+            lint_dialect: dialect,
+            environment: None,
+            manifest: None,
+            metadata: MigrateMetadata::default(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            wait: None,
+        })
+    }
+
+    #[cfg(feature = "cli")]
     pub fn load(cwd: &Path, overrides: &Overrides) -> Result<Config> {
         let project = load_project(cwd, overrides.manifest_path.as_deref())?;
         let (root, target_dir, metadata, dir_base, manifest) = match project {
@@ -204,10 +256,13 @@ impl Config {
             environment,
             manifest,
             metadata,
+            lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
+            wait: overrides.wait,
         })
     }
 }
 
+#[cfg(feature = "cli")]
 fn load_project(cwd: &Path, manifest_path: Option<&Path>) -> Result<Option<Project>> {
     let manifest_path = match manifest_path {
         Some(p) => cwd.join(p),
@@ -294,6 +349,7 @@ fn load_project(cwd: &Path, manifest_path: Option<&Path>) -> Result<Option<Proje
 }
 
 /// Package keys win over workspace keys, key by key.
+#[cfg(feature = "cli")]
 fn merge(workspace: MigrateMetadata, package: MigrateMetadata) -> MigrateMetadata {
     let mut lints = workspace.lints;
     lints.extend(package.lints);
@@ -312,6 +368,7 @@ fn merge(workspace: MigrateMetadata, package: MigrateMetadata) -> MigrateMetadat
 
 /// The value of `key` in the nearest `.env` (the working directory, its parents, then the
 /// project root), without touching the process environment.
+#[cfg(feature = "cli")]
 fn dotenv_value(cwd: &Path, root: &Path, key: &str) -> Result<Option<(String, PathBuf)>> {
     let candidates = cwd
         .ancestors()
@@ -324,12 +381,7 @@ fn dotenv_value(cwd: &Path, root: &Path, key: &str) -> Result<Option<(String, Pa
         let iter = dotenvy::from_path_iter(&path)
             .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display()), None))?;
         for item in iter {
-            let (k, v) = item.map_err(|e| {
-                Error::config(
-                    format!("cannot parse {}: {e}", path.display()),
-                    Some("each line of .env is KEY=value".to_owned()),
-                )
-            })?;
+            let (k, v) = item.map_err(|e| dotenv_parse_error(&path, e))?;
             if k == key && !v.is_empty() {
                 return Ok(Some((v, path)));
             }
@@ -367,4 +419,44 @@ pub fn display_relative(path: &Path, base: &Path) -> String {
         Ok(rel) => rel.display().to_string(),
         Err(_) => path.display().to_string(),
     }
+}
+
+/// A `.env` line dotenvy cannot parse, named by its line number and key: dotenvy's own message
+/// quotes the whole line, and a database URL's password with it.
+#[cfg(feature = "cli")]
+fn dotenv_parse_error(path: &Path, e: dotenvy::Error) -> Error {
+    let help = Some(
+        "each line of .env is KEY=value; put a value with spaces or `#` in double quotes, and close the quotes"
+            .to_owned(),
+    );
+    let dotenvy::Error::LineParse(line, _) = e else {
+        return Error::config(format!("cannot parse {}: {e}", path.display()), help);
+    };
+    // dotenvy reports the line, or only the value when the key parsed: find the file's line.
+    let first = line.lines().next().unwrap_or("");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let found = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !first.is_empty() && l.contains(first));
+    let number = found.map_or_else(String::new, |(i, _)| format!(":{}", i + 1));
+    // Only the part before a `=`: a line without one may be a stray password.
+    let key = found
+        .map_or(first, |(_, l)| l)
+        .trim_start()
+        .trim_start_matches("export ")
+        .split_once('=')
+        .map_or("", |(k, _)| k.trim());
+    let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("the line that sets {key} is not valid")
+    } else {
+        "a line is not valid".to_owned()
+    };
+    Error::config(
+        format!(
+            "cannot parse {}{number}: {what} (the line is not shown: it may hold a password)",
+            path.display()
+        ),
+        help,
+    )
 }

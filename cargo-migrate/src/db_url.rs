@@ -81,7 +81,14 @@ fn remember_secret(secret: &str) {
 /// Masks the password of a `scheme://user:password@host…` URL by text alone, so that even a URL
 /// too broken to parse is never shown with its password.
 fn mask_userinfo(raw: &str) -> String {
-    mask_query_passwords(&mask_authority(raw))
+    mask_userinfo_checked(raw).0
+}
+
+/// [`mask_userinfo`], and whether the password seems to hold an unencoded `/`, `?` or `#`,
+/// which ends the authority early, so that the URL cannot mean what was written.
+fn mask_userinfo_checked(raw: &str) -> (String, bool) {
+    let (masked, reserved) = mask_authority(raw);
+    (mask_query_passwords(&masked), reserved)
 }
 
 /// Masks `?password=…` and `sslpassword=…` query values, which drivers accept too.
@@ -115,33 +122,51 @@ fn mask_query_passwords(url: &str) -> String {
 }
 
 /// Masks the password of the `user:password@` part.
-fn mask_authority(raw: &str) -> String {
+/// A password with an unencoded `/`, `?` or `#` ends the authority before its `@`
+/// (`postgres://app:pa/ss@db/app`): then the last `@` is taken, and the bool is true, when the
+/// URL could not be what it says (that `@` is before the query, or the URL does not parse or
+/// names no database). A valid URL with `@` only in its query is left alone.
+fn mask_authority(raw: &str) -> (String, bool) {
     let Some(scheme_end) = raw.find("://") else {
-        return raw.to_owned();
+        return (raw.to_owned(), false);
     };
     let rest = &raw[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return raw.to_owned();
+    let (at, reserved) = match authority.rfind('@') {
+        Some(at) => (at, false),
+        None => {
+            let Some(at) = rest.rfind('@') else {
+                return (raw.to_owned(), false);
+            };
+            let query = rest.find(['?', '#']).unwrap_or(rest.len());
+            let broken = at < query
+                || url::Url::parse(raw)
+                    .map_or(true, |u| u.path().trim_start_matches('/').is_empty());
+            if !broken {
+                return (raw.to_owned(), false);
+            }
+            (at, true)
+        }
     };
-    let userinfo = &authority[..at];
+    let userinfo = &rest[..at];
     let Some(colon) = userinfo.find(':') else {
-        return raw.to_owned();
+        return (raw.to_owned(), false);
     };
     remember_secret(&userinfo[colon + 1..]);
-    format!(
+    let masked = format!(
         "{}{}:***{}",
         &raw[..scheme_end + 3],
         &userinfo[..colon],
         &rest[at..]
-    )
+    );
+    (masked, reserved)
 }
 
 impl DbUrl {
     pub fn parse(raw: &str) -> Result<DbUrl> {
         let raw = raw.trim();
-        let masked = mask_userinfo(raw);
+        let (masked, reserved) = mask_userinfo_checked(raw);
         let bad = |reason: &str| Error::BadUrl {
             url: masked.clone(),
             reason: reason.to_owned(),
@@ -163,6 +188,11 @@ impl DbUrl {
                 )));
             }
         };
+        if reserved && kind != DbKind::Sqlite {
+            return Err(bad(
+                "its password seems to contain `/`, `?` or `#`, which end the password early: percent-encode them in the URL (`%2F`, `%3F`, `%23`; `@` is `%40`)",
+            ));
+        }
         let mut sqlite_path = None;
         if kind == DbKind::Sqlite {
             let rest = raw["sqlite:".len()..]
@@ -238,6 +268,28 @@ impl DbUrl {
         }
     }
 
+    /// Where the server is, for messages: `host:port` (the driver's default port when the URL
+    /// names none), the `host`/`socket` query parameter, or the SQLite file.
+    pub fn address(&self) -> String {
+        if let Some(path) = &self.sqlite_path {
+            return path.display().to_string();
+        }
+        let Ok(parsed) = url::Url::parse(&self.raw) else {
+            return self.masked.clone();
+        };
+        if let Some((_, v)) = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "host" || k == "socket")
+        {
+            return v.into_owned();
+        }
+        let port = parsed.port().unwrap_or(match self.kind {
+            DbKind::Postgres => 5432,
+            _ => 3306,
+        });
+        format!("{}:{port}", parsed.host_str().unwrap_or("localhost"))
+    }
+
     /// The URL with its password, for the driver only. Never print it.
     pub fn expose(&self) -> &str {
         &self.raw
@@ -299,6 +351,25 @@ mod tests {
     }
 
     #[test]
+    fn addresses_for_messages() {
+        let address = |u: &str| DbUrl::parse(u).unwrap().address();
+        assert_eq!(
+            address("postgres://app:pw@db.example/prod"),
+            "db.example:5432"
+        );
+        assert_eq!(
+            address("mysql://root@127.0.0.1:3307/test"),
+            "127.0.0.1:3307"
+        );
+        assert_eq!(address("mariadb://root@h/test"), "h:3306");
+        assert_eq!(
+            address("postgres://localhost/prod?host=/var/run/postgresql"),
+            "/var/run/postgresql"
+        );
+        assert_eq!(address("sqlite:dev.db"), "dev.db");
+    }
+
+    #[test]
     fn passwords_never_show() {
         let url = DbUrl::parse("postgres://app:s3cr%40t@db.example:5432/prod").unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db.example:5432/prod");
@@ -352,6 +423,27 @@ mod tests {
         assert!(
             shown.contains("postgres://app:***@db:notaport/prod"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_password_with_a_reserved_character_is_masked_and_refused() {
+        for (url, secret) in [
+            ("postgres://app:Pa55/word@db/prod", "Pa55/word"),
+            ("postgres://app:Pa55#word@db/prod", "Pa55#word"),
+            ("mysql://app:Pa55?word@db/prod", "Pa55?word"),
+            ("postgres://app:1234/x@db/prod", "1234/x"),
+            ("postgres://app:12?x@db/prod", "12?x"),
+        ] {
+            let shown = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("percent-encode"), "{shown}");
+        }
+        // `@` in the query of a URL without a password is not a password.
+        let url = DbUrl::parse("postgres://db:5432/prod?application_name=me@host").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://db:5432/prod?application_name=me@host"
         );
     }
 

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use build_support::Finding;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use crate::runner::State;
+
 /// Exit codes, documented in the README (one place for all of them).
 pub mod exit {
     /// Everything worked (also: stdout was closed early by the reader).
@@ -35,6 +37,30 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// The server could not be reached (refused, timed out, still starting up): unlike
+    /// [`Error::Connect`], trying again later may work, which is what `--wait` does.
+    #[error("cannot connect to {url}: {cause}")]
+    #[diagnostic(code(migrate::unreachable))]
+    Unreachable {
+        url: String,
+        cause: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    /// Another run held the migration lock for longer than `--lock-timeout`.
+    #[error(
+        "gave up after {waited} waiting for the migration lock on {database}, held by {holder}"
+    )]
+    #[diagnostic(code(migrate::lock_timeout))]
+    LockTimeout {
+        database: String,
+        waited: String,
+        holder: String,
+        #[help]
+        help: String,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(migrate::config))]
     Config {
@@ -47,10 +73,14 @@ pub enum Error {
     #[diagnostic(transparent)]
     Load(#[from] build_support::LoadError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lock(#[from] build_support::lock::LockError),
+
     #[error("{count} problem(s) in the migrations in {dir}")]
     #[diagnostic(
         code(migrate::invalid_migrations),
-        help("nothing was run; fix the files named above and try again")
+        help("nothing was run; fix the files named below and try again")
     )]
     Invalid {
         dir: String,
@@ -67,9 +97,31 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// An applied migration whose file changed: what was recorded, what is there now, and the
+    /// lines that differ (when the applied text was recorded).
+    #[error("{message}\n{details}")]
+    #[diagnostic(code(migrate::modified))]
+    Drift {
+        message: String,
+        details: String,
+        #[help]
+        help: String,
+    },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     MigrationFailed(Box<MigrationFailure>),
+
+    /// An application that refuses to start: migrations are pending, or in a state `up` would
+    /// refuse ([`crate::embedded::Migrator::check`]).
+    #[error("the database is not up to date: {}", describe(outstanding))]
+    #[diagnostic(
+        code(migrate::not_up_to_date),
+        help(
+            "apply them with `cargo migrate up --database-url <URL>` from the repository, or let the application apply them at start-up; `cargo migrate status` shows the state of each one, and for a failed or modified one `cargo migrate up` says how to repair it"
+        )
+    )]
+    NotUpToDate { outstanding: Vec<Outstanding> },
 
     #[error("database error while {doing}: {source}")]
     #[diagnostic(code(migrate::database))]
@@ -78,6 +130,15 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+
+    #[error("git: {doing}: {message}")]
+    #[diagnostic(
+        code(migrate::git),
+        help(
+            "`git status` in the same directory shows whether git itself can read the repository"
+        )
+    )]
+    Git { doing: String, message: String },
 
     #[error("{what}: {source}")]
     #[diagnostic(code(migrate::io))]
@@ -105,15 +166,49 @@ pub struct MigrationFailure {
     pub help: Option<String>,
 }
 
+/// A migration that is not simply applied, in [`Error::NotUpToDate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outstanding {
+    pub version: i64,
+    /// `<VERSION>_<slug>`.
+    pub name: String,
+    pub state: State,
+}
+
+fn describe(outstanding: &[Outstanding]) -> String {
+    let items: Vec<String> = outstanding
+        .iter()
+        .map(|o| format!("{} is {}", o.name, o.state.as_str()))
+        .collect();
+    items.join(", ")
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::BadUrl { .. } | Error::Connect { .. } | Error::Config { .. } => exit::USAGE,
+            Error::BadUrl { .. }
+            | Error::Connect { .. }
+            | Error::Unreachable { .. }
+            | Error::Config { .. } => exit::USAGE,
             Error::Load(build_support::LoadError::Missing { .. }) => exit::USAGE,
             _ => exit::FAILURE,
         }
+    }
+
+    /// The diagnostic as text, for an application's log: rendered without colours, every
+    /// known password masked (the CLI renders its own errors the same way).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_links(false)
+                .with_width(120);
+        if handler.render_report(&mut out, self).is_err() {
+            out = self.to_string();
+        }
+        crate::db_url::scrub(&out)
     }
 
     pub fn config(message: impl Into<String>, help: impl Into<Option<String>>) -> Self {

@@ -1,17 +1,25 @@
 //! cargo-migrate: the `cargo migrate` command and the run-time library behind it.
 //!
 //! The library holds everything but the few lines of `main.rs`: configuration, one backend per
-//! database behind [`backend::Backend`], the generic [`runner`], and one module per command.
+//! database behind [`backend::Backend`], the generic [`runner`], and (with the default `cli`
+//! feature) one module per command. Without `cli` it is what an application needs to migrate
+//! at start-up: [`embedded`].
 
 pub mod backend;
+#[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod commands;
 pub mod config;
 pub mod db_url;
+pub mod embedded;
 pub mod error;
 pub mod output;
 pub mod runner;
 pub mod snapshot;
+#[cfg(feature = "cli")]
+pub mod staged;
+#[cfg(feature = "cli")]
 mod templates;
 
 pub use error::{Error, Result, exit};

@@ -2,12 +2,34 @@
 //! A reader that closes stdout early (`| head`) ends the program quietly.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::db_url::scrub;
 
+/// `--quiet`: no status lines, from wherever they come (a backend waiting for a lock too).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
 /// A status line on stderr, Cargo style: a right-aligned verb, then the message.
 pub fn status(verb: &str, message: &str) {
+    if QUIET.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = writeln!(io::stderr().lock(), "{verb:>12} {}", scrub(message));
+}
+
+/// A status line that `--quiet` does not silence (the plan of `up` on a protected
+/// environment).
+pub fn status_always(verb: &str, message: &str) {
+    let _ = writeln!(io::stderr().lock(), "{verb:>12} {}", scrub(message));
+}
+
+/// A block of text on stderr (a diff, a list), as it is, with passwords masked.
+pub fn stderr(text: &str) {
+    let _ = io::stderr().lock().write_all(scrub(text).as_bytes());
 }
 
 pub fn warning(message: &str) {

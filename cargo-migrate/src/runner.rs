@@ -9,7 +9,9 @@ use build_support::{
 };
 use miette::NamedSource;
 
-use crate::backend::{Access, AppliedRow, Backend, NewRow};
+use crate::backend::{
+    ADDED_COLUMNS, Access, AppliedRow, Backend, NewRow, RepairRow, storable_script,
+};
 use crate::config::Config;
 use crate::error::{DbContext, Error, MigrationFailure, Result};
 
@@ -48,7 +50,11 @@ pub struct Entry<'a> {
     pub description: &'a str,
     pub state: State,
     pub migration: Option<&'a Migration>,
+    /// The tracking row of an applied (or failed) migration.
     pub row: Option<&'a AppliedRow>,
+    /// A failed run that `repair` cleared: the migration is not applied, the row keeps who
+    /// cleared it and when.
+    pub cleared: Option<&'a AppliedRow>,
 }
 
 impl Entry<'_> {
@@ -59,6 +65,9 @@ impl Entry<'_> {
 
 /// Joins the files with the tracking table, in version order.
 pub fn status<'a>(set: &'a MigrationSet, rows: &'a [AppliedRow]) -> Vec<Entry<'a>> {
+    // A cleared row stands for a migration that is not applied.
+    let (cleared, rows): (Vec<&AppliedRow>, Vec<&AppliedRow>) =
+        rows.iter().partition(|r| r.cleared && !r.success);
     let newest_applied = rows.iter().map(|r| r.version).max();
     let mut by_version: BTreeMap<i64, (Option<&Migration>, Option<&AppliedRow>)> = BTreeMap::new();
     for m in &set.migrations {
@@ -90,6 +99,7 @@ pub fn status<'a>(set: &'a MigrationSet, rows: &'a [AppliedRow]) -> Vec<Entry<'a
                 state,
                 migration,
                 row,
+                cleared: cleared.iter().copied().find(|r| r.version == version),
             }
         })
         .collect()
@@ -111,6 +121,55 @@ pub fn refuse_failed(entries: &[Entry<'_>]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What changed in an applied migration: the recorded and current checksums and, when the
+/// applied text was recorded, a unified diff from it to the file as it is now.
+pub fn drift_details(m: &Migration, row: &AppliedRow, recorded: Option<&str>) -> String {
+    let mut out = format!(
+        "recorded checksum {}\ncurrent checksum  {}\n",
+        row.up_checksum,
+        m.up.checksum.to_hex()
+    );
+    match recorded {
+        Some(text) => {
+            let before = text.replace("\r\n", "\n");
+            let after = m.up.text.replace("\r\n", "\n");
+            let diff = similar::TextDiff::from_lines(&before, &after);
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("{} (as applied)", m.up.display),
+                        &format!("{} (now)", m.up.display),
+                    )
+                    .to_string(),
+            );
+        }
+        None => out.push_str(
+            "the text applied was not recorded (an earlier version of cargo-migrate applied it), so only the checksums can be compared\n",
+        ),
+    }
+    out
+}
+
+/// The refusal for an applied migration whose file changed, with what changed.
+pub fn drift_refusal(e: &Entry<'_>, recorded: Option<&str>) -> Error {
+    let m = e.migration.expect("a modified entry has its file");
+    let row = e.row.expect("a modified entry has its row");
+    Error::Drift {
+        message: format!(
+            "migration {} was changed after it was applied on {}",
+            e.name(),
+            row.applied_at
+        ),
+        details: drift_details(m, row, recorded).trim_end().to_owned(),
+        help: format!(
+            "an applied migration must not change: restore the file (for example `git checkout -- {}`) and put the change in a new migration (`cargo migrate new <name>`); if the edit is deliberate and the database already matches it, run `cargo migrate repair {}`",
+            m.up.display, e.version
+        ),
+    }
 }
 
 /// The migrations `up` applies, in order, or why it refuses.
@@ -183,6 +242,67 @@ pub fn plan_up<'a>(
         }
     }
     Ok(plan)
+}
+
+/// What `up` may do besides applying pending migrations in order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UpOptions {
+    /// Apply up to this version only.
+    pub to: Option<i64>,
+    pub allow_out_of_order: bool,
+    pub ignore_missing: bool,
+}
+
+/// A migration `up` applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub version: i64,
+    /// `<VERSION>_<slug>`.
+    pub name: String,
+    pub execution_us: i64,
+}
+
+/// `up` under the lock the session holds: plans against the tracking table, splits and checks
+/// every script before the first one runs, then applies them in order. `on_plan` sees the
+/// plan before anything runs (a protected environment prints it); `before_each` is called
+/// with each migration just before it runs (for progress lines). The one implementation of
+/// `up`: `cargo migrate up`, `redo` and the embedded [`crate::embedded::Migrator`] call it.
+pub async fn apply_pending<B: Backend>(
+    session: &mut Session<B>,
+    set: &MigrationSet,
+    options: UpOptions,
+    dir: &str,
+    on_plan: impl FnOnce(&[&Migration]),
+    mut before_each: impl FnMut(&Migration),
+) -> Result<Vec<Applied>> {
+    let rows = session.applied().await?;
+    let entries = status(set, &rows);
+    refuse_failed(&entries)?;
+    if let Some(e) = entries.iter().find(|e| e.state == State::Modified) {
+        return Err(session.drift_error(e).await);
+    }
+    let plan = plan_up(
+        &entries,
+        options.to,
+        options.allow_out_of_order,
+        options.ignore_missing,
+    )?;
+    let scripts = prepare_all(plan.iter().map(|m| &m.up), session.dialect(), dir)?;
+    refuse_transaction_control::<B>(&scripts, dir)?;
+    if !plan.is_empty() {
+        on_plan(&plan);
+    }
+    let mut applied = Vec::with_capacity(plan.len());
+    for (m, script) in plan.iter().zip(&scripts) {
+        before_each(m);
+        let execution_us = session.apply(m, script).await?;
+        applied.push(Applied {
+            version: m.version,
+            name: m.name(),
+            execution_us,
+        });
+    }
+    Ok(applied)
 }
 
 /// Which applied migrations `down` reverts.
@@ -367,6 +487,10 @@ pub struct Session<B: Backend> {
     dialect: Dialect,
     locked: bool,
     has_table: bool,
+    /// Whether the tracking table has the [`ADDED_COLUMNS`] (a writing session adds them).
+    extended: bool,
+    /// Versions with a cleared row (as last read): applying one overwrites that row.
+    cleared: std::collections::BTreeSet<i64>,
     applied_by: String,
 }
 
@@ -374,17 +498,29 @@ impl<B: Backend> Session<B> {
     /// Connects. Writing sessions take the lock and create the tracking table; read-only ones
     /// create nothing (`Ok(None)` when the database itself does not exist yet).
     pub async fn open(cfg: &Config, access: Access) -> Result<Option<Self>> {
-        let Some(mut db) = B::connect(&cfg.url, access).await? else {
+        let Some(mut db) = crate::backend::connect::<B>(&cfg.url, access, cfg.wait).await? else {
             return Ok(None);
         };
         let locked = access == Access::ReadWrite;
-        if locked {
-            db.lock(&cfg.table).await?;
+        if locked && let Err(e) = db.lock(&cfg.table, cfg.lock_timeout).await {
+            db.close().await;
+            return Err(e);
         }
-        let mut has_table = db.has_tracking_table(&cfg.table).await?;
+        let columns = db.tracking_columns(&cfg.table).await?;
+        let mut has_table = !columns.is_empty();
+        let missing: Vec<&str> = ADDED_COLUMNS
+            .into_iter()
+            .filter(|c| !columns.iter().any(|have| have == c))
+            .collect();
+        let mut extended = missing.is_empty();
         if locked && !has_table {
             db.create_tracking_table(&cfg.table).await?;
             has_table = true;
+            extended = true;
+        } else if locked && !extended {
+            // A table made by an earlier version: upgraded in place, under the lock.
+            db.add_tracking_columns(&cfg.table, &missing).await?;
+            extended = true;
         }
         Ok(Some(Session {
             db,
@@ -392,6 +528,8 @@ impl<B: Backend> Session<B> {
             dialect: cfg.url.kind.dialect(),
             locked,
             has_table,
+            extended,
+            cleared: Default::default(),
             applied_by: applied_by(),
         }))
     }
@@ -404,7 +542,29 @@ impl<B: Backend> Session<B> {
         if !self.has_table {
             return Ok(Vec::new());
         }
-        self.db.applied(&self.table).await
+        let rows = self.db.applied(&self.table, self.extended).await?;
+        self.cleared = rows
+            .iter()
+            .filter(|r| r.cleared && !r.success)
+            .map(|r| r.version)
+            .collect();
+        Ok(rows)
+    }
+
+    /// The up script recorded when `version` was applied, if it was.
+    pub async fn recorded_script(&mut self, version: i64) -> Result<Option<String>> {
+        if !self.has_table || !self.extended {
+            return Ok(None);
+        }
+        self.db.up_script(&self.table, version).await
+    }
+
+    /// The refusal for a modified migration, with the diff from the recorded text.
+    pub async fn drift_error(&mut self, e: &Entry<'_>) -> Error {
+        match self.recorded_script(e.version).await {
+            Ok(recorded) => drift_refusal(e, recorded.as_deref()),
+            Err(error) => error,
+        }
     }
 
     /// Releases the lock and closes the connection.
@@ -430,6 +590,9 @@ impl<B: Backend> Session<B> {
             execution_us: 0,
             applied_by: &applied_by,
             success: true,
+            up_script: storable_script(&m.up.text),
+            baseline: false,
+            replaces: self.cleared.remove(&m.version),
         };
         let table = self.table.clone();
         if B::TRANSACTIONAL_DDL && !script.no_transaction() {
@@ -468,10 +631,14 @@ impl<B: Backend> Session<B> {
             let start = Instant::now();
             if let Err((i, e)) = self.run_statements(script).await {
                 let outcome = if i == 0 {
-                    self.db
-                        .delete_row(&table, m.version)
-                        .await
-                        .doing(&format!("clearing the record of {}", m.name()))?;
+                    let restored = if row.replaces {
+                        // The row was a cleared one: it is again, keeping the repair's who and
+                        // when.
+                        self.db.set_outcome(&table, m.version, false, true).await
+                    } else {
+                        self.db.delete_row(&table, m.version).await
+                    };
+                    restored.doing(&format!("clearing the record of {}", m.name()))?;
                     Outcome::NothingChanged
                 } else {
                     Outcome::Partial { applied: i }
@@ -518,7 +685,7 @@ impl<B: Backend> Session<B> {
                 .doing(&format!("committing the revert of {}", m.name()))?;
         } else {
             self.db
-                .set_success(&table, m.version, false)
+                .set_outcome(&table, m.version, false, false)
                 .await
                 .doing(&format!(
                     "recording the start of the revert of {}",
@@ -527,7 +694,7 @@ impl<B: Backend> Session<B> {
             if let Err((i, e)) = self.run_statements(script).await {
                 let outcome = if i == 0 {
                     self.db
-                        .set_success(&table, m.version, true)
+                        .set_outcome(&table, m.version, true, false)
                         .await
                         .doing(&format!("restoring the record of {}", m.name()))?;
                     Outcome::NothingChanged
@@ -544,43 +711,72 @@ impl<B: Backend> Session<B> {
         Ok(elapsed_us(start))
     }
 
-    /// Clears a failed record so `up` runs the migration again, or marks it applied.
+    /// Clears a failed record so `up` runs the migration again, or marks it applied (recording
+    /// who and when).
     pub async fn repair_failed(&mut self, version: i64, mark_applied: bool) -> Result<()> {
         let table = self.table.clone();
-        if mark_applied {
-            self.db.set_success(&table, version, true).await
+        let by = self.applied_by.clone();
+        let change = if mark_applied {
+            RepairRow::MarkApplied
         } else {
-            self.db.delete_row(&table, version).await
-        }
-        .doing("updating the tracking table")
+            RepairRow::Clear
+        };
+        self.db
+            .repair_row(&table, version, &by, &change)
+            .await
+            .doing("updating the tracking table")
     }
 
-    /// Records the current checksums of a deliberately edited, applied migration.
-    pub async fn repair_checksums(&mut self, m: &Migration, row: &AppliedRow) -> Result<()> {
+    /// Records the current checksums and text of a deliberately edited, applied migration,
+    /// and who accepted the edit and when. The original run (when, by whom) is kept.
+    pub async fn repair_checksums(&mut self, m: &Migration) -> Result<()> {
         let table = self.table.clone();
+        let by = self.applied_by.clone();
         let up = m.up.checksum.to_hex();
         let down = m.down.as_ref().map(|d| d.checksum.to_hex());
-        let applied_by = self.applied_by.clone();
-        let new = NewRow {
-            version: m.version,
-            description: &m.slug,
+        let change = RepairRow::AcceptEdit {
             up_checksum: &up,
             down_checksum: down.as_deref(),
-            execution_us: row.execution_us,
-            applied_by: &applied_by,
-            success: true,
+            up_script: storable_script(&m.up.text),
         };
+        self.db
+            .repair_row(&table, m.version, &by, &change)
+            .await
+            .doing("updating the tracking table")
+    }
+
+    /// Records `migrations` as applied without running them, as a baseline, in one
+    /// transaction.
+    pub async fn record_baseline(&mut self, migrations: &[&Migration]) -> Result<()> {
+        let table = self.table.clone();
+        let by = self.applied_by.clone();
         self.db.begin().await.doing("starting a transaction")?;
         let result = async {
-            self.db.delete_row(&table, m.version).await?;
-            self.db.insert_row(&table, &new).await
+            for m in migrations {
+                let up = m.up.checksum.to_hex();
+                let down = m.down.as_ref().map(|d| d.checksum.to_hex());
+                let row = NewRow {
+                    version: m.version,
+                    description: &m.slug,
+                    up_checksum: &up,
+                    down_checksum: down.as_deref(),
+                    execution_us: 0,
+                    applied_by: &by,
+                    success: true,
+                    up_script: storable_script(&m.up.text),
+                    baseline: true,
+                    replaces: self.cleared.contains(&m.version),
+                };
+                self.db.insert_row(&table, &row).await?;
+            }
+            Ok(())
         }
         .await;
         match result {
-            Ok(()) => self.db.commit().await.doing("committing the repair"),
+            Ok(()) => self.db.commit().await.doing("committing the baseline"),
             Err(e) => {
                 let _ = self.db.rollback().await;
-                Err(e).doing("updating the tracking table")
+                Err(e).doing("recording the baseline")
             }
         }
     }
@@ -609,6 +805,47 @@ impl<B: Backend> Session<B> {
         }
         Ok(())
     }
+}
+
+/// The tracking rows, without creating or locking anything (empty when there is no database
+/// or no tracking table yet).
+pub async fn read_applied<B: Backend>(cfg: &Config) -> Result<Vec<AppliedRow>> {
+    match Session::<B>::open(cfg, Access::ReadOnly).await? {
+        Some(mut session) => {
+            let rows = session.applied().await;
+            session.close().await?;
+            rows
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The up script recorded when `version` was applied, read without locking or creating
+/// anything (none when it was not recorded).
+pub async fn read_recorded<B: Backend>(cfg: &Config, version: i64) -> Result<Option<String>> {
+    match Session::<B>::open(cfg, Access::ReadOnly).await? {
+        Some(mut session) => {
+            let text = session.recorded_script(version).await;
+            session.close().await?;
+            text
+        }
+        None => Ok(None),
+    }
+}
+
+/// Opens a locked session, runs `work` in it, and always releases the lock.
+pub async fn with_lock<B: Backend, T>(
+    cfg: &Config,
+    work: impl AsyncFnOnce(&mut Session<B>) -> Result<T>,
+) -> Result<T> {
+    let mut session = Session::<B>::open(cfg, Access::ReadWrite)
+        .await?
+        .expect("a writing session always connects or fails");
+    let result = work(&mut session).await;
+    let closed = session.close().await;
+    let value = result?;
+    closed?;
+    Ok(value)
 }
 
 /// The script's statements as one SQL text.
@@ -721,6 +958,10 @@ mod tests {
             execution_us: 1,
             applied_by: "me".into(),
             success,
+            baseline: false,
+            repaired_at: None,
+            repaired_by: None,
+            cleared: false,
         }
     }
 
@@ -790,6 +1031,76 @@ mod tests {
         );
         let plan = plan_up(&entries, None, true, false).unwrap();
         assert_eq!(plan.len(), 1);
+    }
+
+    #[test]
+    fn a_cleared_row_is_not_applied() {
+        let (_d, s) = set(&[
+            ("1_a.up.sql", "SELECT 1;"),
+            ("1_a.down.sql", "SELECT 1;"),
+            ("2_b.up.sql", "SELECT 2;"),
+            ("2_b.down.sql", "SELECT 2;"),
+        ]);
+        let cleared = AppliedRow {
+            cleared: true,
+            repaired_by: Some("frank".into()),
+            ..row(2, &s.get(2).unwrap().up.checksum.to_hex(), false)
+        };
+        let rows = vec![
+            row(1, &s.get(1).unwrap().up.checksum.to_hex(), true),
+            cleared,
+        ];
+        let entries = status(&s, &rows);
+        assert_eq!(entries[1].state, State::Pending);
+        assert!(entries[1].row.is_none());
+        assert_eq!(
+            entries[1].cleared.and_then(|r| r.repaired_by.as_deref()),
+            Some("frank")
+        );
+        let plan: Vec<i64> = plan_up(&entries, None, false, false)
+            .unwrap()
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(plan, [2]);
+        let down: Vec<i64> = plan_down(&entries, DownTo::All)
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.version)
+            .collect();
+        assert_eq!(down, [1], "a cleared migration is not reverted");
+    }
+
+    #[test]
+    fn drift_shows_the_checksums_and_the_changed_lines() {
+        let (_d, s) = set(&[(
+            "1_a.up.sql",
+            "CREATE TABLE a (id BIGINT);\nCREATE TABLE b (id INT);\n",
+        )]);
+        let m = s.get(1).unwrap();
+        let zeros = "0".repeat(64);
+        let r = row(1, &zeros, true);
+        // Recorded from a Windows checkout: line endings are not a change.
+        let recorded = "CREATE TABLE a (id INT);\r\nCREATE TABLE b (id INT);\r\n";
+        assert_eq!(
+            drift_details(m, &r, Some(recorded)),
+            format!(
+                "recorded checksum {zeros}\ncurrent checksum  {}\n--- m/1_a.up.sql (as applied)\n+++ m/1_a.up.sql (now)\n@@ -1,2 +1,2 @@\n-CREATE TABLE a (id INT);\n+CREATE TABLE a (id BIGINT);\n CREATE TABLE b (id INT);\n",
+                m.up.checksum.to_hex()
+            )
+        );
+        let without = drift_details(m, &r, None);
+        assert!(
+            without.starts_with(&format!("recorded checksum {zeros}\n")),
+            "{without}"
+        );
+        assert!(
+            without.ends_with("so only the checksums can be compared\n"),
+            "{without}"
+        );
+        let entries = status(&s, std::slice::from_ref(&r));
+        let err = drift_refusal(&entries[0], Some(recorded)).to_string();
+        assert!(err.starts_with("migration 1_a was changed after it was applied on 2024-01-01T00:00:00Z\nrecorded checksum"), "{err}");
     }
 
     #[test]

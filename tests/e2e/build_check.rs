@@ -1,6 +1,6 @@
 //! `cargo build` of a real crate that has build-support as a build-dependency: good
-//! migrations build, bad ones fail naming the rule and `file:line:col`, and a second build
-//! does not re-run the build script.
+//! migrations build, bad ones fail naming the rule and `file:line:col`, a second build does not
+//! re-run the build script, and `embed_migrations` puts the current files in the program.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +50,52 @@ impl Crate {
         // the same clock tick as the build would look changed to the second one).
         age(c.dir.path());
         c
+    }
+
+    /// A crate whose build.rs embeds the migrations and whose main prints what it embedded
+    /// (the generated file only, without cargo-migrate, so nothing else has to compile).
+    fn embedding(migrations: &[(&str, &str)]) -> Crate {
+        let c = Crate::new(migrations);
+        let root = c.dir.path();
+        std::fs::write(
+            root.join("build.rs"),
+            "fn main() {\n    build_support::embed_migrations(\"migrations\");\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("src/main.rs"),
+            r#"static FILES: (&str, &[(&str, &[u8])]) =
+    include!(concat!(env!("OUT_DIR"), "/cargo_migrate_migrations.rs"));
+
+fn main() {
+    println!("dir {}", FILES.0);
+    for (name, bytes) in FILES.1 {
+        println!("{name}: {}", String::from_utf8_lossy(bytes).trim_end());
+    }
+}
+"#,
+        )
+        .unwrap();
+        age(root);
+        c
+    }
+
+    /// `cargo run`: what the built program prints.
+    fn run(&self) -> String {
+        let out = Command::new(env!("CARGO"))
+            .args(["run", "--offline", "-q"])
+            .current_dir(self.dir.path())
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("CARGO_TERM_COLOR", "never")
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn write(&self, name: &str, body: &str) {
@@ -148,6 +194,44 @@ fn good_migrations_build_and_a_second_build_is_fresh() {
     assert!(out.contains("empty-down-script"), "{out}");
 }
 
+#[test]
+fn embedded_migrations_follow_the_files_and_a_second_build_is_fresh() {
+    let c = Crate::embedding(&[
+        ("1_users.up.sql", USERS_UP),
+        ("1_users.down.sql", USERS_DOWN),
+    ]);
+    assert_eq!(
+        c.run(),
+        "dir migrations\n\
+         1_users.down.sql: DROP TABLE users;\n\
+         1_users.up.sql: CREATE TABLE users (id BIGINT PRIMARY KEY);\n"
+    );
+    let (ok, out) = c.build(true);
+    assert!(ok, "{out}");
+    let fresh = format!("Fresh {}", package_name(c.dir.path()));
+    assert!(
+        out.contains(&fresh),
+        "a no-op build re-ran the build script:\n{out}"
+    );
+    // A new migration and an edited one are in the next build.
+    c.write("2_posts.up.sql", "CREATE TABLE posts (id INT);\n");
+    c.write("2_posts.down.sql", "DROP TABLE posts;\n");
+    c.write("1_users.down.sql", "DROP TABLE IF EXISTS users;\n");
+    assert_eq!(
+        c.run(),
+        "dir migrations\n\
+         1_users.down.sql: DROP TABLE IF EXISTS users;\n\
+         1_users.up.sql: CREATE TABLE users (id BIGINT PRIMARY KEY);\n\
+         2_posts.down.sql: DROP TABLE posts;\n\
+         2_posts.up.sql: CREATE TABLE posts (id INT);\n"
+    );
+    // The embedding build checks exactly like check_migrations.
+    c.write("3_no_down.up.sql", "CREATE TABLE a (id INT);\n");
+    let (ok, out) = c.build(false);
+    assert!(!ok, "{out}");
+    assert!(out.contains("require-down-script"), "{out}");
+}
+
 /// A bad case: the files added to a good base, the rule, and the `file:line:col` reported.
 type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
 
@@ -234,4 +318,53 @@ fn bad_migrations_fail_the_build_naming_rule_and_location() {
             "{rule}: {location} not named:\n{out}"
         );
     }
+}
+
+#[test]
+fn unreviewed_migrations_warn_and_branch_conflicts_fail_the_build() {
+    use crate::git::git;
+    let c = Crate::new(&[
+        ("1_users.up.sql", USERS_UP),
+        ("1_users.down.sql", USERS_DOWN),
+    ]);
+    let (ok, out) = c.build(false);
+    assert!(ok, "{out}");
+    assert!(out.contains("unreviewed-migration"), "{out}");
+    assert!(out.contains("`cargo migrate review 1`"), "{out}");
+
+    // In a git repository on a branch, a no-op build stays fresh: only files that exist are
+    // watched.
+    let dir = c.dir.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Test"]);
+    git(dir, &["config", "user.email", "test@example.com"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    git(dir, &["checkout", "-q", "-b", "feature"]);
+    c.write("2_posts.up.sql", "CREATE TABLE posts (id INT);\n");
+    c.write("2_posts.down.sql", "DROP TABLE posts;\n");
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "posts"]);
+    age(dir);
+    let (ok, out) = c.build(false);
+    assert!(ok, "{out}");
+    let (ok, out) = c.build(true);
+    assert!(ok, "{out}");
+    let fresh = format!("Fresh {}", package_name(dir));
+    assert!(
+        out.contains(&fresh),
+        "a no-op build re-ran the build script:\n{out}"
+    );
+
+    // Main moves on with a newer migration: the branch's is now older, and the build fails.
+    git(dir, &["checkout", "-q", "main"]);
+    c.write("3_tags.up.sql", "CREATE TABLE tags (id INT);\n");
+    c.write("3_tags.down.sql", "DROP TABLE tags;\n");
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "tags"]);
+    git(dir, &["checkout", "-q", "feature"]);
+    let (ok, out) = c.build(false);
+    assert!(!ok, "{out}");
+    assert!(out.contains("branch-conflict"), "{out}");
+    assert!(out.contains("main already has the newer 3_tags"), "{out}");
 }

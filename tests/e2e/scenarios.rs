@@ -2,6 +2,18 @@
 
 use crate::support::{Kind, Project, TestDb, assert_contains, expect, run, states};
 
+on_every_database!(
+    lifecycle,
+    failure_points_at_the_line_and_keeps_the_database_consistent,
+    out_of_order_is_refused_naming_both_versions,
+    dry_run_prints_the_sql_and_changes_nothing,
+    no_transaction_runs_statements_one_by_one,
+    passwords_never_appear,
+    unreachable_server_is_a_usage_error,
+    edited_applied_migration_is_refused_until_repaired,
+    a_script_may_change_the_search_path,
+);
+
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
     versions
         .iter()

@@ -278,6 +278,11 @@ fn lint_reports_json_and_check_gates_ci() {
     let out = expect(p.on(&db, &["check"]), 1);
     assert_contains(&out.stderr, "1_users is pending: run `cargo migrate up`");
     expect(p.on(&db, &["up"]), 0);
+    // Unreviewed migrations fail check too, until `review` records them.
+    let out = expect(p.on(&db, &["check"]), 1);
+    assert_contains(&out.stderr, "unreviewed-migration");
+    assert_contains(&out.stderr, "cargo migrate review 1");
+    expect(p.cmd(&["review", "--yes"]), 0);
     expect(p.on(&db, &["check"]), 0);
     // A down that leaves a table: lint and check fail, naming the rule and the place.
     p.pair(
@@ -330,4 +335,90 @@ fn scripts_that_commit_themselves_are_refused_before_anything_runs() {
     );
     expect(p.on(&db, &["up"]), 0);
     assert_eq!(db.tables(), ["a", "b"]);
+}
+
+#[test]
+fn a_non_utf8_file_is_reported_once_and_the_refusal_points_at_the_list() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    std::fs::write(
+        p.migrations().join("1_t.up.sql"),
+        b"CREATE TABLE t (name TEXT DEFAULT '\xe9t\xe9');\n",
+    )
+    .unwrap();
+    std::fs::write(p.migrations().join("1_t.down.sql"), "DROP TABLE t;\n").unwrap();
+    let out = expect(p.on(&db, &["up"]), 1);
+    assert_contains(&out.stderr, "non-utf8-file");
+    assert!(!out.stderr.contains("orphan-down"), "{}", out.stderr);
+    // The findings are rendered after the refusal, so its help must not say "above".
+    let refusal = out.stderr.find("1 problem(s) in the migrations").unwrap();
+    let finding = out.stderr.find("the file is not valid UTF-8").unwrap();
+    assert!(refusal < finding, "{}", out.stderr);
+    assert_contains(&out.stderr, "fix the files named below");
+}
+
+#[test]
+fn a_dotenv_line_that_does_not_parse_is_named_without_its_password() {
+    let p = Project::new();
+    for line in [
+        "DATABASE_URL=\"postgres://app:Pa55word@127.0.0.1:5432/app\n",
+        "DATABASE_URL=postgres://app:Pa55 word@127.0.0.1:5432/app\n",
+    ] {
+        std::fs::write(p.path().join(".env"), format!("# local\n{line}")).unwrap();
+        let out = expect(p.cmd(&["status"]), 2);
+        assert!(!out.stderr.contains("Pa55"), "{}", out.stderr);
+        assert_contains(
+            &out.stderr,
+            ".env:2: the line that sets DATABASE_URL is not valid",
+        );
+    }
+}
+
+#[test]
+fn a_password_with_a_reserved_character_is_masked_and_named() {
+    let p = Project::new();
+    for url in [
+        "postgres://app:Pa55/word@127.0.0.1/app",
+        "postgres://app:Pa55#word@127.0.0.1/app",
+        "mysql://app:Pa55?word@127.0.0.1/app",
+        "postgres://app:1234/x@127.0.0.1/app",
+    ] {
+        let out = run({
+            let mut cmd = p.cmd(&["status"]);
+            cmd.args(["--database-url", url]);
+            cmd
+        });
+        assert!(
+            !out.stderr.contains("Pa55") && !out.stderr.contains("1234/x"),
+            "{}",
+            out.stderr
+        );
+        assert_contains(&out.stderr, "percent-encode them");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_from_a_windows_editor_is_not_sql() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_t", "CREATE TABLE t (id INT);\n", "DROP TABLE t;\n");
+    std::fs::write(
+        p.migrations().join("2_u.up.sql"),
+        b"\xef\xbb\xbf-- migrate:no-transaction\r\nCREATE TABLE u (id INT);\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.migrations().join("2_u.down.sql"),
+        b"\xef\xbb\xbfDROP TABLE u;\r\n",
+    )
+    .unwrap();
+    expect(p.cmd(&["review", "--yes"]), 0);
+    expect(p.on(&db, &["lint"]), 0);
+    expect(p.on(&db, &["up"]), 0);
+    expect(p.on(&db, &["check"]), 0);
+    expect(p.on(&db, &["down", "--all"]), 0);
+    assert_eq!(
+        states(&p, &db),
+        [(1, "pending".into()), (2, "pending".into())]
+    );
 }

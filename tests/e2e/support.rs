@@ -139,6 +139,19 @@ impl TestDb {
         }
     }
 
+    /// The name a protected environment asks to be typed: the database's, or the SQLite file's.
+    pub fn database_name(&self) -> String {
+        match self.kind {
+            Kind::Sqlite => self
+                .sqlite_path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            _ => self.name.clone(),
+        }
+    }
+
     pub fn sqlite_path(&self) -> &Path {
         Path::new(&self.name)
     }
@@ -163,11 +176,11 @@ impl TestDb {
         names
     }
 
-    /// Runs one statement.
+    /// Runs one statement (creating the SQLite file if it does not exist yet).
     pub fn exec(&self, sql: &str) {
         block_on(async {
             match self.kind {
-                Kind::Sqlite => SqliteConnection::connect(&self.url)
+                Kind::Sqlite => SqliteConnection::connect(&format!("{}?mode=rwc", self.url))
                     .await
                     .unwrap()
                     .execute(sql)
@@ -349,4 +362,35 @@ pub fn states(project: &Project, db: &TestDb) -> Vec<(i64, String)> {
 #[track_caller]
 pub fn assert_contains(text: &str, needle: &str) {
     assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+}
+
+/// Runs `command` (a shell command line) in `dir` on a pseudo-terminal (util-linux `script`),
+/// with `envs` set and `DATABASE_URL` unset, typing `input`; what the terminal showed is
+/// `stdout`.
+pub fn on_pty(dir: &Path, command: &str, envs: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .env("SHELL", "/bin/sh")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    // Kept open until the command ends: `script` would pass an end of input on to the
+    // terminal, and what is typed must arrive as lines, not cut short by it.
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }

@@ -8,22 +8,7 @@ use std::path::Path;
 
 use crate::support::{Kind, Output, Project, TestDb, assert_contains, expect, run};
 
-/// Runs each scenario once per database kind, as its own test (`verify::postgres::…`).
-macro_rules! verify_on_every_database {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $scenario() { super::$scenario(crate::support::Kind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $scenario() { super::$scenario(crate::support::Kind::Postgres) })*
-        }
-        mod mysql {
-            $(#[test] fn $scenario() { super::$scenario(crate::support::Kind::MySql) })*
-        }
-    };
-}
-
-verify_on_every_database!(
+on_every_database!(
     correct_downs_pass_and_the_database_is_not_touched,
     a_down_that_leaves_an_index_is_reported,
     a_down_that_restores_a_column_with_the_wrong_type_is_reported,
@@ -595,6 +580,7 @@ pub fn check_verify_runs_verify(kind: Kind) {
     let p = Project::new();
     p.pair("1_users", USERS, "DROP TABLE users;\n");
     expect(p.on(&db, &["up"]), 0);
+    expect(p.cmd(&["review", "--yes"]), 0);
     let mut cmd = p.on(&db, &["check", "--verify"]);
     cmd.env("TMPDIR", tmp.path());
     let out = run(cmd);

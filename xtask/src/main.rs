@@ -3,6 +3,7 @@
 
 mod bench;
 mod codegen;
+mod hooks;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +16,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  bench    time `cargo-migrate migrate up`/`status` against psql and sqlite3 (run `cargo xtask bench --help`)
-  codegen  regenerate docs/lints/ from the doc headers of the lint rules
+  bench          time `cargo-migrate migrate up`/`status` against psql and sqlite3, and the
+                 commit gate (run `cargo xtask bench --help`)
+  codegen        regenerate docs/lints/ from the doc headers of the lint rules
+  pre-commit     the commit gate for this repository (what .githooks/pre-commit runs)
+  install-hooks  enable .githooks/ in this clone (git config core.hooksPath .githooks)
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +30,8 @@ fn main() -> ExitCode {
     let outcome = match command.as_deref() {
         Some("bench") => bench::main(rest),
         Some("codegen") => codegen::main(&rest),
+        Some("pre-commit") => return hooks::pre_commit(&rest),
+        Some("install-hooks") => hooks::install(&rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

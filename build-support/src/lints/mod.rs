@@ -381,6 +381,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_non_utf8_down_script_is_not_reported_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("1_a.up.sql"), "CREATE TABLE a (id INT);").unwrap();
+        std::fs::write(
+            dir.path().join("1_a.down.sql"),
+            b"-- caf\xe9\nDROP TABLE a;",
+        )
+        .unwrap();
+        let set = MigrationSet::load(dir.path(), "migrations").unwrap();
+        let findings = lint(&set, &LintConfig::new(Dialect::Postgres));
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["non-utf8-file"]);
+    }
+
+    #[test]
     fn every_rule_once_in_kebab_case_with_its_file() {
         let mut seen = HashSet::new();
         for rule in RULES {

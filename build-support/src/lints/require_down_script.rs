@@ -36,6 +36,15 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let down = m.up.display.replace(".up.sql", ".down.sql");
+    if !m.up_only
+        && cx
+            .set
+            .findings
+            .iter()
+            .any(|f| f.rule == "non-utf8-file" && f.file == down)
+    {
+        return; // there is a down script, which is not UTF-8: its own finding says so
+    }
     let help = if m.up_only {
         "an up-only migration must say why it cannot be undone: add `-- migrate:irreversible <reason>` at the top".to_owned()
     } else {

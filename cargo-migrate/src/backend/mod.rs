@@ -13,8 +13,30 @@ pub use mysql::MySql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
+use std::time::{Duration, Instant};
+/// Runs a generic function with the backend type that matches a URL's scheme.
+macro_rules! with_backend {
+    ($kind:expr, $B:ident => $body:expr) => {
+        match $kind {
+            $crate::db_url::DbKind::Sqlite => {
+                type $B = $crate::backend::Sqlite;
+                $body
+            }
+            $crate::db_url::DbKind::Postgres => {
+                type $B = $crate::backend::Postgres;
+                $body
+            }
+            $crate::db_url::DbKind::MySql => {
+                type $B = $crate::backend::MySql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_backend;
+
 use crate::db_url::DbUrl;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::snapshot::Snapshot;
 
 /// A row of the tracking table.
@@ -29,11 +51,113 @@ pub struct AppliedRow {
     pub execution_us: i64,
     pub applied_by: String,
     pub success: bool,
+    /// Recorded by `baseline`: marked as applied without being run.
+    pub baseline: bool,
+    /// UTC, RFC 3339: when `repair` last changed this row.
+    pub repaired_at: Option<String>,
+    pub repaired_by: Option<String>,
+    /// A failed run that `repair` cleared: not applied (`up` runs it again and reuses the
+    /// row), kept so that the repair's who and when stay on record.
+    pub cleared: bool,
+}
+
+/// The columns added to the tracking table after its first release, in the order
+/// [`select_columns`] reads them. A table made by an earlier version gets them on the first
+/// writing run (under the run lock); until then they read as not recorded.
+pub const ADDED_COLUMNS: [&str; 5] = [
+    "up_script",
+    "baseline",
+    "repaired_at",
+    "repaired_by",
+    "cleared",
+];
+
+/// How a backend spells the types of the tracking table's columns.
+pub(crate) struct TrackingTypes {
+    /// `version` and `execution_us`.
+    pub integer: &'static str,
+    /// `description`, `applied_by` and `repaired_by`.
+    pub name: &'static str,
+    /// `up_checksum` and `down_checksum` (64 hex digits).
+    pub checksum: &'static str,
+    /// `up_script`: a whole migration.
+    pub script: &'static str,
+    /// `applied_at` and `repaired_at`.
+    pub timestamp: &'static str,
+    /// The current time as the default of `applied_at`.
+    pub now: &'static str,
+}
+
+/// The definition of one tracking-table column (`name TYPE …`), for `CREATE TABLE` and for
+/// adding the [`ADDED_COLUMNS`] to a table made by an earlier version.
+pub(crate) fn tracking_column(types: &TrackingTypes, column: &str) -> String {
+    let TrackingTypes {
+        integer,
+        name,
+        checksum,
+        script,
+        timestamp,
+        now,
+    } = types;
+    let definition = match column {
+        "version" => format!("{integer} PRIMARY KEY"),
+        "description" | "applied_by" => format!("{name} NOT NULL"),
+        "up_checksum" => format!("{checksum} NOT NULL"),
+        "down_checksum" => (*checksum).to_owned(),
+        "applied_at" => format!("{timestamp} NOT NULL DEFAULT {now}"),
+        "execution_us" => format!("{integer} NOT NULL"),
+        "success" => "BOOLEAN NOT NULL".to_owned(),
+        "up_script" => (*script).to_owned(),
+        "baseline" | "cleared" => "BOOLEAN NOT NULL DEFAULT FALSE".to_owned(),
+        "repaired_at" => (*timestamp).to_owned(),
+        "repaired_by" => (*name).to_owned(),
+        other => unreachable!("unknown tracking column {other}"),
+    };
+    format!("{column} {definition}")
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for the tracking table (`quoted`: its quoted name).
+pub(crate) fn create_tracking_table_sql(quoted: &str, types: &TrackingTypes) -> String {
+    const FIRST_RELEASE: [&str; 8] = [
+        "version",
+        "description",
+        "up_checksum",
+        "down_checksum",
+        "applied_at",
+        "execution_us",
+        "applied_by",
+        "success",
+    ];
+    let columns: Vec<String> = FIRST_RELEASE
+        .into_iter()
+        .chain(ADDED_COLUMNS)
+        .map(|c| format!("    {}", tracking_column(types, c)))
+        .collect();
+    format!(
+        "CREATE TABLE IF NOT EXISTS {quoted} (\n{}\n)",
+        columns.join(",\n")
+    )
+}
+
+/// The select list [`AppliedRow::from_row`] reads: the first release's columns, then, when the
+/// table has them (`extended`), `baseline` and the repair columns. `time` formats a timestamp
+/// column as RFC 3339 text.
+pub(crate) fn select_columns(extended: bool, time: impl Fn(&str) -> String) -> String {
+    let mut list = format!(
+        "version, description, up_checksum, down_checksum, {}, execution_us, applied_by, success",
+        time("applied_at")
+    );
+    if extended {
+        list.push_str(&format!(
+            ", baseline, {}, repaired_by, cleared",
+            time("repaired_at")
+        ));
+    }
+    list
 }
 
 impl AppliedRow {
-    /// Reads a row selected as `version, description, up_checksum, down_checksum, applied_at
-    /// (as text), execution_us, applied_by, success`, whatever the database.
+    /// Reads a row selected by [`select_columns`], whatever the database.
     pub(crate) fn from_row<'r, R>(r: &'r R) -> sqlx::Result<AppliedRow>
     where
         R: sqlx::Row,
@@ -51,6 +175,10 @@ impl AppliedRow {
             execution_us: r.try_get(5)?,
             applied_by: r.try_get(6)?,
             success: r.try_get(7)?,
+            baseline: if r.len() > 8 { r.try_get(8)? } else { false },
+            repaired_at: if r.len() > 8 { r.try_get(9)? } else { None },
+            repaired_by: if r.len() > 8 { r.try_get(10)? } else { None },
+            cleared: if r.len() > 8 { r.try_get(11)? } else { false },
         })
     }
 }
@@ -65,6 +193,32 @@ pub struct NewRow<'a> {
     pub execution_us: i64,
     pub applied_by: &'a str,
     pub success: bool,
+    /// The up script as applied, so that a later edit can be shown as a diff.
+    pub up_script: Option<&'a str>,
+    pub baseline: bool,
+    /// The version has a cleared row (see [`AppliedRow::cleared`]): it is overwritten, keeping
+    /// the repair's who and when, instead of a new row being inserted.
+    pub replaces: bool,
+}
+
+/// What `repair` changes in a row, besides recording who and when.
+#[derive(Clone, Debug)]
+pub enum RepairRow<'a> {
+    /// A failed migration undone by hand: mark the row cleared, so that `up` runs it again.
+    Clear,
+    /// A failed migration finished by hand: record it as applied.
+    MarkApplied,
+    /// A deliberate edit of an applied migration: record the file as it is now.
+    AcceptEdit {
+        up_checksum: &'a str,
+        down_checksum: Option<&'a str>,
+        up_script: Option<&'a str>,
+    },
+}
+
+/// The text to store as `up_script`: none when the database could not hold it (a NUL).
+pub(crate) fn storable_script(text: &str) -> Option<&str> {
+    (!text.contains('\0')).then_some(text)
 }
 
 /// Whether a command may create things (the SQLite file, the tracking table) or only look.
@@ -87,13 +241,30 @@ pub trait Backend: Sized {
     /// not created) is `Ok(None)` rather than being created.
     async fn connect(url: &DbUrl, access: Access) -> Result<Option<Self>>;
 
-    /// Takes the migration lock for the whole run: one runner at a time.
-    async fn lock(&mut self, table: &str) -> Result<()>;
+    /// Takes the migration lock for the whole run: one runner at a time. When another run
+    /// holds it, says who (as far as the server can tell) in one status line, waits up to
+    /// `timeout`, and then fails with [`Error::LockTimeout`] naming the holder.
+    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()>;
     async fn unlock(&mut self, table: &str) -> Result<()>;
 
-    async fn has_tracking_table(&mut self, table: &str) -> Result<bool>;
+    /// The tracking table's column names, lowercase; empty when the table does not exist.
+    async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>>;
     async fn create_tracking_table(&mut self, table: &str) -> Result<()>;
-    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>>;
+    /// Adds `columns` (from [`ADDED_COLUMNS`]) to a tracking table made by an earlier version,
+    /// all or none.
+    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()>;
+    /// The rows; `extended` when the table has the [`ADDED_COLUMNS`].
+    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>>;
+    /// The up script recorded for `version` (none when it was not recorded).
+    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>>;
+    /// Records a repair of `version`: by whom, now, and what it changes.
+    async fn repair_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        repaired_by: &str,
+        change: &RepairRow<'_>,
+    ) -> sqlx::Result<()>;
 
     async fn begin(&mut self) -> sqlx::Result<()>;
     async fn commit(&mut self) -> sqlx::Result<()>;
@@ -140,7 +311,14 @@ pub trait Backend: Sized {
         version: i64,
         execution_us: i64,
     ) -> sqlx::Result<()>;
-    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()>;
+    /// Sets a row's `success` and `cleared` flags.
+    async fn set_outcome(
+        &mut self,
+        table: &str,
+        version: i64,
+        success: bool,
+        cleared: bool,
+    ) -> sqlx::Result<()>;
     async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()>;
 
     /// Where in `statement` the server says the error is, as a byte offset, if it says.
@@ -173,6 +351,139 @@ pub trait Backend: Sized {
     async fn drop_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()>;
 }
 
+/// Connects like [`Backend::connect`]; with `wait`, retries with backoff for that long while
+/// the server is not reachable ([`Error::Unreachable`]: refused, timed out, starting up),
+/// saying on stderr what it waits for. Other failures (a bad password, an unknown database)
+/// are returned at once: waiting would not fix them.
+pub async fn connect<B: Backend>(
+    url: &DbUrl,
+    access: Access,
+    wait: Option<Duration>,
+) -> Result<Option<B>> {
+    let Some(wait) = wait else {
+        return B::connect(url, access).await;
+    };
+    let deadline = deadline_after(wait);
+    let mut delay = Duration::from_millis(100);
+    let mut attempts = 0_u32;
+    let mut shown: Option<String> = None;
+    loop {
+        attempts += 1;
+        // A server that drops packets would keep one attempt hanging: bound each one, so that
+        // the user hears what is going on, and by the window.
+        let budget = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_secs(1), Duration::from_secs(10));
+        let cause = match tokio::time::timeout(budget, B::connect(url, access)).await {
+            Ok(Err(Error::Unreachable { cause, .. })) => cause,
+            Ok(other) => return other,
+            Err(_) => format!("no answer within {}", for_humans(budget)),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(gave_up_waiting(url, wait, attempts, &cause));
+        }
+        if shown.as_deref() != Some(cause.as_str()) {
+            crate::output::status(
+                "Waiting",
+                &format!(
+                    "for {url} ({}) to accept connections: {cause}; retrying for up to {}",
+                    url.address(),
+                    for_humans(left)
+                ),
+            );
+            shown = Some(cause);
+        }
+        tokio::time::sleep(delay.min(left)).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The failure of `--wait`: the server, the window, and the last reason.
+fn gave_up_waiting(url: &DbUrl, wait: Duration, attempts: u32, cause: &str) -> Error {
+    Error::Unreachable {
+        url: url.to_string(),
+        cause: format!(
+            "still not reachable at {} after waiting {} ({attempts} attempt(s)); the last error: {cause}",
+            url.address(),
+            humantime::format_duration(wait)
+        ),
+        help: Some(format!(
+            "check that the server at {} is running and accepts connections, or wait longer (for example `--wait 5m`)",
+            url.address()
+        )),
+    }
+}
+
+/// The moment `d` from now; a duration too long to add (`--lock-timeout 1000000y`) is a century.
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+/// A query as one short line, for a message.
+pub(crate) fn one_line(query: &str) -> String {
+    let flat = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 80 {
+        format!("{}…", flat.chars().take(80).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// A computed duration (time left, say) as people read it: `250ms`, `2s`, `1m 30s` (whole
+/// seconds from one second on). Durations the user gave are shown as given.
+pub(crate) fn for_humans(d: Duration) -> humantime::FormattedDuration {
+    let d = if d >= Duration::from_secs(1) {
+        Duration::from_secs(d.as_secs() + u64::from(d.subsec_millis() >= 500))
+    } else {
+        Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    };
+    humantime::format_duration(d)
+}
+
+/// The status line of a run that waits for the migration lock.
+pub(crate) fn say_waiting_for_lock(database: &str, holder: &str, timeout: Duration) {
+    if timeout.is_zero() {
+        return; // no waiting: the failure says it all
+    }
+    crate::output::status(
+        "Waiting",
+        &format!(
+            "for the migration lock on {database}, held by {holder} (gives up after {})",
+            humantime::format_duration(timeout)
+        ),
+    );
+}
+
+/// The diagnostic of a run that waited `timeout` for the lock. `end_it` says how to end the
+/// holder's session when it is stuck, where the server allows that.
+pub(crate) fn lock_timed_out(
+    database: &str,
+    holder: String,
+    timeout: Duration,
+    end_it: Option<String>,
+) -> Error {
+    let mut help = format!(
+        "another run is migrating this database: wait for it to finish and run the command again, or give it longer with `--lock-timeout {}`",
+        for_humans((timeout * 5).max(Duration::from_secs(300)))
+    );
+    match end_it {
+        Some(end_it) => help.push_str(&format!(
+            "; if that process is gone or stuck, check it first, then {end_it}"
+        )),
+        None => help.push_str("; if no such process is running, check for one that is stuck"),
+    }
+    Error::LockTimeout {
+        database: database.to_owned(),
+        waited: humantime::format_duration(timeout).to_string(),
+        holder,
+        help,
+    }
+}
+
 /// The account may not create databases: verify cannot make its scratch database there.
 pub(crate) fn cannot_create_scratch(url: &DbUrl, message: &str) -> crate::error::Error {
     crate::error::Error::config(
@@ -194,18 +505,144 @@ pub(crate) fn quote_table(table: &str, quote: char) -> String {
         .join(".")
 }
 
+/// The statement that writes a tracking row with bound parameters, in this order:
+/// description, up_checksum, down_checksum, execution_us, applied_by, success, up_script,
+/// baseline, version. `p(i)` writes the i-th placeholder (from 1), `now` the current time as
+/// `applied_at` stores it. A row that [`NewRow::replaces`] a cleared one is an `UPDATE` of it.
+pub(crate) fn write_row_sql(
+    table: &str,
+    replaces: bool,
+    now: &str,
+    p: impl Fn(usize) -> String,
+) -> String {
+    const COLUMNS: [&str; 8] = [
+        "description",
+        "up_checksum",
+        "down_checksum",
+        "execution_us",
+        "applied_by",
+        "success",
+        "up_script",
+        "baseline",
+    ];
+    if replaces {
+        let set: Vec<String> = COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = {}", p(i + 1)))
+            .collect();
+        format!(
+            "UPDATE {table} SET {}, applied_at = {now}, cleared = FALSE WHERE version = {}",
+            set.join(", "),
+            p(9)
+        )
+    } else {
+        let values: Vec<String> = (1..=9).map(&p).collect();
+        format!(
+            "INSERT INTO {table} ({}, version, applied_at) VALUES ({}, {now})",
+            COLUMNS.join(", "),
+            values.join(", ")
+        )
+    }
+}
+
+/// Runs the statement [`repair_row_sql`] wrote, binding its parameters in its order: every
+/// backend's `repair_row`, whatever its placeholders.
+pub(crate) async fn execute_repair<'q, DB, E>(
+    executor: E,
+    sql: &'q str,
+    version: i64,
+    repaired_by: &'q str,
+    change: &RepairRow<'q>,
+) -> sqlx::Result<()>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::query::<DB>(sql);
+    if let RepairRow::AcceptEdit {
+        up_checksum,
+        down_checksum,
+        up_script,
+    } = change
+    {
+        query = query
+            .bind(*up_checksum)
+            .bind(*down_checksum)
+            .bind(*up_script);
+    }
+    query
+        .bind(repaired_by)
+        .bind(version)
+        .execute(executor)
+        .await
+        .map(drop)
+}
+
+/// The statement that records a repair with bound parameters, in this order: for
+/// [`RepairRow::AcceptEdit`] up_checksum, down_checksum and up_script; then repaired_by and
+/// version. `p(i)` writes the i-th placeholder (from 1), `now` the current time as
+/// `repaired_at` stores it.
+pub(crate) fn repair_row_sql(
+    table: &str,
+    change: &RepairRow<'_>,
+    now: &str,
+    p: impl Fn(usize) -> String,
+) -> String {
+    let (set, next) = match change {
+        RepairRow::Clear => ("cleared = TRUE".to_owned(), 1),
+        RepairRow::MarkApplied => ("success = TRUE".to_owned(), 1),
+        RepairRow::AcceptEdit { .. } => (
+            format!(
+                "up_checksum = {}, down_checksum = {}, up_script = {}",
+                p(1),
+                p(2),
+                p(3)
+            ),
+            4,
+        ),
+    };
+    format!(
+        "UPDATE {table} SET {set}, repaired_at = {now}, repaired_by = {} WHERE version = {}",
+        p(next),
+        p(next + 1)
+    )
+}
+
 /// `INSERT … VALUES (…); COMMIT` with the row written as literals, so that a backend can send
 /// the tracking row and the commit in one round trip. `quote` writes a string literal;
-/// `execution_us` is the SQL for the execution time (the row's value, or a server expression).
+/// `execution_us` is the SQL for the execution time (the row's value, or a server expression);
+/// `now` the SQL for the current time as `applied_at` stores it. A row that
+/// [`NewRow::replaces`] a cleared one is an `UPDATE` of it instead.
 pub(crate) fn insert_and_commit_sql(
     table: &str,
     quote_char: char,
     row: &NewRow<'_>,
     execution_us: &str,
+    now: &str,
     quote: impl Fn(&str) -> String,
 ) -> String {
+    if row.replaces {
+        return format!(
+            "UPDATE {} SET description = {}, up_checksum = {}, down_checksum = {}, applied_at = {now}, execution_us = {}, applied_by = {}, success = {}, up_script = {}, baseline = {}, cleared = FALSE WHERE version = {}; COMMIT",
+            quote_table(table, quote_char),
+            quote(row.description),
+            quote(row.up_checksum),
+            row.down_checksum.map_or_else(|| "NULL".to_owned(), &quote),
+            execution_us,
+            quote(row.applied_by),
+            if row.success { "TRUE" } else { "FALSE" },
+            row.up_script.map_or_else(|| "NULL".to_owned(), &quote),
+            if row.baseline { "TRUE" } else { "FALSE" },
+            row.version,
+        );
+    }
     format!(
-        "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success) VALUES ({}, {}, {}, {}, {}, {}, {}); COMMIT",
+        "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success, up_script, baseline) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}); COMMIT",
         quote_table(table, quote_char),
         row.version,
         quote(row.description),
@@ -214,6 +651,8 @@ pub(crate) fn insert_and_commit_sql(
         execution_us,
         quote(row.applied_by),
         if row.success { "TRUE" } else { "FALSE" },
+        row.up_script.map_or_else(|| "NULL".to_owned(), &quote),
+        if row.baseline { "TRUE" } else { "FALSE" },
     )
 }
 
@@ -233,4 +672,133 @@ pub(crate) fn find_near(statement: &str, message: &str, open: char, close: char)
         return None;
     }
     statement.find(fragment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let shown = |d: Duration| for_humans(d).to_string();
+        assert_eq!(shown(Duration::from_millis(500)), "500ms");
+        assert_eq!(shown(Duration::from_millis(1_999)), "2s");
+        assert_eq!(shown(Duration::from_millis(90_400)), "1m 30s");
+        assert_eq!(shown(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn a_lock_timeout_says_who_and_what_to_do() {
+        let e = lock_timed_out(
+            "database app",
+            "server process 42 (deploy@10.0.0.7:5000)".to_owned(),
+            Duration::from_secs(60),
+            Some("end its server session with `SELECT pg_terminate_backend(42)`".to_owned()),
+        );
+        assert_eq!(
+            e.to_string(),
+            "gave up after 1m waiting for the migration lock on database app, held by server process 42 (deploy@10.0.0.7:5000)"
+        );
+        let Error::LockTimeout { help, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(help.contains("`--lock-timeout 5m`"), "{help}");
+        assert!(help.contains("pg_terminate_backend(42)"), "{help}");
+        assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
+        // A long timeout suggests a longer one still.
+        let e = lock_timed_out(
+            "x.db",
+            "another process".to_owned(),
+            Duration::from_secs(600),
+            None,
+        );
+        let Error::LockTimeout { help, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(help.contains("`--lock-timeout 50m`"), "{help}");
+    }
+
+    /// The diagnostic as a user sees it (no colours).
+    fn rendered(e: Error) -> String {
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .render_report(&mut out, &e)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn rendered_lock_timeout_and_unreachable() {
+        insta::assert_snapshot!(
+            "lock_timeout",
+            rendered(lock_timed_out(
+                "database app",
+                "server process 4242 (deploy@10.0.0.7:58070, application `cargo-migrate pid 99`, connected since 2026-01-02 03:04:05 UTC, running `BEGIN; CREATE INDEX i ON t (c)` for 12 s)".to_owned(),
+                Duration::from_secs(60),
+                Some("end its server session with `SELECT pg_terminate_backend(4242)`, which releases the lock".to_owned()),
+            ))
+        );
+        let url = DbUrl::parse("postgres://app:hunter2@db:5432/app").unwrap();
+        insta::assert_snapshot!(
+            "unreachable_after_wait",
+            rendered(gave_up_waiting(
+                &url,
+                Duration::from_secs(30),
+                17,
+                "error communicating with database: Connection refused (os error 111)"
+            ))
+        );
+    }
+
+    #[test]
+    fn tracking_table_sql() {
+        let types = TrackingTypes {
+            integer: "BIGINT",
+            name: "VARCHAR(255)",
+            checksum: "CHAR(64)",
+            script: "LONGTEXT",
+            timestamp: "DATETIME(6)",
+            now: "CURRENT_TIMESTAMP(6)",
+        };
+        assert_eq!(
+            create_tracking_table_sql("`_cm`", &types),
+            "CREATE TABLE IF NOT EXISTS `_cm` (
+    version BIGINT PRIMARY KEY,
+    description VARCHAR(255) NOT NULL,
+    up_checksum CHAR(64) NOT NULL,
+    down_checksum CHAR(64),
+    applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    execution_us BIGINT NOT NULL,
+    applied_by VARCHAR(255) NOT NULL,
+    success BOOLEAN NOT NULL,
+    up_script LONGTEXT,
+    baseline BOOLEAN NOT NULL DEFAULT FALSE,
+    repaired_at DATETIME(6),
+    repaired_by VARCHAR(255),
+    cleared BOOLEAN NOT NULL DEFAULT FALSE
+)"
+        );
+        let dollar = |i: usize| format!("${i}");
+        assert_eq!(
+            repair_row_sql("t", &RepairRow::Clear, "now()", dollar),
+            "UPDATE t SET cleared = TRUE, repaired_at = now(), repaired_by = $1 WHERE version = $2"
+        );
+        let edit = RepairRow::AcceptEdit {
+            up_checksum: "u",
+            down_checksum: None,
+            up_script: None,
+        };
+        assert_eq!(
+            repair_row_sql("t", &edit, "now()", dollar),
+            "UPDATE t SET up_checksum = $1, down_checksum = $2, up_script = $3, repaired_at = now(), repaired_by = $4 WHERE version = $5"
+        );
+    }
+
+    #[test]
+    fn queries_are_shown_on_one_short_line() {
+        assert_eq!(one_line("SELECT 1\n  FROM   t"), "SELECT 1 FROM t");
+        let long = "x".repeat(100);
+        assert_eq!(one_line(&long).chars().count(), 81);
+    }
 }

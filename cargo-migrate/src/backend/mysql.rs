@@ -3,14 +3,29 @@
 //! lock is `GET_LOCK`, named after the database (its names are global to the server).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
-use sqlx::{ConnectOptions, Connection, MySqlConnection};
+use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use super::{Access, AppliedRow, Backend, NewRow, find_near, quote_table, snapshot_mysql};
+use super::{
+    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, create_tracking_table_sql,
+    execute_repair, find_near, quote_table, repair_row_sql, select_columns, snapshot_mysql,
+    tracking_column, write_row_sql,
+};
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
 use crate::snapshot::Snapshot;
+
+/// The types of the tracking table's columns.
+const TYPES: TrackingTypes = TrackingTypes {
+    integer: "BIGINT",
+    name: "VARCHAR(255)",
+    checksum: "CHAR(64)",
+    script: "LONGTEXT",
+    timestamp: "DATETIME(6)",
+    now: "CURRENT_TIMESTAMP(6)",
+};
 
 #[derive(Debug)]
 pub struct MySql {
@@ -20,6 +35,65 @@ pub struct MySql {
 /// Lock names are global to the server and at most 64 characters: a hash of database and
 /// table keeps them unique and short.
 const LOCK_NAME: &str = "SELECT CONCAT('cargo-migrate:', SHA1(CONCAT(DATABASE(), '.', ?)))";
+
+impl MySql {
+    async fn database_name(&mut self) -> String {
+        sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
+            .fetch_one(&mut self.conn)
+            .await
+            .ok()
+            .flatten()
+            .map_or_else(|| "the database".to_owned(), |d| format!("database {d}"))
+    }
+
+    /// The connection holding the lock `name` and how the process list describes it (only
+    /// the account's own sessions without the PROCESS privilege).
+    async fn lock_holder(&mut self, name: &str) -> (Option<i64>, String) {
+        let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
+            .bind(name)
+            .fetch_one(&mut self.conn)
+            .await
+            .ok()
+            .flatten();
+        let Some(id) = id else {
+            return (None, "another session".to_owned());
+        };
+        let row = sqlx::query(
+            "SELECT CAST(USER AS CHAR), CAST(HOST AS CHAR), CAST(COMMAND AS CHAR), CAST(TIME AS SIGNED), CAST(INFO AS CHAR)
+             FROM information_schema.PROCESSLIST WHERE ID = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut self.conn)
+        .await;
+        let described = match row {
+            Ok(Some(r)) => {
+                let user: Option<String> = r.try_get(0).ok().flatten();
+                let host: Option<String> = r.try_get(1).ok().flatten();
+                let command: Option<String> = r.try_get(2).ok().flatten();
+                let secs: Option<i64> = r.try_get(3).ok().flatten();
+                let info: Option<String> = r.try_get(4).ok().flatten();
+                let mut parts = vec![format!(
+                    "{}@{}",
+                    user.unwrap_or_default(),
+                    host.unwrap_or_default()
+                )];
+                match (info, secs) {
+                    (Some(info), Some(secs)) => {
+                        parts.push(format!("running `{}` for {secs} s", super::one_line(&info)));
+                    }
+                    (None, Some(secs)) => parts.push(format!(
+                        "{} for {secs} s",
+                        command.unwrap_or_else(|| "idle".to_owned()).to_lowercase()
+                    )),
+                    _ => {}
+                }
+                format!("connection {id} ({})", parts.join(", "))
+            }
+            _ => format!("connection {id} (its details need the PROCESS privilege to be seen)"),
+        };
+        (Some(id), described)
+    }
+}
 
 impl Backend for MySql {
     const TRANSACTIONAL_DDL: bool = false;
@@ -32,18 +106,26 @@ impl Backend for MySql {
             })?
             .disable_statement_logging();
         let conn = options.connect().await.map_err(|e| {
+            if matches!(e, sqlx::Error::Io(_)) {
+                return Error::Unreachable {
+                    url: url.to_string(),
+                    cause: e.to_string(),
+                    help: Some(format!(
+                        "is the server running and reachable at {}? `--wait 30s` retries while it starts",
+                        url.address()
+                    )),
+                };
+            }
             let help = match &e {
-                sqlx::Error::Io(_) => {
-                    Some("is the server running and reachable at that host and port?".to_owned())
-                }
                 sqlx::Error::Database(db) => match db
                     .try_downcast_ref::<MySqlDatabaseError>()
                     .map(|d| d.number())
                 {
                     Some(1045) => Some("check the user name and password in the URL".to_owned()),
-                    Some(1049) => {
-                        Some("create the database first (`CREATE DATABASE <name>`)".to_owned())
-                    }
+                    Some(1049) => Some(format!(
+                        "create the database first (`CREATE DATABASE {};`)",
+                        url.database_name().unwrap_or_else(|| "<name>".to_owned())
+                    )),
                     _ => None,
                 },
                 _ => None,
@@ -57,7 +139,7 @@ impl Backend for MySql {
         Ok(Some(MySql { conn }))
     }
 
-    async fn lock(&mut self, table: &str) -> Result<()> {
+    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()> {
         let name: String = sqlx::query_scalar(LOCK_NAME)
             .bind(table)
             .fetch_one(&mut self.conn)
@@ -68,33 +150,37 @@ impl Backend for MySql {
             .fetch_one(&mut self.conn)
             .await
             .doing("taking the migration lock")?;
-        if got != Some(1) {
-            let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
-                .bind(&name)
-                .fetch_one(&mut self.conn)
-                .await
-                .unwrap_or(None);
-            crate::output::status(
-                "Waiting",
-                &format!(
-                    "for the migration lock held by {}",
-                    holder.map_or("another session".to_owned(), |id| format!(
-                        "connection {id}"
-                    ))
-                ),
-            );
-            loop {
-                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 60)")
-                    .bind(&name)
-                    .fetch_one(&mut self.conn)
-                    .await
-                    .doing("waiting for the migration lock")?;
-                if got == Some(1) {
-                    break;
-                }
+        if got == Some(1) {
+            return Ok(());
+        }
+        let database = self.database_name().await;
+        let (_, holder) = self.lock_holder(&name).await;
+        super::say_waiting_for_lock(&database, &holder, timeout);
+        // GET_LOCK waits on the server, in seconds (fractions allowed): 1 taken, 0 timed out.
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(&name)
+            .bind(timeout.as_secs_f64())
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("waiting for the migration lock")?;
+        match got {
+            Some(1) => return Ok(()),
+            Some(_) => {}
+            // NULL: the server ended the wait itself (this session was killed, say).
+            None => {
+                return Err(Error::refused(
+                    format!("the server ended the wait for the migration lock on {database}"),
+                    "nothing was run; run the command again",
+                ));
             }
         }
-        Ok(())
+        let (id, holder) = self.lock_holder(&name).await;
+        Err(super::lock_timed_out(
+            &database,
+            holder,
+            timeout,
+            id.map(|id| format!("end its session with `KILL {id}`, which releases the lock")),
+        ))
     }
 
     async fn unlock(&mut self, table: &str) -> Result<()> {
@@ -111,50 +197,73 @@ impl Backend for MySql {
         Ok(())
     }
 
-    async fn has_tracking_table(&mut self, table: &str) -> Result<bool> {
+    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
+        let sql = create_tracking_table_sql(&quote_table(table, '`'), &TYPES);
+        match sqlx::raw_sql(&sql).execute(&mut self.conn).await {
+            // 1049 ER_BAD_DB_ERROR: a `table = "app._migrations"` whose database is not there.
+            Err(e)
+                if table.contains('.')
+                    && e.as_database_error()
+                        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+                        .is_some_and(|d| d.number() == 1049) =>
+            {
+                let schema = table.split('.').next().unwrap_or_default();
+                Err(Error::config(
+                    format!(
+                        "the tracking table {table} cannot be created: its database {schema} does not exist"
+                    ),
+                    format!(
+                        "create it first (`CREATE DATABASE {schema};`), or set `table` in the config to a table in a database that exists"
+                    ),
+                ))
+            }
+            other => other.map(drop).doing("creating the tracking table"),
+        }
+    }
+
+    async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>> {
         let (schema, name) = match table.split_once('.') {
             Some((s, n)) => (Some(s), n),
             None => (None, table),
         };
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(LOWER(column_name) AS CHAR) FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
         )
         .bind(schema)
         .bind(name)
-        .fetch_one(&mut self.conn)
+        .fetch_all(&mut self.conn)
         .await
-        .doing("looking for the tracking table")?;
-        Ok(n > 0)
+        .doing("reading the tracking table's columns")?;
+        Ok(columns)
     }
 
-    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
+    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
+        // One statement: all or none.
+        let adds: Vec<String> = columns
+            .iter()
+            .map(|column| {
+                let definition = tracking_column(&TYPES, column);
+                format!("ADD COLUMN {definition}")
+            })
+            .collect();
         let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} (
-    version BIGINT PRIMARY KEY,
-    description VARCHAR(255) NOT NULL,
-    up_checksum CHAR(64) NOT NULL,
-    down_checksum CHAR(64),
-    applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-    execution_us BIGINT NOT NULL,
-    applied_by VARCHAR(255) NOT NULL,
-    success BOOLEAN NOT NULL
-)",
-            quote_table(table, '`')
+            "ALTER TABLE {} {}",
+            quote_table(table, '`'),
+            adds.join(", ")
         );
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)
             .await
-            .doing("creating the tracking table")?;
+            .doing("adding the new columns to the tracking table")?;
         Ok(())
     }
 
-    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>> {
-        // applied_at is written as UTC_TIMESTAMP(6) by insert_row.
+    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
+        // applied_at and repaired_at are written as UTC_TIMESTAMP(6).
+        let time = |column: &str| format!("DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%sZ')");
         let sql = format!(
-            "SELECT version, description, up_checksum, down_checksum,
-                    DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%sZ'),
-                    execution_us, applied_by, success
-             FROM {} ORDER BY version",
+            "SELECT {} FROM {} ORDER BY version",
+            select_columns(extended, time),
             quote_table(table, '`')
         );
         let rows = sqlx::query(&sql)
@@ -165,6 +274,32 @@ impl Backend for MySql {
             .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
+    }
+
+    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
+        let sql = format!(
+            "SELECT up_script FROM {} WHERE version = ?",
+            quote_table(table, '`')
+        );
+        let text: Option<Option<String>> = sqlx::query_scalar(&sql)
+            .bind(version)
+            .fetch_optional(&mut self.conn)
+            .await
+            .doing("reading the recorded up script")?;
+        Ok(text.flatten())
+    }
+
+    async fn repair_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        repaired_by: &str,
+        change: &RepairRow<'_>,
+    ) -> sqlx::Result<()> {
+        let sql = repair_row_sql(&quote_table(table, '`'), change, "UTC_TIMESTAMP(6)", |_| {
+            "?".to_owned()
+        });
+        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
     }
 
     async fn begin(&mut self) -> sqlx::Result<()> {
@@ -193,18 +328,22 @@ impl Backend for MySql {
     }
 
     async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = format!(
-            "INSERT INTO {} (version, description, up_checksum, down_checksum, applied_at, execution_us, applied_by, success) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), ?, ?, ?)",
-            quote_table(table, '`')
+        let sql = write_row_sql(
+            &quote_table(table, '`'),
+            row.replaces,
+            "UTC_TIMESTAMP(6)",
+            |_| "?".to_owned(),
         );
         sqlx::query(&sql)
-            .bind(row.version)
             .bind(row.description)
             .bind(row.up_checksum)
             .bind(row.down_checksum)
             .bind(row.execution_us)
             .bind(row.applied_by)
             .bind(row.success)
+            .bind(row.up_script)
+            .bind(row.baseline)
+            .bind(row.version)
             .execute(&mut self.conn)
             .await
             .map(drop)
@@ -228,13 +367,20 @@ impl Backend for MySql {
             .map(drop)
     }
 
-    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()> {
+    async fn set_outcome(
+        &mut self,
+        table: &str,
+        version: i64,
+        success: bool,
+        cleared: bool,
+    ) -> sqlx::Result<()> {
         let sql = format!(
-            "UPDATE {} SET success = ? WHERE version = ?",
+            "UPDATE {} SET success = ?, cleared = ? WHERE version = ?",
             quote_table(table, '`')
         );
         sqlx::query(&sql)
             .bind(success)
+            .bind(cleared)
             .bind(version)
             .execute(&mut self.conn)
             .await

@@ -1,18 +1,44 @@
 //! PostgreSQL: transactional DDL; the run lock is a session advisory lock (advisory locks are
 //! per database, so one key serves every database on a server).
+//!
+//! Why a session lock and not one per transaction (`pg_advisory_xact_lock`), which a
+//! transaction-pooling proxy (PgBouncer in transaction mode) would carry correctly: a run is
+//! many transactions, one per migration, and a transaction-level lock is released at each
+//! commit. Another runner could then slip in between two migrations of the same run, after this
+//! one planned them, and `no-transaction` migrations would run with no lock at all. So the whole
+//! run holds one session lock on one dedicated connection, and through a transaction-mode pooler
+//! (where the session lock would stay on whichever server connection took it) the migrator must
+//! connect to the server directly or through a session-mode pool; the README says so.
+//!
+//! Waiting for the lock is the server's (`pg_advisory_lock` under `lock_timeout`), so runners
+//! get it in the order they asked. On PostgreSQL 14 and later each connection also sets
+//! `client_connection_check_interval`, so that the statement of a runner that was killed is
+//! aborted and rolled back within seconds instead of running on with the lock held.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
 use super::{
-    Access, AppliedRow, Backend, NewRow, char_to_byte, insert_and_commit_sql, quote_table,
-    snapshot_postgres,
+    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, char_to_byte,
+    create_tracking_table_sql, execute_repair, insert_and_commit_sql, quote_table, repair_row_sql,
+    select_columns, snapshot_postgres, tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
 use crate::snapshot::Snapshot;
+
+/// The types of the tracking table's columns.
+const TYPES: TrackingTypes = TrackingTypes {
+    integer: "BIGINT",
+    name: "TEXT",
+    checksum: "TEXT",
+    script: "TEXT",
+    timestamp: "TIMESTAMPTZ",
+    now: "now()",
+};
 
 #[derive(Debug)]
 pub struct Postgres {
@@ -35,6 +61,12 @@ impl Postgres {
     }
 }
 
+/// `cargo-migrate pid N`: pg_stat_activity then says which process on the client holds the
+/// migration lock.
+fn application_name() -> String {
+    format!("cargo-migrate pid {}", std::process::id())
+}
+
 /// The advisory lock key: a stable hash of the tracking table name, so that two projects with
 /// different tracking tables in one database do not block each other.
 fn lock_key(table: &str) -> i64 {
@@ -47,6 +79,98 @@ fn lock_key(table: &str) -> i64 {
     hash as i64
 }
 
+/// The session holding the advisory lock, as far as pg_stat_activity shows it to this
+/// account (other users' sessions hide their address and query without pg_read_all_stats).
+#[derive(Debug, Default)]
+struct Holder {
+    pid: Option<i32>,
+    user: Option<String>,
+    client: Option<String>,
+    application: Option<String>,
+    connected: Option<String>,
+    state: Option<String>,
+    for_secs: Option<i64>,
+    query: Option<String>,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        let Some(pid) = self.pid else {
+            // Released between our try and our look: the wait will be short.
+            return "another session".to_owned();
+        };
+        let mut parts = Vec::new();
+        // No client: another account's session, whose address this one may not see.
+        match (&self.user, &self.client) {
+            (Some(user), Some(client)) => parts.push(format!("{user}@{client}")),
+            (Some(user), None) => parts.push(format!("user {user}")),
+            _ => {}
+        }
+        if let Some(app) = self.application.as_deref().filter(|a| !a.is_empty()) {
+            parts.push(format!("application `{app}`"));
+        }
+        if let Some(at) = &self.connected {
+            parts.push(format!("connected since {at}"));
+        }
+        match (&self.state, self.for_secs, &self.query) {
+            (Some(state), Some(secs), Some(query)) if state == "active" => {
+                parts.push(format!("running `{}` for {secs} s", super::one_line(query)));
+            }
+            (Some(state), Some(secs), _) => parts.push(format!("{state} for {secs} s")),
+            _ => {}
+        }
+        if parts.is_empty() {
+            format!("server process {pid}")
+        } else {
+            format!("server process {pid} ({})", parts.join(", "))
+        }
+    }
+}
+
+impl Postgres {
+    async fn database_name(&mut self) -> String {
+        sqlx::query_scalar::<_, String>("SELECT current_database()::text")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_or_else(|_| "the database".to_owned(), |d| format!("database {d}"))
+    }
+
+    /// Who holds the advisory lock `key` in this database (empty when nobody does by now).
+    async fn lock_holder(&mut self, key: i64) -> Holder {
+        let row = sqlx::query(
+            "SELECT l.pid, a.usename::text,
+                    CASE WHEN a.client_addr IS NOT NULL THEN host(a.client_addr) || ':' || a.client_port
+                         WHEN a.client_port = -1 THEN 'a local socket' END,
+                    a.application_name::text,
+                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'),
+                    a.state::text,
+                    extract(epoch FROM now() - a.state_change)::bigint,
+                    a.query::text
+             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND (l.classid::bigint << 32 | l.objid::bigint) = $1
+             LIMIT 1",
+        )
+        .bind(key)
+        .fetch_optional(&mut self.conn)
+        .await;
+        match row {
+            Ok(Some(r)) => Holder {
+                pid: r.try_get(0).ok(),
+                user: r.try_get(1).ok().flatten(),
+                client: r.try_get(2).ok().flatten(),
+                application: r.try_get(3).ok().flatten(),
+                connected: r.try_get(4).ok().flatten(),
+                state: r.try_get(5).ok().flatten(),
+                for_secs: r.try_get(6).ok().flatten(),
+                query: r.try_get(7).ok().flatten(),
+            },
+            _ => Holder::default(),
+        }
+    }
+}
+
 impl Backend for Postgres {
     const TRANSACTIONAL_DDL: bool = true;
 
@@ -56,13 +180,30 @@ impl Backend for Postgres {
                 url: url.to_string(),
                 reason: e.to_string(),
             })?
-            .application_name("cargo-migrate")
+            .application_name(&application_name())
             .disable_statement_logging();
         let mut conn = options.connect().await.map_err(|e| connect_error(url, e))?;
-        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
-            .fetch_one(&mut conn)
-            .await
-            .doing("reading the current schema")?;
+        // From PostgreSQL 14 on, the server checks every few seconds during a long statement
+        // that the client is still there, and aborts (rolls back) the statement of a runner that
+        // was killed instead of finishing it while holding the migration lock. A value the
+        // account or database sets is kept. A server on a platform without the check refuses
+        // the setting: then the schema is read alone.
+        let checked = sqlx::query_scalar(
+            "SELECT current_schema()::text FROM (SELECT CASE
+                 WHEN current_setting('server_version_num')::int >= 140000
+                  AND current_setting('client_connection_check_interval') = '0'
+                 THEN set_config('client_connection_check_interval', '2s', false) END) AS s",
+        )
+        .fetch_one(&mut conn)
+        .await;
+        let schema: Option<String> = match checked {
+            Ok(schema) => schema,
+            Err(sqlx::Error::Database(_)) => sqlx::query_scalar("SELECT current_schema()::text")
+                .fetch_one(&mut conn)
+                .await
+                .doing("reading the current schema")?,
+            Err(e) => return Err(e).doing("reading the current schema"),
+        };
         Ok(Some(Postgres {
             conn,
             schema: schema.unwrap_or_else(|| "public".to_owned()),
@@ -70,38 +211,61 @@ impl Backend for Postgres {
         }))
     }
 
-    async fn lock(&mut self, table: &str) -> Result<()> {
+    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()> {
         let key = lock_key(table);
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
             .fetch_one(&mut self.conn)
             .await
             .doing("taking the migration lock")?;
-        if !got {
-            let holder: Option<String> = sqlx::query_scalar(
-                "SELECT format('pid %s (%s@%s, %s)', a.pid, a.usename, coalesce(a.client_addr::text, 'local'), a.application_name)
-                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                 WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                   AND (l.classid::bigint << 32 | l.objid::bigint) = $1 LIMIT 1",
-            )
-            .bind(key)
-            .fetch_optional(&mut self.conn)
-            .await
-            .unwrap_or(None);
-            crate::output::status(
-                "Waiting",
-                &format!(
-                    "for the migration lock held by {}",
-                    holder.as_deref().unwrap_or("another session")
-                ),
-            );
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(key)
-                .execute(&mut self.conn)
-                .await
-                .doing("waiting for the migration lock")?;
+        if got {
+            return Ok(());
         }
-        Ok(())
+        let database = self.database_name().await;
+        let holder = self.lock_holder(key).await;
+        super::say_waiting_for_lock(&database, &holder.describe(), timeout);
+        // The server waits (in the order runners asked) and gives up after `lock_timeout`;
+        // statement_timeout (an account's default, say) must not cut the wait short. Both are
+        // put back as they were afterwards, so that the migrations run under the session's own.
+        let (lock_saved, statement_saved): (String, String) = sqlx::query_as(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+        )
+        .fetch_one(&mut self.conn)
+        .await
+        .doing("reading lock_timeout")?;
+        let set = "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)";
+        let ms = timeout.as_millis().clamp(1, i32::MAX as u128).to_string();
+        sqlx::query(set)
+            .bind(&ms)
+            .bind("0")
+            .execute(&mut self.conn)
+            .await
+            .doing("setting lock_timeout")?;
+        let waited = sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut self.conn)
+            .await;
+        sqlx::query(set)
+            .bind(&lock_saved)
+            .bind(&statement_saved)
+            .execute(&mut self.conn)
+            .await
+            .doing("restoring lock_timeout")?;
+        match waited {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                let holder = self.lock_holder(key).await;
+                Err(super::lock_timed_out(
+                    &database,
+                    holder.describe(),
+                    timeout,
+                    holder.pid.map(|pid| {
+                        format!("end its server session with `SELECT pg_terminate_backend({pid})`, which releases the lock")
+                    }),
+                ))
+            }
+            Err(e) => Err(e).doing("waiting for the migration lock"),
+        }
     }
 
     async fn unlock(&mut self, table: &str) -> Result<()> {
@@ -113,42 +277,65 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    async fn has_tracking_table(&mut self, table: &str) -> Result<bool> {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(quote_table(&self.qualify(table), '"'))
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("looking for the tracking table")?;
-        Ok(exists)
+    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
+        let qualified = self.qualify(table);
+        let sql = create_tracking_table_sql(&quote_table(&qualified, '"'), &TYPES);
+        match sqlx::raw_sql(&sql).execute(&mut self.conn).await {
+            // 3F000 invalid_schema_name: a `table = "app._migrations"` whose schema is not there.
+            Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("3F000") => {
+                let schema = qualified.split('.').next().unwrap_or_default();
+                Err(Error::config(
+                    format!(
+                        "the tracking table {qualified} cannot be created: its schema {schema} does not exist"
+                    ),
+                    format!(
+                        "create the schema first (`CREATE SCHEMA {schema};`), or set `table` in the config to a table in a schema that exists"
+                    ),
+                ))
+            }
+            other => other.map(drop).doing("creating the tracking table"),
+        }
     }
 
-    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
+    async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT lower(attname::text) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(quote_table(&self.qualify(table), '"'))
+        .fetch_all(&mut self.conn)
+        .await
+        .doing("reading the tracking table's columns")?;
+        Ok(columns)
+    }
+
+    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
+        // One statement: all or none.
+        let adds: Vec<String> = columns
+            .iter()
+            .map(|column| {
+                let definition = tracking_column(&TYPES, column);
+                format!("ADD COLUMN IF NOT EXISTS {definition}")
+            })
+            .collect();
         let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    up_checksum TEXT NOT NULL,
-    down_checksum TEXT,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    execution_us BIGINT NOT NULL,
-    applied_by TEXT NOT NULL,
-    success BOOLEAN NOT NULL
-)",
-            quote_table(&self.qualify(table), '"')
+            "ALTER TABLE {} {}",
+            quote_table(&self.qualify(table), '"'),
+            adds.join(", ")
         );
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)
             .await
-            .doing("creating the tracking table")?;
+            .doing("adding the new columns to the tracking table")?;
         Ok(())
     }
 
-    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>> {
+    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
+        let time = |column: &str| {
+            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+        };
         let sql = format!(
-            "SELECT version, description, up_checksum, down_checksum,
-                    to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    execution_us, applied_by, success
-             FROM {} ORDER BY version",
+            "SELECT {} FROM {} ORDER BY version",
+            select_columns(extended, time),
             quote_table(&self.qualify(table), '"')
         );
         let rows = sqlx::query(&sql)
@@ -159,6 +346,35 @@ impl Backend for Postgres {
             .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
+    }
+
+    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
+        let sql = format!(
+            "SELECT up_script FROM {} WHERE version = $1",
+            quote_table(&self.qualify(table), '"')
+        );
+        let text: Option<Option<String>> = sqlx::query_scalar(&sql)
+            .bind(version)
+            .fetch_optional(&mut self.conn)
+            .await
+            .doing("reading the recorded up script")?;
+        Ok(text.flatten())
+    }
+
+    async fn repair_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        repaired_by: &str,
+        change: &RepairRow<'_>,
+    ) -> sqlx::Result<()> {
+        let sql = repair_row_sql(
+            &quote_table(&self.qualify(table), '"'),
+            change,
+            "now()",
+            |i| format!("${i}"),
+        );
+        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
     }
 
     async fn begin(&mut self) -> sqlx::Result<()> {
@@ -187,18 +403,22 @@ impl Backend for Postgres {
     }
 
     async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = format!(
-            "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            quote_table(&self.qualify(table), '"')
+        let sql = write_row_sql(
+            &quote_table(&self.qualify(table), '"'),
+            row.replaces,
+            "now()",
+            |i| format!("${i}"),
         );
         sqlx::query(&sql)
-            .bind(row.version)
             .bind(row.description)
             .bind(row.up_checksum)
             .bind(row.down_checksum)
             .bind(row.execution_us)
             .bind(row.applied_by)
             .bind(row.success)
+            .bind(row.up_script)
+            .bind(row.baseline)
+            .bind(row.version)
             .execute(&mut self.conn)
             .await
             .map(drop)
@@ -221,7 +441,7 @@ impl Backend for Postgres {
         // present. A failing statement stops the rest, COMMIT included.
         let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
         let elapsed = "(extract(epoch FROM clock_timestamp() - now()) * 1000000)::bigint";
-        let record = insert_and_commit_sql(&self.qualify(table), '"', row, elapsed, quote);
+        let record = insert_and_commit_sql(&self.qualify(table), '"', row, elapsed, "now()", quote);
         let sql = if sql.is_empty() {
             format!("BEGIN;\n{record}")
         } else {
@@ -238,6 +458,7 @@ impl Backend for Postgres {
             '"',
             row,
             &row.execution_us.to_string(),
+            "now()",
             quote,
         );
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
@@ -261,13 +482,20 @@ impl Backend for Postgres {
             .map(drop)
     }
 
-    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()> {
+    async fn set_outcome(
+        &mut self,
+        table: &str,
+        version: i64,
+        success: bool,
+        cleared: bool,
+    ) -> sqlx::Result<()> {
         let sql = format!(
-            "UPDATE {} SET success = $1 WHERE version = $2",
+            "UPDATE {} SET success = $1, cleared = $2 WHERE version = $3",
             quote_table(&self.qualify(table), '"')
         );
         sqlx::query(&sql)
             .bind(success)
+            .bind(cleared)
             .bind(version)
             .execute(&mut self.conn)
             .await
@@ -388,7 +616,7 @@ async fn admin_connection(url: &DbUrl) -> Result<PgConnection> {
     let options = |url: &DbUrl| {
         PgConnectOptions::from_str(url.expose())
             .map(|o| {
-                o.application_name("cargo-migrate")
+                o.application_name(&application_name())
                     .disable_statement_logging()
             })
             .map_err(|e| Error::BadUrl {
@@ -410,14 +638,25 @@ async fn admin_connection(url: &DbUrl) -> Result<PgConnection> {
 }
 
 /// A connection failure as the user needs to see it: which server, why, and what to check.
+/// A server that is not there (yet) or still starting up is [`Error::Unreachable`], which
+/// `--wait` retries.
 pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
+    let starting = matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("57P03"));
+    if matches!(e, sqlx::Error::Io(_)) || starting {
+        return Error::Unreachable {
+            url: url.to_string(),
+            cause: e.to_string(),
+            help: Some(format!(
+                "is the server running and reachable at {}? `--wait 30s` retries while it starts",
+                url.address()
+            )),
+        };
+    }
     let help = match &e {
-        sqlx::Error::Io(_) => {
-            Some("is the server running and reachable at that host and port?".to_owned())
-        }
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => {
-            Some("create the database first (for example `createdb <name>`)".to_owned())
-        }
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => Some(format!(
+            "create the database first (for example `createdb {}`)",
+            url.database_name().unwrap_or_else(|| "<name>".to_owned())
+        )),
         sqlx::Error::Database(db)
             if db.code().as_deref() == Some("28P01") || db.code().as_deref() == Some("28000") =>
         {
@@ -432,5 +671,42 @@ pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
         url: url.to_string(),
         cause: e.to_string(),
         help,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_holder_is_described_with_what_the_server_shows() {
+        let full = Holder {
+            pid: Some(4242),
+            user: Some("deploy".into()),
+            client: Some("10.0.0.7:5000".into()),
+            application: Some("cargo-migrate pid 99".into()),
+            connected: Some("2026-01-02 03:04:05 UTC".into()),
+            state: Some("active".into()),
+            for_secs: Some(12),
+            query: Some("BEGIN;\nCREATE INDEX i ON t (c)".into()),
+        };
+        assert_eq!(
+            full.describe(),
+            "server process 4242 (deploy@10.0.0.7:5000, application `cargo-migrate pid 99`, connected since 2026-01-02 03:04:05 UTC, running `BEGIN; CREATE INDEX i ON t (c)` for 12 s)"
+        );
+        // Another account's session, without pg_read_all_stats: pid and user only.
+        let hidden = Holder {
+            pid: Some(7),
+            user: Some("other".into()),
+            ..Holder::default()
+        };
+        assert_eq!(hidden.describe(), "server process 7 (user other)");
+        assert_eq!(Holder::default().describe(), "another session");
+    }
+
+    #[test]
+    fn lock_keys_differ_per_tracking_table() {
+        assert_ne!(lock_key("_cargo_migrate"), lock_key("other._cargo_migrate"));
+        assert_eq!(lock_key("_cargo_migrate"), lock_key("_cargo_migrate"));
     }
 }

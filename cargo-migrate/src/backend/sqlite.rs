@@ -1,19 +1,34 @@
 //! SQLite: the embedded default. DDL is transactional. The run lock is an exclusive `flock` on
 //! the database file itself, which SQLite's own (POSIX, byte-range) locks never see.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::{
-    Access, AppliedRow, Backend, NewRow, find_near, insert_and_commit_sql, quote_table,
-    snapshot_sqlite,
+    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, create_tracking_table_sql,
+    execute_repair, find_near, insert_and_commit_sql, quote_table, repair_row_sql, select_columns,
+    snapshot_sqlite, tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
 use crate::snapshot::Snapshot;
+
+/// The types of the tracking table's columns.
+const TYPES: TrackingTypes = TrackingTypes {
+    integer: "INTEGER",
+    name: "TEXT",
+    checksum: "TEXT",
+    script: "TEXT",
+    timestamp: "TEXT",
+    now: "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+};
+
+/// The current time as the tracking table stores it.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 #[derive(Debug)]
 pub struct Sqlite {
@@ -21,6 +36,83 @@ pub struct Sqlite {
     /// The database file, held open and `flock`ed while the run lock is taken.
     lock_file: Option<File>,
     path: Option<std::path::PathBuf>,
+}
+
+/// The process holding the flock on `file`, where the system says: Linux lists every lock in
+/// /proc/locks (`1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF`).
+#[cfg(target_os = "linux")]
+fn flock_holder(file: &File) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    flock_pid(&locks, meta.dev(), meta.ino())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn flock_holder(_file: &File) -> Option<u32> {
+    None
+}
+
+/// The pid of the exclusive flock on device `dev`, inode `ino` in a /proc/locks text. Some file
+/// systems (btrfs, overlays) show another device number there than `stat` does: then the
+/// inode alone decides, when only one lock has it.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn flock_pid(locks: &str, dev: u64, ino: u64) -> Option<u32> {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let device = format!("{major:02x}:{minor:02x}");
+    // Waiters are listed as `1: -> FLOCK …` and do not match.
+    let held: Vec<(u32, &str)> = locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [_, "FLOCK", _, "WRITE", pid, id, ..] => {
+                    let (dev, inode) = id.rsplit_once(':')?;
+                    (inode.parse() == Ok(ino)).then_some((pid.parse().ok()?, dev))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    match held.iter().find(|(_, d)| *d == device) {
+        Some((pid, _)) => Some(*pid),
+        None if held.len() == 1 => Some(held[0].0),
+        None => None,
+    }
+}
+
+/// Creates the database file `path` (and its directory) and takes the run lock on it, so that
+/// the run that created a database is the first to use it. `None` when another process created
+/// it first, or already holds its lock.
+fn create_locked(path: &std::path::Path) -> Result<Option<File>> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+    }
+    let file = match File::create_new(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
+        Err(e) => return Err(Error::io(format!("cannot create {}", path.display()), e)),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(Error::io(format!("cannot lock {}", path.display()), e)),
+    }
+}
+
+/// The holder as the messages name it: the process and its program name, or plainly that the
+/// system does not say.
+fn describe_holder(pid: Option<u32>) -> String {
+    match pid {
+        // Only the program name: another program's arguments may hold secrets.
+        Some(pid) => match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+            Ok(name) => format!("process {pid} (`{}`)", name.trim()),
+            Err(_) => format!("process {pid}"),
+        },
+        None => "another process (the system does not say which: `fuser` or `lsof` on the file lists the processes that have it open)".to_owned(),
+    }
 }
 
 impl Backend for Sqlite {
@@ -32,18 +124,22 @@ impl Backend for Sqlite {
             reason: e.to_string(),
         };
         let mut options = SqliteConnectOptions::from_str(url.expose()).map_err(bad)?;
+        let mut lock_file = None;
         if let Some(path) = &url.sqlite_path {
             options = options.filename(path);
             if !path.exists() {
                 if access == Access::ReadOnly {
                     return Ok(None);
                 }
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+                lock_file = create_locked(path)?;
+                if lock_file.is_some() {
+                    // A new database gets WAL, the mode that suits a local development
+                    // database. Only the process that created the file switches, holding the
+                    // run lock: two runs switching one new file at once could make one fail
+                    // with "database is locked" (SQLite does not wait where waiting could
+                    // deadlock).
+                    options = options.journal_mode(SqliteJournalMode::Wal);
                 }
-                // A new database gets WAL, the mode that suits a local development database.
-                options = options.journal_mode(SqliteJournalMode::Wal);
             }
         }
         let options = options
@@ -57,34 +153,55 @@ impl Backend for Sqlite {
         })?;
         Ok(Some(Sqlite {
             conn,
-            lock_file: None,
+            lock_file,
             path: url.sqlite_path.clone(),
         }))
     }
 
-    async fn lock(&mut self, _table: &str) -> Result<()> {
-        let Some(path) = &self.path else {
+    async fn lock(&mut self, _table: &str, timeout: Duration) -> Result<()> {
+        let Some(path) = self.path.clone() else {
             return Ok(()); // an in-memory database has one user by construction
         };
-        let file = File::open(path)
-            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-        if file.try_lock().is_err() {
-            crate::output::status(
-                "Waiting",
-                &format!(
-                    "for another cargo-migrate run on {} to finish",
-                    path.display()
-                ),
-            );
-            let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
-                .await
-                .map_err(|e| Error::io("lock task failed", std::io::Error::other(e)))?
-                .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
-            self.lock_file = Some(file);
-        } else {
-            self.lock_file = Some(file);
+        if self.lock_file.is_some() {
+            return Ok(()); // taken when this connection created the file
         }
-        Ok(())
+        let file = File::open(&path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        let cannot_lock = |e| Error::io(format!("cannot lock {}", path.display()), e);
+        // flock has no timeout: try, and try again with backoff until the deadline.
+        let deadline = super::deadline_after(timeout);
+        let mut delay = Duration::from_millis(10);
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    self.lock_file = Some(file);
+                    return Ok(());
+                }
+                Err(TryLockError::Error(e)) => return Err(cannot_lock(e)),
+                Err(TryLockError::WouldBlock) => {}
+            }
+            let database = path.display().to_string();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let pid = flock_holder(&file);
+                return Err(super::lock_timed_out(
+                    &database,
+                    describe_holder(pid),
+                    timeout,
+                    pid.map(|pid| {
+                        format!("end it with `kill {pid}` (a run killed midway is rolled back)")
+                    }),
+                ));
+            }
+            if !said {
+                let holder = describe_holder(flock_holder(&file));
+                super::say_waiting_for_lock(&database, &holder, timeout);
+                said = true;
+            }
+            tokio::time::sleep(delay.min(left)).await;
+            delay = (delay * 2).min(Duration::from_millis(250));
+        }
     }
 
     async fn unlock(&mut self, _table: &str) -> Result<()> {
@@ -93,36 +210,8 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    async fn has_tracking_table(&mut self, table: &str) -> Result<bool> {
-        let (schema, name) = match table.split_once('.') {
-            Some((s, n)) => (s, n),
-            None => ("main", table),
-        };
-        let sql = format!(
-            "SELECT count(*) FROM \"{schema}\".sqlite_master WHERE type = 'table' AND name = ?"
-        );
-        let n: i64 = sqlx::query_scalar(&sql)
-            .bind(name)
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("looking for the tracking table")?;
-        Ok(n > 0)
-    }
-
     async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
-        let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} (
-    version INTEGER PRIMARY KEY,
-    description TEXT NOT NULL,
-    up_checksum TEXT NOT NULL,
-    down_checksum TEXT,
-    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    execution_us INTEGER NOT NULL,
-    applied_by TEXT NOT NULL,
-    success BOOLEAN NOT NULL
-)",
-            quote_table(table, '"')
-        );
+        let sql = create_tracking_table_sql(&quote_table(table, '"'), &TYPES);
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)
             .await
@@ -130,9 +219,43 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    async fn applied(&mut self, table: &str) -> Result<Vec<AppliedRow>> {
+    async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let (schema, name) = match table.split_once('.') {
+            Some((s, n)) => (s, n),
+            None => ("main", table),
+        };
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT lower(name) FROM pragma_table_info(?, ?)")
+                .bind(name)
+                .bind(schema)
+                .fetch_all(&mut self.conn)
+                .await
+                .doing("reading the tracking table's columns")?;
+        Ok(columns)
+    }
+
+    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
+        // One ALTER per column, in one transaction: all or none.
+        let mut sql = "BEGIN IMMEDIATE;\n".to_owned();
+        for column in columns {
+            let definition = tracking_column(&TYPES, column);
+            sql.push_str(&format!(
+                "ALTER TABLE {} ADD COLUMN {definition};\n",
+                quote_table(table, '"')
+            ));
+        }
+        sql.push_str("COMMIT");
+        if let Err(e) = sqlx::raw_sql(&sql).execute(&mut self.conn).await {
+            let _ = self.rollback().await;
+            return Err(e).doing("adding the new columns to the tracking table");
+        }
+        Ok(())
+    }
+
+    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
         let sql = format!(
-            "SELECT version, description, up_checksum, down_checksum, applied_at, execution_us, applied_by, success FROM {} ORDER BY version",
+            "SELECT {} FROM {} ORDER BY version",
+            select_columns(extended, str::to_owned),
             quote_table(table, '"')
         );
         let rows = sqlx::query(&sql)
@@ -143,6 +266,30 @@ impl Backend for Sqlite {
             .map(AppliedRow::from_row)
             .collect::<sqlx::Result<_>>()
             .doing("reading the tracking table")
+    }
+
+    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
+        let sql = format!(
+            "SELECT up_script FROM {} WHERE version = ?",
+            quote_table(table, '"')
+        );
+        let text: Option<Option<String>> = sqlx::query_scalar(&sql)
+            .bind(version)
+            .fetch_optional(&mut self.conn)
+            .await
+            .doing("reading the recorded up script")?;
+        Ok(text.flatten())
+    }
+
+    async fn repair_row(
+        &mut self,
+        table: &str,
+        version: i64,
+        repaired_by: &str,
+        change: &RepairRow<'_>,
+    ) -> sqlx::Result<()> {
+        let sql = repair_row_sql(&quote_table(table, '"'), change, NOW, |_| "?".to_owned());
+        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
     }
 
     async fn begin(&mut self) -> sqlx::Result<()> {
@@ -171,18 +318,19 @@ impl Backend for Sqlite {
     }
 
     async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = format!(
-            "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            quote_table(table, '"')
-        );
+        let sql = write_row_sql(&quote_table(table, '"'), row.replaces, NOW, |_| {
+            "?".to_owned()
+        });
         sqlx::query(&sql)
-            .bind(row.version)
             .bind(row.description)
             .bind(row.up_checksum)
             .bind(row.down_checksum)
             .bind(row.execution_us)
             .bind(row.applied_by)
             .bind(row.success)
+            .bind(row.up_script)
+            .bind(row.baseline)
+            .bind(row.version)
             .execute(&mut self.conn)
             .await
             .map(drop)
@@ -212,7 +360,7 @@ impl Backend for Sqlite {
             "max(0, CAST(round((julianday('now') - {start_julian:.10}) * 86400000000) AS INTEGER))"
         );
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let record = insert_and_commit_sql(table, '"', row, &elapsed, quote);
+        let record = insert_and_commit_sql(table, '"', row, &elapsed, NOW, quote);
         let sql = if sql.is_empty() {
             format!("BEGIN IMMEDIATE;\n{record}")
         } else {
@@ -223,7 +371,7 @@ impl Backend for Sqlite {
 
     async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), quote);
+        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), NOW, quote);
         sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
     }
 
@@ -245,13 +393,20 @@ impl Backend for Sqlite {
             .map(drop)
     }
 
-    async fn set_success(&mut self, table: &str, version: i64, success: bool) -> sqlx::Result<()> {
+    async fn set_outcome(
+        &mut self,
+        table: &str,
+        version: i64,
+        success: bool,
+        cleared: bool,
+    ) -> sqlx::Result<()> {
         let sql = format!(
-            "UPDATE {} SET success = ? WHERE version = ?",
+            "UPDATE {} SET success = ?, cleared = ? WHERE version = ?",
             quote_table(table, '"')
         );
         sqlx::query(&sql)
             .bind(success)
+            .bind(cleared)
             .bind(version)
             .execute(&mut self.conn)
             .await
@@ -309,5 +464,34 @@ impl Backend for Sqlite {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_pid_of_a_flock_in_proc_locks() {
+        let locks = "1: POSIX  ADVISORY  WRITE 16833 fe:00:10018867 120 120
+2: FLOCK  ADVISORY  WRITE 17418 fe:00:10010785 0 EOF
+2: -> FLOCK  ADVISORY  WRITE 17500 fe:00:10010785 0 EOF
+3: FLOCK  ADVISORY  READ 17327 fe:00:10135964 0 EOF
+";
+        // st_dev 0xfe00 is major 0xfe, minor 0.
+        assert_eq!(flock_pid(locks, 0xfe00, 10_010_785), Some(17418));
+        // Another device number (an overlay): the inode alone, as it is unique.
+        assert_eq!(flock_pid(locks, 0x0801, 10_010_785), Some(17418));
+        // A shared lock, a POSIX lock (SQLite's own) and an unknown inode are not it.
+        assert_eq!(flock_pid(locks, 0xfe00, 10_135_964), None);
+        assert_eq!(flock_pid(locks, 0xfe00, 10_018_867), None);
+        assert_eq!(flock_pid(locks, 0xfe00, 1), None);
+    }
+
+    #[test]
+    fn an_unknown_holder_is_said_plainly() {
+        assert!(
+            describe_holder(None).starts_with("another process (the system does not say which")
+        );
     }
 }

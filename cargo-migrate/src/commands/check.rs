@@ -3,36 +3,53 @@
 use build_support::MigrationSet;
 
 use crate::cli::{CheckArgs, VerifyArgs};
-use crate::commands::{Ctx, eprintln_report, lint, read_applied, verify, with_backend};
+use crate::commands::{
+    Ctx, eprintln_report, lint, protect, read_applied, read_recorded, verify, with_backend,
+};
 use crate::error::{Error, Result};
-use crate::runner::{State, status};
+use crate::runner::{State, drift_refusal, status};
 
 pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     ctx.announce_database();
+    if args.verify {
+        protect::refuse_scratch(ctx)?;
+    }
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
-    let findings = lint::findings(ctx, &set)?;
+    let mut findings = lint::findings(ctx, &set)?;
+    let team = lint::team_findings(ctx, &set, Some(build_support::Severity::Error));
+    findings.extend(team.findings);
+    if let Some(reason) = &team.skipped {
+        ctx.status("Skipped", reason);
+    }
     for finding in &findings {
         eprintln_report(miette::Report::new(finding.clone()));
     }
-    let lint_result = lint::summarize(ctx, &set, &findings);
+    let lint_result = lint::summarize(ctx, "check", &set, &findings);
 
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
     let entries = status(&set, &rows);
     let mut problems = Vec::new();
     for e in &entries {
+        if e.state == State::Modified {
+            // What changed, as `up` shows it: the checksums and the lines.
+            let recorded = with_backend!(ctx.cfg.url.kind, B => read_recorded::<B>(&ctx.cfg, e.version).await?);
+            eprintln_report(miette::Report::new(drift_refusal(e, recorded.as_deref())));
+        }
         let what = match e.state {
             State::Applied => continue,
-            State::Pending => "is pending: run `cargo migrate up`",
+            State::Pending => "is pending: run `cargo migrate up`".to_owned(),
             State::OutOfOrder => {
-                "is pending but older than an applied migration: give it a newer version, or `cargo migrate up --allow-out-of-order`"
+                "is pending but older than an applied migration: give it a newer version, or `cargo migrate up --allow-out-of-order`".to_owned()
             }
-            State::Modified => {
-                "was changed after it was applied: restore it, or `cargo migrate repair <version>` if the edit is deliberate"
-            }
-            State::Missing => "is applied but its file is missing: restore the file",
-            State::Failed => {
-                "is recorded as failed: fix the database by hand, then `cargo migrate repair <version>`"
-            }
+            State::Modified => format!(
+                "was changed after it was applied (the diff is above): restore it, or `cargo migrate repair {}` if the edit is deliberate",
+                e.version
+            ),
+            State::Missing => "is applied but its file is missing: restore the file".to_owned(),
+            State::Failed => format!(
+                "is recorded as failed: fix the database by hand, then `cargo migrate repair {}`",
+                e.version
+            ),
         };
         problems.push(format!("{} {what}", e.name()));
     }

@@ -4,8 +4,8 @@ use build_support::MigrationSet;
 
 use crate::backend::Backend;
 use crate::cli::{DownArgs, UpArgs};
-use crate::commands::{Ctx, dry_run_sql, read_applied, up, with_backend, with_lock};
-use crate::error::Result;
+use crate::commands::{Ctx, dry_run_sql, protect, read_applied, up, with_backend, with_lock};
+use crate::error::{Error, Result};
 use crate::output;
 use crate::runner::{DownTo, Session, plan_down, prepare_all, refuse_transaction_control, status};
 
@@ -22,9 +22,40 @@ pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
         if args.dry_run {
             dry_run::<B>(ctx, &set, to).await
         } else {
-            with_lock::<B, _>(&ctx.cfg, async |session| revert(ctx, session, &set, to).await.map(drop)).await
+            let confirmed = confirm::<B>(ctx, &set, to, "down").await?;
+            with_lock::<B, _>(&ctx.cfg, async |session| {
+                revert(ctx, session, &set, to, confirmed.as_deref()).await.map(drop)
+            })
+            .await
         }
     })
+}
+
+/// On a protected environment: shows what would be reverted (read without the lock) and asks
+/// for the confirmation. Returns the versions confirmed, which the locked run must find again.
+async fn confirm<B: Backend>(
+    ctx: &Ctx,
+    set: &MigrationSet,
+    to: DownTo,
+    command: &str,
+) -> Result<Option<Vec<i64>>> {
+    if protect::protected(ctx).is_none() {
+        return Ok(None);
+    }
+    let rows = read_applied::<B>(&ctx.cfg).await?;
+    let entries = status(set, &rows);
+    let plan = plan_down(&entries, to)?;
+    if plan.is_empty() {
+        // Nothing would change (the run says so); the locked run must find nothing too.
+        return Ok(Some(Vec::new()));
+    }
+    let names: Vec<String> = plan.iter().map(|(m, _)| m.name()).collect();
+    let what = match command {
+        "redo" => format!("redo (revert {} and apply it again)", names.join(", ")),
+        _ => format!("{command} (revert {})", names.join(", ")),
+    };
+    protect::confirm(ctx, &what)?;
+    Ok(Some(plan.iter().map(|(m, _)| m.version).collect()))
 }
 
 /// `redo`: revert the newest applied migration and apply it again, under one lock.
@@ -32,8 +63,9 @@ pub async fn redo(ctx: &Ctx) -> Result<()> {
     ctx.announce_database();
     let set = ctx.load_strict()?;
     with_backend!(ctx.cfg.url.kind, B => {
+        let confirmed = confirm::<B>(ctx, &set, DownTo::Steps(1), "redo").await?;
         with_lock::<B, _>(&ctx.cfg, async |session| {
-            let Some(version) = revert(ctx, session, &set, DownTo::Steps(1)).await? else {
+            let Some(version) = revert(ctx, session, &set, DownTo::Steps(1), confirmed.as_deref()).await? else {
                 ctx.status("Finished", "nothing to redo: no migration is applied");
                 return Ok(());
             };
@@ -64,10 +96,28 @@ async fn revert<B: Backend>(
     session: &mut Session<B>,
     set: &MigrationSet,
     to: DownTo,
+    confirmed: Option<&[i64]>,
 ) -> Result<Option<i64>> {
     let rows = session.applied().await?;
     let entries = status(set, &rows);
     let plan = plan_down(&entries, to)?;
+    let versions: Vec<i64> = plan.iter().map(|(m, _)| m.version).collect();
+    if let Some(confirmed) = confirmed
+        && confirmed != versions.as_slice()
+    {
+        let names: Vec<String> = plan.iter().map(|(m, _)| m.name()).collect();
+        return Err(Error::refused(
+            format!(
+                "the database changed while the confirmation was asked: this would now revert {}; nothing was reverted",
+                if names.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            "run the command again to confirm what it does now",
+        ));
+    }
     if plan.is_empty() {
         ctx.status("Finished", "nothing to revert: no migration is applied");
         return Ok(None);

@@ -24,12 +24,30 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
                         r.description.clone(),
                         output::duration(r.execution_us),
                         r.applied_by.clone(),
-                        if r.success { "ok" } else { "FAILED" }.to_owned(),
+                        match (r.success, r.baseline) {
+                            (false, _) if r.cleared => "cleared",
+                            (false, _) => "FAILED",
+                            (true, true) => "baseline",
+                            (true, false) => "ok",
+                        }
+                        .to_owned(),
+                        match (&r.repaired_at, &r.repaired_by) {
+                            (Some(at), Some(by)) => format!("{at} by {by}"),
+                            _ => String::new(),
+                        },
                     ]
                 })
                 .collect();
             output::stdout(&output::table(
-                &["APPLIED AT", "VERSION", "NAME", "TOOK", "BY", "RESULT"],
+                &[
+                    "APPLIED AT",
+                    "VERSION",
+                    "NAME",
+                    "TOOK",
+                    "BY",
+                    "RESULT",
+                    "REPAIRED",
+                ],
                 &table,
             ));
         }

@@ -1,11 +1,18 @@
-//! `cargo migrate init`: the migrations directory and the config table in Cargo.toml, written
-//! with toml_edit so the manifest keeps its formatting and comments.
+//! `cargo migrate init`: the migrations directory, the config table in Cargo.toml (written
+//! with toml_edit so the manifest keeps its formatting and comments), and, inside a git work
+//! tree, the commit gate's hook (`.githooks/pre-commit` and `core.hooksPath`).
+
+use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::commands::Ctx;
 use crate::config::display_relative;
 use crate::error::{Error, Result};
+use crate::staged::Repo;
+
+/// Where the hooks live, relative to the work tree (what `core.hooksPath` is set to).
+pub const HOOKS_DIR: &str = ".githooks";
 
 pub fn run(ctx: &Ctx) -> Result<()> {
     let Some(target) = &ctx.cfg.manifest else {
@@ -53,10 +60,145 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .map_err(|e| Error::io(format!("cannot create {}", ctx.cfg.dir_display), e))?;
         ctx.status("Created", &ctx.cfg.dir_display);
     }
+    enable_hooks(ctx, manifest_dir)?;
     ctx.status(
         "Next",
         "create a migration with `cargo migrate new <name>`, then run `cargo migrate up`",
     );
+    Ok(())
+}
+
+/// Writes `.githooks/pre-commit` (unless there is one) and points `core.hooksPath` at it,
+/// saying what it did; never replaces a hook setup that is already there.
+fn enable_hooks(ctx: &Ctx, manifest_dir: &Path) -> Result<()> {
+    let Some(repo) = Repo::open(manifest_dir)? else {
+        ctx.status(
+            "Skipped",
+            "the commit gate: not inside a git work tree (run `cargo migrate init` again after `git init` to enable it)",
+        );
+        return Ok(());
+    };
+    let hooks_dir = repo.workdir().join(HOOKS_DIR);
+    let hook = hooks_dir.join("pre-commit");
+    let current = repo.hooks_path()?;
+    let manifest = repo
+        .relative(&manifest_dir.join("Cargo.toml"))
+        .filter(|rel| rel != "Cargo.toml");
+    // The line for a hook someone else wrote: `|| exit 1`, since sh goes on after a failed
+    // command and a hook's status is its last command's.
+    let line = format!(
+        "`{} || exit 1` near its top (before any `exit`)",
+        gate_command(manifest.as_deref())
+    );
+    match &current {
+        Some(path) if same_dir(repo.workdir(), path, &hooks_dir) => {}
+        Some(other) => {
+            crate::output::warning(&format!(
+                "the commit gate is not enabled: core.hooksPath is already `{other}`, and init leaves it as it is; add the line {line} to the pre-commit hook in {other}, or switch with `git config core.hooksPath {HOOKS_DIR}`"
+            ));
+            return Ok(());
+        }
+        None => {
+            let existing = repo.default_hooks_dir().join("pre-commit");
+            if existing.is_file() {
+                crate::output::warning(&format!(
+                    "the commit gate is not enabled: {} exists, and setting core.hooksPath would turn it off; add the line {line} to it, or move it to {HOOKS_DIR}/pre-commit, add the line there and run `git config core.hooksPath {HOOKS_DIR}`",
+                    existing.display()
+                ));
+                return Ok(());
+            }
+        }
+    }
+    let shown = display_relative(&hook, &std::env::current_dir().unwrap_or_default());
+    if hook.exists() {
+        let text = std::fs::read_to_string(&hook).unwrap_or_default();
+        if text.contains("migrate pre-commit") || text.contains("xtask pre-commit") {
+            ctx.status(
+                "Unchanged",
+                &format!("{shown} already runs the commit gate"),
+            );
+        } else {
+            crate::output::warning(&format!(
+                "{shown} exists and does not run the commit gate: add the line {line} to it"
+            ));
+        }
+    } else {
+        write_hook(&hook, &hook_script(manifest.as_deref()))?;
+        ctx.status(
+            "Created",
+            &format!("{shown} (runs `cargo migrate pre-commit`)"),
+        );
+    }
+    if current.is_none() {
+        repo.set_hooks_path(HOOKS_DIR)?;
+        ctx.status(
+            "Enabled",
+            &format!(
+                "the commit gate: core.hooksPath = {HOOKS_DIR} in this repository's .git/config"
+            ),
+        );
+    } else {
+        ctx.status(
+            "Unchanged",
+            &format!("core.hooksPath is already {HOOKS_DIR}"),
+        );
+    }
+    Ok(())
+}
+
+/// Whether the `core.hooksPath` value `value` (relative to the work tree, or absolute) names
+/// `dir`.
+fn same_dir(workdir: &Path, value: &str, dir: &Path) -> bool {
+    let path = workdir.join(value.trim_end_matches('/'));
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    canonical(&path) == canonical(dir)
+}
+
+/// The hook `init` writes: a few lines of sh that run the gate. `manifest` is the project's
+/// Cargo.toml relative to the work tree when it is not at its root (hooks run at the root).
+fn hook_script(manifest: Option<&str>) -> String {
+    format!(
+        "#!/bin/sh\n# The commit gate, written by `cargo migrate init`: blocks a commit that stages a\n# migration that is unreviewed, fails lint, conflicts with main, or is not applied to your\n# database, and says what to run to fix it.\nexec {}\n",
+        gate_command(manifest)
+    )
+}
+
+/// `cargo migrate pre-commit`, with `--manifest-path` when the project is not at the root.
+fn gate_command(manifest: Option<&str>) -> String {
+    match manifest {
+        Some(path) => format!(
+            "cargo migrate pre-commit --manifest-path {}",
+            sh_quote(path)
+        ),
+        None => "cargo migrate pre-commit".to_owned(),
+    }
+}
+
+/// `text` as one sh word.
+pub(crate) fn sh_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+fn write_hook(path: &Path, script: &str) -> Result<()> {
+    let dir = path.parent().unwrap_or(path);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::write(path, script)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(format!("cannot make {} executable", path.display()), e))?;
+    }
     Ok(())
 }
 
@@ -105,5 +247,19 @@ mod tests {
         assert_eq!(after.replacen(added, "", 1), before, "nothing else changed");
         let mut again: DocumentMut = after.parse().unwrap();
         assert!(!add_config(&mut again, "package", "migrations").unwrap());
+    }
+
+    #[test]
+    fn hook_script_runs_the_gate_from_the_work_tree_root() {
+        assert!(hook_script(None).ends_with("\nexec cargo migrate pre-commit\n"));
+        assert!(
+            hook_script(Some("backend/Cargo.toml"))
+                .ends_with("\nexec cargo migrate pre-commit --manifest-path backend/Cargo.toml\n")
+        );
+        assert!(
+            hook_script(Some("my app/Cargo.toml"))
+                .ends_with(" --manifest-path 'my app/Cargo.toml'\n")
+        );
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
     }
 }

@@ -1,7 +1,7 @@
 //! `cargo migrate lint`: the build-time checks, on demand.
 
 use build_support::lints::{LintConfig, lint};
-use build_support::{Finding, MigrationSet, Severity};
+use build_support::{Finding, MigrationSet, Severity, lock};
 
 use crate::cli::Format;
 use crate::commands::{Ctx, eprintln_report};
@@ -10,16 +10,53 @@ use crate::output;
 
 pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
-    let findings = findings(ctx, &set)?;
+    let mut findings = findings(ctx, &set)?;
+    let team = team_findings(ctx, &set, None);
+    findings.extend(team.findings);
     match format {
         Format::Json => output::stdout(&(json(&findings) + "\n")),
         Format::Human => {
             for finding in &findings {
                 eprintln_report(miette::Report::new(finding.clone()));
             }
+            if let Some(reason) = &team.skipped {
+                ctx.status("Skipped", reason);
+            }
         }
     }
-    summarize(ctx, &set, &findings)
+    summarize(ctx, "lint", &set, &findings)
+}
+
+/// What the team checks found: branch conflicts, a damaged review lock and (when asked for,
+/// at the given severity) unreviewed migrations; and why the branch check was skipped.
+#[derive(Debug, Default)]
+pub struct TeamFindings {
+    pub findings: Vec<Finding>,
+    pub skipped: Option<String>,
+}
+
+/// The branch check against the main branch and the review lock, for `lint` and `check`.
+pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: Option<Severity>) -> TeamFindings {
+    let branch = build_support::git::check_branch(
+        &ctx.cfg.dir,
+        set,
+        ctx.cfg.lint_dialect,
+        ctx.cfg.metadata.main_branch.as_deref(),
+    );
+    let mut team = TeamFindings {
+        findings: branch.conflicts,
+        skipped: branch.skipped,
+    };
+    match lock::review_status(&ctx.cfg.dir, set) {
+        Ok(status) => {
+            if let Some(severity) = unreviewed {
+                team.findings
+                    .extend(lock::unreviewed_findings(set, &status, severity));
+            }
+        }
+        Err(damaged) => team.findings.push(*damaged),
+    }
+    team
 }
 
 /// Lints the set with the configured dialect and levels.
@@ -35,8 +72,9 @@ pub fn findings(ctx: &Ctx, set: &MigrationSet) -> Result<Vec<Finding>> {
     Ok(lint(set, &config))
 }
 
-/// The closing status line; an error when any finding is an error.
-pub fn summarize(ctx: &Ctx, set: &MigrationSet, findings: &[Finding]) -> Result<()> {
+/// The closing status line of `command` (`lint`, or `check`, whose findings also include the
+/// unreviewed migrations); an error when any finding is an error.
+pub fn summarize(ctx: &Ctx, command: &str, set: &MigrationSet, findings: &[Finding]) -> Result<()> {
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -49,9 +87,23 @@ pub fn summarize(ctx: &Ctx, set: &MigrationSet, findings: &[Finding]) -> Result<
         ctx.cfg.lint_dialect
     );
     if errors > 0 {
-        return Err(Error::refused(
-            format!("lint failed: {checked}"),
+        let is = |rule: &str| {
+            findings
+                .iter()
+                .any(|f| f.severity == Severity::Error && f.rule == rule)
+        };
+        let mut help = vec![
             "fix the errors above; a rule can be silenced for one migration with `-- migrate:allow <rule> <reason>`",
+        ];
+        if is(build_support::git::BRANCH_CONFLICT) {
+            help.push("`cargo migrate rebase` renumbers this branch's migrations after main's");
+        }
+        if is(lock::UNREVIEWED) {
+            help.push("`cargo migrate review` shows and records the unreviewed migrations");
+        }
+        return Err(Error::refused(
+            format!("{command} failed: {checked}"),
+            help.join("; "),
         ));
     }
     ctx.status("Checked", &checked);
@@ -78,7 +130,8 @@ fn json(findings: &[Finding]) -> String {
                 "column": column,
                 "version": f.version,
                 "help": f.help,
-                "doc": format!("{}/{}.md", build_support::DOCS_URL, f.rule),
+                "doc": build_support::lints::rule(f.rule)
+                    .map(|r| format!("{}/{}.md", build_support::DOCS_URL, r.id)),
             })
         })
         .collect();

@@ -1,6 +1,7 @@
 //! One module per command. `main` parses the command line, runs the command on a
 //! current-thread runtime and renders any error as a diagnostic with its exit code.
 
+mod baseline;
 mod check;
 mod down;
 mod dump;
@@ -8,7 +9,11 @@ mod history;
 mod init;
 mod lint;
 mod new;
+pub mod pre_commit;
+mod protect;
+mod rebase;
 mod repair;
+mod review;
 mod status;
 mod up;
 mod verify;
@@ -18,40 +23,23 @@ use std::process::ExitCode;
 use build_support::{MigrationSet, Read};
 use clap::Parser;
 
-use crate::backend::{Access, AppliedRow, Backend};
 use crate::cli::{Cargo, Command};
 use crate::config::{Config, Overrides, UrlOrigin, display_relative};
 use crate::db_url::scrub;
 use crate::error::{Error, Result, exit};
 use crate::output;
-use crate::runner::{Script, Session};
+use crate::runner::Script;
 
-/// Runs a generic function with the backend type that matches a URL's scheme.
-macro_rules! with_backend {
-    ($kind:expr, $B:ident => $body:expr) => {
-        match $kind {
-            $crate::db_url::DbKind::Sqlite => {
-                type $B = $crate::backend::Sqlite;
-                $body
-            }
-            $crate::db_url::DbKind::Postgres => {
-                type $B = $crate::backend::Postgres;
-                $body
-            }
-            $crate::db_url::DbKind::MySql => {
-                type $B = $crate::backend::MySql;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_backend;
+pub(crate) use crate::backend::with_backend;
+pub use crate::runner::{read_applied, read_recorded, with_lock};
 
 /// What every command gets.
 #[derive(Debug)]
 pub struct Ctx {
     pub cfg: Config,
     pub quiet: bool,
+    /// `--yes`: confirms a command on a protected environment.
+    pub yes: bool,
 }
 
 impl Ctx {
@@ -63,12 +51,7 @@ impl Ctx {
 
     /// Says which database a command works on and where that choice came from.
     pub fn announce_database(&self) {
-        let origin = match &self.cfg.url_origin {
-            UrlOrigin::Flag => "from --database-url".to_owned(),
-            UrlOrigin::Env(var) => format!("from ${var}"),
-            UrlOrigin::DotEnv(var, path) => format!("from {var} in {}", path.display()),
-            UrlOrigin::EmbeddedDefault => "embedded default: no DATABASE_URL set".to_owned(),
-        };
+        let origin = self.cfg.url_origin.describe();
         let env = match &self.cfg.environment {
             Some((name, _)) => format!(" [env {name}]"),
             None => String::new(),
@@ -106,7 +89,8 @@ impl Ctx {
     }
 }
 
-pub fn main() -> ExitCode {
+/// How diagnostics render (once per process; later calls change nothing).
+pub fn install_report_hook() {
     let _ = miette::set_hook(Box::new(|_| {
         let mut opts = miette::MietteHandlerOpts::new().terminal_links(false);
         // Logs and pipes get whole lines, so a message can be searched for.
@@ -115,19 +99,32 @@ pub fn main() -> ExitCode {
         }
         Box::new(opts.build())
     }));
+}
+
+pub fn main() -> ExitCode {
+    install_report_hook();
     let Cargo::Migrate(args) = Cargo::parse();
+    output::set_quiet(args.global.quiet);
+    let overrides = Overrides {
+        database_url: args.global.database_url.clone(),
+        env: args.global.env.clone(),
+        dir: args.global.dir.clone(),
+        manifest_path: args.global.manifest_path.clone(),
+        lock_timeout: Some(args.global.lock_timeout),
+        wait: args.global.wait,
+    };
+    let cwd = std::env::current_dir();
+    if let (Command::PreCommit, Ok(cwd)) = (&args.command, &cwd) {
+        // Before the configuration is loaded: a commit that stages no migration must not
+        // wait for `cargo metadata`.
+        return pre_commit::main(cwd, &overrides, args.global.quiet);
+    }
     let result = (|| {
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::io("cannot read the working directory", e))?;
-        let overrides = Overrides {
-            database_url: args.global.database_url.clone(),
-            env: args.global.env.clone(),
-            dir: args.global.dir.clone(),
-            manifest_path: args.global.manifest_path.clone(),
-        };
+        let cwd = cwd.map_err(|e| Error::io("cannot read the working directory", e))?;
         let ctx = Ctx {
             cfg: Config::load(&cwd, &overrides)?,
             quiet: args.global.quiet,
+            yes: args.global.yes,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -155,39 +152,15 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status(args) => status::run(ctx, args.format).await,
         Command::History(args) => history::run(ctx, args.format).await,
         Command::Repair(args) => repair::run(ctx, &args).await,
+        Command::Baseline(args) => baseline::run(ctx, &args).await,
         Command::Lint(args) => lint::run(ctx, args.format),
         Command::Check(args) => check::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
         Command::Dump(args) => dump::run(ctx, args.format).await,
+        Command::Review(args) => review::run(ctx, &args),
+        Command::Rebase => rebase::run(ctx).await,
+        Command::PreCommit => unreachable!("`main` runs pre-commit before loading the config"),
     }
-}
-
-/// The tracking rows, without creating or locking anything (empty when there is no database
-/// or no tracking table yet).
-pub async fn read_applied<B: Backend>(cfg: &Config) -> Result<Vec<AppliedRow>> {
-    match Session::<B>::open(cfg, Access::ReadOnly).await? {
-        Some(mut session) => {
-            let rows = session.applied().await;
-            session.close().await?;
-            rows
-        }
-        None => Ok(Vec::new()),
-    }
-}
-
-/// Opens a locked session, runs `work` in it, and always releases the lock.
-pub async fn with_lock<B: Backend, T>(
-    cfg: &Config,
-    work: impl AsyncFnOnce(&mut Session<B>) -> Result<T>,
-) -> Result<T> {
-    let mut session = Session::<B>::open(cfg, Access::ReadWrite)
-        .await?
-        .expect("a writing session always connects or fails");
-    let result = work(&mut session).await;
-    let closed = session.close().await;
-    let value = result?;
-    closed?;
-    Ok(value)
 }
 
 /// The SQL a plan would run, as `--dry-run` prints it.

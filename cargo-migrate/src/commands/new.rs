@@ -72,7 +72,7 @@ pub fn slugify(name: &str) -> String {
 }
 
 /// The current UTC time as a `YYYYMMDDHHMMSS` version.
-fn now_version() -> i64 {
+pub(crate) fn now_version() -> i64 {
     let format = format_description!("[year][month][day][hour][minute][second]");
     OffsetDateTime::now_utc()
         .format(&format)

@@ -1,22 +1,33 @@
-//! `cargo migrate repair <VERSION>`: clear a failed record, or accept a deliberate edit.
+//! `cargo migrate repair [VERSION]`: clear a failed record, or accept a deliberate edit of an
+//! applied migration, recording who did it and when. Without a version it lists what needs
+//! repair and changes nothing.
 
-use build_support::Read;
+use build_support::{MigrationSet, Read};
 
+use crate::backend::Backend;
 use crate::cli::RepairArgs;
-use crate::commands::{Ctx, with_backend, with_lock};
+use crate::commands::{Ctx, protect, read_applied, with_backend, with_lock};
 use crate::error::{Error, Result};
-use crate::runner::{State, status};
+use crate::output;
+use crate::runner::{State, drift_details, status};
 
 pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     ctx.announce_database();
     let set = ctx.load_lenient(Read::Everything)?;
+    let Some(version) = args.version else {
+        return with_backend!(ctx.cfg.url.kind, B => list::<B>(ctx, &set).await);
+    };
+    protect::confirm(
+        ctx,
+        &format!("repair {version} (change the tracking table's record of it)"),
+    )?;
     with_backend!(ctx.cfg.url.kind, B => {
         with_lock::<B, _>(&ctx.cfg, async |session| {
             let rows = session.applied().await?;
             let entries = status(&set, &rows);
-            let Some(entry) = entries.iter().find(|e| e.version == args.version) else {
+            let Some(entry) = entries.iter().find(|e| e.version == version) else {
                 return Err(Error::config(
-                    format!("there is no migration with version {}", args.version),
+                    format!("there is no migration with version {version}"),
                     Some("`cargo migrate status` lists the versions".to_owned()),
                 ));
             };
@@ -27,16 +38,31 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
                 }
                 (State::Failed, _, _) => {
                     session.repair_failed(entry.version, false).await?;
-                    ctx.status("Repaired", &format!("{} is no longer recorded; `cargo migrate up` will run it again", entry.name()));
+                    ctx.status(
+                        "Repaired",
+                        &format!("{}'s failed run is cleared (the record keeps who and when); `cargo migrate up` will run it again", entry.name()),
+                    );
+                }
+                (State::Modified, _, _) if args.mark_applied => {
+                    return Err(Error::refused(
+                        format!("{} is modified, not failed: --mark-applied records a failed migration you finished by hand; nothing was changed", entry.name()),
+                        format!("to accept the edit of {}, run `cargo migrate repair {}`", entry.name(), entry.version),
+                    ));
                 }
                 (State::Modified, Some(m), Some(row)) => {
-                    session.repair_checksums(m, row).await?;
-                    ctx.status("Repaired", &format!("{} is recorded with its current checksums", entry.name()));
+                    let recorded = session.recorded_script(entry.version).await?;
+                    ctx.status("Accepting", &format!("the edit of {}:", entry.name()));
+                    output::stderr(&drift_details(m, row, recorded.as_deref()));
+                    session.repair_checksums(m).await?;
+                    ctx.status(
+                        "Repaired",
+                        &format!("{} is recorded with its current checksums and text", entry.name()),
+                    );
                 }
                 (state, _, _) => {
                     return Err(Error::refused(
                         format!("{} is {}: there is nothing to repair", entry.name(), state.as_str()),
-                        "repair clears a failed migration or accepts an edit of an applied one",
+                        "repair clears a failed migration or accepts an edit of an applied one; `cargo migrate repair` lists those that need it",
                     ));
                 }
             }
@@ -44,4 +70,47 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
         })
         .await
     })
+}
+
+/// Lists the migrations that need repair and what `repair <VERSION>` would do to each; refuses
+/// (exit 1) when there are any, so that a script does not take the listing for a repair.
+async fn list<B: Backend>(ctx: &Ctx, set: &MigrationSet) -> Result<()> {
+    let rows = read_applied::<B>(&ctx.cfg).await?;
+    let entries = status(set, &rows);
+    let table: Vec<Vec<String>> = entries
+        .iter()
+        .filter_map(|e| {
+            let does = match e.state {
+                State::Failed => {
+                    "clears the failed record so that `up` runs it again (add --mark-applied if you finished it by hand)"
+                }
+                State::Modified => "accepts the edit: records the file's current checksums and text",
+                _ => return None,
+            };
+            Some(vec![
+                e.name(),
+                e.state.as_str().to_owned(),
+                format!("cargo migrate repair {}", e.version),
+                does.to_owned(),
+            ])
+        })
+        .collect();
+    if table.is_empty() {
+        ctx.status(
+            "Finished",
+            "nothing to repair: no migration is failed or modified",
+        );
+        return Ok(());
+    }
+    output::stdout(&output::table(
+        &["MIGRATION", "STATE", "COMMAND", "WHAT IT DOES"],
+        &table,
+    ));
+    Err(Error::refused(
+        format!(
+            "{} migration(s) need repair (listed above); nothing was changed",
+            table.len()
+        ),
+        "check that the database matches each one, then run the command listed for it (one version at a time)",
+    ))
 }

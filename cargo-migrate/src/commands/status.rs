@@ -40,18 +40,53 @@ fn human(entries: &[Entry<'_>]) -> String {
     if entries.is_empty() {
         return "no migrations yet: create one with `cargo migrate new <name>`\n".to_owned();
     }
+    // A NOTE column only when a row has something to say (a baseline, a repair).
+    let notes: Vec<String> = entries
+        .iter()
+        .map(|e| e.row.or(e.cleared).map_or_else(String::new, note))
+        .collect();
+    let with_notes = notes.iter().any(|n| !n.is_empty());
     let rows: Vec<Vec<String>> = entries
         .iter()
-        .map(|e| {
-            vec![
+        .zip(notes)
+        .map(|(e, note)| {
+            let mut row = vec![
                 e.version.to_string(),
                 e.description.to_owned(),
                 e.state.as_str().to_owned(),
                 e.row.map_or_else(String::new, |r| r.applied_at.clone()),
-            ]
+            ];
+            if with_notes {
+                row.push(note);
+            }
+            row
         })
         .collect();
-    output::table(&["VERSION", "NAME", "STATE", "APPLIED AT"], &rows)
+    let mut header = vec!["VERSION", "NAME", "STATE", "APPLIED AT"];
+    if with_notes {
+        header.push("NOTE");
+    }
+    output::table(&header, &rows)
+}
+
+/// A baseline or a repair, in words.
+fn note(row: &crate::backend::AppliedRow) -> String {
+    let mut parts = Vec::new();
+    if row.baseline {
+        parts.push("baseline (recorded, not run)".to_owned());
+    }
+    if let Some(by) = &row.repaired_by {
+        let what = if row.cleared {
+            "failed run cleared"
+        } else {
+            "repaired"
+        };
+        parts.push(format!(
+            "{what} by {by} at {}",
+            row.repaired_at.as_deref().unwrap_or("?")
+        ));
+    }
+    parts.join("; ")
 }
 
 fn json(entries: &[Entry<'_>]) -> String {
@@ -69,6 +104,10 @@ fn json(entries: &[Entry<'_>]) -> String {
                 "applied_by": e.row.map(|r| r.applied_by.clone()),
                 "execution_us": e.row.map(|r| r.execution_us),
                 "recorded_checksum": e.row.map(|r| r.up_checksum.clone()),
+                "baseline": e.row.is_some_and(|r| r.baseline),
+                "repaired_at": e.row.or(e.cleared).and_then(|r| r.repaired_at.clone()),
+                "repaired_by": e.row.or(e.cleared).and_then(|r| r.repaired_by.clone()),
+                "cleared": e.cleared.is_some(),
             })
         })
         .collect();

@@ -2,14 +2,19 @@
 
 use std::time::Instant;
 
-use build_support::MigrationSet;
+use build_support::{Migration, MigrationSet};
 
 use crate::backend::Backend;
 use crate::cli::UpArgs;
-use crate::commands::{Ctx, dry_run_sql, read_applied, with_backend, with_lock};
+use crate::commands::{
+    Ctx, dry_run_sql, protect, read_applied, read_recorded, with_backend, with_lock,
+};
 use crate::error::Result;
 use crate::output;
-use crate::runner::{Session, plan_up, prepare_all, refuse_transaction_control, status};
+use crate::runner::{
+    Session, State, UpOptions, apply_pending, drift_refusal, plan_up, prepare_all, refuse_failed,
+    status,
+};
 
 pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     ctx.announce_database();
@@ -26,6 +31,11 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Result<()> {
     let rows = read_applied::<B>(&ctx.cfg).await?;
     let entries = status(set, &rows);
+    refuse_failed(&entries)?;
+    if let Some(e) = entries.iter().find(|e| e.state == State::Modified) {
+        let recorded = read_recorded::<B>(&ctx.cfg, e.version).await?;
+        return Err(drift_refusal(e, recorded.as_deref()));
+    }
     let plan = plan_up(
         &entries,
         args.to,
@@ -50,31 +60,43 @@ pub(crate) async fn apply<B: Backend>(
     to: Option<i64>,
     args: &UpArgs,
 ) -> Result<()> {
-    let rows = session.applied().await?;
-    let entries = status(set, &rows);
-    let plan = plan_up(&entries, to, args.allow_out_of_order, args.ignore_missing)?;
-    if plan.is_empty() {
+    let options = UpOptions {
+        to,
+        allow_out_of_order: args.allow_out_of_order,
+        ignore_missing: args.ignore_missing,
+    };
+    let start = Instant::now();
+    let protected = protect::protected(ctx);
+    let on_plan = |plan: &[&Migration]| {
+        if let Some(env) = &protected {
+            // On a protected environment the plan is shown before anything runs, even with -q.
+            output::status_always(
+                "Plan",
+                &format!(
+                    "{} migration(s) to apply to the protected environment `{env}`, in this order:",
+                    plan.len()
+                ),
+            );
+            for m in plan {
+                output::status_always("Plan", &format!("  {} ({})", m.name(), m.up.display));
+            }
+        }
+    };
+    let applied = apply_pending(session, set, options, &ctx.cfg.dir_display, on_plan, |m| {
+        ctx.status("Applying", &m.name())
+    })
+    .await?;
+    let Some(last) = applied.last() else {
         ctx.status("Finished", "nothing to apply: the database is up to date");
         return Ok(());
-    }
-    let scripts = prepare_all(
-        plan.iter().map(|m| &m.up),
-        session.dialect(),
-        &ctx.cfg.dir_display,
-    )?;
-    refuse_transaction_control::<B>(&scripts, &ctx.cfg.dir_display)?;
-    let start = Instant::now();
-    for (m, script) in plan.iter().zip(&scripts) {
-        ctx.status("Applying", &m.name());
-        session.apply(m, script).await?;
-    }
+    };
     ctx.status(
         "Finished",
         &format!(
             "applied {} migration(s) in {}; the database is at {}",
-            plan.len(),
+            applied.len(),
             output::duration(i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX)),
-            plan.last().map(|m| m.name()).unwrap_or_default()
+            last.name
         ),
     );
     Ok(())

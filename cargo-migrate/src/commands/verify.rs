@@ -19,7 +19,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 
 use crate::backend::{Access, Backend};
 use crate::cli::VerifyArgs;
-use crate::commands::{Ctx, eprintln_report, with_backend};
+use crate::commands::{Ctx, eprintln_report, protect, with_backend};
 use crate::config::Config;
 use crate::db_url::DbUrl;
 use crate::error::{Error, Result};
@@ -28,6 +28,7 @@ use crate::snapshot::{Change, Difference, diff};
 
 pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
     ctx.announce_database();
+    protect::refuse_scratch(ctx)?;
     let set = ctx.load_strict()?;
     verify(ctx, &set, args).await
 }
@@ -126,6 +127,15 @@ async fn interrupted() {
 /// Creates the scratch database, runs the steps in it, and drops it whatever happens.
 async fn in_scratch<B: Backend>(ctx: &Ctx, steps: &[Step<'_>], args: &VerifyArgs) -> Result<()> {
     let scratch = B::scratch_url(&ctx.cfg.url, &scratch_name())?;
+    // With --wait, wait for the server first; any other connection problem (the configured
+    // database need not exist) is left to create_scratch to report.
+    if ctx.cfg.wait.is_some() {
+        match crate::backend::connect::<B>(&ctx.cfg.url, Access::ReadOnly, ctx.cfg.wait).await {
+            Ok(Some(db)) => db.close().await,
+            Err(e @ Error::Unreachable { .. }) => return Err(e),
+            Ok(None) | Err(_) => {}
+        }
+    }
     // Polled once, the handler is installed: from here on Ctrl-C no longer ends the process
     // but is noticed below, after the scratch database exists, so that it is always dropped.
     let mut ctrl_c = pin!(interrupted());

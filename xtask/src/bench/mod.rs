@@ -1,13 +1,17 @@
 //! `cargo xtask bench`: how much slower is `cargo-migrate migrate up` than feeding the same
-//! scripts straight to `psql` and `sqlite3` (the floor), and how fast is `migrate status`?
+//! scripts straight to `psql` and `sqlite3` (the floor), how fast are `migrate status` and
+//! `migrate lint`, and how fast is a no-op `cargo build` of a crate whose build.rs checks the
+//! migrations?
 //!
 //! Inputs come from the shared generator (`../shared/bench/gen_migrations.py`, default seed) so
 //! that the figures stay comparable with the project's reference numbers. Every timing is the
 //! wall-clock time of a whole child process, measured on a fresh database, several times; the
 //! table reports medians.
 
+mod gate;
 mod inputs;
 mod lint;
+mod noop_build;
 mod options;
 mod postgres;
 mod report;
@@ -23,6 +27,9 @@ use options::Options;
 use report::Row;
 
 pub fn main(args: Vec<String>) -> Result<()> {
+    if args.first().map(String::as_str) == Some("gate") {
+        return gate::main(args.into_iter().skip(1).collect());
+    }
     let Some(opts) = Options::parse(args)? else {
         print!("{}", options::USAGE);
         return Ok(());
@@ -38,7 +45,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
         runs: opts.runs,
         status_runs: opts.status_runs,
     };
-    let rows = run_all(&ctx, server.as_ref(), !opts.skip_sqlite, &sets)?;
+    let rows = run_all(&ctx, &root, server.as_ref(), !opts.skip_sqlite, &sets)?;
     print!("{}", report::render(&rows, opts.runs));
     Ok(())
 }
@@ -100,6 +107,10 @@ pub fn command_row(
 
 /// Checks the tools before anything slow runs; returns the PostgreSQL server unless skipped.
 fn preflight(opts: &Options) -> Result<Option<postgres::Server>> {
+    process::require(
+        "git",
+        "install git: the no-op build benchmark runs in a git repository",
+    )?;
     if !opts.skip_sqlite {
         process::require(
             "sqlite3",
@@ -109,13 +120,7 @@ fn preflight(opts: &Options) -> Result<Option<postgres::Server>> {
     if opts.skip_postgres {
         return Ok(None);
     }
-    process::require(
-        "psql",
-        "install the PostgreSQL client (e.g. `apt-get install postgresql-client`) or pass --skip-postgres",
-    )?;
-    let server = postgres::Server::from_env()?;
-    server.check_reachable()?;
-    Ok(Some(server))
+    postgres::Server::require().map(Some)
 }
 
 /// `cargo build --release -p cargo-migrate`; returns the binary.
@@ -166,6 +171,7 @@ fn set_by_cargo_run(key: &str) -> bool {
 
 fn run_all(
     ctx: &Ctx,
+    root: &Path,
     server: Option<&postgres::Server>,
     run_sqlite: bool,
     sets: &[BenchSet],
@@ -183,6 +189,9 @@ fn run_all(
     }
     for set in sets {
         rows.push(lint::bench(ctx, set)?);
+    }
+    for set in sets {
+        rows.push(noop_build::bench(ctx, root, set)?);
     }
     Ok(rows)
 }

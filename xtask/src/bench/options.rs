@@ -8,8 +8,11 @@ pub const USAGE: &str = "\
 usage: cargo xtask bench [options]
 
 Times `cargo-migrate migrate up` against the floor (the same scripts fed to `psql -f` and
-`sqlite3 .read`, one transaction per migration) on fresh databases, and `migrate status` on
-PostgreSQL, then prints a markdown table on stdout (progress goes to stderr).
+`sqlite3 .read`, one transaction per migration) on fresh databases, `migrate status` on
+PostgreSQL, `migrate lint`, and a no-op `cargo build` of a crate whose build.rs checks the set
+(in a git repository, on a branch), then prints a markdown table on stdout (progress goes to
+stderr).
+`cargo xtask bench gate` times the commit gate instead (see its --help).
 
 options:
   --sizes N[,N…]       migration counts to run (default 1000,5000)
@@ -55,20 +58,9 @@ impl Options {
     /// `Ok(None)` when help was asked for.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> {
         let mut opts = Options::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg, None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
+        let mut flags = Flags::new(args);
+        while let Some((flag, inline)) = flags.next() {
+            let mut value = || flags.value(&flag, inline.clone());
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--sizes" => opts.sizes = parse_sizes(&value()?)?,
@@ -88,6 +80,37 @@ impl Options {
     }
 }
 
+/// Command-line arguments read as flags: `--flag value` or `--flag=value`.
+pub struct Flags<I> {
+    args: I,
+}
+
+impl<I: Iterator<Item = String>> Flags<I> {
+    pub fn new(args: impl IntoIterator<IntoIter = I>) -> Flags<I> {
+        Flags {
+            args: args.into_iter(),
+        }
+    }
+
+    /// The next flag, with its `=value` if it was written that way.
+    pub fn next(&mut self) -> Option<(String, Option<String>)> {
+        let arg = self.args.next()?;
+        Some(match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        })
+    }
+
+    /// The value of `flag`: its `=value`, else the next argument.
+    pub fn value(&mut self, flag: &str, inline: Option<String>) -> Result<String> {
+        inline
+            .or_else(|| self.args.next())
+            .ok_or_else(|| format!("{flag} needs a value"))
+    }
+}
+
 fn parse_sizes(text: &str) -> Result<Vec<usize>> {
     let mut sizes = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -102,7 +125,7 @@ fn parse_sizes(text: &str) -> Result<Vec<usize>> {
     Ok(sizes)
 }
 
-fn parse_count(flag: &str, text: &str, min: usize) -> Result<usize> {
+pub fn parse_count(flag: &str, text: &str, min: usize) -> Result<usize> {
     match text.parse::<usize>() {
         Ok(n) if n >= min => Ok(n),
         _ => Err(format!(

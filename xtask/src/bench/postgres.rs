@@ -38,6 +38,18 @@ impl Server {
         Ok(Server { admin_url })
     }
 
+    /// The server of `$TEST_POSTGRES_URL`, once `psql` is found and the server answers (for
+    /// a benchmark's preflight; the errors say how to skip PostgreSQL).
+    pub fn require() -> Result<Server> {
+        process::require(
+            "psql",
+            "install the PostgreSQL client (e.g. `apt-get install postgresql-client`) or pass --skip-postgres",
+        )?;
+        let server = Server::from_env()?;
+        server.check_reachable()?;
+        Ok(server)
+    }
+
     pub fn check_reachable(&self) -> Result<()> {
         let mut cmd = psql(&self.admin_url);
         cmd.env("PGCONNECT_TIMEOUT", "5").args(["-tAc", "SELECT 1"]);
@@ -51,7 +63,7 @@ impl Server {
     }
 
     /// Creates an empty scratch database, dropped when the guard is.
-    fn create_database(&self) -> Result<Database<'_>> {
+    pub(super) fn create_database(&self) -> Result<Database<'_>> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "xtask_bench_{}_{}",
@@ -75,10 +87,10 @@ impl Server {
 
 /// A scratch database, dropped with everything in it when the guard goes (also on errors).
 #[derive(Debug)]
-struct Database<'a> {
+pub(super) struct Database<'a> {
     server: &'a Server,
     name: String,
-    url: String,
+    pub(super) url: String,
 }
 
 impl Database<'_> {

@@ -1,0 +1,526 @@
+//! Running in production: drift shown as a diff, `repair` recording who and when, `baseline`,
+//! tracking tables made by earlier versions, and protected environments (with `--yes`, and
+//! with the database name typed on a real pseudo-terminal made by util-linux `script`).
+
+use assert_cmd::Command;
+
+use crate::support::{Kind, Output, Project, TestDb, assert_contains, expect, on_pty, run, states};
+
+on_every_database!(
+    drift_is_refused_with_a_diff_then_accepted_by_repair,
+    repair_clears_a_failed_state_or_marks_it_applied,
+    a_run_that_changes_nothing_keeps_the_record_of_a_repair,
+    baseline_adopts_an_existing_database,
+    tracking_table_of_an_earlier_version_is_upgraded,
+    protected_environment_refuses_without_yes,
+    protected_environment_asks_for_the_database_name_on_a_terminal,
+);
+
+/// `history --format json`, one object per row.
+fn history(p: &Project, db: &TestDb) -> Vec<serde_json::Value> {
+    let out = expect(p.on(db, &["history", "--format", "json"]), 0);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).expect("history JSON parses");
+    rows.as_array().expect("an array").clone()
+}
+
+fn row(rows: &[serde_json::Value], version: i64) -> &serde_json::Value {
+    rows.iter()
+        .find(|r| r["version"] == version)
+        .unwrap_or_else(|| panic!("no row for {version} in {rows:?}"))
+}
+
+/// `status --format json`, one object per migration.
+fn status_json(p: &Project, db: &TestDb) -> Vec<serde_json::Value> {
+    let out = expect(p.on(db, &["status", "--format", "json"]), 0);
+    let items: serde_json::Value = serde_json::from_str(&out.stdout).expect("status JSON parses");
+    items.as_array().expect("an array").clone()
+}
+
+pub fn drift_is_refused_with_a_diff_then_accepted_by_repair(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    // Quotes and a backslash: the recorded text must come back exactly as it was.
+    let comment = "-- it's a \\ test\n";
+    p.pair(
+        "1_a",
+        &format!("{comment}CREATE TABLE a (id INT);\nCREATE TABLE a2 (id INT);\n"),
+        "DROP TABLE a2;\nDROP TABLE a;\n",
+    );
+    let mut up = p.on(&db, &["up"]);
+    up.env("CARGO_MIGRATE_USER", "bob");
+    expect(up, 0);
+    let before = status_json(&p, &db)[0]["up_checksum"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    p.write(
+        "1_a.up.sql",
+        &format!("{comment}CREATE TABLE a (id BIGINT);\nCREATE TABLE a2 (id INT);\n"),
+    );
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "modified".into()), (2, "pending".into())]
+    );
+    let after = status_json(&p, &db)[0]["up_checksum"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(before, after);
+
+    for command in ["up", "check"] {
+        let out = expect(p.on(&db, &[command]), 1).all();
+        assert_contains(&out, "1_a was changed after it was applied");
+        assert_contains(&out, &format!("recorded checksum {before}"));
+        assert_contains(&out, &format!("current checksum  {after}"));
+        assert_contains(&out, "--- migrations/1_a.up.sql (as applied)");
+        assert_contains(&out, "+++ migrations/1_a.up.sql (now)");
+        assert_contains(&out, "-CREATE TABLE a (id INT);");
+        assert_contains(&out, "+CREATE TABLE a (id BIGINT);");
+        assert_contains(&out, " CREATE TABLE a2 (id INT);");
+        assert_contains(&out, " -- it's a \\ test");
+        assert_contains(&out, "@@ -1,3 +1,3 @@");
+        assert_contains(&out, "cargo migrate repair 1");
+    }
+    assert_eq!(
+        db.tables(),
+        ["a", "a2"],
+        "up refused before running anything"
+    );
+
+    // Without a version, repair lists what needs it and changes nothing.
+    let listed = expect(p.on(&db, &["repair"]), 1);
+    assert_contains(&listed.stdout, "1_a");
+    assert_contains(&listed.stdout, "modified");
+    assert_contains(&listed.stdout, "cargo migrate repair 1");
+    assert_eq!(states(&p, &db)[0].1, "modified");
+
+    // --mark-applied is for a failed migration: on a modified one it accepts nothing.
+    let wrong = expect(p.on(&db, &["repair", "1", "--mark-applied"]), 1).all();
+    assert_contains(&wrong, "1_a is modified, not failed");
+    assert_contains(&wrong, "cargo migrate repair 1`");
+    assert_eq!(states(&p, &db)[0].1, "modified");
+
+    let mut repair = p.on(&db, &["repair", "1"]);
+    repair.env("CARGO_MIGRATE_USER", "alice");
+    let repaired = expect(repair, 0);
+    assert_contains(&repaired.stderr, "-CREATE TABLE a (id INT);");
+    assert_contains(&repaired.stderr, "Repaired");
+
+    let rows = history(&p, &db);
+    let one = row(&rows, 1);
+    assert_eq!(one["applied_by"], "bob", "the original run is kept: {one}");
+    assert_eq!(one["repaired_by"], "alice", "{one}");
+    assert!(
+        one["repaired_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{one}"
+    );
+    assert_eq!(one["up_checksum"], after.as_str());
+    let human = expect(p.on(&db, &["history"]), 0).stdout;
+    assert_contains(&human, "REPAIRED");
+    assert_contains(&human, "alice");
+    let status = status_json(&p, &db);
+    assert_eq!(status[0]["state"], "applied");
+    assert_eq!(status[0]["repaired_by"], "alice");
+
+    // The accepted text is the new reference: a later edit diffs against it.
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(db.tables(), ["a", "a2", "b"]);
+    p.write(
+        "1_a.up.sql",
+        &format!("{comment}CREATE TABLE a (id BIGINT);\nCREATE TABLE a2 (id BIGINT);\n"),
+    );
+    let out = expect(p.on(&db, &["check"]), 1).all();
+    assert_contains(&out, "-CREATE TABLE a2 (id INT);");
+    assert_contains(&out, "+CREATE TABLE a2 (id BIGINT);");
+    assert!(!out.contains("-CREATE TABLE a (id INT);"), "{out}");
+
+    // Nothing to repair is said as such.
+    let pending = expect(p.on(&db, &["repair", "2"]), 1).all();
+    assert_contains(&pending, "2_b is applied: there is nothing to repair");
+}
+
+pub fn repair_clears_a_failed_state_or_marks_it_applied(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    // Outside a transaction the first statement stays when the second fails, on every
+    // database: the migration is recorded as failed.
+    let half = "-- migrate:no-transaction\nCREATE TABLE a (id INT);\nINSERT INTO no_such_table VALUES (1);\n";
+    p.pair("1_a", half, "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 1);
+    assert_eq!(states(&p, &db), [(1, "failed".into())]);
+    let listed = expect(p.on(&db, &["repair"]), 1).stdout;
+    assert_contains(&listed, "failed");
+    assert_contains(&listed, "cargo migrate repair 1");
+    let refused = expect(p.on(&db, &["up"]), 1).all();
+    assert_contains(&refused, "1_a is recorded as failed");
+
+    // Cleared: the user undid the half-applied change, `up` runs it again. Who cleared it and
+    // when stay on record, before and after the new run.
+    db.exec("DROP TABLE a");
+    let mut clear = p.on(&db, &["repair", "1"]);
+    clear.env("CARGO_MIGRATE_USER", "frank");
+    let cleared = expect(clear, 0);
+    assert_contains(&cleared.stderr, "cargo migrate up");
+    assert_eq!(states(&p, &db), [(1, "pending".into())]);
+    let status = status_json(&p, &db);
+    assert_eq!(status[0]["cleared"], true, "{status:?}");
+    assert_eq!(status[0]["repaired_by"], "frank");
+    let rows = history(&p, &db);
+    assert_eq!(row(&rows, 1)["cleared"], true);
+    assert_eq!(row(&rows, 1)["success"], false);
+    assert_contains(&expect(p.on(&db, &["history"]), 0).stdout, "cleared");
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), [(1, "applied".into())]);
+    let rows = history(&p, &db);
+    assert_eq!(rows.len(), 1, "the cleared row is reused: {rows:?}");
+    assert_eq!(row(&rows, 1)["success"], true);
+    assert_eq!(row(&rows, 1)["cleared"], false);
+    assert_eq!(row(&rows, 1)["repaired_by"], "frank");
+    assert_eq!(db.tables(), ["a"]);
+
+    // Marked applied: the user finished it by hand; who and when are recorded.
+    p.pair(
+        "2_b",
+        "-- migrate:no-transaction\nCREATE TABLE b (id INT);\nINSERT INTO no_such_table VALUES (1);\n",
+        "DROP TABLE b;\n",
+    );
+    expect(p.on(&db, &["up"]), 1);
+    let mut mark = p.on(&db, &["repair", "2", "--mark-applied"]);
+    mark.env("CARGO_MIGRATE_USER", "carol");
+    expect(mark, 0);
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "applied".into())]
+    );
+    let rows = history(&p, &db);
+    assert_eq!(row(&rows, 2)["repaired_by"], "carol");
+    assert_eq!(row(&rows, 2)["success"], true);
+    assert_eq!(db.tables(), ["a", "b"]);
+}
+
+/// A cleared migration (a failed run that `repair` cleared) whose next run fails on its first
+/// statement changed nothing: it is still cleared, and who cleared it and when stay on record.
+pub fn a_run_that_changes_nothing_keeps_the_record_of_a_repair(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    let half = "-- migrate:no-transaction\nCREATE TABLE a (id INT);\nINSERT INTO no_such_table VALUES (1);\n";
+    p.pair("1_a", half, "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 1);
+    // Cleared without undoing the half-applied change: the next run fails on its first
+    // statement (`a` exists), before it changed anything.
+    let mut clear = p.on(&db, &["repair", "1"]);
+    clear.env("CARGO_MIGRATE_USER", "frank");
+    expect(clear, 0);
+    let failed = expect(p.on(&db, &["up"]), 1).all();
+    assert_contains(&failed, "1_a");
+    assert_eq!(states(&p, &db), [(1, "pending".into())]);
+    let status = status_json(&p, &db);
+    assert_eq!(status[0]["cleared"], true, "{status:?}");
+    assert_eq!(status[0]["repaired_by"], "frank", "{status:?}");
+    let rows = history(&p, &db);
+    assert_eq!(row(&rows, 1)["cleared"], true, "{rows:?}");
+    assert_eq!(row(&rows, 1)["success"], false, "{rows:?}");
+    assert_eq!(row(&rows, 1)["repaired_by"], "frank", "{rows:?}");
+    // Once the table is gone the run goes through and still reuses that row.
+    db.exec("DROP TABLE a");
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 0);
+    let rows = history(&p, &db);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(row(&rows, 1)["success"], true);
+    assert_eq!(row(&rows, 1)["repaired_by"], "frank");
+}
+
+pub fn baseline_adopts_an_existing_database(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    // A database made before cargo-migrate was used: the tables exist, no tracking table.
+    db.exec("CREATE TABLE a (id INT)");
+    db.exec("CREATE TABLE b (id INT)");
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    p.pair("3_c", "CREATE TABLE c (id INT);\n", "DROP TABLE c;\n");
+
+    let unknown = expect(p.on(&db, &["baseline", "7"]), 2).all();
+    assert_contains(&unknown, "there is no migration with version 7");
+    assert_contains(&unknown, "cargo migrate status");
+
+    let mut baseline = p.on(&db, &["baseline", "2"]);
+    baseline.env("CARGO_MIGRATE_USER", "dave");
+    let out = expect(baseline, 0);
+    assert_contains(&out.stderr, "1_a");
+    assert_contains(&out.stderr, "2_b");
+    assert_eq!(
+        states(&p, &db),
+        [
+            (1, "applied".into()),
+            (2, "applied".into()),
+            (3, "pending".into())
+        ]
+    );
+    let rows = history(&p, &db);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r["baseline"], true, "{r}");
+        assert_eq!(r["applied_by"], "dave", "{r}");
+    }
+    assert_contains(&expect(p.on(&db, &["history"]), 0).stdout, "baseline");
+    assert_eq!(status_json(&p, &db)[0]["baseline"], true);
+    let human = expect(p.on(&db, &["status"]), 0).stdout;
+    assert_contains(&human, "NOTE");
+    assert_contains(&human, "baseline (recorded, not run)");
+
+    // Only what comes after the baseline runs (1 and 2 would fail: their tables exist).
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(db.tables(), ["a", "b", "c"]);
+    assert_eq!(row(&history(&p, &db), 3)["baseline"], false);
+
+    let beyond = expect(p.on(&db, &["baseline", "1"]), 1).all();
+    assert_contains(&beyond, "3_c");
+    assert_contains(&beyond, "beyond 1");
+    let again = expect(p.on(&db, &["baseline", "3"]), 0).all();
+    assert_contains(&again, "nothing to baseline");
+}
+
+pub fn tracking_table_of_an_earlier_version_is_upgraded(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    let checksum = status_json(&p, &db)[0]["up_checksum"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The table and row exactly as the previous release wrote them.
+    let (create, success) = match kind {
+        Kind::MySql => (
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description VARCHAR(255) NOT NULL, up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64), applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), execution_us BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL, success BOOLEAN NOT NULL)",
+            "TRUE",
+        ),
+        Kind::Postgres => (
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_us BIGINT NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL)",
+            "TRUE",
+        ),
+        Kind::Sqlite => (
+            "CREATE TABLE _cargo_migrate (version INTEGER PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), execution_us INTEGER NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL)",
+            "1",
+        ),
+    };
+    db.exec(create);
+    db.exec("CREATE TABLE a (id INT)");
+    db.exec(&format!(
+        "INSERT INTO _cargo_migrate (version, description, up_checksum, execution_us, applied_by, success) VALUES (1, 'a', '{checksum}', 5, 'eve', {success})"
+    ));
+    // Reading commands work on the old table as it is.
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "pending".into())]
+    );
+    assert_eq!(row(&history(&p, &db), 1)["baseline"], false);
+    // A writing command adds the new columns and goes on.
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(db.tables(), ["a", "b"]);
+    let rows = history(&p, &db);
+    assert_eq!(row(&rows, 1)["applied_by"], "eve");
+    assert_eq!(row(&rows, 2)["success"], true);
+    // A row without its recorded text still shows the checksums when the file changes.
+    p.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let out = expect(p.on(&db, &["up"]), 1).all();
+    assert_contains(&out, &format!("recorded checksum {checksum}"));
+    assert_contains(&out, "the text applied was not recorded");
+    expect(p.on(&db, &["repair", "1"]), 0);
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "applied".into())]
+    );
+}
+
+/// A Cargo project whose `production` environment is protected and reads its URL from
+/// `PROD_DATABASE_URL`.
+fn protected_project() -> Project {
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate.env.production]\nurl_env = \"PROD_DATABASE_URL\"\nprotected = true\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.path().join("src")).unwrap();
+    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    p
+}
+
+/// `cargo-migrate migrate --env production <args…>`, with no terminal (assert_cmd gives the
+/// child an empty stdin and captures its output).
+fn production(p: &Project, db: &TestDb, args: &[&str]) -> Command {
+    let mut cmd = p.cmd(&["--env", "production"]);
+    cmd.args(args).env("PROD_DATABASE_URL", &db.url);
+    cmd
+}
+
+pub fn protected_environment_refuses_without_yes(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = protected_project();
+
+    // `up` is allowed, and shows its plan before running it.
+    let up = expect(production(&p, &db, &["up"]), 0);
+    let plan = up.stderr.find("Plan").expect("a plan line");
+    let applying = up.stderr.find("Applying").expect("an applying line");
+    assert!(plan < applying, "{}", up.stderr);
+    assert_contains(&up.stderr, "protected");
+    assert_eq!(db.tables(), ["a", "b"]);
+    // Even with -q, as the README says.
+    expect(production(&p, &db, &["down", "--all", "--yes"]), 0);
+    let up = expect(production(&p, &db, &["-q", "up"]), 0);
+    assert_contains(&up.stderr, "Plan 2 migration(s) to apply");
+    assert!(!up.stderr.contains("Applying"), "{}", up.stderr);
+    assert_eq!(db.tables(), ["a", "b"]);
+
+    for (args, command) in [
+        (&["down"][..], "cargo migrate --env production down --yes"),
+        (
+            &["down", "--all"][..],
+            "cargo migrate --env production down --all --yes",
+        ),
+        (&["redo"][..], "cargo migrate --env production redo --yes"),
+        (
+            &["baseline", "2"][..],
+            "cargo migrate --env production baseline 2 --yes",
+        ),
+        (
+            &["repair", "2"][..],
+            "cargo migrate --env production repair 2 --yes",
+        ),
+        (
+            &["verify"][..],
+            "cargo migrate --env production verify --yes",
+        ),
+        (
+            &["check", "--verify"][..],
+            "cargo migrate --env production check --verify --yes",
+        ),
+    ] {
+        let out = expect(production(&p, &db, args), 1).all();
+        assert_contains(&out, "environment `production` is protected");
+        assert_contains(&out, command);
+        assert_eq!(db.tables(), ["a", "b"], "{args:?} changed nothing");
+    }
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "applied".into())]
+    );
+
+    // With --yes and no terminal, it runs.
+    let out = expect(production(&p, &db, &["down", "--yes"]), 0);
+    assert_contains(&out.stderr, "Reverting");
+    assert_eq!(db.tables(), ["a"]);
+}
+
+/// Runs `cargo-migrate migrate --env production <args>` on a pseudo-terminal (util-linux
+/// `script`), typing `typed` and a newline.
+fn on_terminal(p: &Project, db: &TestDb, args: &str, typed: &str) -> Output {
+    let command = format!(
+        "'{}' migrate --env production {args}",
+        env!("CARGO_BIN_EXE_cargo-migrate")
+    );
+    on_pty(
+        p.path(),
+        &command,
+        &[("PROD_DATABASE_URL", &db.url)],
+        &format!("{typed}\n"),
+    )
+}
+
+pub fn protected_environment_asks_for_the_database_name_on_a_terminal(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = protected_project();
+    expect(production(&p, &db, &["up"]), 0);
+    let name = db.database_name();
+
+    let wrong = on_terminal(&p, &db, "down", "not-the-name");
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    let out = wrong.all();
+    // The prompt says what would be reverted, read before the confirmation.
+    assert_contains(&out, "down (revert 2_b)");
+    assert_contains(&out, &format!("type the database name ({name})"));
+    assert_contains(&out, "`not-the-name` is not");
+    assert_contains(&out, "nothing was changed");
+    assert_eq!(db.tables(), ["a", "b"]);
+
+    let right = on_terminal(&p, &db, "down", &name);
+    assert_eq!(right.code, 0, "{}", right.all());
+    assert_contains(&right.all(), "Reverting");
+    assert_eq!(db.tables(), ["a"]);
+    // Piped input alone is not a terminal: the same command refuses.
+    let mut piped = production(&p, &db, &["down"]);
+    piped.write_stdin(format!("{name}\n"));
+    let refused = run(piped);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert_eq!(db.tables(), ["a"]);
+}
+
+#[test]
+fn a_tracking_table_in_a_schema_that_does_not_exist_says_to_create_it() {
+    let Some(db) = TestDb::postgres() else { return };
+    let p = project_with_table("app._migrations");
+    let out = expect(p.on(&db, &["up"]), 2);
+    assert_contains(&out.stderr, "its schema app does not exist");
+    assert_contains(&out.stderr, "`CREATE SCHEMA app;`");
+    db.exec("CREATE SCHEMA app");
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(
+        db.strings("SELECT version::text FROM app._migrations"),
+        ["1"]
+    );
+}
+
+#[test]
+fn a_tracking_table_in_a_mysql_database_that_does_not_exist_says_to_create_it() {
+    let Some(db) = TestDb::mysql() else { return };
+    let missing = format!("{}_nope", db.database_name());
+    let p = project_with_table(&format!("{missing}._migrations"));
+    let out = expect(p.on(&db, &["up"]), 2);
+    assert_contains(
+        &out.stderr,
+        &format!("its database {missing} does not exist"),
+    );
+    assert_contains(&out.stderr, &format!("`CREATE DATABASE {missing};`"));
+}
+
+/// A Cargo project whose config sets the tracking table, with one migration.
+fn project_with_table(table: &str) -> Project {
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("Cargo.toml"),
+        format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate]\ntable = \"{table}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.path().join("src")).unwrap();
+    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p
+}
+
+#[test]
+fn a_database_that_does_not_exist_is_named_in_the_command_that_creates_it() {
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    for (db, fix) in [
+        (TestDb::postgres(), "`createdb cm_qa_missing`"),
+        (TestDb::mysql(), "`CREATE DATABASE cm_qa_missing;`"),
+    ] {
+        let Some(db) = db else { continue };
+        let mut url = db.url.clone();
+        url.replace_range(url.rfind('/').unwrap() + 1.., "cm_qa_missing");
+        let mut cmd = p.cmd(&["status"]);
+        cmd.args(["--database-url", &url]);
+        let out = expect(cmd, 2);
+        assert_contains(&out.stderr, fix);
+    }
+}

@@ -51,6 +51,10 @@ impl Migration {
 pub struct MigrationSet {
     pub migrations: Vec<Migration>,
     pub findings: Vec<Finding>,
+    /// Versions whose up script is there but could not be loaded (it is not UTF-8, or two up
+    /// scripts share the version), with the slug to name each by. Their findings say why;
+    /// this lets `status` show them as invalid rather than as missing or not at all.
+    pub unusable: BTreeMap<i64, String>,
     /// How the directory is named in messages (as given to [`MigrationSet::load`]).
     pub display_dir: String,
 }
@@ -97,9 +101,9 @@ fn shown(display_dir: &str, name: &str) -> String {
 struct Slots {
     ups: Vec<(String, SqlFile, FileKind)>,
     downs: Vec<(String, SqlFile)>,
-    /// An up script of this version that is not UTF-8 (reported as `non-utf8-file`): its down
-    /// script is not an orphan.
-    unreadable_up: bool,
+    /// The slug of an up script of this version that is not UTF-8 (reported as
+    /// `non-utf8-file`): its down script is not an orphan.
+    unreadable_up: Option<String>,
 }
 
 impl MigrationSet {
@@ -281,7 +285,7 @@ impl MigrationSet {
                     .with_help("save the file as UTF-8"),
                 );
                 if parsed.kind != FileKind::Down {
-                    by_version.entry(parsed.version).or_default().unreadable_up = true;
+                    by_version.entry(parsed.version).or_default().unreadable_up = Some(parsed.slug);
                 }
                 return;
             }
@@ -321,11 +325,14 @@ impl MigrationSet {
                 )
                 .with_help("give one of them a new version: `cargo migrate new <name>` picks the next free one; move the SQL there and delete the old file"),
             );
+            self.unusable.insert(version, ups.swap_remove(0).0);
             return;
         }
         let Some((slug, up, kind)) = ups.pop() else {
-            if unreadable_up {
-                return; // the up script's own finding says what is wrong
+            if let Some(slug) = unreadable_up {
+                // The up script's own finding says what is wrong.
+                self.unusable.insert(version, slug);
+                return;
             }
             for (_, down) in downs {
                 let up_name = down.display.replace(".down.sql", ".up.sql");
@@ -457,6 +464,9 @@ mod tests {
         );
         let names: Vec<String> = set.migrations.iter().map(Migration::name).collect();
         assert_eq!(names, ["5_e", "6_ok"]);
+        // Versions with an up script that is there but unusable are named, not dropped.
+        let unusable: Vec<(i64, &str)> = set.unusable.iter().map(|(v, s)| (*v, s.as_str())).collect();
+        assert_eq!(unusable, [(1, "b"), (4, "d")]);
         assert!(set.has_errors());
     }
 

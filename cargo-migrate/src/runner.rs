@@ -29,6 +29,9 @@ pub enum State {
     Modified,
     /// Recorded as failed: applied in part, or interrupted.
     Failed,
+    /// Its up script is there but cannot be used (not UTF-8, or its version is used twice):
+    /// the directory's findings say why.
+    Invalid,
 }
 
 impl State {
@@ -40,6 +43,7 @@ impl State {
             State::Missing => "missing",
             State::Modified => "modified",
             State::Failed => "failed",
+            State::Invalid => "invalid",
         }
     }
 }
@@ -76,11 +80,16 @@ pub fn status<'a>(set: &'a MigrationSet, rows: &'a [AppliedRow]) -> Vec<Entry<'a
     for r in rows {
         by_version.entry(r.version).or_default().1 = Some(r);
     }
+    for version in set.unusable.keys() {
+        by_version.entry(*version).or_default();
+    }
     by_version
         .into_iter()
         .map(|(version, (migration, row))| {
+            let unusable = set.unusable.get(&version).filter(|_| migration.is_none());
             let state = match (migration, row) {
                 (_, Some(r)) if !r.success => State::Failed,
+                (None, _) if unusable.is_some() => State::Invalid,
                 (None, Some(_)) => State::Missing,
                 (Some(m), Some(r)) if m.up.checksum.to_hex() != r.up_checksum => State::Modified,
                 (Some(_), Some(_)) => State::Applied,
@@ -88,10 +97,11 @@ pub fn status<'a>(set: &'a MigrationSet, rows: &'a [AppliedRow]) -> Vec<Entry<'a
                 (Some(_), None) => State::Pending,
                 (None, None) => unreachable!("every entry has a file or a row"),
             };
-            let description = match (migration, row) {
-                (Some(m), _) => m.slug.as_str(),
-                (None, Some(r)) => r.description.as_str(),
-                (None, None) => "",
+            let description = match (migration, row, unusable) {
+                (Some(m), _, _) => m.slug.as_str(),
+                (None, Some(r), _) => r.description.as_str(),
+                (None, None, Some(slug)) => slug.as_str(),
+                (None, None, None) => "",
             };
             Entry {
                 version,

@@ -358,6 +358,33 @@ fn a_non_utf8_file_is_reported_once_and_the_refusal_points_at_the_list() {
 }
 
 #[test]
+fn status_calls_a_migration_whose_file_cannot_be_read_invalid_not_missing() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_t", "CREATE TABLE t (id INTEGER);\n", "DROP TABLE t;\n");
+    expect(p.on(&db, &["up"]), 0);
+    // The applied migration is saved in Latin-1 by mistake; a new one is too.
+    let latin1 = b"CREATE TABLE t (id INTEGER); -- caf\xe9\n";
+    std::fs::write(p.migrations().join("1_t.up.sql"), latin1).unwrap();
+    std::fs::write(p.migrations().join("2_u.up.sql"), latin1).unwrap();
+    let out = expect(p.on(&db, &["status"]), 0);
+    assert_contains(&out.stderr, "non-utf8-file");
+    let row = |v: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(v))
+            .unwrap_or_else(|| panic!("no row for {v}:\n{}", out.stdout))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("1 ")[..3], ["1", "t", "invalid"], "{}", out.stdout);
+    assert_eq!(row("2 ")[..3], ["2", "u", "invalid"], "{}", out.stdout);
+    assert_contains(&out.stderr, "0 applied, 2 invalid");
+    let json = expect(p.on(&db, &["status", "--format", "json"]), 0).stdout;
+    assert_contains(&json, "\"state\": \"invalid\"");
+}
+
+#[test]
 fn a_dotenv_line_that_does_not_parse_is_named_without_its_password() {
     let p = Project::new();
     for line in [

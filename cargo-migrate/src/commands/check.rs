@@ -46,6 +46,9 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
                 e.version
             ),
             State::Missing => "is applied but its file is missing: restore the file".to_owned(),
+            State::Invalid => {
+                "has an up script that cannot be used (the problem is named above): fix the file".to_owned()
+            }
             State::Failed => format!(
                 "is recorded as failed: fix the database by hand, then `cargo migrate repair {}`",
                 e.version

@@ -338,7 +338,7 @@ fn database_problems(cfg: &Config, set: &MigrationSet, versions: &BTreeSet<i64>)
             None => "cargo migrate down --all".to_owned(),
         };
         let (message, fix) = match e.state {
-            State::Applied | State::Missing => continue,
+            State::Applied | State::Missing | State::Invalid => continue,
             State::Pending => (
                 format!("{} is not applied to your database {database}", e.name()),
                 "run `cargo migrate up`".to_owned(),

@@ -25,6 +25,7 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
                 State::Modified,
                 State::Missing,
                 State::Failed,
+                State::Invalid,
             ] {
                 if count(s) > 0 {
                     summary.push(format!("{} {}", count(s), s.as_str()));

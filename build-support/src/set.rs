@@ -465,7 +465,8 @@ mod tests {
         let names: Vec<String> = set.migrations.iter().map(Migration::name).collect();
         assert_eq!(names, ["5_e", "6_ok"]);
         // Versions with an up script that is there but unusable are named, not dropped.
-        let unusable: Vec<(i64, &str)> = set.unusable.iter().map(|(v, s)| (*v, s.as_str())).collect();
+        let unusable: Vec<(i64, &str)> =
+            set.unusable.iter().map(|(v, s)| (*v, s.as_str())).collect();
         assert_eq!(unusable, [(1, "b"), (4, "d")]);
         assert!(set.has_errors());
     }

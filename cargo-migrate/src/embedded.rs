@@ -120,7 +120,7 @@ impl Migrator {
             })
             .await
         })
-        .map_err(in_application_terms)
+        .map_err(Error::in_application_terms)
     }
 
     /// Changes nothing: `Ok` when every embedded migration is applied, else
@@ -129,7 +129,7 @@ impl Migrator {
     pub async fn check(&self) -> Result<()> {
         let set = self.migrations.load()?;
         let rows = with_backend!(self.config.url.kind, B => read_applied::<B>(&self.config).await)
-            .map_err(in_application_terms)?;
+            .map_err(Error::in_application_terms)?;
         let outstanding: Vec<Outstanding> = runner::status(&set, &rows)
             .iter()
             .filter(|e| e.state != State::Applied)
@@ -144,53 +144,6 @@ impl Migrator {
         } else {
             Err(Error::NotUpToDate { outstanding })
         }
-    }
-}
-
-/// The backends word their help for the command line (`--wait 30s`, `--lock-timeout 5m`); an
-/// application has no such flags, so the [`Migrator`]'s errors name the [`Config`] fields
-/// instead.
-fn in_application_terms(error: Error) -> Error {
-    let reword = |mut help: String| {
-        for (flag, field) in [("wait", "wait"), ("lock-timeout", "lock_timeout")] {
-            let open = format!("`--{flag} ");
-            while let Some(start) = help.find(&open) {
-                let value_start = start + open.len();
-                let Some(len) = help[value_start..].find('`') else {
-                    break;
-                };
-                let value = help[value_start..value_start + len].to_owned();
-                help.replace_range(
-                    start..=value_start + len,
-                    &format!("`Migrator::config_mut().{field}` = {value}"),
-                );
-            }
-        }
-        help
-    };
-    match error {
-        Error::Connect { url, cause, help } => Error::Connect {
-            url,
-            cause,
-            help: help.map(reword),
-        },
-        Error::Unreachable { url, cause, help } => Error::Unreachable {
-            url,
-            cause,
-            help: help.map(reword),
-        },
-        Error::LockTimeout {
-            database,
-            waited,
-            holder,
-            help,
-        } => Error::LockTimeout {
-            database,
-            waited,
-            holder,
-            help: reword(help),
-        },
-        other => other,
     }
 }
 

@@ -34,7 +34,7 @@ pub enum Error {
         url: String,
         cause: String,
         #[help]
-        help: Option<String>,
+        help: Option<Help>,
     },
 
     /// The server could not be reached (refused, timed out, still starting up): unlike
@@ -45,7 +45,7 @@ pub enum Error {
         url: String,
         cause: String,
         #[help]
-        help: Option<String>,
+        help: Option<Help>,
     },
 
     /// Another run held the migration lock for longer than `--lock-timeout`.
@@ -58,7 +58,7 @@ pub enum Error {
         waited: String,
         holder: String,
         #[help]
-        help: String,
+        help: Help,
     },
 
     #[error("{message}")]
@@ -185,7 +185,105 @@ fn describe(outstanding: &[Outstanding]) -> String {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A setting that help can suggest changing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// How long to wait for the server: `--wait`, [`Config::wait`](crate::config::Config).
+    Wait,
+    /// How long to wait for the migration lock: `--lock-timeout`,
+    /// [`Config::lock_timeout`](crate::config::Config).
+    LockTimeout,
+}
+
+/// Help that may suggest a [`Setting`], named the way its reader sets it: a flag on the
+/// command line (`--wait 30s`), or for an application that embeds the migrator, the field of
+/// its config (see [`Error::in_application_terms`]).
+#[derive(Clone, Debug)]
+pub struct Help {
+    parts: Vec<HelpPart>,
+    in_application: bool,
+}
+
+#[derive(Clone, Debug)]
+enum HelpPart {
+    Text(String),
+    Suggest(Setting, std::time::Duration),
+}
+
+impl Help {
+    pub fn new(text: impl Into<String>) -> Self {
+        Help {
+            parts: vec![HelpPart::Text(text.into())],
+            in_application: false,
+        }
+    }
+
+    /// Appends text.
+    pub fn then(mut self, text: impl Into<String>) -> Self {
+        self.parts.push(HelpPart::Text(text.into()));
+        self
+    }
+
+    /// Appends a suggestion to set `setting` to `value`.
+    pub fn suggest(mut self, setting: Setting, value: std::time::Duration) -> Self {
+        self.parts.push(HelpPart::Suggest(setting, value));
+        self
+    }
+}
+
+impl From<String> for Help {
+    fn from(text: String) -> Self {
+        Help::new(text)
+    }
+}
+
+impl From<&str> for Help {
+    fn from(text: &str) -> Self {
+        Help::new(text)
+    }
+}
+
+impl std::fmt::Display for Help {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in &self.parts {
+            match part {
+                HelpPart::Text(text) => f.write_str(text)?,
+                HelpPart::Suggest(setting, value) => {
+                    let value = humantime::format_duration(*value);
+                    match (self.in_application, setting) {
+                        (false, Setting::Wait) => write!(f, "`--wait {value}`")?,
+                        (false, Setting::LockTimeout) => write!(f, "`--lock-timeout {value}`")?,
+                        (true, Setting::Wait) => {
+                            write!(f, "`Migrator::config_mut().wait` = {value}")?;
+                        }
+                        (true, Setting::LockTimeout) => {
+                            write!(f, "`Migrator::config_mut().lock_timeout` = {value}")?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Error {
+    /// The error as an application that embeds the migrator reports it: it has no `--wait` or
+    /// `--lock-timeout`, so suggested settings are named as fields of its config.
+    pub fn in_application_terms(mut self) -> Self {
+        if let Error::Connect {
+            help: Some(help), ..
+        }
+        | Error::Unreachable {
+            help: Some(help), ..
+        }
+        | Error::LockTimeout { help, .. } = &mut self
+        {
+            help.in_application = true;
+        }
+        self
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::BadUrl { .. }

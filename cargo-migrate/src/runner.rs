@@ -124,7 +124,7 @@ pub fn refuse_failed(entries: &[Entry<'_>]) -> Result<()> {
                 e.name()
             ),
             format!(
-                "bring the database back to where it was before {name} (its down script may help) and run `cargo migrate repair {v}`, which clears the failed state so that `up` runs it again; if you finished the migration by hand instead, run `cargo migrate repair {v} --mark-applied`",
+                "undo by hand the part of {name} that ran (its down script undoes all of it, so take from it only the statements whose objects exist) and run `cargo migrate repair {v}`, which clears the failed state so that `up` runs it again; if you finished the migration by hand instead, run `cargo migrate repair {v} --mark-applied`",
                 name = e.name(),
                 v = e.version
             ),

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, PgConnection, SqliteConnection};
 
-use crate::support::{Kind, Project, TestDb, assert_contains, expect, run, states};
+use crate::support::{
+    DEADLINE, Kind, Project, TestDb, assert_contains, expect, run, states, wait_until,
+};
 
 on_every_database!(
     eight_concurrent_runs_apply_each_migration_exactly_once,
@@ -24,20 +26,6 @@ on_every_database!(
     wait_gives_up_with_what_it_waited_for,
     wait_does_not_retry_what_waiting_cannot_fix,
 );
-
-/// How long any wait of these tests may take before it is a failure (generous: the machine
-/// may be busy compiling).
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Polls `ready` until it is true, failing the test after [`DEADLINE`] with `what`.
-#[track_caller]
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The binary running in the background, its stderr read line by line as it comes.
 struct Running {
@@ -727,7 +715,7 @@ pub fn wait_retries_until_the_server_appears(kind: Kind) {
     let line = running.line_with("Waiting");
     assert_contains(&line, &format!("(127.0.0.1:{port}) to accept connections"));
     assert_contains(&line, "refused");
-    assert_contains(&line, "retrying for up to");
+    assert_contains(&line, "retrying for up to 2m");
     start_forwarding(port, target);
     let (code, out) = running.finish();
     assert_eq!(code, 0, "{out}");

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use sqlx::{Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection};
@@ -392,5 +393,19 @@ pub fn on_pty(dir: &Path, command: &str, envs: &[(&str, &str)], input: &str) -> 
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How long any wait of the tests may take before it is a failure (generous: the machine
+/// may be busy compiling).
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Polls `ready` until it is true, failing the test after [`DEADLINE`] with `what`.
+#[track_caller]
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

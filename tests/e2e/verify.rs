@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::support::{Kind, Output, Project, TestDb, assert_contains, expect, run};
+use crate::support::{Kind, Output, Project, TestDb, assert_contains, expect, run, wait_until};
 
 on_every_database!(
     correct_downs_pass_and_the_database_is_not_touched,
@@ -618,15 +618,18 @@ pub fn ctrl_c_drops_the_scratch_database(kind: Kind) {
     let tmp = tempfile::tempdir().unwrap();
     let p = Project::new();
     p.pair("1_users", USERS, "DROP TABLE users;\n");
-    // A migration that runs long enough to be interrupted while it runs.
+    // A migration that runs long enough to be interrupted while it runs. On a server it
+    // sleeps once per row of `users` (one), so the statement holds the table's metadata lock:
+    // a session left running would make the scratch database's DROP wait for it.
     let slow = match kind {
-        Kind::Postgres => "SELECT pg_sleep(120);\n",
-        Kind::MySql => "SELECT SLEEP(120);\n",
+        Kind::Postgres => "SELECT pg_sleep(120) FROM users;\n",
+        Kind::MySql => "SELECT SLEEP(120) FROM users;\n",
         Kind::Sqlite => {
             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000000000) SELECT count(*) FROM n;\n"
         }
     };
-    p.pair("2_slow", slow, "SELECT 1;\n");
+    let slow = format!("INSERT INTO users (id, email) VALUES (1, 'a@example.com');\n{slow}");
+    p.pair("2_slow", &slow, "DELETE FROM users;\n");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
         .current_dir(p.path())
         .args(["migrate", "verify", "--database-url", &db.url])
@@ -649,6 +652,22 @@ pub fn ctrl_c_drops_the_scratch_database(kind: Kind) {
             break;
         }
     }
+    // On a server, wait until the slow statement runs: interrupted there, the run leaves a
+    // session behind that holds the lock on `users`.
+    let scratch = format!("cm_verify_{}_%", child.id());
+    let running = match kind {
+        Kind::Postgres => Some(format!(
+            "SELECT pid::text FROM pg_stat_activity WHERE datname LIKE '{scratch}' AND query LIKE '%pg_sleep(120)%'"
+        )),
+        Kind::MySql => Some(format!(
+            "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE DB LIKE '{scratch}' AND INFO LIKE '%SLEEP(120)%'"
+        )),
+        Kind::Sqlite => None,
+    };
+    if let Some(sql) = running {
+        wait_until("the slow migration to run", || !db.strings(&sql).is_empty());
+    }
+    let interrupted_at = std::time::Instant::now();
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -658,6 +677,12 @@ pub fn ctrl_c_drops_the_scratch_database(kind: Kind) {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "{seen}");
     assert!(seen.contains("verify was interrupted"), "{seen}");
+    // The drop did not wait for the session left behind to finish its 120 s statement.
+    assert!(
+        interrupted_at.elapsed() < std::time::Duration::from_secs(30),
+        "verify took {:?} to stop:\n{seen}",
+        interrupted_at.elapsed()
+    );
     let out = Output {
         code: 1,
         stdout: String::new(),

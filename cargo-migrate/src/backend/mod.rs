@@ -36,7 +36,7 @@ macro_rules! with_backend {
 pub(crate) use with_backend;
 
 use crate::db_url::DbUrl;
-use crate::error::{Error, Result};
+use crate::error::{Error, Help, Result, Setting};
 use crate::snapshot::Snapshot;
 
 /// A row of the tracking table.
@@ -384,12 +384,17 @@ pub async fn connect<B: Backend>(
             return Err(gave_up_waiting(url, wait, attempts, &cause));
         }
         if shown.as_deref() != Some(cause.as_str()) {
+            // The window as the user gave it (not `999ms` for `--wait 1s`), then what is left.
+            let window = if attempts == 1 {
+                humantime::format_duration(wait).to_string()
+            } else {
+                for_humans(left).to_string()
+            };
             crate::output::status(
                 "Waiting",
                 &format!(
-                    "for {url} ({}) to accept connections: {cause}; retrying for up to {}",
+                    "for {url} ({}) to accept connections: {cause}; retrying for up to {window}",
                     url.address(),
-                    for_humans(left)
                 ),
             );
             shown = Some(cause);
@@ -408,10 +413,14 @@ fn gave_up_waiting(url: &DbUrl, wait: Duration, attempts: u32, cause: &str) -> E
             url.address(),
             humantime::format_duration(wait)
         ),
-        help: Some(format!(
-            "check that the server at {} is running and accepts connections, or wait longer (for example `--wait 5m`)",
-            url.address()
-        )),
+        help: Some(
+            Help::new(format!(
+                "check that the server at {} is running and accepts connections, or wait longer (for example ",
+                url.address()
+            ))
+            .suggest(Setting::Wait, Duration::from_secs(300))
+            .then(")"),
+        ),
     }
 }
 
@@ -436,12 +445,26 @@ pub(crate) fn one_line(query: &str) -> String {
 /// A computed duration (time left, say) as people read it: `250ms`, `2s`, `1m 30s` (whole
 /// seconds from one second on). Durations the user gave are shown as given.
 pub(crate) fn for_humans(d: Duration) -> humantime::FormattedDuration {
-    let d = if d >= Duration::from_secs(1) {
+    humantime::format_duration(rounded(d))
+}
+
+/// `d` to the precision [`for_humans`] shows.
+fn rounded(d: Duration) -> Duration {
+    if d >= Duration::from_secs(1) {
         Duration::from_secs(d.as_secs() + u64::from(d.subsec_millis() >= 500))
     } else {
         Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    };
-    humantime::format_duration(d)
+    }
+}
+
+/// The help of a server that is not reachable (yet).
+pub(crate) fn retry_help(url: &DbUrl) -> Help {
+    Help::new(format!(
+        "is the server running and reachable at {}? ",
+        url.address()
+    ))
+    .suggest(Setting::Wait, Duration::from_secs(30))
+    .then(" retries while it starts")
 }
 
 /// The status line of a run that waits for the migration lock.
@@ -466,16 +489,17 @@ pub(crate) fn lock_timed_out(
     timeout: Duration,
     end_it: Option<String>,
 ) -> Error {
-    let mut help = format!(
-        "another run is migrating this database: wait for it to finish and run the command again, or give it longer with `--lock-timeout {}`",
-        for_humans((timeout * 5).max(Duration::from_secs(300)))
-    );
-    match end_it {
-        Some(end_it) => help.push_str(&format!(
-            "; if that process is gone or stuck, check it first, then {end_it}"
-        )),
-        None => help.push_str("; if no such process is running, check for one that is stuck"),
-    }
+    let help = Help::new(
+        "another run is migrating this database: wait for it to finish and run the command again, or give it longer with ",
+    )
+    .suggest(
+        Setting::LockTimeout,
+        rounded((timeout * 5).max(Duration::from_secs(300))),
+    )
+    .then(match end_it {
+        Some(end_it) => format!("; if that process is gone or stuck, check it first, then {end_it}"),
+        None => "; if no such process is running, check for one that is stuck".to_owned(),
+    });
     Error::LockTimeout {
         database: database.to_owned(),
         waited: humantime::format_duration(timeout).to_string(),
@@ -702,6 +726,7 @@ mod tests {
         let Error::LockTimeout { help, .. } = &e else {
             panic!("{e:?}")
         };
+        let help = help.to_string();
         assert!(help.contains("`--lock-timeout 5m`"), "{help}");
         assert!(help.contains("pg_terminate_backend(42)"), "{help}");
         assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
@@ -715,7 +740,7 @@ mod tests {
         let Error::LockTimeout { help, .. } = &e else {
             panic!("{e:?}")
         };
-        assert!(help.contains("`--lock-timeout 50m`"), "{help}");
+        assert!(help.to_string().contains("`--lock-timeout 50m`"), "{help}");
     }
 
     /// The diagnostic as a user sees it (no colours).

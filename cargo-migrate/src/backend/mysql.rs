@@ -2,7 +2,9 @@
 //! starts and marked done when it ends; a half-applied one stays failed until repaired. The run
 //! lock is `GET_LOCK`, named after the database (its names are global to the server).
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
@@ -14,7 +16,7 @@ use super::{
     tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
-use crate::error::{DbContext, Error, Result};
+use crate::error::{DbContext, Error, Help, Result};
 use crate::snapshot::Snapshot;
 
 /// The types of the tracking table's columns.
@@ -30,6 +32,24 @@ const TYPES: TrackingTypes = TrackingTypes {
 #[derive(Debug)]
 pub struct MySql {
     conn: MySqlConnection,
+    /// The scratch database this session is in and its connection id, when it is one of
+    /// [`SCRATCH_SESSIONS`].
+    scratch_session: Option<(String, u64)>,
+}
+
+/// The sessions this process opened in each scratch database it created, by connection id.
+/// When a run is interrupted its sessions are dropped without being closed, and the server
+/// keeps running their statements (holding metadata locks that make DROP DATABASE wait), so
+/// `drop_scratch` ends them with KILL. It must end only these: the server's process list is
+/// no guide. Under load MariaDB 10.11 was seen to list a session under the scratch database
+/// that a moment later was another run's session in another database, and killing it broke
+/// that run.
+static SCRATCH_SESSIONS: Mutex<BTreeMap<String, Vec<u64>>> = Mutex::new(BTreeMap::new());
+
+fn scratch_sessions() -> std::sync::MutexGuard<'static, BTreeMap<String, Vec<u64>>> {
+    SCRATCH_SESSIONS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Lock names are global to the server and at most 64 characters: a hash of database and
@@ -110,10 +130,7 @@ impl Backend for MySql {
                 return Error::Unreachable {
                     url: url.to_string(),
                     cause: e.to_string(),
-                    help: Some(format!(
-                        "is the server running and reachable at {}? `--wait 30s` retries while it starts",
-                        url.address()
-                    )),
+                    help: Some(super::retry_help(url)),
                 };
             }
             let help = match &e {
@@ -133,10 +150,24 @@ impl Backend for MySql {
             Error::Connect {
                 url: url.to_string(),
                 cause: e.to_string(),
-                help,
+                help: help.map(Help::from),
             }
         })?;
-        Ok(Some(MySql { conn }))
+        let mut db = MySql {
+            conn,
+            scratch_session: None,
+        };
+        if let Some(name) = url.database_name()
+            && scratch_sessions().contains_key(&name)
+        {
+            let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+                .fetch_one(&mut db.conn)
+                .await
+                .doing("asking the server for this session's id")?;
+            scratch_sessions().entry(name.clone()).or_default().push(id);
+            db.scratch_session = Some((name, id));
+        }
+        Ok(Some(db))
     }
 
     async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()> {
@@ -415,6 +446,11 @@ impl Backend for MySql {
 
     async fn close(self) {
         let _ = self.conn.close().await;
+        if let Some((name, id)) = self.scratch_session
+            && let Some(ids) = scratch_sessions().get_mut(&name)
+        {
+            ids.retain(|i| *i != id);
+        }
     }
 
     async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
@@ -433,7 +469,10 @@ impl Backend for MySql {
             .await;
         let _ = admin.close().await;
         match created {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                scratch_sessions().insert(name, Vec::new());
+                Ok(())
+            }
             // ER_DBACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR
             Err(sqlx::Error::Database(e))
                 if e.try_downcast_ref::<MySqlDatabaseError>()
@@ -450,20 +489,23 @@ impl Backend for MySql {
             return Ok(());
         };
         let mut admin = admin_connection(url).await?;
-        // A session left behind (an interrupted run) would hold metadata locks that make
-        // DROP DATABASE wait: end it first. Without the PROCESS privilege only our own
-        // sessions are listed, which are the ones that matter.
-        let sessions: Vec<i64> = sqlx::query_scalar(
-            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
-        )
-        .bind(&name)
-        .fetch_all(&mut admin)
-        .await
-        .unwrap_or_default();
-        for id in sessions {
-            let _ = sqlx::raw_sql(&format!("KILL {id}"))
-                .execute(&mut admin)
-                .await;
+        // A session of ours left behind (an interrupted run) would hold metadata locks that
+        // make DROP DATABASE wait: end it first. Only ours, and only while it is still there.
+        let ours = scratch_sessions().remove(&name).unwrap_or_default();
+        for id in ours {
+            let there: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(1 AS SIGNED) FROM information_schema.PROCESSLIST WHERE ID = ? AND DB = ?",
+            )
+            .bind(id)
+            .bind(&name)
+            .fetch_optional(&mut admin)
+            .await
+            .unwrap_or_default();
+            if there.is_some() {
+                let _ = sqlx::raw_sql(&format!("KILL {id}"))
+                    .execute(&mut admin)
+                    .await;
+            }
         }
         let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
             .execute(&mut admin)

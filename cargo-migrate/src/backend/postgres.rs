@@ -27,7 +27,7 @@ use super::{
     select_columns, snapshot_postgres, tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
-use crate::error::{DbContext, Error, Result};
+use crate::error::{DbContext, Error, Help, Result};
 use crate::snapshot::Snapshot;
 
 /// The types of the tracking table's columns.
@@ -646,10 +646,7 @@ pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
         return Error::Unreachable {
             url: url.to_string(),
             cause: e.to_string(),
-            help: Some(format!(
-                "is the server running and reachable at {}? `--wait 30s` retries while it starts",
-                url.address()
-            )),
+            help: Some(super::retry_help(url)),
         };
     }
     let help = match &e {
@@ -670,7 +667,7 @@ pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
     Error::Connect {
         url: url.to_string(),
         cause: e.to_string(),
-        help,
+        help: help.map(Help::from),
     }
 }
 

@@ -36,7 +36,7 @@ macro_rules! with_backend {
 pub(crate) use with_backend;
 
 use crate::db_url::DbUrl;
-use crate::error::{Error, Help, Result, Setting};
+use crate::error::{DbContext, Error, Help, Result, Setting};
 use crate::snapshot::Snapshot;
 
 /// A row of the tracking table.
@@ -568,6 +568,50 @@ pub(crate) fn write_row_sql(
             values.join(", ")
         )
     }
+}
+
+/// Reads the tracking table with `sql` (its columns from [`select_columns`]): every backend's
+/// `applied`, whatever its quoting and time format.
+pub(crate) async fn fetch_applied<'q, DB, E>(executor: E, sql: &'q str) -> Result<Vec<AppliedRow>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    let rows = sqlx::query::<DB>(sql)
+        .fetch_all(executor)
+        .await
+        .doing("reading the tracking table")?;
+    rows.iter()
+        .map(AppliedRow::from_row)
+        .collect::<sqlx::Result<_>>()
+        .doing("reading the tracking table")
+}
+
+/// The up script recorded for `version`, read with `sql` (it selects `up_script` with the
+/// version as its one parameter): every backend's `up_script`, whatever its placeholders.
+pub(crate) async fn fetch_up_script<'q, DB, E>(
+    executor: E,
+    sql: &'q str,
+    version: i64,
+) -> Result<Option<String>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (Option<String>,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let text: Option<Option<String>> = sqlx::query_scalar::<DB, Option<String>>(sql)
+        .bind(version)
+        .fetch_optional(executor)
+        .await
+        .doing("reading the recorded up script")?;
+    Ok(text.flatten())
 }
 
 /// Runs the statement [`repair_row_sql`] wrote, binding its parameters in its order: every

@@ -23,8 +23,9 @@ use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
 use super::{
     Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, char_to_byte,
-    create_tracking_table_sql, execute_repair, insert_and_commit_sql, quote_table, repair_row_sql,
-    select_columns, snapshot_postgres, tracking_column, write_row_sql,
+    create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script,
+    insert_and_commit_sql, quote_table, repair_row_sql, select_columns, snapshot_postgres,
+    tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -338,14 +339,7 @@ impl Backend for Postgres {
             select_columns(extended, time),
             quote_table(&self.qualify(table), '"')
         );
-        let rows = sqlx::query(&sql)
-            .fetch_all(&mut self.conn)
-            .await
-            .doing("reading the tracking table")?;
-        rows.iter()
-            .map(AppliedRow::from_row)
-            .collect::<sqlx::Result<_>>()
-            .doing("reading the tracking table")
+        fetch_applied(&mut self.conn, &sql).await
     }
 
     async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
@@ -353,12 +347,7 @@ impl Backend for Postgres {
             "SELECT up_script FROM {} WHERE version = $1",
             quote_table(&self.qualify(table), '"')
         );
-        let text: Option<Option<String>> = sqlx::query_scalar(&sql)
-            .bind(version)
-            .fetch_optional(&mut self.conn)
-            .await
-            .doing("reading the recorded up script")?;
-        Ok(text.flatten())
+        fetch_up_script(&mut self.conn, &sql, version).await
     }
 
     async fn repair_row(

@@ -10,8 +10,8 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::{
     Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, create_tracking_table_sql,
-    execute_repair, find_near, insert_and_commit_sql, quote_table, repair_row_sql, select_columns,
-    snapshot_sqlite, tracking_column, write_row_sql,
+    execute_repair, fetch_applied, fetch_up_script, find_near, insert_and_commit_sql, quote_table,
+    repair_row_sql, select_columns, snapshot_sqlite, tracking_column, write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
@@ -258,14 +258,7 @@ impl Backend for Sqlite {
             select_columns(extended, str::to_owned),
             quote_table(table, '"')
         );
-        let rows = sqlx::query(&sql)
-            .fetch_all(&mut self.conn)
-            .await
-            .doing("reading the tracking table")?;
-        rows.iter()
-            .map(AppliedRow::from_row)
-            .collect::<sqlx::Result<_>>()
-            .doing("reading the tracking table")
+        fetch_applied(&mut self.conn, &sql).await
     }
 
     async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
@@ -273,12 +266,7 @@ impl Backend for Sqlite {
             "SELECT up_script FROM {} WHERE version = ?",
             quote_table(table, '"')
         );
-        let text: Option<Option<String>> = sqlx::query_scalar(&sql)
-            .bind(version)
-            .fetch_optional(&mut self.conn)
-            .await
-            .doing("reading the recorded up script")?;
-        Ok(text.flatten())
+        fetch_up_script(&mut self.conn, &sql, version).await
     }
 
     async fn repair_row(

@@ -182,6 +182,31 @@ fn down_refuses_irreversible_migrations_before_reverting_anything() {
 }
 
 #[test]
+fn a_migration_left_as_new_wrote_it_is_denied_by_lint_and_warned_about_by_up() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    expect(p.cmd(&["new", "add_email"]), 0);
+    let lint = expect(p.cmd(&["lint"]), 1);
+    assert_contains(&lint.stderr, "empty-up-script");
+    assert_contains(&lint.stderr, "the up script has no statement");
+    // Without the build or lint in the way, `up` says so before it records it.
+    let up = expect(p.on(&db, &["up"]), 0);
+    assert_contains(&up.stderr, "has no statement");
+    assert_contains(
+        &up.stderr,
+        "will be recorded as applied although nothing runs",
+    );
+    // Kept empty on purpose, it says why, and nobody complains.
+    p.pair(
+        "1_placeholder",
+        "-- migrate:allow empty-up-script keeps the number of a migration that was removed\n",
+        "",
+    );
+    let lint = run(p.cmd(&["lint"]));
+    assert!(!lint.stderr.contains("1_placeholder"), "{}", lint.stderr);
+}
+
+#[test]
 fn new_writes_templates_and_never_reuses_a_version() {
     let p = Project::new();
     p.pair("29991231235959_far_future", "SELECT 1;", "SELECT 1;");

@@ -14,6 +14,7 @@ mod down_leaves_object;
 mod down_rename_not_reversed;
 mod duplicate_version;
 mod empty_down_script;
+mod empty_up_script;
 mod invalid_directive;
 mod invalid_file_name;
 mod misplaced_directive;
@@ -104,6 +105,7 @@ pub static RULES: &[Rule] = &[
     syntax_error::RULE,
     object_used_before_created::RULE,
     require_down_script::RULE,
+    empty_up_script::RULE,
     empty_down_script::RULE,
     down_leaves_object::RULE,
     down_drops_foreign_object::RULE,

@@ -197,7 +197,7 @@ pub enum Setting {
 
 /// Help that may suggest a [`Setting`], named the way its reader sets it: a flag on the
 /// command line (`--wait 30s`), or for an application that embeds the migrator, the field of
-/// its config (see [`Error::in_application_terms`]).
+/// its config (as the embedded `Migrator` reports its errors).
 #[derive(Clone, Debug)]
 pub struct Help {
     parts: Vec<HelpPart>,
@@ -270,7 +270,7 @@ impl std::fmt::Display for Help {
 impl Error {
     /// The error as an application that embeds the migrator reports it: it has no `--wait` or
     /// `--lock-timeout`, so suggested settings are named as fields of its config.
-    pub fn in_application_terms(mut self) -> Self {
+    pub(crate) fn in_application_terms(mut self) -> Self {
         if let Error::Connect {
             help: Some(help), ..
         }

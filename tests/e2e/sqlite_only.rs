@@ -407,6 +407,11 @@ fn status_calls_a_migration_whose_file_cannot_be_read_invalid_not_missing() {
     assert_contains(&out.stderr, "0 applied, 2 invalid");
     let json = expect(p.on(&db, &["status", "--format", "json"]), 0).stdout;
     assert_contains(&json, "\"state\": \"invalid\"");
+    let repair = expect(p.on(&db, &["repair", "1"]), 1);
+    assert_contains(
+        &repair.stderr,
+        "1_t cannot be repaired: its up script cannot be used",
+    );
 }
 
 #[test]

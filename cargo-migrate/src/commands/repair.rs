@@ -59,6 +59,12 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
                         &format!("{} is recorded with its current checksums and text", entry.name()),
                     );
                 }
+                (State::Invalid, _, _) => {
+                    return Err(Error::refused(
+                        format!("{} cannot be repaired: its up script cannot be used (the problem is named above)", entry.name()),
+                        "fix the file first (repair records the file's checksums, so it needs a file that loads); then `cargo migrate status` says whether anything is left to repair",
+                    ));
+                }
                 (state, _, _) => {
                     return Err(Error::refused(
                         format!("{} is {}: there is nothing to repair", entry.name(), state.as_str()),

@@ -390,10 +390,6 @@ pub fn protected_environment_refuses_without_yes(kind: Kind) {
         ),
         (&["redo"][..], "cargo migrate --env production redo --yes"),
         (
-            &["baseline", "2"][..],
-            "cargo migrate --env production baseline 2 --yes",
-        ),
-        (
             &["repair", "2"][..],
             "cargo migrate --env production repair 2 --yes",
         ),
@@ -416,10 +412,26 @@ pub fn protected_environment_refuses_without_yes(kind: Kind) {
         [(1, "applied".into()), (2, "applied".into())]
     );
 
+    // A baseline with nothing to record does not ask (nothing would change).
+    let out = expect(production(&p, &db, &["baseline", "2"]), 0);
+    assert_contains(&out.stderr, "nothing to baseline");
+    // Nor does one that would be refused: the refusal comes first.
+    let out = expect(production(&p, &db, &["baseline", "1"]), 1).all();
+    assert_contains(&out, "recorded beyond 1");
+    assert!(!out.contains("is protected"), "{out}");
+
     // With --yes and no terminal, it runs.
     let out = expect(production(&p, &db, &["down", "--yes"]), 0);
     assert_contains(&out.stderr, "Reverting");
     assert_eq!(db.tables(), ["a"]);
+
+    // Now a baseline would record 2: it asks.
+    let out = expect(production(&p, &db, &["baseline", "2"]), 1).all();
+    assert_contains(&out, "cargo migrate --env production baseline 2 --yes");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "pending".into())]
+    );
 }
 
 /// Runs `cargo-migrate migrate --env production <args>` on a pseudo-terminal (util-linux

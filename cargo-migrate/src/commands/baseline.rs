@@ -4,7 +4,11 @@
 use crate::cli::BaselineArgs;
 use crate::commands::{Ctx, protect, with_backend, with_lock};
 use crate::error::{Error, Result};
-use crate::runner::{State, refuse_failed, status};
+use build_support::Migration;
+
+use crate::runner::{
+    Entry, State, drift_refusal, read_applied, read_recorded, refuse_failed, status,
+};
 
 pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
     ctx.announce_database();
@@ -19,6 +23,20 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
             ),
         ));
     };
+    // A look first, without the lock: a baseline that would be refused, or has nothing to do,
+    // says so before a protected environment asks for confirmation.
+    let todo = with_backend!(ctx.cfg.url.kind, B => {
+        let rows = read_applied::<B>(&ctx.cfg).await?;
+        let entries = status(&set, &rows);
+        if let Some(e) = modified_up_to(&entries, v) {
+            let recorded = read_recorded::<B>(&ctx.cfg, e.version).await?;
+            return Err(drift_refusal(e, recorded.as_deref()));
+        }
+        plan(&entries, v)?.len()
+    });
+    if todo == 0 {
+        return nothing_to_do(ctx, target);
+    }
     protect::confirm(
         ctx,
         &format!(
@@ -28,44 +46,15 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
     )?;
     with_backend!(ctx.cfg.url.kind, B => {
         with_lock::<B, _>(&ctx.cfg, async |session| {
+            // Again under the lock: another run may have changed the table since.
             let rows = session.applied().await?;
             let entries = status(&set, &rows);
-            refuse_failed(&entries)?;
-            let beyond: Vec<String> = entries
-                .iter()
-                .filter(|e| e.version > v && e.row.is_some())
-                .map(|e| e.name())
-                .collect();
-            if !beyond.is_empty() {
-                return Err(Error::refused(
-                    format!(
-                        "baseline {v}: the database already has {} migration(s) recorded beyond {v} ({}): a baseline cannot be taken below an applied migration",
-                        beyond.len(),
-                        beyond.join(", ")
-                    ),
-                    format!(
-                        "nothing was recorded; `cargo migrate history` shows what is applied; to adopt a database that is further along, run `cargo migrate baseline {}`",
-                        entries.iter().rev().find(|e| e.row.is_some()).map_or(v, |e| e.version)
-                    ),
-                ));
-            }
-            if let Some(e) = entries
-                .iter()
-                .find(|e| e.version <= v && e.state == State::Modified)
-            {
+            if let Some(e) = modified_up_to(&entries, v) {
                 return Err(session.drift_error(e).await);
             }
-            let todo: Vec<_> = entries
-                .iter()
-                .filter(|e| e.version <= v && e.row.is_none())
-                .filter_map(|e| e.migration)
-                .collect();
+            let todo = plan(&entries, v)?;
             if todo.is_empty() {
-                ctx.status(
-                    "Finished",
-                    &format!("nothing to baseline: every migration up to {} is already recorded", target.name()),
-                );
-                return Ok(());
+                return nothing_to_do(ctx, target);
             }
             for m in &todo {
                 ctx.status("Baseline", &format!("{} (recorded, not run)", m.name()));
@@ -83,4 +72,55 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
         })
         .await
     })
+}
+
+/// The migrations up to `v` that a baseline records, or why it cannot be taken: a failed
+/// migration, or rows beyond `v`. (A modified one is checked first, by the caller.)
+fn plan<'a>(entries: &[Entry<'a>], v: i64) -> Result<Vec<&'a Migration>> {
+    refuse_failed(entries)?;
+    let beyond: Vec<String> = entries
+        .iter()
+        .filter(|e| e.version > v && e.row.is_some())
+        .map(|e| e.name())
+        .collect();
+    if !beyond.is_empty() {
+        return Err(Error::refused(
+            format!(
+                "baseline {v}: the database already has {} migration(s) recorded beyond {v} ({}): a baseline cannot be taken below an applied migration",
+                beyond.len(),
+                beyond.join(", ")
+            ),
+            format!(
+                "nothing was recorded; `cargo migrate history` shows what is applied; to adopt a database that is further along, run `cargo migrate baseline {}`",
+                entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.row.is_some())
+                    .map_or(v, |e| e.version)
+            ),
+        ));
+    }
+    Ok(entries
+        .iter()
+        .filter(|e| e.version <= v && e.row.is_none())
+        .filter_map(|e| e.migration)
+        .collect())
+}
+
+/// The first migration up to `v` that changed after it was applied.
+fn modified_up_to<'e, 'a>(entries: &'e [Entry<'a>], v: i64) -> Option<&'e Entry<'a>> {
+    entries
+        .iter()
+        .find(|e| e.version <= v && e.state == State::Modified)
+}
+
+fn nothing_to_do(ctx: &Ctx, target: &Migration) -> Result<()> {
+    ctx.status(
+        "Finished",
+        &format!(
+            "nothing to baseline: every migration up to {} is already recorded",
+            target.name()
+        ),
+    );
+    Ok(())
 }

@@ -295,6 +295,10 @@ fn a_shallow_clone_without_the_merge_base_is_skipped() {
 fn review_asks_records_and_notices_edits_and_damage() {
     let db = TestDb::sqlite();
     let p = Project::new();
+    // With no migration yet there is nothing to record, and no empty lock is written.
+    let out = expect(p.cmd(&["review", "--yes"]), 0);
+    assert_contains(&out.stderr, "there are no migrations yet");
+    assert!(!p.migrations().join("migrate.lock").exists());
     p.pair(
         "1_users",
         "CREATE TABLE users (id INT PRIMARY KEY);\n",

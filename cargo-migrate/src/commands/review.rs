@@ -32,6 +32,13 @@ pub fn run(ctx: &Ctx, args: &ReviewArgs) -> Result<()> {
     let existing = Lock::read(&ctx.cfg.dir, &lock_display)
         .map_err(|damaged| Error::from(LockError::Damaged(damaged)))?;
     let lock_exists = existing.is_some();
+    if set.migrations.is_empty() && !lock_exists {
+        ctx.status(
+            "Reviewed",
+            "nothing to review: there are no migrations yet (`cargo migrate new <name>` creates one)",
+        );
+        return Ok(());
+    }
     let lock = existing.unwrap_or_default();
     for gone in lock
         .entries()

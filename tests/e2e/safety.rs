@@ -390,10 +390,6 @@ pub fn protected_environment_refuses_without_yes(kind: Kind) {
         ),
         (&["redo"][..], "cargo migrate --env production redo --yes"),
         (
-            &["repair", "2"][..],
-            "cargo migrate --env production repair 2 --yes",
-        ),
-        (
             &["verify"][..],
             "cargo migrate --env production verify --yes",
         ),
@@ -411,6 +407,16 @@ pub fn protected_environment_refuses_without_yes(kind: Kind) {
         states(&p, &db),
         [(1, "applied".into()), (2, "applied".into())]
     );
+
+    // A repair that would be refused says so without asking; one that would change the
+    // record asks.
+    let out = expect(production(&p, &db, &["repair", "2"]), 1).all();
+    assert_contains(&out, "2_b is applied: there is nothing to repair");
+    assert!(!out.contains("is protected"), "{out}");
+    p.write("2_b.up.sql", "CREATE TABLE b (id INT); -- edited\n");
+    let out = expect(production(&p, &db, &["repair", "2"]), 1).all();
+    assert_contains(&out, "cargo migrate --env production repair 2 --yes");
+    p.write("2_b.up.sql", "CREATE TABLE b (id INT);\n");
 
     // A baseline with nothing to record does not ask (nothing would change).
     let out = expect(production(&p, &db, &["baseline", "2"]), 0);

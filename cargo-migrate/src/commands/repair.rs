@@ -9,7 +9,7 @@ use crate::cli::RepairArgs;
 use crate::commands::{Ctx, protect, read_applied, with_backend, with_lock};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::runner::{State, drift_details, status};
+use crate::runner::{Entry, State, drift_details, status};
 
 pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     ctx.announce_database();
@@ -17,39 +17,35 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     let Some(version) = args.version else {
         return with_backend!(ctx.cfg.url.kind, B => list::<B>(ctx, &set).await);
     };
+    // A look first, without the lock: a repair that would be refused says so before a
+    // protected environment asks for confirmation.
+    with_backend!(ctx.cfg.url.kind, B => {
+        let rows = read_applied::<B>(&ctx.cfg).await?;
+        decide(&status(&set, &rows), version, args.mark_applied)?;
+    });
     protect::confirm(
         ctx,
         &format!("repair {version} (change the tracking table's record of it)"),
     )?;
     with_backend!(ctx.cfg.url.kind, B => {
         with_lock::<B, _>(&ctx.cfg, async |session| {
+            // Again under the lock: another run may have changed the table since.
             let rows = session.applied().await?;
             let entries = status(&set, &rows);
-            let Some(entry) = entries.iter().find(|e| e.version == version) else {
-                return Err(Error::config(
-                    format!("there is no migration with version {version}"),
-                    Some("`cargo migrate status` lists the versions".to_owned()),
-                ));
-            };
-            match (entry.state, entry.migration, entry.row) {
-                (State::Failed, _, _) if args.mark_applied => {
+            let (entry, repair) = decide(&entries, version, args.mark_applied)?;
+            match (repair, entry.migration, entry.row) {
+                (Repair::Failed, _, _) if args.mark_applied => {
                     session.repair_failed(entry.version, true).await?;
                     ctx.status("Repaired", &format!("{} is recorded as applied", entry.name()));
                 }
-                (State::Failed, _, _) => {
+                (Repair::Failed, _, _) => {
                     session.repair_failed(entry.version, false).await?;
                     ctx.status(
                         "Repaired",
                         &format!("{}'s failed run is cleared (the record keeps who and when); `cargo migrate up` will run it again", entry.name()),
                     );
                 }
-                (State::Modified, _, _) if args.mark_applied => {
-                    return Err(Error::refused(
-                        format!("{} is modified, not failed: --mark-applied records a failed migration you finished by hand; nothing was changed", entry.name()),
-                        format!("to accept the edit of {}, run `cargo migrate repair {}`", entry.name(), entry.version),
-                    ));
-                }
-                (State::Modified, Some(m), Some(row)) => {
+                (Repair::AcceptEdit, Some(m), Some(row)) => {
                     let recorded = session.recorded_script(entry.version).await?;
                     ctx.status("Accepting", &format!("the edit of {}:", entry.name()));
                     output::stderr(&drift_details(m, row, recorded.as_deref()));
@@ -59,23 +55,65 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
                         &format!("{} is recorded with its current checksums and text", entry.name()),
                     );
                 }
-                (State::Invalid, _, _) => {
-                    return Err(Error::refused(
-                        format!("{} cannot be repaired: its up script cannot be used (the problem is named above)", entry.name()),
-                        "fix the file first (repair records the file's checksums, so it needs a file that loads); then `cargo migrate status` says whether anything is left to repair",
-                    ));
-                }
-                (state, _, _) => {
-                    return Err(Error::refused(
-                        format!("{} is {}: there is nothing to repair", entry.name(), state.as_str()),
-                        "repair clears a failed migration or accepts an edit of an applied one; `cargo migrate repair` lists those that need it",
-                    ));
-                }
+                (Repair::AcceptEdit, _, _) => unreachable!("a modified entry has its file and its row"),
             }
             Ok(())
         })
         .await
     })
+}
+
+/// What `repair V` does to a migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repair {
+    /// Clears the failed record (or with --mark-applied records it as applied).
+    Failed,
+    /// Records a modified migration's current checksums and text.
+    AcceptEdit,
+}
+
+/// The entry of `version` and what repairing it does, or why it cannot be repaired.
+fn decide<'e, 'a>(
+    entries: &'e [Entry<'a>],
+    version: i64,
+    mark_applied: bool,
+) -> Result<(&'e Entry<'a>, Repair)> {
+    let Some(entry) = entries.iter().find(|e| e.version == version) else {
+        return Err(Error::config(
+            format!("there is no migration with version {version}"),
+            Some("`cargo migrate status` lists the versions".to_owned()),
+        ));
+    };
+    match entry.state {
+        State::Failed => Ok((entry, Repair::Failed)),
+        State::Modified if mark_applied => Err(Error::refused(
+            format!(
+                "{} is modified, not failed: --mark-applied records a failed migration you finished by hand; nothing was changed",
+                entry.name()
+            ),
+            format!(
+                "to accept the edit of {}, run `cargo migrate repair {}`",
+                entry.name(),
+                entry.version
+            ),
+        )),
+        State::Modified => Ok((entry, Repair::AcceptEdit)),
+        State::Invalid => Err(Error::refused(
+            format!(
+                "{} cannot be repaired: its up script cannot be used (the problem is named above)",
+                entry.name()
+            ),
+            "fix the file first (repair records the file's checksums, so it needs a file that loads); then `cargo migrate status` says whether anything is left to repair",
+        )),
+        state => Err(Error::refused(
+            format!(
+                "{} is {}: there is nothing to repair",
+                entry.name(),
+                state.as_str()
+            ),
+            "repair clears a failed migration or accepts an edit of an applied one; `cargo migrate repair` lists those that need it",
+        )),
+    }
 }
 
 /// Lists the migrations that need repair and what `repair <VERSION>` would do to each; refuses

@@ -302,22 +302,6 @@ pub async fn apply_pending<B: Backend>(
     if !plan.is_empty() {
         on_plan(&plan);
     }
-    // The build and `lint` deny this (rule `empty-up-script`); a project that does not run
-    // them still hears of it before the migration is recorded as applied.
-    for (m, script) in plan.iter().zip(&scripts) {
-        let allowed = m
-            .directives()
-            .allow
-            .iter()
-            .any(|a| a.rule == "empty-up-script");
-        if script.statements.is_empty() && !allowed {
-            crate::output::warning(&format!(
-                "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `empty-up-script`)",
-                m.up.display,
-                m.name()
-            ));
-        }
-    }
     let mut applied = Vec::with_capacity(plan.len());
     for (m, script) in plan.iter().zip(&scripts) {
         before_each(m);

@@ -384,8 +384,9 @@ pub async fn connect<B: Backend>(
             return Err(gave_up_waiting(url, wait, attempts, &cause));
         }
         if shown.as_deref() != Some(cause.as_str()) {
-            // The window as the user gave it (not `999ms` for `--wait 1s`), then what is left.
-            let window = if attempts == 1 {
+            // The window as the user gave it while hardly any of it has passed (not `999ms`
+            // for `--wait 1s`), else what is left of it.
+            let window = if wait.saturating_sub(left) < Duration::from_secs(1) {
                 humantime::format_duration(wait).to_string()
             } else {
                 for_humans(left).to_string()

@@ -68,6 +68,7 @@ pub(crate) async fn apply<B: Backend>(
     let start = Instant::now();
     let protected = protect::protected(ctx);
     let on_plan = |plan: &[&Migration]| {
+        warn_of_empty_scripts(ctx, plan);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
             output::status_always(
@@ -100,4 +101,31 @@ pub(crate) async fn apply<B: Backend>(
         ),
     );
     Ok(())
+}
+
+/// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a
+/// project that runs neither still hears of one before it is recorded as applied. Not when
+/// the rule is allowed, in the config or by the migration.
+fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration]) {
+    const RULE: &str = "empty-up-script";
+    if ctx
+        .cfg
+        .metadata
+        .lints
+        .get(RULE)
+        .is_some_and(|level| level.eq_ignore_ascii_case("allow"))
+    {
+        return;
+    }
+    for m in plan {
+        let empty = build_support::split_statements(&m.up.text, ctx.cfg.url.kind.dialect())
+            .is_ok_and(|statements| statements.is_empty());
+        if empty && !m.directives().allow.iter().any(|a| a.rule == RULE) {
+            output::warning(&format!(
+                "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `{RULE}`)",
+                m.up.display,
+                m.name()
+            ));
+        }
+    }
 }

@@ -101,9 +101,9 @@ fn shown(display_dir: &str, name: &str) -> String {
 struct Slots {
     ups: Vec<(String, SqlFile, FileKind)>,
     downs: Vec<(String, SqlFile)>,
-    /// The slug of an up script of this version that is not UTF-8 (reported as
-    /// `non-utf8-file`): its down script is not an orphan.
-    unreadable_up: Option<String>,
+    /// The slug and the display path of an up script of this version that is not UTF-8
+    /// (reported as `non-utf8-file`): its down script is not an orphan.
+    unreadable_up: Option<(String, String)>,
 }
 
 impl MigrationSet {
@@ -276,7 +276,7 @@ impl MigrationSet {
                 self.findings.push(
                     Finding::error(
                         "non-utf8-file",
-                        display,
+                        &display,
                         format!(
                             "the file is not valid UTF-8 (byte {at}, line {line}, column {column})"
                         ),
@@ -285,7 +285,8 @@ impl MigrationSet {
                     .with_help("save the file as UTF-8"),
                 );
                 if parsed.kind != FileKind::Down {
-                    by_version.entry(parsed.version).or_default().unreadable_up = Some(parsed.slug);
+                    by_version.entry(parsed.version).or_default().unreadable_up =
+                        Some((parsed.slug, display));
                 }
                 return;
             }
@@ -315,8 +316,11 @@ impl MigrationSet {
             mut downs,
             unreadable_up,
         } = slots;
-        if ups.len() > 1 {
-            let names: Vec<&str> = ups.iter().map(|(_, f, _)| f.display.as_str()).collect();
+        // An up script that is not UTF-8 still takes its version.
+        if ups.len() + usize::from(unreadable_up.is_some()) > 1 {
+            let mut names: Vec<&str> = ups.iter().map(|(_, f, _)| f.display.as_str()).collect();
+            names.extend(unreadable_up.as_ref().map(|(_, display)| display.as_str()));
+            names.sort_unstable();
             self.findings.push(
                 Finding::error(
                     "duplicate-version",
@@ -325,11 +329,15 @@ impl MigrationSet {
                 )
                 .with_help("give one of them a new version: `cargo migrate new <name>` picks the next free one; move the SQL there and delete the old file"),
             );
-            self.unusable.insert(version, ups.swap_remove(0).0);
+            let slug = match unreadable_up {
+                Some((slug, _)) if ups.is_empty() => slug,
+                _ => ups.swap_remove(0).0,
+            };
+            self.unusable.insert(version, slug);
             return;
         }
         let Some((slug, up, kind)) = ups.pop() else {
-            if let Some(slug) = unreadable_up {
+            if let Some((slug, _)) = unreadable_up {
                 // The up script's own finding says what is wrong.
                 self.unusable.insert(version, slug);
                 return;
@@ -511,6 +519,25 @@ mod tests {
             ]
         );
         assert!(set.has_errors());
+    }
+
+    #[test]
+    fn a_non_utf8_up_script_still_takes_its_version() {
+        let set = load(&[
+            ("1_a.up.sql", b"CREATE TABLE a (id INT);"),
+            ("1_a.down.sql", b"DROP TABLE a;"),
+            ("1_b.up.sql", b"CREATE TABLE b (name TEXT DEFAULT '\xe9');"),
+            ("1_b.down.sql", b"DROP TABLE b;"),
+        ]);
+        assert_eq!(
+            findings(&set),
+            [
+                "non-utf8-file migrations/1_b.up.sql:1:36: the file is not valid UTF-8 (byte 35, line 1, column 36)",
+                "duplicate-version migrations/1_b.up.sql: version 1 is used by more than one migration: migrations/1_a.up.sql, migrations/1_b.up.sql",
+            ]
+        );
+        assert!(set.migrations.is_empty());
+        assert_eq!(set.unusable.get(&1).map(String::as_str), Some("a"));
     }
 
     #[test]

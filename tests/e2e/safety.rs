@@ -344,13 +344,9 @@ pub fn tracking_table_of_an_earlier_version_is_upgraded(kind: Kind) {
 /// `PROD_DATABASE_URL`.
 fn protected_project() -> Project {
     let p = Project::new();
-    std::fs::write(
-        p.path().join("Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate.env.production]\nurl_env = \"PROD_DATABASE_URL\"\nprotected = true\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(p.path().join("src")).unwrap();
-    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.package(
+        "[package.metadata.migrate.env.production]\nurl_env = \"PROD_DATABASE_URL\"\nprotected = true\n\n[workspace]\n",
+    );
     p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
     p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
     p
@@ -514,13 +510,9 @@ fn a_tracking_table_in_a_mysql_database_that_does_not_exist_says_to_create_it() 
 /// A Cargo project whose config sets the tracking table, with one migration.
 fn project_with_table(table: &str) -> Project {
     let p = Project::new();
-    std::fs::write(
-        p.path().join("Cargo.toml"),
-        format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate]\ntable = \"{table}\"\n"),
-    )
-    .unwrap();
-    std::fs::create_dir_all(p.path().join("src")).unwrap();
-    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.package(&format!(
+        "[package.metadata.migrate]\ntable = \"{table}\"\n"
+    ));
     p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
     p
 }

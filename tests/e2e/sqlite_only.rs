@@ -205,13 +205,7 @@ fn a_migration_left_as_new_wrote_it_is_denied_by_lint_and_warned_about_by_up() {
     let lint = run(p.cmd(&["lint"]));
     assert!(!lint.stderr.contains("1_placeholder"), "{}", lint.stderr);
     // A project that allows the rule hears nothing from `up` either.
-    std::fs::write(
-        p.path().join("Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate.lints]\nempty-up-script = \"allow\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(p.path().join("src")).unwrap();
-    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.package("[package.metadata.migrate.lints]\nempty-up-script = \"allow\"\n");
     expect(p.cmd(&["new", "later"]), 0);
     let up = expect(p.on(&db, &["up", "--allow-out-of-order"]), 0);
     assert_contains(&up.stderr, "Applying");
@@ -340,13 +334,7 @@ fn lint_reports_json_and_check_gates_ci() {
     let out = expect(p.on(&db, &["check"]), 1);
     assert_contains(&out.stderr, "down-leaves-object");
     // A rule set to allow in the config is quiet.
-    std::fs::write(
-        p.path().join("Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.migrate.lints]\ndown-leaves-object = \"allow\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(p.path().join("src")).unwrap();
-    std::fs::write(p.path().join("src/lib.rs"), "").unwrap();
+    p.package("[package.metadata.migrate.lints]\ndown-leaves-object = \"allow\"\n");
     expect(p.cmd(&["lint"]), 0);
 }
 

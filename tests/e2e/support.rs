@@ -276,6 +276,21 @@ impl Project {
         self.path().join("migrations")
     }
 
+    /// Makes the directory a Cargo package named `app` (Cargo.toml and an empty src/lib.rs),
+    /// its manifest ending with `extra` (a `[package.metadata.migrate…]` table, say).
+    pub fn package(&self, extra: &str) -> &Self {
+        std::fs::write(
+            self.path().join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{extra}"
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(self.path().join("src")).unwrap();
+        std::fs::write(self.path().join("src/lib.rs"), "").unwrap();
+        self
+    }
+
     /// Writes `migrations/<name>`.
     pub fn write(&self, name: &str, body: &str) -> &Self {
         std::fs::write(self.migrations().join(name), body).unwrap();

@@ -1,11 +1,11 @@
 //! `cargo migrate baseline <VERSION>`: adopt an existing database. Every migration up to the
 //! version is recorded as applied, as a baseline, without running it.
 
+use build_support::Migration;
+
 use crate::cli::BaselineArgs;
 use crate::commands::{Ctx, protect, with_backend, with_lock};
 use crate::error::{Error, Result};
-use build_support::Migration;
-
 use crate::runner::{
     Entry, State, drift_refusal, read_applied, read_recorded, refuse_failed, status,
 };

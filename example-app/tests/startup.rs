@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
-
 /// The repository's example migrations, as the application embeds them, in version order.
 const MIGRATIONS: [&str; 5] = [
     "20250106091500_create_accounts",
@@ -21,143 +19,11 @@ const MIGRATIONS: [&str; 5] = [
     "20250127160000_seed_default_account",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Sqlite,
-    Postgres,
-    MySql,
-}
-
-/// A database that exists for one test.
-struct TestDb {
-    kind: Kind,
-    url: String,
-    admin_url: Option<String>,
-    name: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(f)
-}
-
-impl TestDb {
-    /// `None` (and a note) when the server's variable is not set; in CI it must be.
-    fn new(kind: Kind) -> Option<TestDb> {
-        let var = match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("app.db");
-                return Some(TestDb {
-                    kind,
-                    url: format!("sqlite:{}", path.display()),
-                    admin_url: None,
-                    name: path.display().to_string(),
-                    _dir: Some(dir),
-                });
-            }
-            Kind::Postgres => "TEST_POSTGRES_URL",
-            Kind::MySql => "TEST_MYSQL_URL",
-        };
-        let admin = match std::env::var(var) {
-            Ok(url) if !url.is_empty() => url,
-            _ if std::env::var_os("CI").is_some() => {
-                panic!("{var} must be set in CI: the server tests may not be skipped there")
-            }
-            _ => {
-                eprintln!("skipped: {var} is not set");
-                return None;
-            }
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("cm_app_{}_{nanos}", std::process::id());
-        Self::admin(kind, &admin, &format!("CREATE DATABASE {name}"));
-        Some(TestDb {
-            kind,
-            url: with_database(&admin, &name),
-            admin_url: Some(admin),
-            name,
-            _dir: None,
-        })
-    }
-
-    fn admin(kind: Kind, url: &str, sql: &str) {
-        block_on(async {
-            match kind {
-                Kind::Postgres => PgConnection::connect(url)
-                    .await?
-                    .execute(sql)
-                    .await
-                    .map(drop),
-                _ => MySqlConnection::connect(url)
-                    .await?
-                    .execute(sql)
-                    .await
-                    .map(drop),
-            }
-        })
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-
-    /// Runs one statement in the test database.
-    fn exec(&self, sql: &str) {
-        block_on(async {
-            match self.kind {
-                Kind::Sqlite => {
-                    let url = format!("{}?mode=rwc", self.url);
-                    let mut c = sqlx::SqliteConnection::connect(&url).await?;
-                    c.execute(sql).await.map(drop)
-                }
-                Kind::Postgres => PgConnection::connect(&self.url)
-                    .await?
-                    .execute(sql)
-                    .await
-                    .map(drop),
-                Kind::MySql => MySqlConnection::connect(&self.url)
-                    .await?
-                    .execute(sql)
-                    .await
-                    .map(drop),
-            }
-        })
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(admin) = &self.admin_url else { return };
-        let sql = match self.kind {
-            Kind::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            _ => format!("DROP DATABASE IF EXISTS {}", self.name),
-        };
-        Self::admin(self.kind, admin, &sql);
-    }
-}
-
-/// `url` with its database (the path) replaced.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+// The same throwaway databases as the e2e suite; this suite uses only part of it.
+#[allow(dead_code)]
+#[path = "../../tests/e2e/test_db.rs"]
+mod test_db;
+use test_db::{Kind, TestDb};
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
@@ -293,7 +159,7 @@ fn assert_contains(text: &str, needle: &str) {
 
 /// Refuses with everything pending, migrates what the CLI left pending, and the CLI agrees.
 fn migrates_at_start_up_and_refuses_with_pending(kind: Kind) {
-    let Some(db) = TestDb::new(kind) else { return };
+    let Some(db) = TestDb::of(kind) else { return };
 
     let refused = expect(&mut app(&db, &["--check"]), 1);
     assert_contains(&refused.stderr, "the database is not up to date");
@@ -344,10 +210,10 @@ fn migrates_at_start_up_and_refuses_with_pending(kind: Kind) {
 /// A database migrated by the application holds the same tracking rows as one migrated by
 /// `cargo migrate up`.
 fn records_what_the_cli_records(kind: Kind) {
-    let Some(by_app) = TestDb::new(kind) else {
+    let Some(by_app) = TestDb::of(kind) else {
         return;
     };
-    let Some(by_cli) = TestDb::new(kind) else {
+    let Some(by_cli) = TestDb::of(kind) else {
         return;
     };
     expect(&mut app(&by_app, &[]), 0);
@@ -360,7 +226,7 @@ fn records_what_the_cli_records(kind: Kind) {
 /// Replicas of the application starting at once take turns on the migration lock: every
 /// migration is applied exactly once and every replica starts.
 fn replicas_starting_together_apply_each_migration_once(kind: Kind) {
-    let Some(db) = TestDb::new(kind) else { return };
+    let Some(db) = TestDb::of(kind) else { return };
     let replicas: Vec<std::process::Child> = (0..4)
         .map(|_| {
             app(&db, &[])
@@ -396,7 +262,7 @@ fn replicas_starting_together_apply_each_migration_once(kind: Kind) {
 /// A migration that fails at start-up stops the application with its `file:line:col`, and
 /// leaves the database at the boundary before it, as `cargo migrate up` would.
 fn a_failing_migration_stops_the_start_at_a_boundary(kind: Kind) {
-    let Some(db) = TestDb::new(kind) else { return };
+    let Some(db) = TestDb::of(kind) else { return };
     db.exec("CREATE TABLE users (id INT)");
     let failed = expect(&mut app(&db, &[]), 1);
     assert_contains(
@@ -418,7 +284,7 @@ fn a_failing_migration_stops_the_start_at_a_boundary(kind: Kind) {
 /// An applied migration whose recorded checksum no longer matches is refused by both modes,
 /// with the same message as `cargo migrate up`.
 fn refuses_a_modified_migration_like_the_cli(kind: Kind) {
-    let Some(db) = TestDb::new(kind) else { return };
+    let Some(db) = TestDb::of(kind) else { return };
     expect(&mut app(&db, &[]), 0);
     db.exec(&format!(
         "UPDATE _cargo_migrate SET up_checksum = '{}' WHERE version = 20250106093000",

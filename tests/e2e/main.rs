@@ -27,4 +27,5 @@ mod safety;
 mod scenarios;
 mod sqlite_only;
 mod support;
+mod test_db;
 mod verify;

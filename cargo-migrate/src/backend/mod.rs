@@ -509,6 +509,20 @@ pub(crate) fn lock_timed_out(
     }
 }
 
+/// The tracking table `table` cannot be created because the `container` ("schema" or
+/// "database") it is in, `name`, does not exist.
+pub(crate) fn tracking_table_has_no_home(table: &str, container: &str, name: &str) -> Error {
+    Error::config(
+        format!(
+            "the tracking table {table} cannot be created: its {container} {name} does not exist"
+        ),
+        format!(
+            "create the {container} first (`CREATE {} {name};`), or set `table` in the config to a table in a {container} that exists",
+            container.to_uppercase()
+        ),
+    )
+}
+
 /// The account may not create databases: verify cannot make its scratch database there.
 pub(crate) fn cannot_create_scratch(url: &DbUrl, message: &str) -> crate::error::Error {
     crate::error::Error::config(

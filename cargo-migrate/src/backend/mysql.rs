@@ -239,14 +239,7 @@ impl Backend for MySql {
                         .is_some_and(|d| d.number() == 1049) =>
             {
                 let schema = table.split('.').next().unwrap_or_default();
-                Err(Error::config(
-                    format!(
-                        "the tracking table {table} cannot be created: its database {schema} does not exist"
-                    ),
-                    format!(
-                        "create it first (`CREATE DATABASE {schema};`), or set `table` in the config to a table in a database that exists"
-                    ),
-                ))
+                Err(super::tracking_table_has_no_home(table, "database", schema))
             }
             other => other.map(drop).doing("creating the tracking table"),
         }

@@ -285,13 +285,8 @@ impl Backend for Postgres {
             // 3F000 invalid_schema_name: a `table = "app._migrations"` whose schema is not there.
             Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("3F000") => {
                 let schema = qualified.split('.').next().unwrap_or_default();
-                Err(Error::config(
-                    format!(
-                        "the tracking table {qualified} cannot be created: its schema {schema} does not exist"
-                    ),
-                    format!(
-                        "create the schema first (`CREATE SCHEMA {schema};`), or set `table` in the config to a table in a schema that exists"
-                    ),
+                Err(super::tracking_table_has_no_home(
+                    &qualified, "schema", schema,
                 ))
             }
             other => other.map(drop).doing("creating the tracking table"),

@@ -139,6 +139,22 @@ pub(crate) fn create_tracking_table_sql(quoted: &str, types: &TrackingTypes) -> 
     )
 }
 
+/// One `ALTER TABLE` that adds `columns` (from [`ADDED_COLUMNS`]) to the tracking table
+/// (`quoted`: its quoted name), so that they are added all or none. `add` is the clause,
+/// `ADD COLUMN` or `ADD COLUMN IF NOT EXISTS`.
+pub(crate) fn add_tracking_columns_sql(
+    quoted: &str,
+    types: &TrackingTypes,
+    columns: &[&str],
+    add: &str,
+) -> String {
+    let adds: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{add} {}", tracking_column(types, column)))
+        .collect();
+    format!("ALTER TABLE {quoted} {}", adds.join(", "))
+}
+
 /// The select list [`AppliedRow::from_row`] reads: the first release's columns, then, when the
 /// table has them (`extended`), `baseline` and the repair columns. `time` formats a timestamp
 /// column as RFC 3339 text.

@@ -11,9 +11,9 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
 use super::{
-    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, create_tracking_table_sql,
-    execute_repair, fetch_applied, fetch_up_script, find_near, quote_table, repair_row_sql,
-    select_columns, snapshot_mysql, tracking_column, write_row_sql,
+    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, add_tracking_columns_sql,
+    create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script, find_near,
+    quote_table, repair_row_sql, select_columns, snapshot_mysql, write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -262,19 +262,7 @@ impl Backend for MySql {
     }
 
     async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        // One statement: all or none.
-        let adds: Vec<String> = columns
-            .iter()
-            .map(|column| {
-                let definition = tracking_column(&TYPES, column);
-                format!("ADD COLUMN {definition}")
-            })
-            .collect();
-        let sql = format!(
-            "ALTER TABLE {} {}",
-            quote_table(table, '`'),
-            adds.join(", ")
-        );
+        let sql = add_tracking_columns_sql(&quote_table(table, '`'), &TYPES, columns, "ADD COLUMN");
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)
             .await

@@ -22,10 +22,10 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
 use super::{
-    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, char_to_byte,
-    create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script,
+    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, add_tracking_columns_sql,
+    char_to_byte, create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script,
     insert_and_commit_sql, quote_table, repair_row_sql, select_columns, snapshot_postgres,
-    tracking_column, write_row_sql,
+    write_row_sql,
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -305,18 +305,11 @@ impl Backend for Postgres {
     }
 
     async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        // One statement: all or none.
-        let adds: Vec<String> = columns
-            .iter()
-            .map(|column| {
-                let definition = tracking_column(&TYPES, column);
-                format!("ADD COLUMN IF NOT EXISTS {definition}")
-            })
-            .collect();
-        let sql = format!(
-            "ALTER TABLE {} {}",
-            quote_table(&self.qualify(table), '"'),
-            adds.join(", ")
+        let sql = add_tracking_columns_sql(
+            &quote_table(&self.qualify(table), '"'),
+            &TYPES,
+            columns,
+            "ADD COLUMN IF NOT EXISTS",
         );
         sqlx::raw_sql(&sql)
             .execute(&mut self.conn)

@@ -570,32 +570,40 @@ pub(crate) fn write_row_sql(
     now: &str,
     p: impl Fn(usize) -> String,
 ) -> String {
-    const COLUMNS: [&str; 8] = [
-        "description",
-        "up_checksum",
-        "down_checksum",
-        "execution_us",
-        "applied_by",
-        "success",
-        "up_script",
-        "baseline",
-    ];
+    let values: Vec<String> = (1..=ROW_COLUMNS.len()).map(&p).collect();
+    write_row(table, replaces, now, &values, &p(ROW_COLUMNS.len() + 1))
+}
+
+/// The columns a run writes into a tracking row, besides `version` and `applied_at`.
+const ROW_COLUMNS: [&str; 8] = [
+    "description",
+    "up_checksum",
+    "down_checksum",
+    "execution_us",
+    "applied_by",
+    "success",
+    "up_script",
+    "baseline",
+];
+
+/// The statement that writes a tracking row: `values` (SQL, for [`ROW_COLUMNS`] in order),
+/// `version` and `now` (for `applied_at`), as an `INSERT`, or as an `UPDATE` of the cleared
+/// row it `replaces`.
+fn write_row(table: &str, replaces: bool, now: &str, values: &[String], version: &str) -> String {
     if replaces {
-        let set: Vec<String> = COLUMNS
+        let set: Vec<String> = ROW_COLUMNS
             .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = {}", p(i + 1)))
+            .zip(values)
+            .map(|(c, v)| format!("{c} = {v}"))
             .collect();
         format!(
-            "UPDATE {table} SET {}, applied_at = {now}, cleared = FALSE WHERE version = {}",
-            set.join(", "),
-            p(9)
+            "UPDATE {table} SET {}, applied_at = {now}, cleared = FALSE WHERE version = {version}",
+            set.join(", ")
         )
     } else {
-        let values: Vec<String> = (1..=9).map(&p).collect();
         format!(
-            "INSERT INTO {table} ({}, version, applied_at) VALUES ({}, {now})",
-            COLUMNS.join(", "),
+            "INSERT INTO {table} ({}, version, applied_at) VALUES ({}, {version}, {now})",
+            ROW_COLUMNS.join(", "),
             values.join(", ")
         )
     }
@@ -725,34 +733,20 @@ pub(crate) fn insert_and_commit_sql(
     now: &str,
     quote: impl Fn(&str) -> String,
 ) -> String {
-    if row.replaces {
-        return format!(
-            "UPDATE {} SET description = {}, up_checksum = {}, down_checksum = {}, applied_at = {now}, execution_us = {}, applied_by = {}, success = {}, up_script = {}, baseline = {}, cleared = FALSE WHERE version = {}; COMMIT",
-            quote_table(table, quote_char),
-            quote(row.description),
-            quote(row.up_checksum),
-            row.down_checksum.map_or_else(|| "NULL".to_owned(), &quote),
-            execution_us,
-            quote(row.applied_by),
-            if row.success { "TRUE" } else { "FALSE" },
-            row.up_script.map_or_else(|| "NULL".to_owned(), &quote),
-            if row.baseline { "TRUE" } else { "FALSE" },
-            row.version,
-        );
-    }
-    format!(
-        "INSERT INTO {} (version, description, up_checksum, down_checksum, execution_us, applied_by, success, up_script, baseline) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}); COMMIT",
-        quote_table(table, quote_char),
-        row.version,
+    let boolean = |b: bool| if b { "TRUE" } else { "FALSE" }.to_owned();
+    let values = [
         quote(row.description),
         quote(row.up_checksum),
         row.down_checksum.map_or_else(|| "NULL".to_owned(), &quote),
-        execution_us,
+        execution_us.to_owned(),
         quote(row.applied_by),
-        if row.success { "TRUE" } else { "FALSE" },
+        boolean(row.success),
         row.up_script.map_or_else(|| "NULL".to_owned(), &quote),
-        if row.baseline { "TRUE" } else { "FALSE" },
-    )
+        boolean(row.baseline),
+    ];
+    let table = quote_table(table, quote_char);
+    let write = write_row(&table, row.replaces, now, &values, &row.version.to_string());
+    format!("{write}; COMMIT")
 }
 
 /// Byte offset of the `chars`-th character (0-based) of `text`.

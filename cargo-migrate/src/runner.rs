@@ -274,7 +274,8 @@ pub struct Applied {
 
 /// `up` under the lock the session holds: plans against the tracking table, splits and checks
 /// every script before the first one runs, then applies them in order. `on_plan` sees the
-/// plan before anything runs (a protected environment prints it); `before_each` is called
+/// plan and its split scripts before anything runs (a protected environment prints it, `cargo
+/// migrate up` warns of an empty script); `before_each` is called
 /// with each migration just before it runs (for progress lines). The one implementation of
 /// `up`: `cargo migrate up`, `redo` and the embedded [`crate::embedded::Migrator`] call it.
 pub async fn apply_pending<B: Backend>(
@@ -282,7 +283,7 @@ pub async fn apply_pending<B: Backend>(
     set: &MigrationSet,
     options: UpOptions,
     dir: &str,
-    on_plan: impl FnOnce(&[&Migration]),
+    on_plan: impl FnOnce(&[&Migration], &[Script<'_>]),
     mut before_each: impl FnMut(&Migration),
 ) -> Result<Vec<Applied>> {
     let rows = session.applied().await?;
@@ -300,7 +301,7 @@ pub async fn apply_pending<B: Backend>(
     let scripts = prepare_all(plan.iter().map(|m| &m.up), session.dialect(), dir)?;
     refuse_transaction_control::<B>(&scripts, dir)?;
     if !plan.is_empty() {
-        on_plan(&plan);
+        on_plan(&plan, &scripts);
     }
     let mut applied = Vec::with_capacity(plan.len());
     for (m, script) in plan.iter().zip(&scripts) {

@@ -12,8 +12,8 @@ use crate::commands::{
 use crate::error::Result;
 use crate::output;
 use crate::runner::{
-    Session, State, UpOptions, apply_pending, drift_refusal, plan_up, prepare_all, refuse_failed,
-    status,
+    Script, Session, State, UpOptions, apply_pending, drift_refusal, plan_up, prepare_all,
+    refuse_failed, status,
 };
 
 pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
@@ -67,8 +67,8 @@ pub(crate) async fn apply<B: Backend>(
     };
     let start = Instant::now();
     let protected = protect::protected(ctx);
-    let on_plan = |plan: &[&Migration]| {
-        warn_of_empty_scripts(ctx, plan);
+    let on_plan = |plan: &[&Migration], scripts: &[Script<'_>]| {
+        warn_of_empty_scripts(ctx, plan, scripts);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
             output::status_always(
@@ -106,7 +106,7 @@ pub(crate) async fn apply<B: Backend>(
 /// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a
 /// project that runs neither still hears of one before it is recorded as applied. Not when
 /// the rule is allowed, in the config or by the migration.
-fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration]) {
+fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration], scripts: &[Script<'_>]) {
     const RULE: &str = "empty-up-script";
     if ctx
         .cfg
@@ -117,10 +117,8 @@ fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration]) {
     {
         return;
     }
-    for m in plan {
-        let empty = build_support::split_statements(&m.up.text, ctx.cfg.url.kind.dialect())
-            .is_ok_and(|statements| statements.is_empty());
-        if empty && !m.directives().allow.iter().any(|a| a.rule == RULE) {
+    for (m, script) in plan.iter().zip(scripts) {
+        if script.statements.is_empty() && !m.directives().allow.iter().any(|a| a.rule == RULE) {
             output::warning(&format!(
                 "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `{RULE}`)",
                 m.up.display,

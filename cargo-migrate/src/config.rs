@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::db_url::DbUrl;
 use crate::error::{Error, Result};
+use crate::events::Observer;
 
 pub const DEFAULT_DIR: &str = "migrations";
 pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
@@ -103,6 +104,8 @@ pub struct Config {
     pub lock_timeout: Duration,
     /// How long to retry connecting while the server is not reachable (`None`: fail at once).
     pub wait: Option<Duration>,
+    /// Who hears what the library reports (waiting, warnings): nobody unless set.
+    pub events: Observer,
 }
 
 /// Which manifest and table `init` writes to.
@@ -144,6 +147,7 @@ impl Config {
             metadata: MigrateMetadata::default(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             wait: None,
+            events: Observer::silent(),
         })
     }
 
@@ -258,6 +262,7 @@ impl Config {
             metadata,
             lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
             wait: overrides.wait,
+            events: Observer::silent(),
         })
     }
 }

@@ -14,7 +14,9 @@ use crate::backend::with_backend;
 use crate::config::{Config, DEFAULT_TABLE};
 use crate::db_url::DbUrl;
 use crate::error::{Error, Outstanding, Result};
-use crate::runner::{self, Applied, State, UpOptions, apply_pending, read_applied, with_lock};
+use crate::migrate::{Applied, apply_pending, read_applied, with_lock};
+use crate::plan::UpOptions;
+use crate::state::{self, State};
 
 /// The migration files of a directory, embedded in the binary: each file's name and bytes.
 #[derive(Clone, Copy, Debug)]
@@ -116,7 +118,7 @@ impl Migrator {
         let cfg = &self.config;
         with_backend!(cfg.url.kind, B => {
             with_lock::<B, _>(cfg, async |session| {
-                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, |_, _| {}, before_each).await
+                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, |_| {}, before_each).await
             })
             .await
         })
@@ -130,7 +132,7 @@ impl Migrator {
         let set = self.migrations.load()?;
         let rows = with_backend!(self.config.url.kind, B => read_applied::<B>(&self.config).await)
             .map_err(Error::in_application_terms)?;
-        let outstanding: Vec<Outstanding> = runner::status(&set, &rows)
+        let outstanding: Vec<Outstanding> = state::status(&set, &rows)
             .iter()
             .filter(|e| e.state != State::Applied)
             .map(|e| Outstanding {

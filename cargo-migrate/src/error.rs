@@ -5,7 +5,7 @@ use std::sync::Arc;
 use build_support::Finding;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
-use crate::runner::State;
+use crate::state::State;
 
 /// Exit codes, documented in the README (one place for all of them).
 pub mod exit {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::db_url::scrub;
+use crate::events::{Event, Observer};
 
 /// `--quiet`: no status lines, from wherever they come (a backend waiting for a lock too).
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -34,6 +35,18 @@ pub fn stderr(text: &str) {
 
 pub fn warning(message: &str) {
     let _ = writeln!(io::stderr().lock(), "warning: {}", scrub(message));
+}
+
+/// The CLI's observer of the library's events: warnings as `warning:` lines, the rest as
+/// status lines (silenced by `--quiet`).
+pub fn printer() -> Observer {
+    Observer::new(|event: &Event| {
+        if event.is_warning() {
+            warning(&event.to_string());
+        } else {
+            status(event.verb(), &event.to_string());
+        }
+    })
 }
 
 /// Writes the product to stdout. A closed pipe is not an error: the process exits 0 quietly.

@@ -362,6 +362,32 @@ fn scripts_that_commit_themselves_are_refused_before_anything_runs() {
     assert_eq!(db.tables(), ["a", "b"]);
 }
 
+/// The dry runs prepare the plan with the same code as the runs, so they refuse the same
+/// scripts instead of printing a plan the run would then refuse.
+#[test]
+fn dry_runs_refuse_what_the_runs_refuse() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);", "DROP TABLE a;\nCOMMIT;");
+    p.pair("2_b", "CREATE TABLE b (id INT);\nCOMMIT;", "DROP TABLE b;");
+    let run = expect(p.on(&db, &["up"]), 1);
+    let dry = expect(p.on(&db, &["up", "--dry-run"]), 1);
+    for out in [&run, &dry] {
+        assert_contains(&out.stderr, "transaction-control");
+        assert_contains(&out.stderr, "migrations/2_b.up.sql:2:1");
+    }
+    assert!(dry.stdout.is_empty(), "no plan is printed: {}", dry.stdout);
+    expect(p.on(&db, &["up", "--to", "1"]), 0);
+    let run = expect(p.on(&db, &["down"]), 1);
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 1);
+    for out in [&run, &dry] {
+        assert_contains(&out.stderr, "transaction-control");
+        assert_contains(&out.stderr, "migrations/1_a.down.sql:2:1");
+    }
+    assert!(dry.stdout.is_empty(), "no plan is printed: {}", dry.stdout);
+    assert_eq!(db.tables(), ["a"]);
+}
+
 #[test]
 fn a_non_utf8_file_is_reported_once_and_the_refusal_points_at_the_list() {
     let db = TestDb::sqlite();

@@ -310,7 +310,7 @@ pub trait Backend: Sized {
         let start = std::time::Instant::now();
         self.begin_and_execute(sql).await?;
         let row = NewRow {
-            execution_us: crate::runner::elapsed_us(start),
+            execution_us: crate::session::elapsed_us(start),
             ..row.clone()
         };
         self.record_and_commit(table, &row).await

@@ -5,10 +5,11 @@ use build_support::Migration;
 
 use crate::cli::BaselineArgs;
 use crate::commands::{Ctx, protect, with_backend, with_lock};
+use crate::drift::drift_refusal;
 use crate::error::{Error, Result};
-use crate::runner::{
-    Entry, State, drift_refusal, read_applied, read_recorded, refuse_failed, status,
-};
+use crate::migrate::{read_applied, read_recorded};
+use crate::plan::refuse_failed;
+use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
     ctx.announce_database();
@@ -76,7 +77,7 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
 
 /// The migrations up to `v` that a baseline records, or why it cannot be taken: a failed
 /// migration, or rows beyond `v`. (A modified one is checked first, by the caller.)
-fn plan<'a>(entries: &[Entry<'a>], v: i64) -> Result<Vec<&'a Migration>> {
+fn plan<'a>(entries: &[Entry<'a, '_>], v: i64) -> Result<Vec<&'a Migration>> {
     refuse_failed(entries)?;
     let beyond: Vec<String> = entries
         .iter()
@@ -108,7 +109,7 @@ fn plan<'a>(entries: &[Entry<'a>], v: i64) -> Result<Vec<&'a Migration>> {
 }
 
 /// The first migration up to `v` that changed after it was applied.
-fn modified_up_to<'e, 'a>(entries: &'e [Entry<'a>], v: i64) -> Option<&'e Entry<'a>> {
+fn modified_up_to<'e, 'a, 'r>(entries: &'e [Entry<'a, 'r>], v: i64) -> Option<&'e Entry<'a, 'r>> {
     entries
         .iter()
         .find(|e| e.version <= v && e.state == State::Modified)

@@ -6,8 +6,9 @@ use crate::cli::{CheckArgs, VerifyArgs};
 use crate::commands::{
     Ctx, eprintln_report, lint, protect, read_applied, read_recorded, verify, with_backend,
 };
+use crate::drift::drift_refusal;
 use crate::error::{Error, Result};
-use crate::runner::{State, drift_refusal, status};
+use crate::state::{State, status};
 
 pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     ctx.announce_database();

@@ -4,10 +4,13 @@ use build_support::MigrationSet;
 
 use crate::backend::Backend;
 use crate::cli::{DownArgs, UpArgs};
-use crate::commands::{Ctx, dry_run_sql, protect, read_applied, up, with_backend, with_lock};
+use crate::commands::{Ctx, dry_run_sql, protect, up, with_backend, with_lock, with_reader};
 use crate::error::{Error, Result};
+use crate::events::Observer;
+use crate::migrate::{DownPlan, prepare_down, run_down};
 use crate::output;
-use crate::runner::{DownTo, Session, plan_down, prepare_all, refuse_transaction_control, status};
+use crate::plan::DownTo;
+use crate::session::Session;
 
 pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     ctx.announce_database();
@@ -31,6 +34,20 @@ pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
     })
 }
 
+/// What `down` would revert, read without the lock, by the same [`prepare_down`] as the run.
+async fn read_plan<'s, B: Backend>(
+    ctx: &Ctx,
+    set: &'s MigrationSet,
+    to: DownTo,
+    events: &Observer,
+) -> Result<DownPlan<'s>> {
+    let dialect = ctx.cfg.url.kind.dialect();
+    with_reader::<B, _>(&ctx.cfg, async |session| {
+        prepare_down::<B>(session, set, to, dialect, &ctx.cfg.dir_display, events).await
+    })
+    .await
+}
+
 /// On a protected environment: shows what would be reverted (read without the lock) and asks
 /// for the confirmation. Returns the versions confirmed, which the locked run must find again.
 async fn confirm<B: Backend>(
@@ -42,20 +59,19 @@ async fn confirm<B: Backend>(
     if protect::protected(ctx).is_none() {
         return Ok(None);
     }
-    let rows = read_applied::<B>(&ctx.cfg).await?;
-    let entries = status(set, &rows);
-    let plan = plan_down(&entries, to)?;
-    if plan.is_empty() {
+    // Warnings are for the run, which prepares the plan again under the lock.
+    let plan = read_plan::<B>(ctx, set, to, &Observer::silent()).await?;
+    if plan.migrations.is_empty() {
         // Nothing would change (the run says so); the locked run must find nothing too.
         return Ok(Some(Vec::new()));
     }
-    let names: Vec<String> = plan.iter().map(|(m, _)| m.name()).collect();
+    let names: Vec<String> = plan.migrations.iter().map(|m| m.name()).collect();
     let what = match command {
         "redo" => format!("redo (revert {} and apply it again)", names.join(", ")),
         _ => format!("{command} (revert {})", names.join(", ")),
     };
     protect::confirm(ctx, &what)?;
-    Ok(Some(plan.iter().map(|(m, _)| m.version).collect()))
+    Ok(Some(plan.versions()))
 }
 
 /// `redo`: revert the newest applied migration and apply it again, under one lock.
@@ -77,15 +93,13 @@ pub async fn redo(ctx: &Ctx) -> Result<()> {
 }
 
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Result<()> {
-    let rows = read_applied::<B>(&ctx.cfg).await?;
-    let entries = status(set, &rows);
-    let plan = plan_down(&entries, to)?;
-    let scripts = prepare_all(
-        plan.iter().filter_map(|(m, _)| m.down.as_ref()),
-        ctx.cfg.url.kind.dialect(),
-        &ctx.cfg.dir_display,
-    )?;
-    let items: Vec<_> = plan.iter().map(|(m, _)| m.name()).zip(&scripts).collect();
+    let plan = read_plan::<B>(ctx, set, to, &ctx.cfg.events).await?;
+    let items: Vec<_> = plan
+        .migrations
+        .iter()
+        .map(|m| m.name())
+        .zip(&plan.scripts)
+        .collect();
     output::stdout(&dry_run_sql("reverted", &items));
     Ok(())
 }
@@ -98,14 +112,21 @@ async fn revert<B: Backend>(
     to: DownTo,
     confirmed: Option<&[i64]>,
 ) -> Result<Option<i64>> {
-    let rows = session.applied().await?;
-    let entries = status(set, &rows);
-    let plan = plan_down(&entries, to)?;
-    let versions: Vec<i64> = plan.iter().map(|(m, _)| m.version).collect();
+    let dialect = session.dialect();
+    let plan = prepare_down(
+        Some(&mut *session),
+        set,
+        to,
+        dialect,
+        &ctx.cfg.dir_display,
+        &ctx.cfg.events,
+    )
+    .await?;
+    let versions = plan.versions();
     if let Some(confirmed) = confirmed
         && confirmed != versions.as_slice()
     {
-        let names: Vec<String> = plan.iter().map(|(m, _)| m.name()).collect();
+        let names: Vec<String> = plan.migrations.iter().map(|m| m.name()).collect();
         return Err(Error::refused(
             format!(
                 "the database changed while the confirmation was asked: this would now revert {}; nothing was reverted",
@@ -118,20 +139,11 @@ async fn revert<B: Backend>(
             "run the command again to confirm what it does now",
         ));
     }
-    if plan.is_empty() {
+    if plan.migrations.is_empty() {
         ctx.status("Finished", "nothing to revert: no migration is applied");
         return Ok(None);
     }
-    let scripts = prepare_all(
-        plan.iter().filter_map(|(m, _)| m.down.as_ref()),
-        session.dialect(),
-        &ctx.cfg.dir_display,
-    )?;
-    refuse_transaction_control::<B>(&scripts, &ctx.cfg.dir_display)?;
-    for ((m, _), script) in plan.iter().zip(&scripts) {
-        ctx.status("Reverting", &m.name());
-        session.revert(m, script).await?;
-    }
+    run_down(session, &plan, |m| ctx.status("Reverting", &m.name())).await?;
     let rows = session.applied().await?;
     let now_at = rows
         .iter()
@@ -144,8 +156,8 @@ async fn revert<B: Backend>(
         "Finished",
         &format!(
             "reverted {} migration(s); the database is at {now_at}",
-            plan.len()
+            plan.migrations.len()
         ),
     );
-    Ok(plan.last().map(|(m, _)| m.version))
+    Ok(plan.migrations.last().map(|m| m.version))
 }

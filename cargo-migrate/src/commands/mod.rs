@@ -28,10 +28,10 @@ use crate::config::{Config, Overrides, UrlOrigin, display_relative};
 use crate::db_url::scrub;
 use crate::error::{Error, Result, exit};
 use crate::output;
-use crate::runner::Script;
+use crate::script::Script;
 
 pub(crate) use crate::backend::with_backend;
-pub use crate::runner::{read_applied, read_recorded, with_lock};
+pub use crate::migrate::{read_applied, read_recorded, with_lock, with_reader};
 
 /// What every command gets.
 #[derive(Debug)]
@@ -121,8 +121,10 @@ pub fn main() -> ExitCode {
     }
     let result = (|| {
         let cwd = cwd.map_err(|e| Error::io("cannot read the working directory", e))?;
+        let mut cfg = Config::load(&cwd, &overrides)?;
+        cfg.events = output::printer();
         let ctx = Ctx {
-            cfg: Config::load(&cwd, &overrides)?,
+            cfg,
             quiet: args.global.quiet,
             yes: args.global.yes,
         };

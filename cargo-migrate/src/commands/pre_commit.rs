@@ -23,8 +23,8 @@ use crate::commands::{
 };
 use crate::config::{Config, Overrides};
 use crate::error::{Error, Result, exit};
-use crate::runner::{State, status};
 use crate::staged::{Repo, Unstaged};
+use crate::state::{State, status};
 
 /// How long the gate waits for the developer's database before it gives up (a commit must not
 /// hang on a server that does not answer).

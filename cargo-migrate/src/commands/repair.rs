@@ -7,9 +7,10 @@ use build_support::{MigrationSet, Read};
 use crate::backend::Backend;
 use crate::cli::RepairArgs;
 use crate::commands::{Ctx, protect, read_applied, with_backend, with_lock};
+use crate::drift::drift_details;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::runner::{Entry, State, drift_details, status};
+use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
     ctx.announce_database();
@@ -73,11 +74,11 @@ enum Repair {
 }
 
 /// The entry of `version` and what repairing it does, or why it cannot be repaired.
-fn decide<'e, 'a>(
-    entries: &'e [Entry<'a>],
+fn decide<'e, 'a, 'r>(
+    entries: &'e [Entry<'a, 'r>],
     version: i64,
     mark_applied: bool,
-) -> Result<(&'e Entry<'a>, Repair)> {
+) -> Result<(&'e Entry<'a, 'r>, Repair)> {
     let Some(entry) = entries.iter().find(|e| e.version == version) else {
         return Err(Error::config(
             format!("there is no migration with version {version}"),

@@ -6,7 +6,7 @@ use crate::cli::Format;
 use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::Result;
 use crate::output;
-use crate::runner::{Entry, State, status};
+use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     ctx.announce_database();
@@ -37,7 +37,7 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     Ok(())
 }
 
-fn human(entries: &[Entry<'_>]) -> String {
+fn human(entries: &[Entry<'_, '_>]) -> String {
     if entries.is_empty() {
         return "no migrations yet: create one with `cargo migrate new <name>`\n".to_owned();
     }
@@ -53,7 +53,7 @@ fn human(entries: &[Entry<'_>]) -> String {
         .map(|(e, note)| {
             let mut row = vec![
                 e.version.to_string(),
-                e.description.to_owned(),
+                e.description().to_owned(),
                 e.state.as_str().to_owned(),
                 e.row.map_or_else(String::new, |r| r.applied_at.clone()),
             ];
@@ -90,13 +90,13 @@ fn note(row: &crate::backend::AppliedRow) -> String {
     parts.join("; ")
 }
 
-fn json(entries: &[Entry<'_>]) -> String {
+fn json(entries: &[Entry<'_, '_>]) -> String {
     let items: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
             serde_json::json!({
                 "version": e.version,
-                "name": e.description,
+                "name": e.description(),
                 "state": e.state,
                 "up_file": e.migration.map(|m| m.up.display.clone()),
                 "down_file": e.migration.and_then(|m| m.down.as_ref().map(|d| d.display.clone())),

@@ -2,19 +2,16 @@
 
 use std::time::Instant;
 
-use build_support::{Migration, MigrationSet};
+use build_support::MigrationSet;
 
 use crate::backend::Backend;
 use crate::cli::UpArgs;
-use crate::commands::{
-    Ctx, dry_run_sql, protect, read_applied, read_recorded, with_backend, with_lock,
-};
+use crate::commands::{Ctx, dry_run_sql, protect, with_backend, with_lock, with_reader};
 use crate::error::Result;
+use crate::migrate::{UpPlan, apply_pending, prepare_up};
 use crate::output;
-use crate::runner::{
-    Script, Session, State, UpOptions, apply_pending, drift_refusal, plan_up, prepare_all,
-    refuse_failed, status,
-};
+use crate::plan::UpOptions;
+use crate::session::Session;
 
 pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     ctx.announce_database();
@@ -28,26 +25,25 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     })
 }
 
+/// The plan and SQL of `up`, read without the lock: the same [`prepare_up`] as the run, so it
+/// refuses exactly what the run would refuse.
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Result<()> {
-    let rows = read_applied::<B>(&ctx.cfg).await?;
-    let entries = status(set, &rows);
-    refuse_failed(&entries)?;
-    if let Some(e) = entries.iter().find(|e| e.state == State::Modified) {
-        let recorded = read_recorded::<B>(&ctx.cfg, e.version).await?;
-        return Err(drift_refusal(e, recorded.as_deref()));
-    }
-    let plan = plan_up(
-        &entries,
-        args.to,
-        args.allow_out_of_order,
-        args.ignore_missing,
-    )?;
-    let scripts = prepare_all(
-        plan.iter().map(|m| &m.up),
-        ctx.cfg.url.kind.dialect(),
-        &ctx.cfg.dir_display,
-    )?;
-    let items: Vec<_> = plan.iter().map(|m| m.name()).zip(&scripts).collect();
+    let options = UpOptions {
+        to: args.to,
+        allow_out_of_order: args.allow_out_of_order,
+        ignore_missing: args.ignore_missing,
+    };
+    let dialect = ctx.cfg.url.kind.dialect();
+    let plan = with_reader::<B, _>(&ctx.cfg, async |session| {
+        prepare_up::<B>(session, set, options, dialect, &ctx.cfg.dir_display).await
+    })
+    .await?;
+    let items: Vec<_> = plan
+        .migrations
+        .iter()
+        .map(|m| m.name())
+        .zip(&plan.scripts)
+        .collect();
     output::stdout(&dry_run_sql("applied", &items));
     Ok(())
 }
@@ -67,18 +63,18 @@ pub(crate) async fn apply<B: Backend>(
     };
     let start = Instant::now();
     let protected = protect::protected(ctx);
-    let on_plan = |plan: &[&Migration], scripts: &[Script<'_>]| {
-        warn_of_empty_scripts(ctx, plan, scripts);
+    let on_plan = |plan: &UpPlan<'_>| {
+        warn_of_empty_scripts(ctx, plan);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
             output::status_always(
                 "Plan",
                 &format!(
                     "{} migration(s) to apply to the protected environment `{env}`, in this order:",
-                    plan.len()
+                    plan.migrations.len()
                 ),
             );
-            for m in plan {
+            for m in &plan.migrations {
                 output::status_always("Plan", &format!("  {} ({})", m.name(), m.up.display));
             }
         }
@@ -106,7 +102,7 @@ pub(crate) async fn apply<B: Backend>(
 /// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a
 /// project that runs neither still hears of one before it is recorded as applied. Not when
 /// the rule is allowed, in the config or by the migration.
-fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration], scripts: &[Script<'_>]) {
+fn warn_of_empty_scripts(ctx: &Ctx, plan: &UpPlan<'_>) {
     const RULE: &str = "empty-up-script";
     if ctx
         .cfg
@@ -117,7 +113,7 @@ fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration], scripts: &[Script<'_>])
     {
         return;
     }
-    for (m, script) in plan.iter().zip(scripts) {
+    for (m, script) in plan.migrations.iter().zip(&plan.scripts) {
         if script.statements.is_empty() && !m.directives().allow.iter().any(|a| a.rule == RULE) {
             output::warning(&format!(
                 "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `{RULE}`)",

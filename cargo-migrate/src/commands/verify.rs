@@ -23,7 +23,8 @@ use crate::commands::{Ctx, eprintln_report, protect, with_backend};
 use crate::config::Config;
 use crate::db_url::DbUrl;
 use crate::error::{Error, Result};
-use crate::runner::{Script, Session, prepare_all};
+use crate::script::{Script, prepare_all};
+use crate::session::Session;
 use crate::snapshot::{Change, Difference, diff};
 
 pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::catalog::{Catalog, Event};
 use crate::model::{Effect, ObjectId, ObjectKind};
-use crate::parse::{ParsedStatement, parse_script};
-use crate::split::SplitError;
+use crate::sql::SplitError;
+use crate::sql::{ParsedStatement, parse_script};
 use crate::{Dialect, MigrationSet};
 
 /// A script as the checker sees it.

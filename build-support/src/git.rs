@@ -1,28 +1,25 @@
-//! Branch conflicts (SPEC §6), read with libgit2: the migrations this branch added since its
-//! merge-base with the main branch (committed, staged or untracked: whatever is in the working
-//! directory and was not there at the merge-base) against those the main branch added since.
+//! Branch conflicts (SPEC §6), the git side, read with libgit2: the migrations this branch
+//! added since its merge-base with the main branch (committed, staged or untracked: whatever is
+//! in the working directory and was not there at the merge-base) and those the main branch
+//! added since, read from git objects. What counts as a conflict is decided by
+//! [`branch_conflicts`](crate::conflicts::branch_conflicts), a pure function of the two sides.
 //!
-//! A conflict is a branch migration whose version is not greater than the newest one on main,
-//! one with the same version as a migration on main, or one that touches a table, column or
-//! type that main's new migrations drop or rename. During a merge (MERGE_HEAD) the two sides of
-//! the merge are compared. Outside a git repository, on the main branch itself, and in a shallow
-//! clone without the merge-base the check is skipped with a one-line reason.
+//! During a merge (MERGE_HEAD) the two sides of the merge are compared. Outside a git
+//! repository, on the main branch itself, and in a shallow clone without the merge-base the
+//! check is skipped with a one-line reason.
 //!
-//! Only this module and the build script know about git; the lint rules never do.
+//! Only this module reads git; the lint rules never do.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository, RepositoryState, Tree};
 
+pub use crate::conflicts::BRANCH_CONFLICT;
+use crate::conflicts::{SideFile, Sides, branch_conflicts};
 use crate::finding::Finding;
-use crate::model::{Effect, ObjectId, ObjectKind};
-use crate::name::{FileKind, parse_file_name};
-use crate::{Dialect, MigrationSet, parse_script};
-
-/// The rule id of every branch conflict.
-pub const BRANCH_CONFLICT: &str = "branch-conflict";
+use crate::set::parse_file_name;
+use crate::{Dialect, MigrationSet};
 
 /// What the branch check found.
 #[derive(Clone, Debug, Default)]
@@ -189,179 +186,40 @@ fn check(
         .collect();
     let branch_files = workdir_migrations(dir);
 
-    let main_all: Vec<Side> = main_files.keys().filter_map(|n| Side::of(n)).collect();
-    let main_newest = main_all.iter().max_by_key(|s| s.version).cloned();
-    let main_added: Vec<Side> = main_all
+    let main_added = main_files
         .iter()
-        .filter(|s| !base_names.contains(&s.file))
-        .cloned()
+        .filter(|(name, _)| !base_names.contains(*name))
+        .map(|(name, &oid)| SideFile {
+            name: name.clone(),
+            text: blob_text(repo, oid),
+        })
         .collect();
-    let mut branch_added: Vec<Side> = branch_files
+    let branch_added = branch_files
         .iter()
         .filter(|n| !base_names.contains(*n) && !main_files.contains_key(*n))
-        .filter_map(|n| Side::of(n))
-        .collect();
-    branch_added.sort_by(|a, b| (a.version, &a.file).cmp(&(b.version, &b.file)));
-
-    let mut result = BranchCheck {
-        main_branch: Some(main_label.clone()),
-        main_newest: main_newest.as_ref().map(|s| s.version),
-        branch_migrations: branch_added
-            .iter()
-            .map(|s| (s.version, dir.join(&s.file)))
-            .collect(),
-        ..BranchCheck::default()
-    };
-    let shown = |file: &str| set.display_path(file);
-    let rebase_help = |newest: &Side| {
-        format!(
-            "run `cargo migrate rebase`: it renumbers this branch's migrations after {main_label}'s newest ({}) and keeps their review",
-            newest.name()
-        )
-    };
-
-    // Versions.
-    for b in &branch_added {
-        let Some(newest) = &main_newest else { break };
-        if let Some(same) = main_all.iter().find(|m| m.version == b.version) {
-            result.conflicts.push(
-                Finding::error(
-                    BRANCH_CONFLICT,
-                    shown(&b.file),
-                    format!(
-                        "{} has the same version as {}'s {} ({}): the two cannot both be applied",
-                        b.name(),
-                        main_label,
-                        same.name(),
-                        shown(&same.file)
-                    ),
-                )
-                .in_migration(b.version)
-                .with_help(rebase_help(newest)),
-            );
-        } else if b.version < newest.version {
-            result.conflicts.push(
-                Finding::error(
-                    BRANCH_CONFLICT,
-                    shown(&b.file),
-                    format!(
-                        "{} was added on this branch, but {} already has the newer {} ({}): after the merge it would sort before a migration that may already be applied",
-                        b.name(),
-                        main_label,
-                        newest.name(),
-                        shown(&newest.file)
-                    ),
-                )
-                .in_migration(b.version)
-                .with_help(rebase_help(newest)),
-            );
-        }
-    }
-
-    // Objects main's new migrations drop or rename.
-    let mut removed: Vec<(ObjectId, String, &Side)> = Vec::new();
-    let mut made_on_main: HashSet<ObjectId> = HashSet::new();
-    let mut main_added = main_added;
-    main_added.sort_by_key(|s| s.version);
-    for m in &main_added {
-        let Some(text) = main_files
-            .get(&m.file)
-            .and_then(|&oid| blob_text(repo, oid))
-        else {
-            continue;
-        };
-        for statement in parse_script(&text, dialect).unwrap_or_default() {
-            for effect in &statement.effects {
-                match effect {
-                    Effect::Create { object, .. } => {
-                        made_on_main.insert(object.clone());
-                    }
-                    Effect::Drop { object, .. }
-                        if watched_kind(object) && !made_on_main.contains(object) =>
-                    {
-                        removed.push((object.clone(), "drops it".to_owned(), m));
-                    }
-                    Effect::Rename { from, to }
-                        if watched_kind(from) && !made_on_main.contains(from) =>
-                    {
-                        removed.push((from.clone(), format!("renames it to {}", to.name), m));
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    if !removed.is_empty() {
-        for b in &branch_added {
-            let Ok(text) = std::fs::read_to_string(dir.join(&b.file)) else {
-                continue;
-            };
-            let source: Arc<str> = Arc::from(text.as_str());
-            let mut created: HashSet<ObjectId> = HashSet::new();
-            let mut reported: HashSet<ObjectId> = HashSet::new();
-            for statement in parse_script(&text, dialect).unwrap_or_default() {
-                for effect in &statement.effects {
-                    for touched in touched(effect) {
-                        let Some((object, verb, m)) = removed
-                            .iter()
-                            .find(|(o, _, _)| covers(o, &touched) && !created.contains(o))
-                        else {
-                            continue;
-                        };
-                        if !reported.insert(object.clone()) {
-                            continue;
-                        }
-                        result.conflicts.push(
-                            Finding::error(
-                                BRANCH_CONFLICT,
-                                shown(&b.file),
-                                format!(
-                                    "{} uses {object}, but {}'s {} ({}) {verb}",
-                                    b.name(),
-                                    main_label,
-                                    m.name(),
-                                    shown(&m.file)
-                                ),
-                            )
-                            .at(source.clone(), statement.span.clone(), format!("uses {touched}"))
-                            .in_migration(b.version)
-                            .with_help(format!(
-                                "bring {main_label} into this branch (`git merge {main_label}`), rewrite {} against the new schema, then run `cargo migrate rebase`",
-                                b.name()
-                            )),
-                        );
-                    }
-                    if let Effect::Create { object, .. } = effect {
-                        created.insert(object.clone());
-                    }
-                }
-            }
-        }
-    }
-    Ok(result)
-}
-
-/// One migration (its up file) on one side.
-#[derive(Clone, Debug)]
-struct Side {
-    version: i64,
-    slug: String,
-    file: String,
-}
-
-impl Side {
-    fn of(file: &str) -> Option<Side> {
-        let parsed = parse_file_name(file).ok().flatten()?;
-        (parsed.kind != FileKind::Down).then(|| Side {
-            version: parsed.version,
-            slug: parsed.slug,
-            file: file.to_owned(),
+        .map(|name| SideFile {
+            name: name.clone(),
+            text: std::fs::read_to_string(dir.join(name)).ok(),
         })
-    }
-
-    fn name(&self) -> String {
-        format!("{}_{}", self.version, self.slug)
-    }
+        .collect();
+    let sides = Sides {
+        main_label: main_label.clone(),
+        main_files: main_files.keys().cloned().collect(),
+        main_added,
+        branch_added,
+    };
+    let found = branch_conflicts(&sides, set, dialect);
+    Ok(BranchCheck {
+        main_branch: Some(main_label),
+        main_newest: found.main_newest,
+        branch_migrations: found
+            .branch_migrations
+            .into_iter()
+            .map(|(version, file)| (version, dir.join(file)))
+            .collect(),
+        conflicts: found.findings,
+        ..BranchCheck::default()
+    })
 }
 
 /// Finds the main branch: the configured name, else the remote's HEAD, else `main` or
@@ -493,55 +351,6 @@ fn blob_text(repo: &Repository, oid: Oid) -> Option<String> {
     String::from_utf8(blob.content().to_vec()).ok()
 }
 
-/// The kinds of object whose drop or rename on main conflicts with a branch that uses them.
-fn watched_kind(object: &ObjectId) -> bool {
-    matches!(
-        object.kind,
-        ObjectKind::Table | ObjectKind::Column | ObjectKind::Type
-    )
-}
-
-/// The objects an effect needs to exist (a create needs its table, not itself).
-fn touched(effect: &Effect) -> Vec<ObjectId> {
-    let mut ids = Vec::new();
-    let with_parent = |id: &ObjectId, itself: bool, ids: &mut Vec<ObjectId>| {
-        if itself {
-            ids.push(id.clone());
-        }
-        if let Some(parent) = &id.parent {
-            ids.push(ObjectId::table(parent.clone()));
-        }
-    };
-    match effect {
-        Effect::Create {
-            object,
-            on,
-            references,
-            ..
-        } => {
-            with_parent(object, false, &mut ids);
-            ids.extend(
-                on.iter()
-                    .chain(references)
-                    .map(|t| ObjectId::table(t.clone())),
-            );
-        }
-        Effect::Drop { object, .. } | Effect::Use { object } | Effect::Uncertain { object } => {
-            with_parent(object, true, &mut ids);
-        }
-        Effect::Rename { from, .. } => with_parent(from, true, &mut ids),
-        Effect::Opaque => {}
-    }
-    ids
-}
-
-/// Whether removing `removed` takes `touched` away.
-fn covers(removed: &ObjectId, touched: &ObjectId) -> bool {
-    removed == touched
-        || (removed.kind == ObjectKind::Table
-            && touched.parent.as_deref() == Some(removed.name.as_str()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,83 +429,5 @@ mod tests {
             reason.contains("`trunk`") && reason.contains("git fetch origin trunk"),
             "{reason}"
         );
-    }
-}
-
-#[cfg(test)]
-mod object_tests {
-    use super::*;
-
-    /// Whether `branch` touches an object `main` drops or renames.
-    fn conflicts(main: &str, branch: &str) -> bool {
-        let removed: Vec<ObjectId> = parse_script(main, Dialect::Postgres)
-            .unwrap()
-            .iter()
-            .flat_map(|s| s.effects.clone())
-            .filter_map(|e| match e {
-                Effect::Drop { object, .. } if watched_kind(&object) => Some(object),
-                Effect::Rename { from, .. } if watched_kind(&from) => Some(from),
-                _ => None,
-            })
-            .collect();
-        parse_script(branch, Dialect::Postgres)
-            .unwrap()
-            .iter()
-            .flat_map(|s| s.effects.iter().flat_map(touched))
-            .any(|t| removed.iter().any(|r| covers(r, &t)))
-    }
-
-    #[test]
-    fn drops_and_renames_of_tables_columns_and_types() {
-        for (main, branch, expected) in [
-            (
-                "DROP TABLE users;",
-                "ALTER TABLE users ADD COLUMN email TEXT;",
-                true,
-            ),
-            (
-                "DROP TABLE users;",
-                "CREATE INDEX users_email_idx ON users (email);",
-                true,
-            ),
-            (
-                "DROP TABLE users;",
-                "CREATE TABLE posts (id INT, user_id INT REFERENCES users (id));",
-                true,
-            ),
-            (
-                "ALTER TABLE users RENAME TO people;",
-                "INSERT INTO users (id) VALUES (1);",
-                true,
-            ),
-            (
-                "ALTER TABLE users DROP COLUMN name;",
-                "ALTER TABLE users RENAME COLUMN name TO full_name;",
-                true,
-            ),
-            (
-                "ALTER TABLE users DROP COLUMN name;",
-                "CREATE INDEX users_name_idx ON users (name);",
-                true,
-            ),
-            ("DROP TYPE mood;", "CREATE TABLE t (id INT, m mood);", true),
-            (
-                "ALTER TABLE users DROP COLUMN name;",
-                "ALTER TABLE users ADD COLUMN email TEXT;",
-                false,
-            ),
-            ("DROP TABLE users;", "CREATE TABLE posts (id INT);", false),
-            (
-                "DROP INDEX users_name_idx;",
-                "CREATE INDEX users_name_idx2 ON users (name);",
-                false,
-            ),
-        ] {
-            assert_eq!(
-                conflicts(main, branch),
-                expected,
-                "main: {main} / branch: {branch}"
-            );
-        }
     }
 }

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::checksum::Checksum;
 use crate::finding::{Finding, Severity};
+use crate::set::Checksum;
 use crate::{Migration, MigrationSet};
 
 /// The lock's file name inside the migrations directory.

@@ -23,7 +23,7 @@ use sqlparser::ast::Statement;
 use super::{Cx, Level, Rule, Script};
 use crate::Dialect;
 use crate::finding::Finding;
-use crate::parse::StatementKind;
+use crate::sql::StatementKind;
 
 pub(super) const RULE: Rule = Rule {
     id: "concurrently-in-transaction",

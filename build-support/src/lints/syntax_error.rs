@@ -22,7 +22,7 @@
 
 use super::{Cx, Level, Rule, Script};
 use crate::finding::Finding;
-use crate::parse::StatementKind;
+use crate::sql::StatementKind;
 
 pub(super) const RULE: Rule = Rule {
     id: "syntax-error",

@@ -25,7 +25,7 @@
 use super::{Cx, Level, Rule, Script};
 use crate::Dialect;
 use crate::finding::Finding;
-use crate::split::transaction_control;
+use crate::sql::transaction_control;
 
 pub(super) const RULE: Rule = Rule {
     id: "transaction-control",

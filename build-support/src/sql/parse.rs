@@ -1,6 +1,6 @@
 //! Parsing a script: split at top-level semicolons, then parse each statement on its own with
 //! sqlparser. A statement sqlparser rejects is checked against the valid-but-unparsed forms
-//! ([`crate::unparsed`]) before it counts as a syntax error.
+//! ([`crate::sql::unparsed`]) before it counts as a syntax error.
 
 use std::ops::Range;
 
@@ -8,9 +8,10 @@ use sqlparser::ast::Statement as Ast;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Location;
 
+use super::split::{SplitError, offset_of, split_tokens};
+use super::unparsed;
 use crate::model::Effect;
-use crate::split::{SplitError, offset_of, split_tokens};
-use crate::{Dialect, effects, unparsed};
+use crate::{Dialect, effects};
 
 /// One statement of a script with what the checker knows about it.
 #[derive(Clone, Debug)]
@@ -26,7 +27,7 @@ pub struct ParsedStatement {
 pub enum StatementKind {
     Parsed(Box<Ast>),
     /// Valid SQL that sqlparser cannot parse, recognised by its tokens: the form's id from
-    /// [`crate::unparsed::FORMS`].
+    /// [`crate::sql::unparsed::FORMS`].
     Recognized(&'static str),
     /// Not valid SQL: the parser's message and the byte offset (in the script) it points at.
     Invalid {

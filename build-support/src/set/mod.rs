@@ -4,10 +4,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::checksum::Checksum;
-use crate::directives::{self, Directives, Script};
+mod checksum;
+mod directives;
+mod name;
+
+pub use checksum::Checksum;
+pub use directives::{Allow, Directives};
+pub use name::{FileKind, MigrationName, parse_file_name};
+
 use crate::finding::Finding;
-use crate::name::{FileKind, MigrationName, parse_file_name};
+use directives::Script;
 
 /// One script file of a migration.
 #[derive(Clone, Debug)]

@@ -1,0 +1,10 @@
+//! SQL text: a script split into statements at top-level semicolons (`split.rs`), each statement
+//! parsed on its own with its schema effects (`parse.rs`), and the one list of valid forms
+//! sqlparser cannot parse ([`unparsed`]).
+
+mod parse;
+mod split;
+pub mod unparsed;
+
+pub use parse::{ParsedStatement, StatementKind, parse_script};
+pub use split::{SplitError, Statement, split_statements, transaction_control};

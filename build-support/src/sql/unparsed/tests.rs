@@ -1,0 +1,247 @@
+use sqlparser::parser::Parser;
+
+use super::*;
+
+/// `sql` is rejected by sqlparser, recognised as `form`, with these effects (as `Debug`
+/// text fragments that must all appear).
+fn check(dialect: Dialect, sql: &str, form: &str, effects: &[&str]) {
+    let parsed = Parser::new(&*dialect.sqlparser())
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements());
+    assert!(
+        parsed.is_err(),
+        "sqlparser now parses {sql:?}: the form may be unnecessary"
+    );
+    let r = recognize(sql, dialect).unwrap_or_else(|| panic!("not recognised: {sql}"));
+    assert_eq!(r.id, form, "{sql}");
+    let shown = format!("{:?}", r.effects);
+    for e in effects {
+        assert!(shown.contains(e), "{sql}: {e} not in {shown}");
+    }
+}
+
+fn rejected(dialect: Dialect, sql: &str) {
+    assert!(
+        recognize(sql, dialect).is_none(),
+        "wrongly recognised: {sql}"
+    );
+}
+
+#[test]
+fn postgres_forms() {
+    let pg = Dialect::Postgres;
+    check(pg, "DO $$ BEGIN PERFORM 1; END $$", "do-block", &["Opaque"]);
+    check(
+        pg,
+        "DROP INDEX CONCURRENTLY IF EXISTS a, s.b CASCADE",
+        "drop-index-concurrently",
+        &["name: \"a\"", "name: \"b\"", "if_exists: true"],
+    );
+    check(
+        pg,
+        "REINDEX INDEX CONCURRENTLY i",
+        "reindex-concurrently",
+        &[],
+    );
+    check(pg, "REINDEX TABLE t", "reindex", &[]);
+    check(
+        pg,
+        "ALTER SEQUENCE s OWNED BY t.id",
+        "alter-sequence",
+        &["Use", "Sequence"],
+    );
+    check(
+        pg,
+        "ALTER SEQUENCE s RENAME TO s2",
+        "alter-sequence",
+        &["Rename", "\"s2\""],
+    );
+    check(
+        pg,
+        "ALTER TRIGGER trg ON t RENAME TO trg2",
+        "alter-trigger-rename",
+        &["Rename", "\"trg2\""],
+    );
+    check(
+        pg,
+        "ALTER VIEW v RENAME TO w",
+        "alter-view-rename",
+        &["Rename", "\"w\""],
+    );
+    check(
+        pg,
+        "ALTER TABLE t ALTER CONSTRAINT t_fk NOT DEFERRABLE",
+        "alter-table-extra",
+        &["Uncertain"],
+    );
+    check(
+        pg,
+        "ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a",
+        "alter-table-extra",
+        &["Constraint", "\"t_a_nn\""],
+    );
+    check(
+        pg,
+        "ALTER TABLE t ALTER COLUMN c SET STATISTICS 100",
+        "alter-table-extra",
+        &["Column"],
+    );
+    check(
+        pg,
+        "ALTER TABLE t ATTACH PARTITION p FOR VALUES FROM (1) TO (2)",
+        "alter-table-extra",
+        &["Uncertain"],
+    );
+    check(
+        pg,
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO r",
+        "alter-other-object",
+        &[],
+    );
+    check(pg, "ALTER EXTENSION x UPDATE", "alter-other-object", &[]);
+    check(
+        pg,
+        "CREATE SEQUENCE s START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1",
+        "create-sequence-options",
+        &["Sequence"],
+    );
+    check(
+        pg,
+        "CREATE EXTENSION IF NOT EXISTS ltree SCHEMA public",
+        "create-extension-schema",
+        &["Extension", "\"ltree\""],
+    );
+    check(
+        pg,
+        "CREATE TABLE t (LIKE u INCLUDING ALL)",
+        "create-table-extra",
+        &["Table", "Uncertain"],
+    );
+    check(
+        pg,
+        "CREATE TABLE t (a int, CONSTRAINT t_a_nn NOT NULL a)",
+        "create-table-extra",
+        &["Table"],
+    );
+    check(
+        pg,
+        "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN END $$",
+        "create-routine",
+        &["Function", "\"p\""],
+    );
+    check(
+        pg,
+        "CREATE AGGREGATE a (int) (sfunc = f, stype = int)",
+        "create-other-object",
+        &[],
+    );
+    check(
+        pg,
+        "CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING",
+        "create-other-object",
+        &[],
+    );
+    check(
+        pg,
+        "CREATE CAST (text AS int) WITH INOUT",
+        "create-other-object",
+        &[],
+    );
+    check(
+        pg,
+        "CREATE PUBLICATION p FOR TABLE t",
+        "create-other-object",
+        &[],
+    );
+    check(pg, "VACUUM ANALYZE t", "maintenance", &[]);
+    check(
+        pg,
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY v",
+        "maintenance",
+        &[],
+    );
+    check(pg, "CLUSTER t USING i", "maintenance", &[]);
+    check(pg, "SECURITY LABEL ON TABLE t IS 'x'", "maintenance", &[]);
+    check(pg, "SELECT", "empty-select", &[]);
+}
+
+#[test]
+fn mysql_and_sqlite_forms() {
+    let my = Dialect::MySql;
+    check(
+        my,
+        "ALTER TABLE t ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4",
+        "alter-table-extra",
+        &["Uncertain"],
+    );
+    check(
+        my,
+        "ALTER TABLE t RENAME t_old",
+        "alter-table-extra",
+        &["Rename", "\"t_old\""],
+    );
+    check(
+        my,
+        "ALTER TABLE t RENAME INDEX a TO b",
+        "alter-table-extra",
+        &["Index", "\"b\""],
+    );
+    check(
+        my,
+        "CREATE PROCEDURE p(IN x INT) BEGIN IF x > 0 THEN SELECT 1; END IF; END",
+        "create-routine",
+        &["Function"],
+    );
+    check(
+        my,
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+        "create-trigger",
+        &["Trigger", "on: Some(\"t\")"],
+    );
+    check(
+        my,
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
+        "create-event",
+        &[],
+    );
+    check(
+        my,
+        "CREATE FULLTEXT INDEX idx ON t (name)",
+        "create-fulltext-index",
+        &["Index", "\"idx\""],
+    );
+    check(my, "PREPARE stmt FROM @q", "dynamic-sql", &[]);
+    let lite = Dialect::Sqlite;
+    check(lite, "PRAGMA foreign_keys = off", "pragma", &[]);
+    check(lite, "REINDEX", "reindex", &[]);
+    check(
+        lite,
+        "CREATE TABLE c (a INT, b INT, CONSTRAINT f1 FOREIGN KEY (a) REFERENCES p(id) ON DELETE NO ACTION\n CONSTRAINT f2 FOREIGN KEY (b) REFERENCES p(id))",
+        "create-table-extra",
+        &["\"f1\"", "\"f2\"", "Column"],
+    );
+}
+
+#[test]
+fn malformed_statements_stay_unrecognised() {
+    let pg = Dialect::Postgres;
+    rejected(pg, "CREATE TABLE a (id int)\nCREATE TABLE b (id int)");
+    rejected(
+        pg,
+        "ALTER TABLE t ADD COLUMN x int\nCREATE INDEX i ON t (x)",
+    );
+    rejected(pg, "ALTER TABLE t DROP IF EXISTS COLUMN x");
+    rejected(pg, "DROP INDEX CONCURRENTLY i\nDROP TABLE t");
+    rejected(pg, "CRATE TABLE t (id int)");
+    rejected(pg, "ALTER TABLE t FROBNICATE");
+    rejected(
+        pg,
+        "ALTER TABLE t ALTER CONSTRAINT c DEFERRABLE, DROP IF EXISTS COLUMN x",
+    );
+    rejected(
+        pg,
+        "CREATE TABLE t (a int, CONSTRAINT t_a_nn NOT NULL a, b)",
+    );
+    rejected(pg, "SELECT 1 2");
+    rejected(Dialect::MySql, "ALTER TABLE t RENAME t2 extra");
+}

@@ -2,12 +2,13 @@
 
 use std::time::Instant;
 
+use build_support::lints::{Level, LintConfig, RuleId, rule};
 use build_support::{Migration, MigrationSet};
 
 use crate::backend::Backend;
 use crate::cli::UpArgs;
 use crate::commands::{
-    Ctx, dry_run_sql, protect, read_applied, read_recorded, with_backend, with_lock,
+    Ctx, dry_run_sql, lint, protect, read_applied, read_recorded, with_backend, with_lock,
 };
 use crate::error::Result;
 use crate::output;
@@ -29,6 +30,8 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
 }
 
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Result<()> {
+    // Refused as `apply` refuses it, though a dry run prints no warning.
+    lint::config(ctx)?;
     let rows = read_applied::<B>(&ctx.cfg).await?;
     let entries = status(set, &rows);
     refuse_failed(&entries)?;
@@ -65,10 +68,12 @@ pub(crate) async fn apply<B: Backend>(
         allow_out_of_order: args.allow_out_of_order,
         ignore_missing: args.ignore_missing,
     };
+    // The lint levels are read (and a bad one refused) as `lint` does, before anything runs.
+    let lint_config = lint::config(ctx)?;
     let start = Instant::now();
     let protected = protect::protected(ctx);
     let on_plan = |plan: &[&Migration], scripts: &[Script<'_>]| {
-        warn_of_empty_scripts(ctx, plan, scripts);
+        warn_of_empty_scripts(&lint_config, plan, scripts);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
             output::status_always(
@@ -106,19 +111,15 @@ pub(crate) async fn apply<B: Backend>(
 /// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a
 /// project that runs neither still hears of one before it is recorded as applied. Not when
 /// the rule is allowed, in the config or by the migration.
-fn warn_of_empty_scripts(ctx: &Ctx, plan: &[&Migration], scripts: &[Script<'_>]) {
-    const RULE: &str = "empty-up-script";
-    if ctx
-        .cfg
-        .metadata
-        .lints
-        .get(RULE)
-        .is_some_and(|level| level.eq_ignore_ascii_case("allow"))
-    {
+fn warn_of_empty_scripts(config: &LintConfig, plan: &[&Migration], scripts: &[Script<'_>]) {
+    const RULE: RuleId = RuleId::EmptyUpScript;
+    if config.level(rule(RULE)) == Level::Allow {
         return;
     }
     for (m, script) in plan.iter().zip(scripts) {
-        if script.statements.is_empty() && !m.directives().allow.iter().any(|a| a.rule == RULE) {
+        if script.statements.is_empty()
+            && !m.directives().allow.iter().any(|a| a.rule == RULE.as_str())
+        {
             output::warning(&format!(
                 "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `{RULE}`)",
                 m.up.display,

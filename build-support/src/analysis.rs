@@ -403,7 +403,7 @@ mod tests {
         lint(&set, &LintConfig::new(dialect))
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule)
+            .map(|f| f.rule.as_str())
             .collect()
     }
 

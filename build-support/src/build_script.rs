@@ -20,7 +20,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::lints::{LintConfig, lint};
+use crate::lints::{Level, LintConfig, RuleId, lint, with_level};
 use crate::{Dialect, MigrationSet, Severity};
 
 /// The file [`embed_migrations`] writes into `OUT_DIR`.
@@ -218,19 +218,23 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
                 .cargo_lines
                 .push(format!("cargo:rerun-if-changed={}", file.display()));
         }
-        findings.extend(branch.conflicts);
+        findings.extend(
+            branch
+                .conflicts
+                .into_iter()
+                .filter_map(|f| lint_config.apply_level(f)),
+        );
     }
+    // A build does not fail on the review lock unless the config says so: at their default
+    // level, an unreviewed migration and a damaged lock are warnings here.
+    let lock_level = |id: RuleId| lint_config.configured(id).unwrap_or(Level::Warn);
     match crate::lock::review_status(dir, &set) {
-        Ok(status) => findings.extend(crate::lock::unreviewed_findings(
-            &set,
-            &status,
-            Severity::Warning,
-        )),
-        Err(damaged) => {
-            let mut damaged = *damaged;
-            damaged.severity = Severity::Warning;
-            findings.push(damaged);
-        }
+        Ok(status) => findings.extend(
+            crate::lock::unreviewed_findings(&set, &status, Severity::Warning)
+                .into_iter()
+                .filter_map(|f| with_level(f, lock_level(RuleId::UnreviewedMigration))),
+        ),
+        Err(damaged) => findings.extend(with_level(*damaged, lock_level(RuleId::DamagedLock))),
     }
     let mut errors = 0;
     for finding in findings {
@@ -238,7 +242,7 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
             Severity::Warning => {
                 // The lock's warnings say what to run; the rules have their docs.
                 let fix = match (&finding.help, finding.rule) {
-                    (Some(help), crate::lock::UNREVIEWED | crate::lock::DAMAGED_LOCK) => {
+                    (Some(help), RuleId::UnreviewedMigration | RuleId::DamagedLock) => {
                         format!(" ({help})")
                     }
                     _ => String::new(),
@@ -509,6 +513,53 @@ mod tests {
         assert!(
             warnings[0].contains("[damaged-lock]") && warnings[0].contains("cargo migrate rebase"),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn the_review_lock_rules_take_their_level_from_the_config() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("migrations");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("1_a.up.sql"), "CREATE TABLE a (id INT);").unwrap();
+        std::fs::write(dir.join("1_a.down.sql"), "DROP TABLE a;").unwrap();
+        let with_lints = |lints: &str| {
+            std::fs::write(
+                root.path().join("Cargo.toml"),
+                format!("[package]\nname = \"app\"\n\n[package.metadata.migrate.lints]\n{lints}"),
+            )
+            .unwrap();
+            run(root.path(), &dir).unwrap()
+        };
+        let report = with_lints("unreviewed-migration = \"allow\"\nbranch-conflict = \"warn\"\n");
+        assert!(report.errors.is_empty(), "{}", report.errors);
+        assert!(
+            !report
+                .cargo_lines
+                .iter()
+                .any(|l| l.starts_with("cargo:warning=")),
+            "{:?}",
+            report.cargo_lines
+        );
+        let report = with_lints("unreviewed-migration = \"deny\"\n");
+        assert!(
+            report.errors.contains("unreviewed-migration")
+                && report.errors.contains("1 problem(s)"),
+            "{}",
+            report.errors
+        );
+        std::fs::write(dir.join("migrate.lock"), "<<<<<<< HEAD\n").unwrap();
+        let report = with_lints("damaged-lock = \"deny\"\n");
+        assert!(report.errors.contains("damaged-lock"), "{}", report.errors);
+        let report = with_lints("damaged-lock = \"allow\"\n");
+        assert!(report.errors.is_empty(), "{}", report.errors);
+        assert!(
+            !report
+                .cargo_lines
+                .iter()
+                .any(|l| l.starts_with("cargo:warning=")),
+            "{:?}",
+            report.cargo_lines
         );
     }
 }

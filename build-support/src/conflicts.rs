@@ -14,12 +14,10 @@ use std::sync::Arc;
 
 use crate::Dialect;
 use crate::finding::Finding;
+use crate::lints::RuleId;
 use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::set::{FileKind, MigrationSet, parse_file_name};
 use crate::sql::parse_script;
-
-/// The rule id of every branch conflict.
-pub const BRANCH_CONFLICT: &str = "branch-conflict";
 
 /// One migration file of a side: its name in the migrations directory and its text (`None` when
 /// it could not be read as UTF-8).
@@ -94,7 +92,7 @@ pub fn branch_conflicts(sides: &Sides, set: &MigrationSet, dialect: Dialect) -> 
         if let Some(same) = main_all.iter().find(|m| m.version == b.version) {
             result.findings.push(
                 Finding::error(
-                    BRANCH_CONFLICT,
+                    RuleId::BranchConflict,
                     shown(&b.file),
                     format!(
                         "{} has the same version as {}'s {} ({}): the two cannot both be applied",
@@ -110,7 +108,7 @@ pub fn branch_conflicts(sides: &Sides, set: &MigrationSet, dialect: Dialect) -> 
         } else if b.version < newest.version {
             result.findings.push(
                 Finding::error(
-                    BRANCH_CONFLICT,
+                    RuleId::BranchConflict,
                     shown(&b.file),
                     format!(
                         "{} was added on this branch, but {} already has the newer {} ({}): after the merge it would sort before a migration that may already be applied",
@@ -186,7 +184,7 @@ pub fn branch_conflicts(sides: &Sides, set: &MigrationSet, dialect: Dialect) -> 
                         }
                         result.findings.push(
                             Finding::error(
-                                BRANCH_CONFLICT,
+                                RuleId::BranchConflict,
                                 shown(&b.file),
                                 format!(
                                     "{} uses {object}, but {}'s {} ({}) {verb}",

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
+use crate::lints::RuleId;
+
 /// Where the generated rule docs live (`docs/lints/<rule>.md` in the repository).
 pub const DOCS_URL: &str = "https://github.com/cargo-migrate/cargo-migrate/blob/main/docs/lints";
 
@@ -19,7 +21,7 @@ pub enum Severity {
 /// source is the file it points into.
 #[derive(Clone, Debug)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     /// The file, as shown to the user (relative to where the set was loaded from).
@@ -34,7 +36,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(rule: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(rule: RuleId, file: impl Into<String>, message: impl Into<String>) -> Self {
         Finding {
             rule,
             severity: Severity::Error,
@@ -48,11 +50,7 @@ impl Finding {
         }
     }
 
-    pub fn warning(
-        rule: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(rule: RuleId, file: impl Into<String>, message: impl Into<String>) -> Self {
         Finding {
             severity: Severity::Warning,
             ..Finding::error(rule, file, message)
@@ -107,8 +105,7 @@ impl Diagnostic for Finding {
     }
 
     fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        // Only the lint rules have a page; branch and lock findings explain themselves.
-        crate::lints::rule(self.rule)?;
+        // Every rule has its page (`docs/lints/`, generated from the rule's file).
         Some(Box::new(format!("{DOCS_URL}/{}.md", self.rule)))
     }
 

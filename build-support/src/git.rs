@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, RepositoryState, Tree};
 
-pub use crate::conflicts::BRANCH_CONFLICT;
 use crate::conflicts::{SideFile, Sides, branch_conflicts};
 use crate::finding::Finding;
 use crate::set::parse_file_name;

@@ -23,17 +23,12 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::finding::{Finding, Severity};
+use crate::lints::RuleId;
 use crate::set::Checksum;
 use crate::{Migration, MigrationSet};
 
 /// The lock's file name inside the migrations directory.
 pub const LOCK_FILE: &str = "migrate.lock";
-
-/// The rule id of every problem with the lock file itself.
-pub const DAMAGED_LOCK: &str = "damaged-lock";
-
-/// The rule id of a migration whose checksums are not in the lock.
-pub const UNREVIEWED: &str = "unreviewed-migration";
 
 const MAGIC: &str = "cargo-migrate-lock v1";
 const CHAIN_DIGITS: usize = 16;
@@ -139,7 +134,7 @@ impl Lock {
         let source: Arc<str> = Arc::from(text);
         let damaged = |offset: usize, len: usize, message: String, label: &str, help: String| {
             Box::new(
-                Finding::error(DAMAGED_LOCK, display, message)
+                Finding::error(RuleId::DamagedLock, display, message)
                     .at(source.clone(), offset..offset + len, label)
                     .with_help(help),
             )
@@ -267,13 +262,13 @@ impl Lock {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Lock::parse(&text, display).map(Some),
                 Err(_) => Err(Box::new(
-                    Finding::error(DAMAGED_LOCK, display, "the lock is not valid UTF-8")
+                    Finding::error(RuleId::DamagedLock, display, "the lock is not valid UTF-8")
                         .with_help(format!("take main's version (`git checkout main -- {display}`) and run `cargo migrate review`")),
                 )),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Box::new(Finding::error(
-                DAMAGED_LOCK,
+                RuleId::DamagedLock,
                 display,
                 format!("cannot read the lock: {e}"),
             ))),
@@ -415,7 +410,7 @@ pub fn review_status(dir: &Path, set: &MigrationSet) -> Result<ReviewStatus, Box
         let at = text.find(&format!("\n{name} ")).map_or(0, |i| i + 1);
         return Err(Box::new(
             Finding::error(
-                DAMAGED_LOCK,
+                RuleId::DamagedLock,
                 &display,
                 format!("{display} lists {name}, which is not in {}", set.display_dir),
             )
@@ -473,7 +468,7 @@ pub fn unreviewed_findings(
                     status.lock_display
                 )
             };
-            let mut finding = Finding::error(UNREVIEWED, &m.up.display, message)
+            let mut finding = Finding::error(RuleId::UnreviewedMigration, &m.up.display, message)
                 .in_migration(m.version)
                 .with_help(format!(
                     "read it and record it as reviewed: `cargo migrate review {}`",
@@ -680,7 +675,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = Lock::parse(&text, "migrations/migrate.lock").unwrap_err();
-            assert_eq!(err.rule, DAMAGED_LOCK);
+            assert_eq!(err.rule, RuleId::DamagedLock);
             assert!(
                 err.message.contains(expected),
                 "{expected}: {}",

@@ -66,7 +66,7 @@ pub fn refuse_transaction_control<B: Backend>(scripts: &[Script<'_>], dir: &str)
             {
                 findings.push(
                     Finding::error(
-                        "transaction-control",
+                        build_support::lints::RuleId::TransactionControl,
                         &script.file.display,
                         format!("`{keyword}` inside a migration that runs in its own transaction"),
                     )

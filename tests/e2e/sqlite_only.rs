@@ -213,6 +213,23 @@ fn a_migration_left_as_new_wrote_it_is_denied_by_lint_and_warned_about_by_up() {
 }
 
 #[test]
+fn a_lint_level_up_cannot_read_is_refused_by_up_as_by_lint() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.package("[package.metadata.migrate.lints]\nempty-up-script = \"Allow\"\n");
+    expect(p.cmd(&["new", "add_email"]), 0);
+    let lint = expect(p.cmd(&["lint"]), 2);
+    assert_contains(&lint.stderr, "`Allow` is not a lint level");
+    let up = expect(p.on(&db, &["up"]), 2);
+    assert_contains(&up.stderr, "`Allow` is not a lint level");
+    let dry_run = expect(p.on(&db, &["up", "--dry-run"]), 2);
+    assert_contains(&dry_run.stderr, "`Allow` is not a lint level");
+    assert!(!up.stderr.contains("Applying"), "{}", up.stderr);
+    let states = states(&p, &db);
+    assert!(states.len() == 1 && states[0].1 == "pending", "{states:?}");
+}
+
+#[test]
 fn new_writes_templates_and_never_reuses_a_version() {
     let p = Project::new();
     p.pair("29991231235959_far_future", "SELECT 1;", "SELECT 1;");

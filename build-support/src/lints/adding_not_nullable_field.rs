@@ -19,12 +19,12 @@
 
 use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, Statement};
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectKind};
 
 pub(super) const RULE: Rule = Rule {
-    id: "adding-not-nullable-field",
+    id: RuleId::AddingNotNullableField,
     default: Level::Deny,
     check: Some(check),
 };

@@ -18,12 +18,12 @@
 //! ALTER TABLE users DROP COLUMN nickname;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectKind};
 
 pub(super) const RULE: Rule = Rule {
-    id: "ban-drop-column",
+    id: RuleId::BanDropColumn,
     default: Level::Warn,
     check: Some(check),
 };

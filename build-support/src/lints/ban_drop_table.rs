@@ -17,12 +17,12 @@
 //! DROP TABLE legacy_sessions;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectKind};
 
 pub(super) const RULE: Rule = Rule {
-    id: "ban-drop-table",
+    id: RuleId::BanDropTable,
     default: Level::Warn,
     check: Some(check),
 };

@@ -20,13 +20,13 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::sql::StatementKind;
 
 pub(super) const RULE: Rule = Rule {
-    id: "concurrently-in-transaction",
+    id: RuleId::ConcurrentlyInTransaction,
     default: Level::Deny,
     check: Some(check),
 };

@@ -24,12 +24,12 @@
 //! DROP TABLE authors;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "down-drop-order",
+    id: RuleId::DownDropOrder,
     default: Level::Deny,
     check: Some(check),
 };

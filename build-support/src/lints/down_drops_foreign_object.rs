@@ -22,12 +22,12 @@
 //! DROP INDEX users_email_key;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::analysis::ForeignDrop;
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "down-drops-foreign-object",
+    id: RuleId::DownDropsForeignObject,
     default: Level::Deny,
     check: Some(check),
 };

@@ -25,12 +25,12 @@
 //! DROP TABLE users;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
-    id: "down-leaves-object",
+    id: RuleId::DownLeavesObject,
     default: Level::Deny,
     check: Some(check),
 };

@@ -19,11 +19,11 @@
 //! ALTER TABLE users RENAME COLUMN full_name TO name;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "down-rename-not-reversed",
+    id: RuleId::DownRenameNotReversed,
     default: Level::Deny,
     check: Some(check),
 };

@@ -18,10 +18,10 @@
 //! migrations/20240101120001_create_orders.up.sql
 //! ```
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "duplicate-version",
+    id: RuleId::DuplicateVersion,
     default: Level::Deny,
     check: None, // reported while loading the set
 };

@@ -17,11 +17,11 @@
 //! DROP TABLE users;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "empty-down-script",
+    id: RuleId::EmptyDownScript,
     default: Level::Deny,
     check: Some(check),
 };

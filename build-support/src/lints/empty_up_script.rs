@@ -21,11 +21,11 @@
 //! A migration kept on purpose with nothing to do says so:
 //! `-- migrate:allow empty-up-script <reason>`.
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "empty-up-script",
+    id: RuleId::EmptyUpScript,
     default: Level::Deny,
     check: Some(check),
 };

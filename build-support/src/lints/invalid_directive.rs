@@ -19,10 +19,10 @@
 //! -- migrate:irreversible the old rows are archived in cold storage
 //! ```
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "invalid-directive",
+    id: RuleId::InvalidDirective,
     default: Level::Deny,
     check: None, // reported while loading the set
 };

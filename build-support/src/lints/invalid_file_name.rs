@@ -20,10 +20,10 @@
 //! ```
 //! `cargo migrate new <name>` writes a well-named pair.
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "invalid-file-name",
+    id: RuleId::InvalidFileName,
     default: Level::Deny,
     check: None, // reported while loading the set
 };

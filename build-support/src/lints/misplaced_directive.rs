@@ -17,10 +17,10 @@
 //! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 //! ```
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "misplaced-directive",
+    id: RuleId::MisplacedDirective,
     default: Level::Deny,
     check: None, // reported while loading the set
 };

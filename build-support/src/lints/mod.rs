@@ -7,7 +7,9 @@
 mod adding_not_nullable_field;
 mod ban_drop_column;
 mod ban_drop_table;
+mod branch_conflict;
 mod concurrently_in_transaction;
+mod damaged_lock;
 mod down_drop_order;
 mod down_drops_foreign_object;
 mod down_leaves_object;
@@ -23,9 +25,13 @@ mod object_used_before_created;
 mod orphan_down;
 mod require_concurrent_index_creation;
 mod require_down_script;
+mod rule_id;
 mod syntax_error;
 mod transaction_control;
+mod unreviewed_migration;
 mod unused_allow;
+
+pub use rule_id::RuleId;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -81,10 +87,12 @@ pub type Check = fn(&Cx<'_>, &mut Vec<Finding>);
 /// `build-support/src/lints/<id with _>.rs`, from which `docs/lints/<id>.md` is generated.
 #[derive(Clone, Copy)]
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub default: Level,
     /// `None` for the rules whose findings come from loading the set (file names, encodings,
-    /// directives) or from the engine itself (`unused-allow`).
+    /// directives), from the engine itself (`unused-allow`), or from the team checks outside
+    /// the lint run: the branch check (`branch-conflict`, `git.rs` and `conflicts.rs`) and the
+    /// review lock (`unreviewed-migration`, `damaged-lock`, `lock.rs`).
     pub check: Option<Check>,
 }
 
@@ -118,17 +126,24 @@ pub static RULES: &[Rule] = &[
     adding_not_nullable_field::RULE,
     require_concurrent_index_creation::RULE,
     unused_allow::RULE,
+    branch_conflict::RULE,
+    unreviewed_migration::RULE,
+    damaged_lock::RULE,
 ];
 
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+/// The rule of an id (every id has one: a test checks it).
+pub fn rule(id: RuleId) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .expect("every RuleId is in RULES")
 }
 
 /// What a lint run is told: the dialect and the configured level of each rule.
 #[derive(Clone, Debug)]
 pub struct LintConfig {
     pub dialect: Dialect,
-    pub levels: BTreeMap<String, Level>,
+    pub levels: BTreeMap<RuleId, Level>,
 }
 
 impl LintConfig {
@@ -145,18 +160,41 @@ impl LintConfig {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, String> {
         for (id, level) in pairs {
-            if rule(id).is_none() {
+            let Ok(rule) = id.parse::<RuleId>() else {
                 return Err(format!("unknown lint rule `{id}` in the lints config"));
-            }
+            };
             let level: Level = level.parse().map_err(|e| format!("lint `{id}`: {e}"))?;
-            self.levels.insert(id.to_owned(), level);
+            self.levels.insert(rule, level);
         }
         Ok(self)
     }
 
+    /// The rule's level: the configured one, else its default.
     pub fn level(&self, rule: &Rule) -> Level {
-        self.levels.get(rule.id).copied().unwrap_or(rule.default)
+        self.configured(rule.id).unwrap_or(rule.default)
     }
+
+    /// The level the config sets for the rule, if it sets one.
+    pub fn configured(&self, id: RuleId) -> Option<Level> {
+        self.levels.get(&id).copied()
+    }
+
+    /// `finding` at its rule's level: `None` when the rule is allowed, else with the level as
+    /// its severity.
+    pub fn apply_level(&self, finding: Finding) -> Option<Finding> {
+        let level = self.level(rule(finding.rule));
+        with_level(finding, level)
+    }
+}
+
+/// `finding` at `level`: `None` at `allow`, else with the level as its severity.
+pub fn with_level(mut finding: Finding, level: Level) -> Option<Finding> {
+    finding.severity = match level {
+        Level::Allow => return None,
+        Level::Warn => Severity::Warning,
+        Level::Deny => Severity::Error,
+    };
+    Some(finding)
 }
 
 /// What a rule sees: one migration, its parsed scripts and what the replay found.
@@ -193,7 +231,7 @@ impl Cx<'_> {
     /// A finding labelled on statement `index` of `script`.
     pub fn at_statement(
         &self,
-        rule: &'static str,
+        rule: RuleId,
         script: Script,
         index: usize,
         message: impl Into<String>,
@@ -212,12 +250,7 @@ impl Cx<'_> {
     }
 
     /// A finding about a whole file of the migration (no span).
-    pub fn at_file(
-        &self,
-        rule: &'static str,
-        script: Script,
-        message: impl Into<String>,
-    ) -> Finding {
+    pub fn at_file(&self, rule: RuleId, script: Script, message: impl Into<String>) -> Finding {
         let display = match self.file(script) {
             Some(f) => f.display.clone(),
             None => self.migration.up.display.replace(".up.sql", ".down.sql"),
@@ -262,44 +295,23 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
     // `-- migrate:allow <rule> <reason>` silences that rule for its migration.
     let mut used: HashSet<(i64, String)> = HashSet::new();
     let mut findings = Vec::new();
-    for mut finding in raw {
+    for finding in raw {
         let allowed = finding.version.and_then(|v| {
             set.get(v)?
                 .directives()
                 .allow
                 .iter()
-                .any(|a| a.rule == finding.rule)
+                .any(|a| a.rule == finding.rule.as_str())
                 .then_some(v)
         });
         if let Some(v) = allowed {
-            used.insert((v, finding.rule.to_owned()));
+            used.insert((v, finding.rule.as_str().to_owned()));
             continue;
         }
-        let Some(rule) = rule(finding.rule) else {
-            findings.push(finding);
-            continue;
-        };
-        match config.level(rule) {
-            Level::Allow => continue,
-            Level::Warn => finding.severity = Severity::Warning,
-            Level::Deny => finding.severity = Severity::Error,
-        }
-        findings.push(finding);
+        findings.extend(config.apply_level(finding));
     }
     let unused = unused_allow::check(set, &used);
-    if let Some(rule) = rule(unused_allow::RULE.id) {
-        let level = config.level(rule);
-        if level != Level::Allow {
-            findings.extend(unused.into_iter().map(|mut f| {
-                f.severity = if level == Level::Deny {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                f
-            }));
-        }
-    }
+    findings.extend(unused.into_iter().filter_map(|f| config.apply_level(f)));
     findings.sort_by(|a, b| {
         (a.version, &a.file, a.span.as_ref().map(|s| s.start)).cmp(&(
             b.version,
@@ -314,7 +326,7 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
 pub fn render_doc(rule: &Rule, source: &str) -> String {
     let mut out = format!(
         "<!-- generated by `cargo xtask codegen` from build-support/src/lints/{}.rs; do not edit -->\n\n# {}\n\nDefault level: **{}**\n\n",
-        rule.id.replace('-', "_"),
+        rule.id.as_str().replace('-', "_"),
         rule.id,
         rule.default
     );
@@ -350,7 +362,10 @@ pub fn render_index(sources: &[(&Rule, String)]) -> String {
 
 /// Where a rule's source file is, relative to the workspace root.
 pub fn rule_source_path(rule: &Rule) -> String {
-    format!("build-support/src/lints/{}.rs", rule.id.replace('-', "_"))
+    format!(
+        "build-support/src/lints/{}.rs",
+        rule.id.as_str().replace('-', "_")
+    )
 }
 
 #[cfg(test)]
@@ -371,7 +386,7 @@ pub(crate) mod test_support {
                 .with_width(100)
                 .with_links(false);
         let mut out = String::new();
-        for finding in findings.iter().filter(|f| f.rule == rule) {
+        for finding in findings.iter().filter(|f| f.rule.as_str() == rule) {
             handler.render_report(&mut out, finding).unwrap();
         }
         out
@@ -393,7 +408,7 @@ mod tests {
         .unwrap();
         let set = MigrationSet::load(dir.path(), "migrations").unwrap();
         let findings = lint(&set, &LintConfig::new(Dialect::Postgres));
-        let rules: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(rules, ["non-utf8-file"]);
     }
 
@@ -404,6 +419,7 @@ mod tests {
             assert!(seen.insert(rule.id), "{} twice", rule.id);
             assert!(
                 rule.id
+                    .as_str()
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{}",
@@ -412,7 +428,7 @@ mod tests {
             let path = format!(
                 "{}/src/lints/{}.rs",
                 env!("CARGO_MANIFEST_DIR"),
-                rule.id.replace('-', "_")
+                rule.id.as_str().replace('-', "_")
             );
             let source =
                 std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
@@ -428,6 +444,12 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_rule_id_has_one_rule_in_the_order_of_rules() {
+        let ids: Vec<RuleId> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids, RuleId::ALL);
     }
 
     #[test]
@@ -459,7 +481,7 @@ mod tests {
         let config = LintConfig::new(Dialect::Postgres)
             .with_levels([("ban-drop-table", "deny")])
             .unwrap();
-        assert_eq!(config.level(rule("ban-drop-table").unwrap()), Level::Deny);
+        assert_eq!(config.level(rule(RuleId::BanDropTable)), Level::Deny);
         assert!(
             LintConfig::new(Dialect::Postgres)
                 .with_levels([("no-such-rule", "deny")])

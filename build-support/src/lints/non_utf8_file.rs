@@ -11,10 +11,10 @@
 //! ## Use instead
 //! Save the file as UTF-8: `INSERT INTO cities VALUES ('Malmö');`
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "non-utf8-file",
+    id: RuleId::NonUtf8File,
     default: Level::Deny,
     check: None, // reported while loading the set
 };
@@ -29,7 +29,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("1_a.up.sql"), b"SELECT 'Malm\xf6';\n").unwrap();
         let set = crate::MigrationSet::load(dir.path(), "migrations").unwrap();
-        assert_eq!(set.findings[0].rule, "non-utf8-file");
+        assert_eq!(set.findings[0].rule, crate::lints::RuleId::NonUtf8File);
         let mut rendered = String::new();
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(100)

@@ -24,11 +24,11 @@
 //! ALTER TABLE users ADD COLUMN email TEXT;
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "object-used-before-created",
+    id: RuleId::ObjectUsedBeforeCreated,
     default: Level::Deny,
     check: Some(check),
 };

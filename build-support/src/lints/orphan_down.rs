@@ -17,10 +17,10 @@
 //! migrations/20240101120000_create_users.down.sql
 //! ```
 
-use super::{Level, Rule};
+use super::{Level, Rule, RuleId};
 
 pub(super) const RULE: Rule = Rule {
-    id: "orphan-down",
+    id: RuleId::OrphanDown,
     default: Level::Deny,
     check: None, // reported while loading the set
 };

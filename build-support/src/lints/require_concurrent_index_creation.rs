@@ -19,13 +19,13 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::model::Effect;
 
 pub(super) const RULE: Rule = Rule {
-    id: "require-concurrent-index-creation",
+    id: RuleId::RequireConcurrentIndexCreation,
     default: Level::Warn,
     check: Some(check),
 };

@@ -21,11 +21,11 @@
 //! -- migrate:irreversible the legacy rows are deleted for good
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "require-down-script",
+    id: RuleId::RequireDownScript,
     default: Level::Deny,
     check: Some(check),
 };
@@ -41,7 +41,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             .set
             .findings
             .iter()
-            .any(|f| f.rule == "non-utf8-file" && f.file == down)
+            .any(|f| f.rule == RuleId::NonUtf8File && f.file == down)
     {
         return; // there is a down script, which is not UTF-8: its own finding says so
     }

@@ -20,12 +20,12 @@
 //! CREATE INDEX users_id_idx ON users (id);
 //! ```
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::sql::StatementKind;
 
 pub(super) const RULE: Rule = Rule {
-    id: "syntax-error",
+    id: RuleId::SyntaxError,
     default: Level::Deny,
     check: Some(check),
 };

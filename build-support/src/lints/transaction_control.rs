@@ -22,13 +22,13 @@
 //! or, for a script that must manage its own transactions, `-- migrate:no-transaction` at its
 //! top.
 
-use super::{Cx, Level, Rule, Script};
+use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::sql::transaction_control;
 
 pub(super) const RULE: Rule = Rule {
-    id: "transaction-control",
+    id: RuleId::TransactionControl,
     default: Level::Deny,
     check: Some(check),
 };

@@ -20,12 +20,12 @@
 
 use std::collections::HashSet;
 
-use super::{Level, Rule, rule};
+use super::{Level, Rule, RuleId};
 use crate::MigrationSet;
 use crate::finding::Finding;
 
 pub(super) const RULE: Rule = Rule {
-    id: "unused-allow",
+    id: RuleId::UnusedAllow,
     default: Level::Warn,
     check: None, // the engine knows which allows were used
 };
@@ -38,7 +38,7 @@ pub(super) fn check(set: &MigrationSet, used: &HashSet<(i64, String)>) -> Vec<Fi
             if used.contains(&(m.version, allow.rule.clone())) {
                 continue;
             }
-            let (message, help) = if rule(&allow.rule).is_none() {
+            let (message, help) = if allow.rule.parse::<RuleId>().is_err() {
                 (
                     format!(
                         "`-- migrate:allow {}`: there is no rule with that id",

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::finding::Finding;
+use crate::lints::RuleId;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directives {
@@ -56,13 +57,13 @@ pub(crate) fn parse(
             }
             continue;
         };
-        let here = |rule: &'static str, message: String, label: &str| {
+        let here = |rule: RuleId, message: String, label: &str| {
             Finding::error(rule, file, message).at(text.clone(), span.clone(), label)
         };
         if !in_header {
             findings.push(
                 here(
-                    "misplaced-directive",
+                    RuleId::MisplacedDirective,
                     format!(
                         "`-- {PREFIX}{}` after the first statement has no effect",
                         word(body)
@@ -81,7 +82,7 @@ pub(crate) fn parse(
             ("no-transaction", _) => directives.no_transaction = true,
             ("irreversible", Script::Up) if rest.is_empty() => findings.push(
                 here(
-                    "invalid-directive",
+                    RuleId::InvalidDirective,
                     "`-- migrate:irreversible` needs a reason".into(),
                     "no reason given",
                 )
@@ -96,7 +97,7 @@ pub(crate) fn parse(
                 if rule.is_empty() || reason.is_empty() {
                     findings.push(
                         here(
-                            "invalid-directive",
+                            RuleId::InvalidDirective,
                             "`-- migrate:allow` needs a rule id and a reason".into(),
                             "incomplete directive",
                         )
@@ -112,7 +113,7 @@ pub(crate) fn parse(
             }
             ("irreversible" | "allow", Script::Down) => findings.push(
                 here(
-                    "invalid-directive",
+                    RuleId::InvalidDirective,
                     format!("`-- migrate:{name}` belongs in the up script"),
                     "in the down script",
                 )
@@ -120,7 +121,7 @@ pub(crate) fn parse(
             ),
             _ => findings.push(
                 here(
-                    "invalid-directive",
+                    RuleId::InvalidDirective,
                     format!("unknown directive `-- migrate:{name}`"),
                     "unknown directive",
                 )

@@ -13,6 +13,7 @@ pub use directives::{Allow, Directives};
 pub use name::{FileKind, MigrationName, parse_file_name};
 
 use crate::finding::Finding;
+use crate::lints::RuleId;
 use directives::Script;
 
 /// One script file of a migration.
@@ -157,7 +158,7 @@ impl MigrationSet {
             let Some(name) = entry.file_name().to_str() else {
                 let lossy = entry.file_name().to_string_lossy().into_owned();
                 set.findings.push(
-                    Finding::error("invalid-file-name", shown(&lossy), "the file name is not valid UTF-8")
+                    Finding::error(RuleId::InvalidFileName, shown(&lossy), "the file name is not valid UTF-8")
                         .with_help("rename it to `<VERSION>_<slug>.up.sql` using lowercase ASCII letters, digits and `_`"),
                 );
                 continue;
@@ -230,7 +231,7 @@ impl MigrationSet {
             Ok(parsed) => parsed,
             Err(why) => {
                 self.findings.push(
-                    Finding::error("invalid-file-name", display, format!("not a migration file name: {why}"))
+                    Finding::error(RuleId::InvalidFileName, display, format!("not a migration file name: {why}"))
                         .with_help("name migrations `<VERSION>_<slug>.up.sql` and `.down.sql` (or `<VERSION>_<slug>.sql` for an up-only one); `cargo migrate new <name>` writes a well-named pair"),
                 );
                 None
@@ -281,7 +282,7 @@ impl MigrationSet {
                 let (line, column) = crate::line_col(&lossy, lossy_at);
                 self.findings.push(
                     Finding::error(
-                        "non-utf8-file",
+                        RuleId::NonUtf8File,
                         &display,
                         format!(
                             "the file is not valid UTF-8 (byte {at}, line {line}, column {column})"
@@ -329,7 +330,7 @@ impl MigrationSet {
             names.sort_unstable();
             self.findings.push(
                 Finding::error(
-                    "duplicate-version",
+                    RuleId::DuplicateVersion,
                     names[1],
                     format!("version {version} is used by more than one migration: {}", names.join(", ")),
                 )
@@ -352,7 +353,7 @@ impl MigrationSet {
                 let up_name = down.display.replace(".down.sql", ".up.sql");
                 self.findings.push(
                     Finding::error(
-                        "orphan-down",
+                        RuleId::OrphanDown,
                         &down.display,
                         format!("down script without an up script (no {up_name})"),
                     )
@@ -378,7 +379,7 @@ impl MigrationSet {
                 format!("its up script has another name: {}", up.display)
             };
             self.findings.push(
-                Finding::error("orphan-down", &orphan.display, format!("down script without an up script: {why}"))
+                Finding::error(RuleId::OrphanDown, &orphan.display, format!("down script without an up script: {why}"))
                     .with_help("name the pair `<VERSION>_<slug>.up.sql` and `<VERSION>_<slug>.down.sql` with the same slug"),
             );
         }

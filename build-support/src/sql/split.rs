@@ -37,7 +37,7 @@ impl SplitError {
     pub fn finding(&self, file: &crate::SqlFile) -> crate::Finding {
         let end = (self.offset + 1).min(file.text.len()).max(self.offset);
         crate::Finding::error(
-            "syntax-error",
+            crate::lints::RuleId::SyntaxError,
             &file.display,
             format!("cannot read the script: {}", self.message),
         )

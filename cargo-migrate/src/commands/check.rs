@@ -17,7 +17,7 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     }
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
     let mut findings = lint::findings(ctx, &set)?;
-    let team = lint::team_findings(ctx, &set, Some(build_support::Severity::Error));
+    let team = lint::team_findings(ctx, &set, true)?;
     findings.extend(team.findings);
     if let Some(reason) = &team.skipped {
         ctx.status("Skipped", reason);

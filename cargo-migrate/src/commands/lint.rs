@@ -1,6 +1,6 @@
 //! `cargo migrate lint`: the build-time checks, on demand.
 
-use build_support::lints::{LintConfig, lint};
+use build_support::lints::{LintConfig, RuleId, lint};
 use build_support::{Finding, MigrationSet, Severity, lock};
 
 use crate::cli::Format;
@@ -11,7 +11,7 @@ use crate::output;
 pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
     let mut findings = findings(ctx, &set)?;
-    let team = team_findings(ctx, &set, None);
+    let team = team_findings(ctx, &set, false)?;
     findings.extend(team.findings);
     match format {
         Format::Json => output::stdout(&(json(&findings) + "\n")),
@@ -27,8 +27,9 @@ pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
     summarize(ctx, "lint", &set, &findings)
 }
 
-/// What the team checks found: branch conflicts, a damaged review lock and (when asked for,
-/// at the given severity) unreviewed migrations; and why the branch check was skipped.
+/// What the team checks found: branch conflicts, a damaged review lock and (when asked for)
+/// unreviewed migrations, each at its rule's configured level; and why the branch check was
+/// skipped.
 #[derive(Debug, Default)]
 pub struct TeamFindings {
     pub findings: Vec<Finding>,
@@ -36,7 +37,8 @@ pub struct TeamFindings {
 }
 
 /// The branch check against the main branch and the review lock, for `lint` and `check`.
-pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: Option<Severity>) -> TeamFindings {
+pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: bool) -> Result<TeamFindings> {
+    let config = config(ctx)?;
     let branch = build_support::git::check_branch(
         &ctx.cfg.dir,
         set,
@@ -49,27 +51,36 @@ pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: Option<Severity>
     };
     match lock::review_status(&ctx.cfg.dir, set) {
         Ok(status) => {
-            if let Some(severity) = unreviewed {
+            if unreviewed {
                 team.findings
-                    .extend(lock::unreviewed_findings(set, &status, severity));
+                    .extend(lock::unreviewed_findings(set, &status, Severity::Error));
             }
         }
         Err(damaged) => team.findings.push(*damaged),
     }
-    team
+    team.findings = team
+        .findings
+        .into_iter()
+        .filter_map(|f| config.apply_level(f))
+        .collect();
+    Ok(team)
 }
 
 /// Lints the set with the configured dialect and levels.
 pub fn findings(ctx: &Ctx, set: &MigrationSet) -> Result<Vec<Finding>> {
-    let config = LintConfig::new(ctx.cfg.lint_dialect)
+    Ok(lint(set, &config(ctx)?))
+}
+
+/// The configured dialect and levels; a configuration error when a rule or level is unknown.
+pub fn config(ctx: &Ctx) -> Result<LintConfig> {
+    LintConfig::new(ctx.cfg.lint_dialect)
         .with_levels(ctx.cfg.metadata.lints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| {
             Error::config(
                 e,
                 Some("set each rule in [...metadata.migrate.lints] to \"allow\", \"warn\" or \"deny\"; the rules are listed in docs/lints/".to_owned()),
             )
-        })?;
-    Ok(lint(set, &config))
+        })
 }
 
 /// The closing status line of `command` (`lint`, or `check`, whose findings also include the
@@ -87,7 +98,7 @@ pub fn summarize(ctx: &Ctx, command: &str, set: &MigrationSet, findings: &[Findi
         ctx.cfg.lint_dialect
     );
     if errors > 0 {
-        let is = |rule: &str| {
+        let is = |rule: RuleId| {
             findings
                 .iter()
                 .any(|f| f.severity == Severity::Error && f.rule == rule)
@@ -95,10 +106,10 @@ pub fn summarize(ctx: &Ctx, command: &str, set: &MigrationSet, findings: &[Findi
         let mut help = vec![
             "fix the errors above; a rule can be silenced for one migration with `-- migrate:allow <rule> <reason>`",
         ];
-        if is(build_support::git::BRANCH_CONFLICT) {
+        if is(RuleId::BranchConflict) {
             help.push("`cargo migrate rebase` renumbers this branch's migrations after main's");
         }
-        if is(lock::UNREVIEWED) {
+        if is(RuleId::UnreviewedMigration) {
             help.push("`cargo migrate review` shows and records the unreviewed migrations");
         }
         return Err(Error::refused(
@@ -122,7 +133,7 @@ fn json(findings: &[Finding]) -> String {
                 _ => (None, None),
             };
             serde_json::json!({
-                "rule": f.rule,
+                "rule": f.rule.as_str(),
                 "severity": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
                 "message": f.message,
                 "file": f.file,
@@ -130,8 +141,7 @@ fn json(findings: &[Finding]) -> String {
                 "column": column,
                 "version": f.version,
                 "help": f.help,
-                "doc": build_support::lints::rule(f.rule)
-                    .map(|r| format!("{}/{}.md", build_support::DOCS_URL, r.id)),
+                "doc": format!("{}/{}.md", build_support::DOCS_URL, f.rule),
             })
         })
         .collect();

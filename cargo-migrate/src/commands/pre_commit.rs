@@ -16,7 +16,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use build_support::{Finding, MigrationSet, Severity, git, lock, parse_file_name};
+use build_support::lints::RuleId;
+use build_support::{Finding, MigrationSet, Severity, lock, parse_file_name};
 
 use crate::commands::{
     Ctx, eprintln_report, install_report_hook, lint, read_applied, with_backend,
@@ -170,7 +171,7 @@ pub fn check(cwd: &Path, overrides: &Overrides) -> Result<Outcome> {
         problems.push(unstaged_problem(&set.display_path(&name), &path, change));
     }
     problems.extend(lint_problems(&ctx, &set, &staged)?);
-    let team = lint::team_findings(&ctx, &set, Some(Severity::Error));
+    let team = lint::team_findings(&ctx, &set, true)?;
     problems.extend(team_problems(team.findings, &staged));
     let conflicts_skipped = team.skipped;
 
@@ -230,15 +231,17 @@ fn lint_problems(ctx: &Ctx, set: &MigrationSet, staged: &Staged) -> Result<Vec<P
 }
 
 /// Unreviewed staged migrations, a damaged lock (which blocks every commit of a migration:
-/// nothing is known reviewed) and staged migrations that conflict with the main branch.
+/// nothing is known reviewed) and staged migrations that conflict with the main branch, at
+/// deny level (their default).
 fn team_problems(findings: Vec<Finding>, staged: &Staged) -> Vec<Problem> {
     findings
         .into_iter()
+        .filter(|f| f.severity == Severity::Error)
         .filter_map(|f| {
             let cause = match f.rule {
-                lock::UNREVIEWED if staged.has(&f) => Cause::Unreviewed,
-                lock::DAMAGED_LOCK => Cause::Unreviewed,
-                git::BRANCH_CONFLICT if staged.has(&f) => Cause::Conflict,
+                RuleId::UnreviewedMigration if staged.has(&f) => Cause::Unreviewed,
+                RuleId::DamagedLock => Cause::Unreviewed,
+                RuleId::BranchConflict if staged.has(&f) => Cause::Conflict,
                 _ => return None,
             };
             Some(Problem {

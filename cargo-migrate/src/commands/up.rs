@@ -3,10 +3,11 @@
 use std::time::Instant;
 
 use build_support::MigrationSet;
+use build_support::lints::{Level, LintConfig, RuleId, rule};
 
 use crate::backend::Backend;
 use crate::cli::UpArgs;
-use crate::commands::{Ctx, dry_run_sql, protect, with_backend, with_lock, with_reader};
+use crate::commands::{Ctx, dry_run_sql, lint, protect, with_backend, with_lock, with_reader};
 use crate::error::Result;
 use crate::migrate::{UpPlan, apply_pending, prepare_up};
 use crate::output;
@@ -28,6 +29,8 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
 /// The plan and SQL of `up`, read without the lock: the same [`prepare_up`] as the run, so it
 /// refuses exactly what the run would refuse.
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Result<()> {
+    // Refused as `apply` refuses it, though a dry run prints no warning.
+    lint::config(ctx)?;
     let options = UpOptions {
         to: args.to,
         allow_out_of_order: args.allow_out_of_order,
@@ -61,10 +64,12 @@ pub(crate) async fn apply<B: Backend>(
         allow_out_of_order: args.allow_out_of_order,
         ignore_missing: args.ignore_missing,
     };
+    // The lint levels are read (and a bad one refused) as `lint` does, before anything runs.
+    let lint_config = lint::config(ctx)?;
     let start = Instant::now();
     let protected = protect::protected(ctx);
     let on_plan = |plan: &UpPlan<'_>| {
-        warn_of_empty_scripts(ctx, plan);
+        warn_of_empty_scripts(&lint_config, plan);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
             output::status_always(
@@ -102,19 +107,15 @@ pub(crate) async fn apply<B: Backend>(
 /// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a
 /// project that runs neither still hears of one before it is recorded as applied. Not when
 /// the rule is allowed, in the config or by the migration.
-fn warn_of_empty_scripts(ctx: &Ctx, plan: &UpPlan<'_>) {
-    const RULE: &str = "empty-up-script";
-    if ctx
-        .cfg
-        .metadata
-        .lints
-        .get(RULE)
-        .is_some_and(|level| level.eq_ignore_ascii_case("allow"))
-    {
+fn warn_of_empty_scripts(config: &LintConfig, plan: &UpPlan<'_>) {
+    const RULE: RuleId = RuleId::EmptyUpScript;
+    if config.level(rule(RULE)) == Level::Allow {
         return;
     }
     for (m, script) in plan.migrations.iter().zip(&plan.scripts) {
-        if script.statements.is_empty() && !m.directives().allow.iter().any(|a| a.rule == RULE) {
+        if script.statements.is_empty()
+            && !m.directives().allow.iter().any(|a| a.rule == RULE.as_str())
+        {
             output::warning(&format!(
                 "{} has no statement: {} will be recorded as applied although nothing runs (`cargo migrate lint` reports this as `{RULE}`)",
                 m.up.display,

@@ -28,21 +28,15 @@ pub enum Event {
         holder: String,
         timeout: Duration,
     },
-    /// A migration is about to be applied (`<VERSION>_<slug>`).
-    Applying { name: String },
-    /// A migration is about to be reverted.
-    Reverting { name: String },
     /// Something that does not stop the run but that its reader should know.
     Warning { message: String },
 }
 
 impl Event {
-    /// The verb of a Cargo-style status line (`Waiting`, `Applying`, …), or `warning`.
+    /// The verb of a Cargo-style status line (`Waiting`), or `warning`.
     pub fn verb(&self) -> &'static str {
         match self {
             Event::WaitingForServer { .. } | Event::WaitingForLock { .. } => "Waiting",
-            Event::Applying { .. } => "Applying",
-            Event::Reverting { .. } => "Reverting",
             Event::Warning { .. } => "warning",
         }
     }
@@ -74,7 +68,6 @@ impl fmt::Display for Event {
                 "for the migration lock on {database}, held by {holder} (gives up after {})",
                 humantime::format_duration(*timeout)
             ),
-            Event::Applying { name } | Event::Reverting { name } => f.write_str(name),
             Event::Warning { message } => f.write_str(message),
         }
     }
@@ -149,6 +142,8 @@ mod tests {
                 "warning careful"
             ]
         );
-        Observer::silent().report(Event::Applying { name: "1_a".into() });
+        Observer::silent().report(Event::Warning {
+            message: "unheard".into(),
+        });
     }
 }

@@ -54,10 +54,8 @@ pub async fn prepare_up<'s, B: Backend>(
     dialect: Dialect,
     dir: &str,
 ) -> Result<UpPlan<'s>> {
-    let (rows, session) = match session {
-        Some(s) => (s.applied().await?, Some(s)),
-        None => (Vec::new(), None),
-    };
+    let mut session = session;
+    let rows = rows_of(session.as_deref_mut()).await?;
     let entries = status(set, &rows);
     refuse_failed(&entries)?;
     if let Some(e) = entries.iter().find(|e| e.state == State::Modified)
@@ -131,10 +129,7 @@ pub async fn prepare_down<'s, B: Backend>(
     dir: &str,
     events: &Observer,
 ) -> Result<DownPlan<'s>> {
-    let rows = match session {
-        Some(s) => s.applied().await?,
-        None => Vec::new(),
-    };
+    let rows = rows_of(session).await?;
     let entries = status(set, &rows);
     let steps = plan_down(&entries, to)?;
     let migrations: Vec<&'s Migration> = steps.iter().map(|(m, _)| *m).collect();
@@ -158,6 +153,14 @@ pub async fn prepare_down<'s, B: Backend>(
         migrations,
         scripts,
     })
+}
+
+/// The tracking rows a `prepare_*` plans against (none when the database does not exist yet).
+async fn rows_of<B: Backend>(session: Option<&mut Session<B>>) -> Result<Vec<AppliedRow>> {
+    match session {
+        Some(s) => s.applied().await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Reverts a prepared plan, newest first, under the lock the session holds.
@@ -194,11 +197,7 @@ pub async fn with_reader<B: Backend, T>(
 /// The tracking rows, without creating or locking anything (empty when there is no database
 /// or no tracking table yet).
 pub async fn read_applied<B: Backend>(cfg: &Config) -> Result<Vec<AppliedRow>> {
-    with_reader::<B, _>(cfg, async |session| match session {
-        Some(s) => s.applied().await,
-        None => Ok(Vec::new()),
-    })
-    .await
+    with_reader::<B, _>(cfg, async |session| rows_of(session).await).await
 }
 
 /// The up script recorded when `version` was applied, read without locking or creating

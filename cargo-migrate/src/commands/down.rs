@@ -94,13 +94,7 @@ pub async fn redo(ctx: &Ctx) -> Result<()> {
 
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Result<()> {
     let plan = read_plan::<B>(ctx, set, to, &ctx.cfg.events).await?;
-    let items: Vec<_> = plan
-        .migrations
-        .iter()
-        .map(|m| m.name())
-        .zip(&plan.scripts)
-        .collect();
-    output::stdout(&dry_run_sql("reverted", &items));
+    output::stdout(&dry_run_sql("reverted", &plan.migrations, &plan.scripts));
     Ok(())
 }
 

@@ -20,7 +20,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use build_support::{MigrationSet, Read};
+use build_support::{Migration, MigrationSet, Read};
 use clap::Parser;
 
 use crate::cli::{Cargo, Command};
@@ -166,8 +166,10 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
 }
 
 /// The SQL a plan would run, as `--dry-run` prints it.
-pub fn dry_run_sql(what: &str, items: &[(String, &Script<'_>)]) -> String {
+pub fn dry_run_sql(what: &str, migrations: &[&Migration], scripts: &[Script<'_>]) -> String {
     use std::fmt::Write;
+    let items: Vec<(String, &Script<'_>)> =
+        migrations.iter().map(|m| m.name()).zip(scripts).collect();
     let mut out = String::new();
     if items.is_empty() {
         let _ = writeln!(out, "-- nothing to {what}");

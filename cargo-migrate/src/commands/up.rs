@@ -41,13 +41,7 @@ async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Re
         prepare_up::<B>(session, set, options, dialect, &ctx.cfg.dir_display).await
     })
     .await?;
-    let items: Vec<_> = plan
-        .migrations
-        .iter()
-        .map(|m| m.name())
-        .zip(&plan.scripts)
-        .collect();
-    output::stdout(&dry_run_sql("applied", &items));
+    output::stdout(&dry_run_sql("applied", &plan.migrations, &plan.scripts));
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod embedded;
 pub mod error;
 pub mod events;
 pub mod migrate;
+#[cfg(feature = "cli")]
 pub mod output;
 pub mod plan;
 pub mod script;

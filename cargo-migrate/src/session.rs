@@ -52,11 +52,13 @@ impl<B: Backend> Session<B> {
     /// Connects. Writing sessions take the lock and create the tracking table; read-only ones
     /// create nothing (`Ok(None)` when the database itself does not exist yet).
     pub async fn open(cfg: &Config, access: Access) -> Result<Option<Self>> {
-        let Some(mut db) = crate::backend::connect::<B>(&cfg.url, access, cfg.wait).await? else {
+        let Some(mut db) =
+            crate::backend::connect::<B>(&cfg.url, access, cfg.wait, &cfg.events).await?
+        else {
             return Ok(None);
         };
         let locked = access == Access::ReadWrite;
-        if locked && let Err(e) = db.lock(&cfg.table, cfg.lock_timeout).await {
+        if locked && let Err(e) = db.lock(&cfg.table, cfg.lock_timeout, &cfg.events).await {
             db.close().await;
             return Err(e);
         }

@@ -37,6 +37,7 @@ pub(crate) use with_backend;
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result, Setting};
+use crate::events::{Event, Observer};
 use crate::snapshot::Snapshot;
 
 /// A row of the tracking table.
@@ -260,7 +261,7 @@ pub trait Backend: Sized {
     /// Takes the migration lock for the whole run: one runner at a time. When another run
     /// holds it, says who (as far as the server can tell) in one status line, waits up to
     /// `timeout`, and then fails with [`Error::LockTimeout`] naming the holder.
-    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()>;
+    async fn lock(&mut self, table: &str, timeout: Duration, events: &Observer) -> Result<()>;
     async fn unlock(&mut self, table: &str) -> Result<()>;
 
     /// The tracking table's column names, lowercase; empty when the table does not exist.
@@ -369,12 +370,13 @@ pub trait Backend: Sized {
 
 /// Connects like [`Backend::connect`]; with `wait`, retries with backoff for that long while
 /// the server is not reachable ([`Error::Unreachable`]: refused, timed out, starting up),
-/// saying on stderr what it waits for. Other failures (a bad password, an unknown database)
+/// telling `events` what it waits for. Other failures (a bad password, an unknown database)
 /// are returned at once: waiting would not fix them.
 pub async fn connect<B: Backend>(
     url: &DbUrl,
     access: Access,
     wait: Option<Duration>,
+    events: &Observer,
 ) -> Result<Option<B>> {
     let Some(wait) = wait else {
         return B::connect(url, access).await;
@@ -407,13 +409,12 @@ pub async fn connect<B: Backend>(
             } else {
                 for_humans(left).to_string()
             };
-            crate::output::status(
-                "Waiting",
-                &format!(
-                    "for {url} ({}) to accept connections: {cause}; retrying for up to {window}",
-                    url.address(),
-                ),
-            );
+            events.report(Event::WaitingForServer {
+                url: url.to_string(),
+                address: url.address(),
+                cause: cause.clone(),
+                window: window.to_string(),
+            });
             shown = Some(cause);
         }
         tokio::time::sleep(delay.min(left)).await;
@@ -484,18 +485,21 @@ pub(crate) fn retry_help(url: &DbUrl) -> Help {
     .then(" retries while it starts")
 }
 
-/// The status line of a run that waits for the migration lock.
-pub(crate) fn say_waiting_for_lock(database: &str, holder: &str, timeout: Duration) {
+/// Tells `events` that a run waits for the migration lock.
+pub(crate) fn say_waiting_for_lock(
+    events: &Observer,
+    database: &str,
+    holder: &str,
+    timeout: Duration,
+) {
     if timeout.is_zero() {
         return; // no waiting: the failure says it all
     }
-    crate::output::status(
-        "Waiting",
-        &format!(
-            "for the migration lock on {database}, held by {holder} (gives up after {})",
-            humantime::format_duration(timeout)
-        ),
-    );
+    events.report(Event::WaitingForLock {
+        database: database.to_owned(),
+        holder: holder.to_owned(),
+        timeout,
+    });
 }
 
 /// The diagnostic of a run that waited `timeout` for the lock. `end_it` says how to end the

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
+use crate::events::Observer;
 use crate::snapshot::Snapshot;
 
 /// The types of the tracking table's columns.
@@ -170,7 +171,7 @@ impl Backend for MySql {
         Ok(Some(db))
     }
 
-    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()> {
+    async fn lock(&mut self, table: &str, timeout: Duration, events: &Observer) -> Result<()> {
         let name: String = sqlx::query_scalar(LOCK_NAME)
             .bind(table)
             .fetch_one(&mut self.conn)
@@ -186,7 +187,7 @@ impl Backend for MySql {
         }
         let database = self.database_name().await;
         let (_, holder) = self.lock_holder(&name).await;
-        super::say_waiting_for_lock(&database, &holder, timeout);
+        super::say_waiting_for_lock(events, &database, &holder, timeout);
         // GET_LOCK waits on the server, in seconds (fractions allowed): 1 taken, 0 timed out.
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
             .bind(&name)

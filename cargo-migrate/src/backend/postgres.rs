@@ -29,6 +29,7 @@ use super::{
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
+use crate::events::Observer;
 use crate::snapshot::Snapshot;
 
 /// The types of the tracking table's columns.
@@ -212,7 +213,7 @@ impl Backend for Postgres {
         }))
     }
 
-    async fn lock(&mut self, table: &str, timeout: Duration) -> Result<()> {
+    async fn lock(&mut self, table: &str, timeout: Duration, events: &Observer) -> Result<()> {
         let key = lock_key(table);
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
@@ -224,7 +225,7 @@ impl Backend for Postgres {
         }
         let database = self.database_name().await;
         let holder = self.lock_holder(key).await;
-        super::say_waiting_for_lock(&database, &holder.describe(), timeout);
+        super::say_waiting_for_lock(events, &database, &holder.describe(), timeout);
         // The server waits (in the order runners asked) and gives up after `lock_timeout`;
         // statement_timeout (an account's default, say) must not cut the wait short. Both are
         // put back as they were afterwards, so that the migrations run under the session's own.

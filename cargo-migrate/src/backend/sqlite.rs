@@ -15,6 +15,7 @@ use super::{
 };
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
+use crate::events::Observer;
 use crate::snapshot::Snapshot;
 
 /// The types of the tracking table's columns.
@@ -158,7 +159,7 @@ impl Backend for Sqlite {
         }))
     }
 
-    async fn lock(&mut self, _table: &str, timeout: Duration) -> Result<()> {
+    async fn lock(&mut self, _table: &str, timeout: Duration, events: &Observer) -> Result<()> {
         let Some(path) = self.path.clone() else {
             return Ok(()); // an in-memory database has one user by construction
         };
@@ -196,7 +197,7 @@ impl Backend for Sqlite {
             }
             if !said {
                 let holder = describe_holder(flock_holder(&file));
-                super::say_waiting_for_lock(&database, &holder, timeout);
+                super::say_waiting_for_lock(events, &database, &holder, timeout);
                 said = true;
             }
             tokio::time::sleep(delay.min(left)).await;

@@ -131,7 +131,14 @@ async fn in_scratch<B: Backend>(ctx: &Ctx, steps: &[Step<'_>], args: &VerifyArgs
     // With --wait, wait for the server first; any other connection problem (the configured
     // database need not exist) is left to create_scratch to report.
     if ctx.cfg.wait.is_some() {
-        match crate::backend::connect::<B>(&ctx.cfg.url, Access::ReadOnly, ctx.cfg.wait).await {
+        match crate::backend::connect::<B>(
+            &ctx.cfg.url,
+            Access::ReadOnly,
+            ctx.cfg.wait,
+            &ctx.cfg.events,
+        )
+        .await
+        {
             Ok(Some(db)) => db.close().await,
             Err(e @ Error::Unreachable { .. }) => return Err(e),
             Ok(None) | Err(_) => {}

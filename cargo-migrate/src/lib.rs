@@ -6,27 +6,36 @@
 //! command. Without `cli` it is what an application needs to migrate at start-up: [`embedded`].
 //! The library never prints: it reports [`events`].
 
-pub mod backend;
+// Without the command line, what only its commands use (verify's scratch databases and schema
+// snapshots, say) is compiled but unused; the default build, which clippy checks with dead
+// code denied, still catches code nothing uses.
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
+pub(crate) mod backend;
 #[cfg(feature = "cli")]
-pub mod cli;
+pub(crate) mod cli;
+// The command line, for `main.rs` and the xtask's commit gate; not an API.
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod commands;
+#[doc(hidden)]
 pub mod config;
-pub mod db_url;
-pub mod drift;
+pub(crate) mod db_url;
+pub(crate) mod drift;
 pub mod embedded;
-pub mod error;
+pub(crate) mod error;
 pub mod events;
-pub mod migrate;
+pub(crate) mod migrate;
 #[cfg(feature = "cli")]
-pub mod output;
-pub mod plan;
-pub mod script;
-pub mod session;
-pub mod snapshot;
+pub(crate) mod output;
+pub(crate) mod plan;
+pub(crate) mod script;
+pub(crate) mod session;
+pub(crate) mod snapshot;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod staged;
-pub mod state;
+pub(crate) mod state;
 #[cfg(feature = "cli")]
 mod templates;
 

@@ -7,7 +7,7 @@ use build_support::{Dialect, Migration};
 use miette::NamedSource;
 
 use crate::backend::{
-    ADDED_COLUMNS, Access, AppliedRow, Backend, NewRow, RepairRow, storable_script,
+    ADDED_COLUMNS, Access, AppliedRow, Backend, NewRow, RepairRow, Tracking, storable_script,
 };
 use crate::config::Config;
 use crate::drift::drift_refusal;

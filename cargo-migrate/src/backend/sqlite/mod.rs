@@ -1,18 +1,18 @@
 //! SQLite: the embedded default. DDL is transactional. The run lock is an exclusive `flock` on
 //! the database file itself, which SQLite's own (POSIX, byte-range) locks never see.
 
+mod snapshot;
+
 use std::fs::{File, TryLockError};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use sqlx::{ConnectOptions, Connection as _, SqliteConnection};
 
-use super::{
-    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, create_tracking_table_sql,
-    execute_repair, fetch_applied, fetch_up_script, find_near, insert_and_commit_sql, quote_table,
-    repair_row_sql, select_columns, snapshot_sqlite, tracking_column, write_row_sql,
-};
+use super::tracking::{AddColumns, Batch, Connection, Spelling, TrackingTypes, question_mark};
+use super::{Access, Backend, find_near};
+
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};
 use crate::events::Observer;
@@ -116,8 +116,35 @@ fn describe_holder(pid: Option<u32>) -> String {
     }
 }
 
+/// SQL for the microseconds from now to the moment SQLite evaluates it: julianday('now') at the
+/// tracking row's INSERT minus this moment, on the same clock (millisecond precision), so that
+/// SQLite times the script itself.
+fn elapsed_since_now() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let start_julian = started / 86_400.0 + 2_440_587.5;
+    format!("max(0, CAST(round((julianday('now') - {start_julian:.10}) * 86400000000) AS INTEGER))")
+}
+
 impl Backend for Sqlite {
     const TRANSACTIONAL_DDL: bool = true;
+    const SPELLING: Spelling = Spelling {
+        types: TYPES,
+        quote: '"',
+        placeholder: question_mark,
+        now: NOW,
+        time: str::to_owned,
+        begin: "BEGIN IMMEDIATE",
+        add_columns: AddColumns::OneAlterEach {
+            begin: "BEGIN IMMEDIATE",
+        },
+        batch: Some(Batch {
+            literal: |s| format!("'{}'", s.replace('\'', "''")),
+            elapsed: elapsed_since_now,
+        }),
+    };
 
     async fn connect(url: &DbUrl, access: Access) -> Result<Option<Self>> {
         let bad = |e: sqlx::Error| Error::BadUrl {
@@ -170,7 +197,7 @@ impl Backend for Sqlite {
             .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
         let cannot_lock = |e| Error::io(format!("cannot lock {}", path.display()), e);
         // flock has no timeout: try, and try again with backoff until the deadline.
-        let deadline = super::deadline_after(timeout);
+        let deadline = super::connect::deadline_after(timeout);
         let mut delay = Duration::from_millis(10);
         let mut said = false;
         loop {
@@ -186,7 +213,7 @@ impl Backend for Sqlite {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 let pid = flock_holder(&file);
-                return Err(super::lock_timed_out(
+                return Err(super::connect::lock_timed_out(
                     &database,
                     describe_holder(pid),
                     timeout,
@@ -197,7 +224,7 @@ impl Backend for Sqlite {
             }
             if !said {
                 let holder = describe_holder(flock_holder(&file));
-                super::say_waiting_for_lock(events, &database, &holder, timeout);
+                super::connect::say_waiting_for_lock(events, &database, &holder, timeout);
                 said = true;
             }
             tokio::time::sleep(delay.min(left)).await;
@@ -208,15 +235,6 @@ impl Backend for Sqlite {
     async fn unlock(&mut self, _table: &str) -> Result<()> {
         // Closing the descriptor releases the flock.
         self.lock_file = None;
-        Ok(())
-    }
-
-    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
-        let sql = create_tracking_table_sql(&quote_table(table, '"'), &TYPES);
-        sqlx::raw_sql(&sql)
-            .execute(&mut self.conn)
-            .await
-            .doing("creating the tracking table")?;
         Ok(())
     }
 
@@ -235,180 +253,8 @@ impl Backend for Sqlite {
         Ok(columns)
     }
 
-    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        // One ALTER per column, in one transaction: all or none.
-        let mut sql = "BEGIN IMMEDIATE;\n".to_owned();
-        for column in columns {
-            let definition = tracking_column(&TYPES, column);
-            sql.push_str(&format!(
-                "ALTER TABLE {} ADD COLUMN {definition};\n",
-                quote_table(table, '"')
-            ));
-        }
-        sql.push_str("COMMIT");
-        if let Err(e) = sqlx::raw_sql(&sql).execute(&mut self.conn).await {
-            let _ = self.rollback().await;
-            return Err(e).doing("adding the new columns to the tracking table");
-        }
-        Ok(())
-    }
-
-    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
-        let sql = format!(
-            "SELECT {} FROM {} ORDER BY version",
-            select_columns(extended, str::to_owned),
-            quote_table(table, '"')
-        );
-        fetch_applied(&mut self.conn, &sql).await
-    }
-
-    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
-        let sql = format!(
-            "SELECT up_script FROM {} WHERE version = ?",
-            quote_table(table, '"')
-        );
-        fetch_up_script(&mut self.conn, &sql, version).await
-    }
-
-    async fn repair_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        repaired_by: &str,
-        change: &RepairRow<'_>,
-    ) -> sqlx::Result<()> {
-        let sql = repair_row_sql(&quote_table(table, '"'), change, NOW, |_| "?".to_owned());
-        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
-    }
-
-    async fn begin(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("BEGIN IMMEDIATE")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn commit(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("COMMIT")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn rollback(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("ROLLBACK")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn execute(&mut self, sql: &str) -> sqlx::Result<()> {
-        sqlx::raw_sql(sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = write_row_sql(&quote_table(table, '"'), row.replaces, NOW, |_| {
-            "?".to_owned()
-        });
-        sqlx::query(&sql)
-            .bind(row.description)
-            .bind(row.up_checksum)
-            .bind(row.down_checksum)
-            .bind(row.execution_us)
-            .bind(row.applied_by)
-            .bind(row.success)
-            .bind(row.up_script)
-            .bind(row.baseline)
-            .bind(row.version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn begin_and_execute(&mut self, sql: &str) -> sqlx::Result<()> {
-        // One round trip: the statements follow BEGIN in the same simple query.
-        let sql = format!("BEGIN IMMEDIATE;\n{sql}");
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn apply_and_record(
-        &mut self,
-        sql: &str,
-        table: &str,
-        row: &NewRow<'_>,
-    ) -> sqlx::Result<()> {
-        // One call into SQLite's thread: BEGIN, the script, the tracking row and COMMIT. SQLite
-        // times the script itself: julianday('now') at the INSERT minus the moment we started,
-        // on the same clock (millisecond precision).
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
-        let start_julian = started / 86_400.0 + 2_440_587.5;
-        let elapsed = format!(
-            "max(0, CAST(round((julianday('now') - {start_julian:.10}) * 86400000000) AS INTEGER))"
-        );
-        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let record = insert_and_commit_sql(table, '"', row, &elapsed, NOW, quote);
-        let sql = if sql.is_empty() {
-            format!("BEGIN IMMEDIATE;\n{record}")
-        } else {
-            format!("BEGIN IMMEDIATE;\n{sql};\n{record}")
-        };
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let sql = insert_and_commit_sql(table, '"', row, &row.execution_us.to_string(), NOW, quote);
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn finish_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        execution_us: i64,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = TRUE, execution_us = ? WHERE version = ?",
-            quote_table(table, '"')
-        );
-        sqlx::query(&sql)
-            .bind(execution_us)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn set_outcome(
-        &mut self,
-        table: &str,
-        version: i64,
-        success: bool,
-        cleared: bool,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = ?, cleared = ? WHERE version = ?",
-            quote_table(table, '"')
-        );
-        sqlx::query(&sql)
-            .bind(success)
-            .bind(cleared)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()> {
-        let sql = format!("DELETE FROM {} WHERE version = ?", quote_table(table, '"'));
-        sqlx::query(&sql)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
+    fn connection(&mut self) -> Connection<'_> {
+        Connection::Sqlite(&mut self.conn)
     }
 
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
@@ -421,7 +267,7 @@ impl Backend for Sqlite {
     }
 
     async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
-        snapshot_sqlite::read(&mut self.conn, table).await
+        snapshot::read(&mut self.conn, table).await
     }
 
     fn scratch_url(_url: &DbUrl, name: &str) -> Result<DbUrl> {

@@ -2,19 +2,19 @@
 //! starts and marked done when it ends; a half-applied one stays failed until repaired. The run
 //! lock is `GET_LOCK`, named after the database (its names are global to the server).
 
+mod snapshot;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
-use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
+use sqlx::{ConnectOptions, Connection as _, MySqlConnection, Row};
 
-use super::{
-    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, add_tracking_columns_sql,
-    create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script, find_near,
-    quote_table, repair_row_sql, select_columns, snapshot_mysql, write_row_sql,
-};
+use super::tracking::{AddColumns, Connection, Spelling, TrackingTypes, question_mark};
+use super::{Access, Backend, find_near};
+
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
 use crate::events::Observer;
@@ -100,7 +100,10 @@ impl MySql {
                 )];
                 match (info, secs) {
                     (Some(info), Some(secs)) => {
-                        parts.push(format!("running `{}` for {secs} s", super::one_line(&info)));
+                        parts.push(format!(
+                            "running `{}` for {secs} s",
+                            super::connect::one_line(&info)
+                        ));
                     }
                     (None, Some(secs)) => parts.push(format!(
                         "{} for {secs} s",
@@ -118,6 +121,17 @@ impl MySql {
 
 impl Backend for MySql {
     const TRANSACTIONAL_DDL: bool = false;
+    // applied_at and repaired_at are written as UTC_TIMESTAMP(6).
+    const SPELLING: Spelling = Spelling {
+        types: TYPES,
+        quote: '`',
+        placeholder: question_mark,
+        now: "UTC_TIMESTAMP(6)",
+        time: |column| format!("DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%sZ')"),
+        begin: "START TRANSACTION",
+        add_columns: AddColumns::InOneAlter("ADD COLUMN"),
+        batch: None,
+    };
 
     async fn connect(url: &DbUrl, _access: Access) -> Result<Option<Self>> {
         let options = MySqlConnectOptions::from_str(url.expose())
@@ -131,7 +145,7 @@ impl Backend for MySql {
                 return Error::Unreachable {
                     url: url.to_string(),
                     cause: e.to_string(),
-                    help: Some(super::retry_help(url)),
+                    help: Some(super::connect::retry_help(url)),
                 };
             }
             let help = match &e {
@@ -187,7 +201,7 @@ impl Backend for MySql {
         }
         let database = self.database_name().await;
         let (_, holder) = self.lock_holder(&name).await;
-        super::say_waiting_for_lock(events, &database, &holder, timeout);
+        super::connect::say_waiting_for_lock(events, &database, &holder, timeout);
         // GET_LOCK waits on the server, in seconds (fractions allowed): 1 taken, 0 timed out.
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
             .bind(&name)
@@ -207,7 +221,7 @@ impl Backend for MySql {
             }
         }
         let (id, holder) = self.lock_holder(&name).await;
-        Err(super::lock_timed_out(
+        Err(super::connect::lock_timed_out(
             &database,
             holder,
             timeout,
@@ -229,23 +243,6 @@ impl Backend for MySql {
         Ok(())
     }
 
-    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
-        let sql = create_tracking_table_sql(&quote_table(table, '`'), &TYPES);
-        match sqlx::raw_sql(&sql).execute(&mut self.conn).await {
-            // 1049 ER_BAD_DB_ERROR: a `table = "app._migrations"` whose database is not there.
-            Err(e)
-                if table.contains('.')
-                    && e.as_database_error()
-                        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
-                        .is_some_and(|d| d.number() == 1049) =>
-            {
-                let schema = table.split('.').next().unwrap_or_default();
-                Err(super::tracking_table_has_no_home(table, "database", schema))
-            }
-            other => other.map(drop).doing("creating the tracking table"),
-        }
-    }
-
     async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>> {
         let (schema, name) = match table.split_once('.') {
             Some((s, n)) => (Some(s), n),
@@ -262,139 +259,17 @@ impl Backend for MySql {
         Ok(columns)
     }
 
-    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        let sql = add_tracking_columns_sql(&quote_table(table, '`'), &TYPES, columns, "ADD COLUMN");
-        sqlx::raw_sql(&sql)
-            .execute(&mut self.conn)
-            .await
-            .doing("adding the new columns to the tracking table")?;
-        Ok(())
+    fn missing_container(error: &sqlx::Error) -> Option<&'static str> {
+        // 1049 ER_BAD_DB_ERROR
+        let number = error
+            .as_database_error()?
+            .try_downcast_ref::<MySqlDatabaseError>()?
+            .number();
+        (number == 1049).then_some("database")
     }
 
-    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
-        // applied_at and repaired_at are written as UTC_TIMESTAMP(6).
-        let time = |column: &str| format!("DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%sZ')");
-        let sql = format!(
-            "SELECT {} FROM {} ORDER BY version",
-            select_columns(extended, time),
-            quote_table(table, '`')
-        );
-        fetch_applied(&mut self.conn, &sql).await
-    }
-
-    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
-        let sql = format!(
-            "SELECT up_script FROM {} WHERE version = ?",
-            quote_table(table, '`')
-        );
-        fetch_up_script(&mut self.conn, &sql, version).await
-    }
-
-    async fn repair_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        repaired_by: &str,
-        change: &RepairRow<'_>,
-    ) -> sqlx::Result<()> {
-        let sql = repair_row_sql(&quote_table(table, '`'), change, "UTC_TIMESTAMP(6)", |_| {
-            "?".to_owned()
-        });
-        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
-    }
-
-    async fn begin(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("START TRANSACTION")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn commit(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("COMMIT")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn rollback(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("ROLLBACK")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn execute(&mut self, sql: &str) -> sqlx::Result<()> {
-        sqlx::raw_sql(sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = write_row_sql(
-            &quote_table(table, '`'),
-            row.replaces,
-            "UTC_TIMESTAMP(6)",
-            |_| "?".to_owned(),
-        );
-        sqlx::query(&sql)
-            .bind(row.description)
-            .bind(row.up_checksum)
-            .bind(row.down_checksum)
-            .bind(row.execution_us)
-            .bind(row.applied_by)
-            .bind(row.success)
-            .bind(row.up_script)
-            .bind(row.baseline)
-            .bind(row.version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn finish_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        execution_us: i64,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = TRUE, execution_us = ? WHERE version = ?",
-            quote_table(table, '`')
-        );
-        sqlx::query(&sql)
-            .bind(execution_us)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn set_outcome(
-        &mut self,
-        table: &str,
-        version: i64,
-        success: bool,
-        cleared: bool,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = ?, cleared = ? WHERE version = ?",
-            quote_table(table, '`')
-        );
-        sqlx::query(&sql)
-            .bind(success)
-            .bind(cleared)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()> {
-        let sql = format!("DELETE FROM {} WHERE version = ?", quote_table(table, '`'));
-        sqlx::query(&sql)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
+    fn connection(&mut self) -> Connection<'_> {
+        Connection::MySql(&mut self.conn)
     }
 
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
@@ -424,7 +299,7 @@ impl Backend for MySql {
     }
 
     async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
-        snapshot_mysql::read(&mut self.conn, table).await
+        snapshot::read(&mut self.conn, table).await
     }
 
     fn scratch_url(url: &DbUrl, name: &str) -> Result<DbUrl> {

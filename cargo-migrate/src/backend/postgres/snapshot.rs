@@ -17,7 +17,7 @@ use std::sync::Arc;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::quote_table;
+use crate::backend::quote_table;
 use crate::error::{DbContext, Error, Result};
 use crate::snapshot::{
     Column, Constraint, ConstraintKind, Extension, Function, Index, Sequence, Snapshot, Table,

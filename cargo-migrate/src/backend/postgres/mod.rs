@@ -15,18 +15,19 @@
 //! `client_connection_check_interval`, so that the statement of a runner that was killed is
 //! aborted and rolled back within seconds instead of running on with the lock held.
 
+mod snapshot;
+
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use sqlx::{ConnectOptions, Connection as _, PgConnection, Row};
 
-use super::{
-    Access, AppliedRow, Backend, NewRow, RepairRow, TrackingTypes, add_tracking_columns_sql,
-    char_to_byte, create_tracking_table_sql, execute_repair, fetch_applied, fetch_up_script,
-    insert_and_commit_sql, quote_table, repair_row_sql, select_columns, snapshot_postgres,
-    write_row_sql,
+use super::tracking::{
+    AddColumns, Batch, Connection, Spelling, TrackingTypes, numbered, quote_table,
 };
+use super::{Access, Backend, char_to_byte};
+
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
 use crate::events::Observer;
@@ -49,7 +50,7 @@ pub struct Postgres {
     /// current schema, read once, so that a script's `SET search_path` cannot move it.
     schema: String,
     /// Keeps the snapshot of a scratch database up to date, once `track_changes` is called.
-    tracker: Option<Box<snapshot_postgres::Tracker>>,
+    tracker: Option<Box<snapshot::Tracker>>,
 }
 
 impl Postgres {
@@ -116,7 +117,10 @@ impl Holder {
         }
         match (&self.state, self.for_secs, &self.query) {
             (Some(state), Some(secs), Some(query)) if state == "active" => {
-                parts.push(format!("running `{}` for {secs} s", super::one_line(query)));
+                parts.push(format!(
+                    "running `{}` for {secs} s",
+                    super::connect::one_line(query)
+                ));
             }
             (Some(state), Some(secs), _) => parts.push(format!("{state} for {secs} s")),
             _ => {}
@@ -175,6 +179,25 @@ impl Postgres {
 
 impl Backend for Postgres {
     const TRANSACTIONAL_DDL: bool = true;
+    const SPELLING: Spelling = Spelling {
+        types: TYPES,
+        quote: '"',
+        placeholder: numbered,
+        now: "now()",
+        time: |column| {
+            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+        },
+        begin: "BEGIN",
+        add_columns: AddColumns::InOneAlter("ADD COLUMN IF NOT EXISTS"),
+        // now() is the transaction's start, clock_timestamp() the present. An escape string
+        // literal reads the same whatever standard_conforming_strings says.
+        batch: Some(Batch {
+            literal: |s| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''")),
+            elapsed: || {
+                "(extract(epoch FROM clock_timestamp() - now()) * 1000000)::bigint".to_owned()
+            },
+        }),
+    };
 
     async fn connect(url: &DbUrl, _access: Access) -> Result<Option<Self>> {
         let options = PgConnectOptions::from_str(url.expose())
@@ -225,7 +248,7 @@ impl Backend for Postgres {
         }
         let database = self.database_name().await;
         let holder = self.lock_holder(key).await;
-        super::say_waiting_for_lock(events, &database, &holder.describe(), timeout);
+        super::connect::say_waiting_for_lock(events, &database, &holder.describe(), timeout);
         // The server waits (in the order runners asked) and gives up after `lock_timeout`;
         // statement_timeout (an account's default, say) must not cut the wait short. Both are
         // put back as they were afterwards, so that the migrations run under the session's own.
@@ -257,7 +280,7 @@ impl Backend for Postgres {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
                 let holder = self.lock_holder(key).await;
-                Err(super::lock_timed_out(
+                Err(super::connect::lock_timed_out(
                     &database,
                     holder.describe(),
                     timeout,
@@ -279,21 +302,6 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    async fn create_tracking_table(&mut self, table: &str) -> Result<()> {
-        let qualified = self.qualify(table);
-        let sql = create_tracking_table_sql(&quote_table(&qualified, '"'), &TYPES);
-        match sqlx::raw_sql(&sql).execute(&mut self.conn).await {
-            // 3F000 invalid_schema_name: a `table = "app._migrations"` whose schema is not there.
-            Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("3F000") => {
-                let schema = qualified.split('.').next().unwrap_or_default();
-                Err(super::tracking_table_has_no_home(
-                    &qualified, "schema", schema,
-                ))
-            }
-            other => other.map(drop).doing("creating the tracking table"),
-        }
-    }
-
     async fn tracking_columns(&mut self, table: &str) -> Result<Vec<String>> {
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT lower(attname::text) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
@@ -305,191 +313,18 @@ impl Backend for Postgres {
         Ok(columns)
     }
 
-    async fn add_tracking_columns(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        let sql = add_tracking_columns_sql(
-            &quote_table(&self.qualify(table), '"'),
-            &TYPES,
-            columns,
-            "ADD COLUMN IF NOT EXISTS",
-        );
-        sqlx::raw_sql(&sql)
-            .execute(&mut self.conn)
-            .await
-            .doing("adding the new columns to the tracking table")?;
-        Ok(())
+    fn qualified(&self, table: &str) -> String {
+        self.qualify(table)
     }
 
-    async fn applied(&mut self, table: &str, extended: bool) -> Result<Vec<AppliedRow>> {
-        let time = |column: &str| {
-            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
-        };
-        let sql = format!(
-            "SELECT {} FROM {} ORDER BY version",
-            select_columns(extended, time),
-            quote_table(&self.qualify(table), '"')
-        );
-        fetch_applied(&mut self.conn, &sql).await
+    fn missing_container(error: &sqlx::Error) -> Option<&'static str> {
+        // 3F000 invalid_schema_name
+        let code = error.as_database_error()?.code()?;
+        (code == "3F000").then_some("schema")
     }
 
-    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
-        let sql = format!(
-            "SELECT up_script FROM {} WHERE version = $1",
-            quote_table(&self.qualify(table), '"')
-        );
-        fetch_up_script(&mut self.conn, &sql, version).await
-    }
-
-    async fn repair_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        repaired_by: &str,
-        change: &RepairRow<'_>,
-    ) -> sqlx::Result<()> {
-        let sql = repair_row_sql(
-            &quote_table(&self.qualify(table), '"'),
-            change,
-            "now()",
-            |i| format!("${i}"),
-        );
-        execute_repair(&mut self.conn, &sql, version, repaired_by, change).await
-    }
-
-    async fn begin(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("BEGIN")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn commit(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("COMMIT")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn rollback(&mut self) -> sqlx::Result<()> {
-        sqlx::raw_sql("ROLLBACK")
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn execute(&mut self, sql: &str) -> sqlx::Result<()> {
-        sqlx::raw_sql(sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn insert_row(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        let sql = write_row_sql(
-            &quote_table(&self.qualify(table), '"'),
-            row.replaces,
-            "now()",
-            |i| format!("${i}"),
-        );
-        sqlx::query(&sql)
-            .bind(row.description)
-            .bind(row.up_checksum)
-            .bind(row.down_checksum)
-            .bind(row.execution_us)
-            .bind(row.applied_by)
-            .bind(row.success)
-            .bind(row.up_script)
-            .bind(row.baseline)
-            .bind(row.version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn begin_and_execute(&mut self, sql: &str) -> sqlx::Result<()> {
-        // One round trip: the statements follow BEGIN in the same simple query.
-        let sql = format!("BEGIN;\n{sql}");
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn apply_and_record(
-        &mut self,
-        sql: &str,
-        table: &str,
-        row: &NewRow<'_>,
-    ) -> sqlx::Result<()> {
-        // One round trip: BEGIN, the script, the tracking row and COMMIT in one simple query. The
-        // server times the script: now() is the transaction's start, clock_timestamp() the
-        // present. A failing statement stops the rest, COMMIT included.
-        let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
-        let elapsed = "(extract(epoch FROM clock_timestamp() - now()) * 1000000)::bigint";
-        let record = insert_and_commit_sql(&self.qualify(table), '"', row, elapsed, "now()", quote);
-        let sql = if sql.is_empty() {
-            format!("BEGIN;\n{record}")
-        } else {
-            format!("BEGIN;\n{sql};\n{record}")
-        };
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn record_and_commit(&mut self, table: &str, row: &NewRow<'_>) -> sqlx::Result<()> {
-        // An escape string literal reads the same whatever standard_conforming_strings says.
-        let quote = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
-        let sql = insert_and_commit_sql(
-            &self.qualify(table),
-            '"',
-            row,
-            &row.execution_us.to_string(),
-            "now()",
-            quote,
-        );
-        sqlx::raw_sql(&sql).execute(&mut self.conn).await.map(drop)
-    }
-
-    async fn finish_row(
-        &mut self,
-        table: &str,
-        version: i64,
-        execution_us: i64,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = TRUE, execution_us = $1 WHERE version = $2",
-            quote_table(&self.qualify(table), '"')
-        );
-        sqlx::query(&sql)
-            .bind(execution_us)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn set_outcome(
-        &mut self,
-        table: &str,
-        version: i64,
-        success: bool,
-        cleared: bool,
-    ) -> sqlx::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET success = $1, cleared = $2 WHERE version = $3",
-            quote_table(&self.qualify(table), '"')
-        );
-        sqlx::query(&sql)
-            .bind(success)
-            .bind(cleared)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-    }
-
-    async fn delete_row(&mut self, table: &str, version: i64) -> sqlx::Result<()> {
-        let sql = format!(
-            "DELETE FROM {} WHERE version = $1",
-            quote_table(&self.qualify(table), '"')
-        );
-        sqlx::query(&sql)
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
+    fn connection(&mut self) -> Connection<'_> {
+        Connection::Postgres(&mut self.conn)
     }
 
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
@@ -510,12 +345,12 @@ impl Backend for Postgres {
     async fn snapshot(&mut self, table: &str) -> Result<Snapshot> {
         match &mut self.tracker {
             Some(tracker) => tracker.snapshot(&mut self.conn).await,
-            None => snapshot_postgres::read(&mut self.conn, table).await,
+            None => snapshot::read(&mut self.conn, table).await,
         }
     }
 
     async fn track_changes(&mut self, table: &str) -> Result<bool> {
-        self.tracker = snapshot_postgres::Tracker::start(&mut self.conn, table)
+        self.tracker = snapshot::Tracker::start(&mut self.conn, table)
             .await?
             .map(Box::new);
         Ok(self.tracker.is_some())
@@ -624,7 +459,7 @@ pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
         return Error::Unreachable {
             url: url.to_string(),
             cause: e.to_string(),
-            help: Some(super::retry_help(url)),
+            help: Some(super::connect::retry_help(url)),
         };
     }
     let help = match &e {

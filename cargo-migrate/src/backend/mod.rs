@@ -5,6 +5,7 @@
 //! connecting with `--wait` and the lock-wait messages are in [`connect`].
 
 pub(crate) mod connect;
+mod connection;
 mod mysql;
 mod postgres;
 mod sqlite;
@@ -15,9 +16,9 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 pub(crate) use connect::connect;
+pub(crate) use connection::Connection;
 pub(crate) use tracking::{
-    ADDED_COLUMNS, AppliedRow, Connection, NewRow, RepairRow, Spelling, Tracking, quote_table,
-    storable_script,
+    ADDED_COLUMNS, AppliedRow, NewRow, RepairRow, Spelling, Tracking, quote_table, storable_script,
 };
 
 use std::time::Duration;

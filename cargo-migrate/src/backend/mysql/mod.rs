@@ -12,8 +12,8 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Connection as _, MySqlConnection, Row};
 
-use super::tracking::{AddColumns, Connection, Spelling, TrackingTypes, question_mark};
-use super::{Access, Backend, find_near};
+use super::tracking::{AddColumns, Spelling, TrackingTypes, question_mark};
+use super::{Access, Backend, Connection, find_near};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};

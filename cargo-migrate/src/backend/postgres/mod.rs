@@ -23,10 +23,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection as _, PgConnection, Row};
 
-use super::tracking::{
-    AddColumns, Batch, Connection, Spelling, TrackingTypes, numbered, quote_table,
-};
-use super::{Access, Backend, char_to_byte};
+use super::tracking::{AddColumns, Batch, Spelling, TrackingTypes, numbered, quote_table};
+use super::{Access, Backend, Connection, char_to_byte};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};

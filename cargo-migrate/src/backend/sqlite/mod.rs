@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection as _, SqliteConnection};
 
-use super::tracking::{AddColumns, Batch, Connection, Spelling, TrackingTypes, question_mark};
-use super::{Access, Backend, find_near};
+use super::tracking::{AddColumns, Batch, Spelling, TrackingTypes, question_mark};
+use super::{Access, Backend, Connection, find_near};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Result};

@@ -1,0 +1,123 @@
+//! A backend's driver connection as one enum, so that the statements every backend runs alike
+//! (the tracking table's, a script's raw SQL) are written once.
+
+use crate::backend::tracking::AppliedRow;
+use crate::error::{DbContext, Result};
+
+/// A backend's driver connection, so that the statements below are written once.
+#[derive(Debug)]
+pub enum Connection<'c> {
+    Postgres(&'c mut sqlx::PgConnection),
+    MySql(&'c mut sqlx::MySqlConnection),
+    Sqlite(&'c mut sqlx::SqliteConnection),
+}
+
+/// A bound parameter of a tracking-table statement.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Param<'a> {
+    Int(i64),
+    Bool(bool),
+    Text(&'a str),
+    MaybeText(Option<&'a str>),
+}
+
+impl Connection<'_> {
+    /// Runs `sql` unprepared, as a simple query (several statements allowed where the server
+    /// takes them).
+    pub(crate) async fn execute_raw(self, sql: &str) -> sqlx::Result<()> {
+        match self {
+            Connection::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            Connection::MySql(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            Connection::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+        }
+    }
+
+    /// Runs the one statement `sql` with `params` bound in order.
+    pub(crate) async fn execute(self, sql: &str, params: &[Param<'_>]) -> sqlx::Result<()> {
+        match self {
+            Connection::Postgres(c) => execute_bound(c, sql, params).await,
+            Connection::MySql(c) => execute_bound(c, sql, params).await,
+            Connection::Sqlite(c) => execute_bound(c, sql, params).await,
+        }
+    }
+
+    /// The rows `sql` selects (its columns from [`select_columns`]).
+    pub(crate) async fn applied(self, sql: &str) -> Result<Vec<AppliedRow>> {
+        match self {
+            Connection::Postgres(c) => fetch_applied(c, sql).await,
+            Connection::MySql(c) => fetch_applied(c, sql).await,
+            Connection::Sqlite(c) => fetch_applied(c, sql).await,
+        }
+    }
+
+    /// The text `sql` selects, with `version` as its one parameter.
+    pub(crate) async fn text(self, sql: &str, version: i64) -> Result<Option<String>> {
+        match self {
+            Connection::Postgres(c) => fetch_text(c, sql, version).await,
+            Connection::MySql(c) => fetch_text(c, sql, version).await,
+            Connection::Sqlite(c) => fetch_text(c, sql, version).await,
+        }
+    }
+}
+
+async fn execute_bound<'q, DB, E>(
+    executor: E,
+    sql: &'q str,
+    params: &'q [Param<'q>],
+) -> sqlx::Result<()>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::query::<DB>(sql);
+    for param in params {
+        query = match *param {
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Text(v) => query.bind(v),
+            Param::MaybeText(v) => query.bind(v),
+        };
+    }
+    query.execute(executor).await.map(drop)
+}
+
+async fn fetch_applied<'q, DB, E>(executor: E, sql: &'q str) -> Result<Vec<AppliedRow>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    let rows = sqlx::query::<DB>(sql)
+        .fetch_all(executor)
+        .await
+        .doing("reading the tracking table")?;
+    rows.iter()
+        .map(AppliedRow::from_row)
+        .collect::<sqlx::Result<_>>()
+        .doing("reading the tracking table")
+}
+
+async fn fetch_text<'q, DB, E>(executor: E, sql: &'q str, version: i64) -> Result<Option<String>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (Option<String>,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let text: Option<Option<String>> = sqlx::query_scalar::<DB, Option<String>>(sql)
+        .bind(version)
+        .fetch_optional(executor)
+        .await
+        .doing("reading the recorded up script")?;
+    Ok(text.flatten())
+}

@@ -1,0 +1,119 @@
+//! The tracking table's rows as data: what is read ([`AppliedRow`]), what a run writes
+//! ([`NewRow`]) and what a repair changes ([`RepairRow`]).
+
+use crate::backend::connection::Param;
+
+/// A row of the tracking table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedRow {
+    pub version: i64,
+    pub description: String,
+    pub up_checksum: String,
+    pub down_checksum: Option<String>,
+    /// UTC, RFC 3339.
+    pub applied_at: String,
+    pub execution_us: i64,
+    pub applied_by: String,
+    pub success: bool,
+    /// Recorded by `baseline`: marked as applied without being run.
+    pub baseline: bool,
+    /// UTC, RFC 3339: when `repair` last changed this row.
+    pub repaired_at: Option<String>,
+    pub repaired_by: Option<String>,
+    /// A failed run that `repair` cleared: not applied (`up` runs it again and reuses the
+    /// row), kept so that the repair's who and when stay on record.
+    pub cleared: bool,
+}
+
+/// The columns added to the tracking table after its first release, in the order
+/// [`select_columns`] reads them. A table made by an earlier version gets them on the first
+/// writing run (under the run lock); until then they read as not recorded.
+pub const ADDED_COLUMNS: [&str; 5] = [
+    "up_script",
+    "baseline",
+    "repaired_at",
+    "repaired_by",
+    "cleared",
+];
+
+impl AppliedRow {
+    /// Reads a row selected by [`select_columns`], whatever the database.
+    pub(crate) fn from_row<'r, R>(r: &'r R) -> sqlx::Result<AppliedRow>
+    where
+        R: sqlx::Row,
+        usize: sqlx::ColumnIndex<R>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        Ok(AppliedRow {
+            version: r.try_get(0)?,
+            description: r.try_get(1)?,
+            up_checksum: r.try_get(2)?,
+            down_checksum: r.try_get(3)?,
+            applied_at: r.try_get(4)?,
+            execution_us: r.try_get(5)?,
+            applied_by: r.try_get(6)?,
+            success: r.try_get(7)?,
+            baseline: if r.len() > 8 { r.try_get(8)? } else { false },
+            repaired_at: if r.len() > 8 { r.try_get(9)? } else { None },
+            repaired_by: if r.len() > 8 { r.try_get(10)? } else { None },
+            cleared: if r.len() > 8 { r.try_get(11)? } else { false },
+        })
+    }
+}
+
+/// What to write into the tracking table for one migration.
+#[derive(Clone, Debug)]
+pub struct NewRow<'a> {
+    pub version: i64,
+    pub description: &'a str,
+    pub up_checksum: &'a str,
+    pub down_checksum: Option<&'a str>,
+    pub execution_us: i64,
+    pub applied_by: &'a str,
+    pub success: bool,
+    /// The up script as applied, so that a later edit can be shown as a diff.
+    pub up_script: Option<&'a str>,
+    pub baseline: bool,
+    /// The version has a cleared row (see [`AppliedRow::cleared`]): it is overwritten, keeping
+    /// the repair's who and when, instead of a new row being inserted.
+    pub replaces: bool,
+}
+
+/// What `repair` changes in a row, besides recording who and when.
+#[derive(Clone, Debug)]
+pub enum RepairRow<'a> {
+    /// A failed migration undone by hand: mark the row cleared, so that `up` runs it again.
+    Clear,
+    /// A failed migration finished by hand: record it as applied.
+    MarkApplied,
+    /// A deliberate edit of an applied migration: record the file as it is now.
+    AcceptEdit {
+        up_checksum: &'a str,
+        down_checksum: Option<&'a str>,
+        up_script: Option<&'a str>,
+    },
+}
+
+/// The text to store as `up_script`: none when the database could not hold it (a NUL).
+pub(crate) fn storable_script(text: &str) -> Option<&str> {
+    (!text.contains('\0')).then_some(text)
+}
+
+impl NewRow<'_> {
+    /// The parameters of [`write_row_sql`]'s statement, in its order.
+    pub(crate) fn params(&self) -> [Param<'_>; 9] {
+        [
+            Param::Text(self.description),
+            Param::Text(self.up_checksum),
+            Param::MaybeText(self.down_checksum),
+            Param::Int(self.execution_us),
+            Param::Text(self.applied_by),
+            Param::Bool(self.success),
+            Param::MaybeText(self.up_script),
+            Param::Bool(self.baseline),
+            Param::Int(self.version),
+        ]
+    }
+}

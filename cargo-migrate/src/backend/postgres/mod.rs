@@ -16,6 +16,7 @@
 //! aborted and rolled back within seconds instead of running on with the lock held.
 
 mod snapshot;
+mod tracker;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,7 +49,7 @@ pub struct Postgres {
     /// current schema, read once, so that a script's `SET search_path` cannot move it.
     schema: String,
     /// Keeps the snapshot of a scratch database up to date, once `track_changes` is called.
-    tracker: Option<Box<snapshot::Tracker>>,
+    tracker: Option<Box<tracker::Tracker>>,
 }
 
 impl Postgres {
@@ -348,7 +349,7 @@ impl Backend for Postgres {
     }
 
     async fn track_changes(&mut self, table: &str) -> Result<bool> {
-        self.tracker = snapshot::Tracker::start(&mut self.conn, table)
+        self.tracker = tracker::Tracker::start(&mut self.conn, table)
             .await?
             .map(Box::new);
         Ok(self.tracker.is_some())

@@ -5,13 +5,9 @@
 //! Left out: system schemas, objects that belong to an extension (the extension itself is
 //! listed), the tracking table, identity sequences (they are part of their column), indexes
 //! that implement a primary key, unique or exclusion constraint (the constraint is listed), and
-//! internal triggers (foreign keys).
-//!
-//! [`Tracker`] keeps a snapshot up to date in a scratch database without reading everything
-//! again: event triggers log what each DDL command touched (including everything a `CASCADE`
-//! drops), and only those tables, plus the objects whose definitions name them, are read again.
+//! internal triggers (foreign keys). `tracker.rs` keeps one up to date in a scratch database.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sqlx::postgres::PgRow;
@@ -25,9 +21,9 @@ use crate::snapshot::{
 };
 
 /// The schema the change log lives in (scratch databases only); never part of a snapshot.
-const HELPER_SCHEMA: &str = "_cargo_migrate_verify";
+pub(super) const HELPER_SCHEMA: &str = "_cargo_migrate_verify";
 
-const DOING: &str = "reading the schema from pg_catalog";
+pub(super) const DOING: &str = "reading the schema from pg_catalog";
 
 /// User schemas only (`n` is the pg_namespace alias).
 fn user_schema(n: &str) -> String {
@@ -76,7 +72,7 @@ async fn fetch(
     query.fetch_all(&mut *conn).await.doing(DOING)
 }
 
-async fn tracking_oid(conn: &mut PgConnection, table: &str) -> Result<i64> {
+pub(super) async fn tracking_oid(conn: &mut PgConnection, table: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT coalesce(to_regclass($1)::oid::int8, 0)")
         .bind(quote_table(table, '"'))
         .fetch_one(&mut *conn)
@@ -117,9 +113,12 @@ async fn read_all(conn: &mut PgConnection, table: &str) -> Result<Snapshot> {
     Ok(s)
 }
 
-type Map<T> = std::collections::BTreeMap<String, T>;
+pub(super) type Map<T> = std::collections::BTreeMap<String, T>;
 
-async fn read_schemas(conn: &mut PgConnection, tracking: i64) -> Result<BTreeSet<String>> {
+pub(super) async fn read_schemas(
+    conn: &mut PgConnection,
+    tracking: i64,
+) -> Result<BTreeSet<String>> {
     let sql = format!(
         "SELECT n.nspname::text FROM pg_namespace n \
          WHERE {} AND n.nspname <> 'public' AND {} AND $1::int8 IS NOT NULL",
@@ -133,7 +132,10 @@ async fn read_schemas(conn: &mut PgConnection, tracking: i64) -> Result<BTreeSet
         .collect()
 }
 
-async fn read_extensions(conn: &mut PgConnection, tracking: i64) -> Result<Map<Extension>> {
+pub(super) async fn read_extensions(
+    conn: &mut PgConnection,
+    tracking: i64,
+) -> Result<Map<Extension>> {
     let sql = "SELECT e.extname::text, e.extversion, n.nspname::text, $1::int8 FROM pg_extension e \
                JOIN pg_namespace n ON n.oid = e.extnamespace";
     let mut out = Map::new();
@@ -150,7 +152,7 @@ async fn read_extensions(conn: &mut PgConnection, tracking: i64) -> Result<Map<E
 }
 
 /// Enums, domains, composite and range types.
-async fn read_types(conn: &mut PgConnection, tracking: i64) -> Result<Map<Type>> {
+pub(super) async fn read_types(conn: &mut PgConnection, tracking: i64) -> Result<Map<Type>> {
     let sql = format!(
         "SELECT t.typtype::text, {name},
             CASE t.typtype
@@ -208,7 +210,10 @@ async fn read_types(conn: &mut PgConnection, tracking: i64) -> Result<Map<Type>>
 }
 
 /// Sequences, but not identity sequences (internal to their column).
-async fn read_sequences(conn: &mut PgConnection, tracking: i64) -> Result<Map<Sequence>> {
+pub(super) async fn read_sequences(
+    conn: &mut PgConnection,
+    tracking: i64,
+) -> Result<Map<Sequence>> {
     let sql = format!(
         "SELECT {name}, format_type(q.seqtypid, NULL), q.seqstart::text, q.seqincrement::text,
             q.seqmin::text, q.seqmax::text, q.seqcache::text, q.seqcycle,
@@ -245,7 +250,7 @@ async fn read_sequences(conn: &mut PgConnection, tracking: i64) -> Result<Map<Se
 }
 
 /// Views and materialized views.
-async fn read_views(conn: &mut PgConnection, tracking: i64) -> Result<Map<View>> {
+pub(super) async fn read_views(conn: &mut PgConnection, tracking: i64) -> Result<Map<View>> {
     let sql = format!(
         "SELECT {name}, c.relkind = 'm', pg_get_viewdef(c.oid, true)
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -268,7 +273,10 @@ async fn read_views(conn: &mut PgConnection, tracking: i64) -> Result<Map<View>>
 }
 
 /// Functions and procedures, by name and argument types.
-async fn read_functions(conn: &mut PgConnection, tracking: i64) -> Result<Map<Function>> {
+pub(super) async fn read_functions(
+    conn: &mut PgConnection,
+    tracking: i64,
+) -> Result<Map<Function>> {
     let sql = format!(
         "SELECT {name} || '(' || pg_get_function_identity_arguments(p.oid) || ')',
             CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure'
@@ -307,17 +315,17 @@ async fn read_functions(conn: &mut PgConnection, tracking: i64) -> Result<Map<Fu
 /// Tables with their columns and constraints, and the indexes and triggers of any relation,
 /// each with the oid of the relation it belongs to.
 #[derive(Debug, Default)]
-struct Relations {
+pub(super) struct Relations {
     /// (oid, name, table)
-    tables: Vec<(i64, String, Table)>,
+    pub(super) tables: Vec<(i64, String, Table)>,
     /// (index oid, owner oid, name, index)
-    indexes: Vec<(i64, i64, String, Index)>,
+    pub(super) indexes: Vec<(i64, i64, String, Index)>,
     /// (owner oid, key, trigger)
-    triggers: Vec<(i64, String, Trigger)>,
+    pub(super) triggers: Vec<(i64, String, Trigger)>,
     /// Every relation read, views without indexes or triggers included.
-    read: BTreeSet<i64>,
+    pub(super) read: BTreeSet<i64>,
     /// (table oid, its columns' numbers and names)
-    columns: Vec<(i64, Vec<(i64, String)>)>,
+    pub(super) columns: Vec<(i64, Vec<(i64, String)>)>,
 }
 
 impl Relations {
@@ -382,7 +390,7 @@ struct RelationRow {
 
 /// Reads the tables (plain, partitioned, foreign) with their columns and constraints, and the
 /// indexes and triggers of tables and views: all of them, or the relations among `filter`.
-async fn read_relations(
+pub(super) async fn read_relations(
     conn: &mut PgConnection,
     tracking: i64,
     filter: Option<&[i64]>,
@@ -407,7 +415,7 @@ async fn read_relations(
 
 /// The relations a snapshot covers (`c` and `n` are pg_class and pg_namespace, `$1` is the
 /// tracking table's oid).
-fn relations_where() -> String {
+pub(super) fn relations_where() -> String {
     format!(
         "c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {user} AND c.oid <> $1::int8::oid AND {ext}",
         user = user_schema("n"),
@@ -417,7 +425,7 @@ fn relations_where() -> String {
 
 /// One relation as a JSON document ([`RelationRow`]) built from correlated subqueries, so that
 /// reading a few relations is a few index lookups whatever the size of the catalogs.
-fn relation_json() -> String {
+pub(super) fn relation_json() -> String {
     format!(
         "json_build_object(
             'name', {name},
@@ -467,7 +475,7 @@ fn relation_json() -> String {
 
 impl Relations {
     /// Adds one relation from its JSON document.
-    fn parse(&mut self, oid: i64, json: &str) -> Result<()> {
+    pub(super) fn parse(&mut self, oid: i64, json: &str) -> Result<()> {
         let out = self;
         out.read.insert(oid);
         let row: RelationRow = serde_json::from_str(json).map_err(|e| Error::Database {
@@ -569,360 +577,4 @@ impl Relations {
         out.tables.push((oid, row.name, t));
         Ok(())
     }
-}
-
-/// What the event triggers need: a log table, two functions, two event triggers. Creating an
-/// event trigger takes a superuser; without one, snapshots read everything every time.
-const INSTALL: &str = "
-CREATE SCHEMA _cargo_migrate_verify;
-CREATE UNLOGGED TABLE _cargo_migrate_verify.changes (
-    classid oid NOT NULL, objid oid NOT NULL, object_type text NOT NULL, dropped boolean NOT NULL, names text[]
-);
-CREATE FUNCTION _cargo_migrate_verify.ddl_command_end() RETURNS event_trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO _cargo_migrate_verify.changes
-    SELECT classid, objid, object_type, false, NULL FROM pg_event_trigger_ddl_commands();
-END $$;
-CREATE FUNCTION _cargo_migrate_verify.sql_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO _cargo_migrate_verify.changes
-    SELECT classid, objid, object_type, true, address_names FROM pg_event_trigger_dropped_objects();
-END $$;
-CREATE EVENT TRIGGER _cargo_migrate_verify_ddl ON ddl_command_end
-    EXECUTE PROCEDURE _cargo_migrate_verify.ddl_command_end();
-CREATE EVENT TRIGGER _cargo_migrate_verify_drop ON sql_drop
-    EXECUTE PROCEDURE _cargo_migrate_verify.sql_drop();
-";
-
-/// Takes the change log. Each change row: catalog, oid, object type, dropped, address names,
-/// the relation it belongs to and that relation's kind. Then, in the same round trip, one
-/// `relation` row with the JSON document of each relation that changed and still exists.
-fn changes_sql() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        format!(
-            "WITH c AS (DELETE FROM {HELPER_SCHEMA}.changes RETURNING classid, objid, object_type, dropped, names),
-owned AS (
-    SELECT t.*, CASE
-        WHEN t.dropped AND t.object_type = 'table column' THEN t.objid
-        WHEN t.dropped AND array_length(t.names, 1) = 3
-             AND t.object_type IN ('table constraint', 'trigger', 'default value', 'rule', 'policy')
-            THEN to_regclass(format('%I.%I', t.names[1], t.names[2]))::oid
-        WHEN t.dropped THEN NULL
-        WHEN t.classid = 'pg_class'::regclass THEN
-            (SELECT CASE WHEN x.relkind IN ('i', 'I')
-                         THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = x.oid)
-                         ELSE x.oid END
-               FROM pg_class x WHERE x.oid = t.objid)
-        WHEN t.classid = 'pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_trigger g WHERE g.oid = t.objid)
-        WHEN t.classid = 'pg_constraint'::regclass THEN (SELECT nullif(k.conrelid, 0) FROM pg_constraint k WHERE k.oid = t.objid)
-        WHEN t.classid = 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = t.objid)
-        WHEN t.classid = 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = t.objid)
-    END AS owner FROM c t
-)
-SELECT o.classid::regclass::text, o.objid::int8, o.object_type, o.dropped, o.names, o.owner::int8,
-       (SELECT x.relkind::text FROM pg_class x WHERE x.oid = o.owner), NULL::text
-  FROM owned o
-UNION ALL
-SELECT 'relation', c.oid::int8, NULL, NULL, NULL, NULL, NULL, {json}::text
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.oid = ANY (ARRAY(SELECT owner FROM owned WHERE owner IS NOT NULL)) AND {relations}",
-            json = relation_json(),
-            relations = relations_where(),
-        )
-    })
-}
-
-/// What a batch of changes makes stale.
-#[derive(Debug, Default)]
-struct Stale {
-    everything: bool,
-    /// Relations to read again (and those dropped, to forget).
-    relations: BTreeSet<i64>,
-    /// Relations dropped: not to be read again.
-    gone: BTreeSet<i64>,
-    extensions: bool,
-    types: bool,
-    sequences: bool,
-    views: bool,
-    functions: bool,
-}
-
-/// A snapshot of a scratch database kept up to date from the change log.
-#[derive(Debug)]
-pub(super) struct Tracker {
-    table: String,
-    tracking: i64,
-    snapshot: Snapshot,
-    /// Table oid → name, and back.
-    tables: HashMap<i64, String>,
-    table_oids: HashMap<String, i64>,
-    /// Index oid → (name, oid of its relation).
-    indexes: HashMap<i64, (String, i64)>,
-    /// Trigger key → oid of its relation.
-    triggers: HashMap<String, i64>,
-    /// Table oid → its columns' numbers and names (to notice a renamed column).
-    columns: HashMap<i64, Vec<(i64, String)>>,
-}
-
-impl Tracker {
-    /// Installs the event triggers and reads the whole schema once. `None` when this role may
-    /// not create event triggers.
-    pub(super) async fn start(conn: &mut PgConnection, table: &str) -> Result<Option<Tracker>> {
-        match sqlx::raw_sql(INSTALL).execute(&mut *conn).await {
-            Ok(_) => {}
-            // insufficient_privilege: not a superuser.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
-                return Ok(None);
-            }
-            Err(e) => return Err(e).doing("recording schema changes in the scratch database"),
-        }
-        // The change query is large and runs thousands of times: plan it once, not on every
-        // run (PostgreSQL 12 and later; older servers plan each time).
-        sqlx::raw_sql(
-            "SELECT set_config(name, 'force_generic_plan', false) FROM pg_settings WHERE name = 'plan_cache_mode'",
-        )
-        .execute(&mut *conn)
-        .await
-        .doing("recording schema changes in the scratch database")?;
-        let mut tracker = Tracker {
-            table: table.to_owned(),
-            tracking: 0,
-            snapshot: Snapshot::new("postgres"),
-            tables: HashMap::new(),
-            table_oids: HashMap::new(),
-            indexes: HashMap::new(),
-            triggers: HashMap::new(),
-            columns: HashMap::new(),
-        };
-        tracker.reload(conn).await?;
-        Ok(Some(tracker))
-    }
-
-    /// The schema now: what changed since the last call is read again.
-    pub(super) async fn snapshot(&mut self, conn: &mut PgConnection) -> Result<Snapshot> {
-        let (stale, fetched) = self.changes(conn).await?;
-        if stale.everything || self.refresh(conn, &stale, fetched).await? {
-            self.reload(conn).await?;
-        }
-        Ok(self.snapshot.clone())
-    }
-
-    async fn reload(&mut self, conn: &mut PgConnection) -> Result<()> {
-        // Whatever the log holds is covered by reading everything.
-        sqlx::raw_sql("DELETE FROM _cargo_migrate_verify.changes")
-            .execute(&mut *conn)
-            .await
-            .doing(DOING)?;
-        self.tracking = tracking_oid(conn, &self.table).await?;
-        let mut s = Snapshot::new("postgres");
-        s.schemas = read_schemas(conn, self.tracking).await?;
-        s.extensions = read_extensions(conn, self.tracking).await?;
-        s.types = read_types(conn, self.tracking).await?;
-        s.sequences = read_sequences(conn, self.tracking).await?;
-        s.views = read_views(conn, self.tracking).await?;
-        s.functions = read_functions(conn, self.tracking).await?;
-        self.snapshot = s;
-        self.tables.clear();
-        self.table_oids.clear();
-        self.indexes.clear();
-        self.triggers.clear();
-        self.columns.clear();
-        let relations = read_relations(conn, self.tracking, None).await?;
-        self.add(relations);
-        Ok(())
-    }
-
-    fn add(&mut self, relations: Relations) {
-        for (oid, name, table) in relations.tables {
-            self.tables.insert(oid, name.clone());
-            self.table_oids.insert(name.clone(), oid);
-            self.snapshot.tables.insert(name, Arc::new(table));
-        }
-        for (oid, owner, name, index) in relations.indexes {
-            self.indexes.insert(oid, (name.clone(), owner));
-            self.snapshot.indexes.insert(name, Arc::new(index));
-        }
-        for (owner, key, trigger) in relations.triggers {
-            self.triggers.insert(key.clone(), owner);
-            self.snapshot.triggers.insert(key, trigger);
-        }
-        self.columns.extend(relations.columns);
-    }
-
-    /// Reads and clears the change log: what it makes stale, and the relations the server
-    /// already read again in the same round trip (with their oids).
-    async fn changes(&mut self, conn: &mut PgConnection) -> Result<(Stale, Relations)> {
-        let rows = sqlx::query(changes_sql())
-            .bind(self.tracking)
-            .fetch_all(&mut *conn)
-            .await
-            .doing("reading the schema changes of the scratch database")?;
-        let mut stale = Stale::default();
-        let mut fetched = Relations::default();
-        for r in &rows {
-            let catalog: String = r.try_get(0).doing(DOING)?;
-            let objid: i64 = r.try_get(1).doing(DOING)?;
-            if catalog == "relation" {
-                fetched.parse(objid, &r.try_get::<String, _>(7).doing(DOING)?)?;
-                continue;
-            }
-            let object_type: String = r.try_get(2).doing(DOING)?;
-            let dropped: bool = r.try_get(3).doing(DOING)?;
-            let names: Option<Vec<String>> = r.try_get(4).doing(DOING)?;
-            let owner: Option<i64> = r.try_get(5).doing(DOING)?;
-            let owner_kind: Option<String> = r.try_get(6).doing(DOING)?;
-            match catalog.as_str() {
-                "pg_namespace" => stale.everything = true,
-                "pg_extension" => stale.extensions = true,
-                "pg_proc" => stale.functions = true,
-                // A dropped table takes its row type along; only types a snapshot lists matter.
-                "pg_type" if dropped => {
-                    let name = names.as_deref().and_then(<[String]>::first);
-                    let listed = name.is_some_and(|n| {
-                        self.snapshot.types.contains_key(n)
-                            || n.split_once('.')
-                                .is_some_and(|(_, bare)| self.snapshot.types.contains_key(bare))
-                    });
-                    stale.types |= listed;
-                }
-                "pg_type" => stale.types = true,
-                _ => {}
-            }
-            if let Some(owner) = owner {
-                match owner_kind.as_deref() {
-                    Some("r" | "p" | "f") => {
-                        stale.relations.insert(owner);
-                    }
-                    Some("v" | "m") => {
-                        stale.views = true;
-                        stale.relations.insert(owner);
-                    }
-                    Some("S") => stale.sequences = true,
-                    Some("c") => stale.types = true,
-                    _ => {}
-                }
-            } else if !dropped && catalog == "pg_constraint" {
-                stale.types = true; // a domain's constraint
-            }
-            if !dropped {
-                continue;
-            }
-            match (catalog.as_str(), object_type.as_str()) {
-                ("pg_class", "table" | "foreign table" | "table column") => {
-                    stale.relations.insert(objid);
-                    if object_type != "table column" {
-                        stale.gone.insert(objid);
-                    }
-                }
-                ("pg_class", "index") => {
-                    if let Some((_, owner)) = self.indexes.get(&objid) {
-                        stale.relations.insert(*owner);
-                    }
-                }
-                ("pg_class", "view" | "materialized view") => {
-                    stale.views = true;
-                    stale.relations.insert(objid);
-                    stale.gone.insert(objid);
-                }
-                ("pg_class", "sequence") => stale.sequences = true,
-                ("pg_class", "composite type") => stale.types = true,
-                (_, "domain constraint") => stale.types = true,
-                _ => {}
-            }
-        }
-        Ok((stale, fetched))
-    }
-
-    /// Forgets what `stale` names and puts in what was read again (reading what the server did
-    /// not already send: the tables of dropped indexes, and whole kinds). Returns whether
-    /// something was renamed: the definitions of other objects that name it (foreign keys,
-    /// views, triggers, defaults, column types) changed too, so everything is read again.
-    async fn refresh(
-        &mut self,
-        conn: &mut PgConnection,
-        stale: &Stale,
-        mut fetched: Relations,
-    ) -> Result<bool> {
-        let t = self.tracking;
-        let mut renamed = false;
-        if stale.extensions {
-            self.snapshot.extensions = read_extensions(conn, t).await?;
-        }
-        if stale.types {
-            let types = read_types(conn, t).await?;
-            renamed |= lost_and_gained(&self.snapshot.types, &types);
-            self.snapshot.types = types;
-        }
-        if stale.sequences {
-            let sequences = read_sequences(conn, t).await?;
-            renamed |= lost_and_gained(&self.snapshot.sequences, &sequences);
-            self.snapshot.sequences = sequences;
-        }
-        if stale.views {
-            // All views are read again, so one that names a renamed view is up to date.
-            self.snapshot.views = read_views(conn, t).await?;
-        }
-        if stale.functions {
-            let functions = read_functions(conn, t).await?;
-            renamed |= lost_and_gained(&self.snapshot.functions, &functions);
-            self.snapshot.functions = functions;
-        }
-        if stale.relations.is_empty() {
-            return Ok(renamed);
-        }
-        let mut previous = Vec::new();
-        for oid in &stale.relations {
-            let name = self.tables.remove(oid);
-            if let Some(name) = &name {
-                self.snapshot.tables.remove(name);
-                self.table_oids.remove(name);
-            }
-            previous.push((*oid, name, self.columns.remove(oid)));
-        }
-        let snapshot = &mut self.snapshot;
-        self.indexes.retain(|_, (name, owner)| {
-            let keep = !stale.relations.contains(owner);
-            if !keep {
-                snapshot.indexes.remove(name);
-            }
-            keep
-        });
-        self.triggers.retain(|key, owner| {
-            let keep = !stale.relations.contains(owner);
-            if !keep {
-                snapshot.triggers.remove(key);
-            }
-            keep
-        });
-        let read = std::mem::take(&mut fetched.read);
-        self.add(fetched);
-        let missing: Vec<i64> = stale
-            .relations
-            .iter()
-            .filter(|oid| !read.contains(oid) && !stale.gone.contains(oid))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            let relations = read_relations(conn, t, Some(&missing)).await?;
-            self.add(relations);
-        }
-        // A table with another name, or a column number with another name: renamed.
-        for (oid, name, columns) in previous {
-            if let (Some(old), Some(new)) = (name, self.tables.get(&oid)) {
-                renamed |= old != *new;
-            }
-            if let (Some(old), Some(new)) = (columns, self.columns.get(&oid)) {
-                renamed |= old
-                    .iter()
-                    .any(|(n, name)| new.iter().any(|(m, other)| m == n && other != name));
-            }
-        }
-        Ok(renamed)
-    }
-}
-
-/// Whether a kind lost a name and gained another: perhaps a rename.
-fn lost_and_gained<T>(old: &Map<T>, new: &Map<T>) -> bool {
-    old.keys().any(|k| !new.contains_key(k)) && new.keys().any(|k| !old.contains_key(k))
 }

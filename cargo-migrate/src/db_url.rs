@@ -2,11 +2,18 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use build_support::Dialect;
 
-use crate::error::{Error, Result};
+use crate::secrets;
+
+/// A URL that cannot be used, with the reason; the URL is shown masked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid database URL `{url}`: {reason}")]
+pub struct UrlError {
+    pub url: String,
+    pub reason: String,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DbKind {
@@ -48,36 +55,6 @@ impl fmt::Debug for DbUrl {
     }
 }
 
-/// Every password seen in a URL this process parsed; error output is scrubbed of them.
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Replaces every known password in `text` with `***`.
-pub fn scrub(text: &str) -> String {
-    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 2) {
-        out = out.replace(secret.as_str(), "***");
-    }
-    out
-}
-
-fn remember_secret(secret: &str) {
-    if secret.is_empty() {
-        return;
-    }
-    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    let decoded = url::form_urlencoded::parse(format!("p={secret}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned());
-    for s in std::iter::once(secret.to_owned()).chain(decoded) {
-        if !secrets.contains(&s) {
-            secrets.push(s);
-        }
-    }
-    // Longest first, so that a password containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-}
-
 /// Masks the password of a `scheme://user:password@host…` URL by text alone, so that even a URL
 /// too broken to parse is never shown with its password.
 fn mask_userinfo(raw: &str) -> String {
@@ -107,7 +84,7 @@ fn mask_query_passwords(url: &str) -> String {
                 if ["password", "sslpassword", "pass"]
                     .contains(&key.to_ascii_lowercase().as_str()) =>
             {
-                remember_secret(value);
+                secrets::remember(value);
                 format!("{key}=***")
             }
             _ => pair.to_owned(),
@@ -153,7 +130,7 @@ fn mask_authority(raw: &str) -> (String, bool) {
     let Some(colon) = userinfo.find(':') else {
         return (raw.to_owned(), false);
     };
-    remember_secret(&userinfo[colon + 1..]);
+    secrets::remember(&userinfo[colon + 1..]);
     let masked = format!(
         "{}{}:***{}",
         &raw[..scheme_end + 3],
@@ -164,10 +141,10 @@ fn mask_authority(raw: &str) -> (String, bool) {
 }
 
 impl DbUrl {
-    pub fn parse(raw: &str) -> Result<DbUrl> {
+    pub fn parse(raw: &str) -> Result<DbUrl, UrlError> {
         let raw = raw.trim();
         let (masked, reserved) = mask_userinfo_checked(raw);
-        let bad = |reason: &str| Error::BadUrl {
+        let bad = |reason: &str| UrlError {
             url: masked.clone(),
             reason: reason.to_owned(),
         };
@@ -297,8 +274,8 @@ impl DbUrl {
 
     /// The same server and credentials with another database (for scratch databases). Only
     /// for server URLs; the password stays masked in the new URL's `Display`.
-    pub fn with_database(&self, database: &str) -> Result<DbUrl> {
-        let bad = |reason: String| Error::BadUrl {
+    pub fn with_database(&self, database: &str) -> Result<DbUrl, UrlError> {
+        let bad = |reason: String| UrlError {
             url: self.masked.clone(),
             reason,
         };
@@ -329,6 +306,7 @@ impl DbUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::scrub;
 
     #[test]
     fn kinds_by_scheme() {

@@ -2,8 +2,8 @@
 
 use build_support::Migration;
 
-use crate::backend::AppliedRow;
 use crate::error::Error;
+use crate::state::AppliedRow;
 use crate::state::Entry;
 
 /// What changed in an applied migration: the recorded and current checksums and, when the

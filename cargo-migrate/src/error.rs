@@ -5,6 +5,7 @@ use std::sync::Arc;
 use build_support::Finding;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use crate::db_url::UrlError;
 use crate::state::State;
 
 /// Exit codes, documented in the README (one place for all of them).
@@ -183,6 +184,15 @@ fn describe(outstanding: &[Outstanding]) -> String {
     items.join(", ")
 }
 
+impl From<UrlError> for Error {
+    fn from(e: UrlError) -> Error {
+        Error::BadUrl {
+            url: e.url,
+            reason: e.reason,
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A setting that help can suggest changing.
@@ -306,7 +316,7 @@ impl Error {
         if handler.render_report(&mut out, self).is_err() {
             out = self.to_string();
         }
-        crate::db_url::scrub(&out)
+        crate::secrets::scrub(&out)
     }
 
     pub fn config(message: impl Into<String>, help: impl Into<Option<String>>) -> Self {

@@ -30,6 +30,7 @@ pub(crate) mod migrate;
 pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod script;
+pub(crate) mod secrets;
 pub(crate) mod session;
 pub(crate) mod snapshot;
 #[cfg(feature = "cli")]

@@ -4,13 +4,14 @@
 
 use build_support::{Dialect, Migration, MigrationSet};
 
-use crate::backend::{Access, AppliedRow, Backend};
+use crate::backend::{Access, Backend};
 use crate::config::Config;
 use crate::error::Result;
 use crate::events::{Event, Observer};
 use crate::plan::{DownTo, UpOptions, plan_down, plan_up, refuse_failed};
 use crate::script::{Script, prepare_all, refuse_transaction_control};
 use crate::session::Session;
+use crate::state::AppliedRow;
 use crate::state::{State, status};
 
 /// A migration `up` applied.

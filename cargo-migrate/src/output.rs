@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::db_url::scrub;
 use crate::events::{Event, Observer};
+use crate::secrets::scrub;
 
 /// `--quiet`: no status lines, from wherever they come (a backend waiting for a lock too).
 static QUIET: AtomicBool = AtomicBool::new(false);

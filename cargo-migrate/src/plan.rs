@@ -3,8 +3,8 @@
 
 use build_support::Migration;
 
-use crate::backend::AppliedRow;
 use crate::error::{Error, Result};
+use crate::state::AppliedRow;
 use crate::state::{Entry, State};
 
 /// Refuses to go on while a migration is recorded as failed.

@@ -7,13 +7,13 @@ use build_support::{Dialect, Migration};
 use miette::NamedSource;
 
 use crate::backend::{
-    ADDED_COLUMNS, Access, AppliedRow, Backend, NewRow, RepairRow, Tracking, storable_script,
+    ADDED_COLUMNS, Access, Backend, NewRow, RepairRow, Tracking, elapsed_us, storable_script,
 };
 use crate::config::Config;
 use crate::drift::drift_refusal;
 use crate::error::{DbContext, Error, MigrationFailure, Result};
 use crate::script::Script;
-use crate::state::Entry;
+use crate::state::{AppliedRow, Entry};
 
 /// Which way a migration runs, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -371,10 +371,6 @@ fn joined(script: &Script<'_>) -> String {
         .map(|s| s.text(&script.file.text))
         .collect();
     statements.join(";\n")
-}
-
-pub(crate) fn elapsed_us(start: Instant) -> i64 {
-    i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX)
 }
 
 /// Who ran the migration, for the tracking table.

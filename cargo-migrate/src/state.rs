@@ -4,7 +4,27 @@ use std::collections::BTreeMap;
 
 use build_support::{Migration, MigrationSet};
 
-use crate::backend::AppliedRow;
+/// A row of the tracking table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedRow {
+    pub version: i64,
+    pub description: String,
+    pub up_checksum: String,
+    pub down_checksum: Option<String>,
+    /// UTC, RFC 3339.
+    pub applied_at: String,
+    pub execution_us: i64,
+    pub applied_by: String,
+    pub success: bool,
+    /// Recorded by `baseline`: marked as applied without being run.
+    pub baseline: bool,
+    /// UTC, RFC 3339: when `repair` last changed this row.
+    pub repaired_at: Option<String>,
+    pub repaired_by: Option<String>,
+    /// A failed run that `repair` cleared: not applied (`up` runs it again and reuses the
+    /// row), kept so that the repair's who and when stay on record.
+    pub cleared: bool,
+}
 
 /// Where one migration stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -4,6 +4,8 @@
 mod bench;
 mod codegen;
 mod hooks;
+#[cfg(test)]
+mod layering;
 mod process;
 
 use std::path::{Path, PathBuf};

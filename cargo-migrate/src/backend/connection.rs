@@ -1,8 +1,8 @@
 //! A backend's driver connection as one enum, so that the statements every backend runs alike
 //! (the tracking table's, a script's raw SQL) are written once.
 
-use crate::backend::tracking::AppliedRow;
 use crate::error::{DbContext, Result};
+use crate::state::AppliedRow;
 
 /// A backend's driver connection, so that the statements below are written once.
 #[derive(Debug)]

@@ -25,10 +25,10 @@ use clap::Parser;
 
 use crate::cli::{Cargo, Command};
 use crate::config::{Config, Overrides, UrlOrigin, display_relative};
-use crate::db_url::scrub;
 use crate::error::{Error, Result, exit};
 use crate::output;
 use crate::script::Script;
+use crate::secrets::scrub;
 
 pub(crate) use crate::backend::with_backend;
 pub use crate::migrate::{read_applied, read_recorded, with_lock, with_reader};

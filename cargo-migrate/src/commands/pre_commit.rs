@@ -311,7 +311,7 @@ fn database_problems(cfg: &Config, set: &MigrationSet, versions: &BTreeSet<i64>)
     let rows = match rows {
         Ok(rows) => rows,
         Err(e) => {
-            let reason = crate::db_url::scrub(&e.to_string());
+            let reason = crate::secrets::scrub(&e.to_string());
             let hint = match &e {
                 Error::Connect { help: Some(h), .. } | Error::Unreachable { help: Some(h), .. } => {
                     format!(" ({h})")

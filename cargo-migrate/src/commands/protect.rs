@@ -100,7 +100,7 @@ pub fn refuse_scratch(ctx: &Ctx) -> Result<()> {
 /// Prints `prompt` on stderr and reads one line from stdin.
 fn ask(prompt: &str) -> Result<String> {
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{}", crate::db_url::scrub(prompt));
+    let _ = write!(err, "{}", crate::secrets::scrub(prompt));
     let _ = err.flush();
     drop(err);
     let mut line = String::new();

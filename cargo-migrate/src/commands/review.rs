@@ -10,9 +10,9 @@ use build_support::{Finding, Migration, MigrationSet, Severity};
 
 use crate::cli::ReviewArgs;
 use crate::commands::{Ctx, lint};
-use crate::db_url::scrub;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::secrets::scrub;
 
 pub fn run(ctx: &Ctx, args: &ReviewArgs) -> Result<()> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();

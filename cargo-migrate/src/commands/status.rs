@@ -71,7 +71,7 @@ fn human(entries: &[Entry<'_, '_>]) -> String {
 }
 
 /// A baseline or a repair, in words.
-fn note(row: &crate::backend::AppliedRow) -> String {
+fn note(row: &crate::state::AppliedRow) -> String {
     let mut parts = Vec::new();
     if row.baseline {
         parts.push("baseline (recorded, not run)".to_owned());

@@ -12,6 +12,8 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
+// Only `verify` compares snapshots, and it is part of the command line for now.
+#[cfg_attr(not(feature = "cli"), allow(unused_imports))]
 pub use diff::{Change, Difference, diff};
 pub use sql::normalize_sql;
 

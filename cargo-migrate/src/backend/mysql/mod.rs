@@ -303,7 +303,7 @@ impl Backend for MySql {
     }
 
     fn scratch_url(url: &DbUrl, name: &str) -> Result<DbUrl> {
-        url.with_database(name)
+        Ok(url.with_database(name)?)
     }
 
     async fn create_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {

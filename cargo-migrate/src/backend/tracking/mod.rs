@@ -9,8 +9,8 @@
 mod rows;
 mod sql;
 
-pub(crate) use rows::storable_script;
-pub use rows::{ADDED_COLUMNS, AppliedRow, NewRow, RepairRow};
+pub use rows::{ADDED_COLUMNS, NewRow, RepairRow};
+pub(crate) use rows::{elapsed_us, storable_script};
 pub(crate) use sql::quote_table;
 pub use sql::{AddColumns, TrackingTypes};
 use sql::{
@@ -21,6 +21,7 @@ use sql::{
 use super::Backend;
 use super::connection::Param;
 use crate::error::{DbContext, Error, Result};
+use crate::state::AppliedRow;
 
 /// How a server spells the statements on the tracking table: everything in which the
 /// backends' copies of those statements used to differ.
@@ -193,7 +194,7 @@ pub(crate) trait Tracking: Backend {
             let start = std::time::Instant::now();
             self.begin_and_execute(sql).await?;
             let row = NewRow {
-                execution_us: crate::session::elapsed_us(start),
+                execution_us: rows::elapsed_us(start),
                 ..row.clone()
             };
             return self.record_and_commit(table, &row).await;

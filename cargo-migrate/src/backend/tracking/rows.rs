@@ -1,29 +1,10 @@
-//! The tracking table's rows as data: what is read ([`AppliedRow`]), what a run writes
-//! ([`NewRow`]) and what a repair changes ([`RepairRow`]).
+//! The tracking table's rows as data: what a run writes ([`NewRow`]) and what a repair changes
+//! ([`RepairRow`]); what is read is [`AppliedRow`], which `state` owns.
+
+use std::time::Instant;
 
 use crate::backend::connection::Param;
-
-/// A row of the tracking table.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct AppliedRow {
-    pub version: i64,
-    pub description: String,
-    pub up_checksum: String,
-    pub down_checksum: Option<String>,
-    /// UTC, RFC 3339.
-    pub applied_at: String,
-    pub execution_us: i64,
-    pub applied_by: String,
-    pub success: bool,
-    /// Recorded by `baseline`: marked as applied without being run.
-    pub baseline: bool,
-    /// UTC, RFC 3339: when `repair` last changed this row.
-    pub repaired_at: Option<String>,
-    pub repaired_by: Option<String>,
-    /// A failed run that `repair` cleared: not applied (`up` runs it again and reuses the
-    /// row), kept so that the repair's who and when stay on record.
-    pub cleared: bool,
-}
+use crate::state::AppliedRow;
 
 /// The columns added to the tracking table after its first release, in the order
 /// [`select_columns`] reads them. A table made by an earlier version gets them on the first
@@ -116,4 +97,9 @@ impl NewRow<'_> {
             Param::Int(self.version),
         ]
     }
+}
+
+/// The `execution_us` of a run that started at `start`.
+pub(crate) fn elapsed_us(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX)
 }

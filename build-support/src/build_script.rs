@@ -20,6 +20,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::config::{self, MigrateMetadata, lint_dialect};
 use crate::lints::{Level, LintConfig, RuleId, lint, with_level};
 use crate::{Dialect, MigrationSet, Severity};
 
@@ -180,11 +181,9 @@ pub struct BuildReport {
 pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
     let mut report = BuildReport::default();
     let config = BuildConfig::find(manifest_dir)?;
-    for manifest in &config.manifests {
-        report
-            .cargo_lines
-            .push(format!("cargo:rerun-if-changed={}", manifest.display()));
-    }
+    report
+        .cargo_lines
+        .extend(config.cargo_lines.iter().cloned());
     report
         .cargo_lines
         .push(format!("cargo:rerun-if-changed={}", dir.display()));
@@ -203,7 +202,7 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
         }
     }
     let lint_config = LintConfig::new(config.dialect)
-        .with_levels(config.lints.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        .with_levels((config.metadata.lints.iter()).map(|(k, v)| (k.as_str(), v.as_str())))?;
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(120)
@@ -211,8 +210,12 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
     let mut findings = lint(&set, &lint_config);
     #[cfg(feature = "git")]
     {
-        let branch =
-            crate::git::check_branch(dir, &set, config.dialect, config.main_branch.as_deref());
+        let branch = crate::git::check_branch(
+            dir,
+            &set,
+            config.dialect,
+            config.metadata.main_branch.as_deref(),
+        );
         for file in &branch.watch {
             report
                 .cargo_lines
@@ -269,28 +272,33 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
 }
 
 /// The part of the config the build script needs, read from the package's manifest and the
-/// workspace root's.
+/// workspace root's with the one schema ([`MigrateMetadata`]) and the one dialect rule
+/// ([`lint_dialect`]) the command line uses.
 #[derive(Debug)]
 struct BuildConfig {
     dialect: Dialect,
-    #[cfg(feature = "git")]
-    main_branch: Option<String>,
-    lints: Vec<(String, String)>,
-    manifests: Vec<PathBuf>,
+    metadata: MigrateMetadata,
+    /// What to watch: the manifests, the `.env` file read, the URL variable.
+    cargo_lines: Vec<String>,
 }
 
 impl BuildConfig {
     fn find(manifest_dir: &Path) -> Result<BuildConfig, String> {
-        let mut tables = Vec::new(); // package first, then workspace
-        let mut manifests = Vec::new();
+        let mut cargo_lines = Vec::new();
+        let mut watch = |path: &Path| {
+            cargo_lines.push(format!("cargo:rerun-if-changed={}", path.display()));
+        };
         let package = manifest_dir.join("Cargo.toml");
+        let mut package_meta = MigrateMetadata::default();
+        let mut workspace_meta = MigrateMetadata::default();
+        let mut root = manifest_dir.to_path_buf();
         let mut is_workspace_root = false;
         if let Some(doc) = read_toml(&package)? {
-            manifests.push(package.clone());
-            tables.push(metadata(&doc, "package"));
+            watch(&package);
+            package_meta = metadata(&doc, "package", &package)?;
             if doc.contains_key("workspace") {
                 is_workspace_root = true;
-                tables.push(metadata(&doc, "workspace"));
+                workspace_meta = metadata(&doc, "workspace", &package)?;
             }
         }
         if !is_workspace_root {
@@ -300,42 +308,28 @@ impl BuildConfig {
                 if let Some(doc) = read_toml(&path)?
                     && doc.contains_key("workspace")
                 {
-                    manifests.push(path);
-                    tables.push(metadata(&doc, "workspace"));
+                    watch(&path);
+                    workspace_meta = metadata(&doc, "workspace", &path)?;
+                    root = dir.to_path_buf();
                     break;
                 }
             }
         }
-        let get = |key: &str| {
-            tables
-                .iter()
-                .flatten()
-                .find_map(|t| t.get(key).and_then(|v| v.as_str()).map(str::to_owned))
-        };
-        let dialect = match get("dialect") {
-            Some(d) => d.parse()?,
-            None => std::env::var("DATABASE_URL")
-                .ok()
-                .and_then(|url| url.split(':').next()?.parse().ok())
-                .unwrap_or(Dialect::Postgres),
-        };
-        let mut lints = Vec::new();
-        for table in tables.iter().rev().flatten() {
-            if let Some(levels) = table.get("lints").and_then(|l| l.as_table()) {
-                for (rule, level) in levels {
-                    let level = level
-                        .as_str()
-                        .ok_or_else(|| format!("lint `{rule}`: the level must be a string"))?;
-                    lints.push((rule.clone(), level.to_owned()));
-                }
-            }
+        let metadata = MigrateMetadata::merge(workspace_meta, package_meta);
+        let var = metadata.url_env(None);
+        let env = |name: &str| std::env::var(name).ok();
+        let found = config::find_url(&var, env, manifest_dir, &root).map_err(|e| e.to_string())?;
+        // Only a file that exists: cargo re-runs a build script whose watched file is missing.
+        if let Some(file) = config::dotenv_file(manifest_dir, &root) {
+            watch(&file);
         }
+        cargo_lines.push(format!("cargo:rerun-if-env-changed={var}"));
+        let url = found.as_ref().map(|f| f.url.as_str());
+        let dialect = lint_dialect(&metadata, url).map_err(|e| e.to_string())?;
         Ok(BuildConfig {
             dialect,
-            #[cfg(feature = "git")]
-            main_branch: get("main_branch"),
-            lints,
-            manifests,
+            metadata,
+            cargo_lines,
         })
     }
 }
@@ -350,12 +344,20 @@ fn read_toml(path: &Path) -> Result<Option<toml::Table>, String> {
 }
 
 /// `[<section>.metadata.migrate]` of a manifest.
-fn metadata(doc: &toml::Table, section: &str) -> Option<toml::Table> {
-    doc.get(section)?
-        .get("metadata")?
-        .get("migrate")?
-        .as_table()
-        .cloned()
+fn metadata(doc: &toml::Table, section: &str, path: &Path) -> Result<MigrateMetadata, String> {
+    let Some(table) = doc
+        .get(section)
+        .and_then(|s| s.get("metadata"))
+        .and_then(|m| m.get("migrate"))
+    else {
+        return Ok(MigrateMetadata::default());
+    };
+    table.clone().try_into().map_err(|e| {
+        format!(
+            "invalid `{section}.metadata.migrate` in {}: {e}",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -411,6 +413,8 @@ mod tests {
             report.cargo_lines
         );
         assert!(report.cargo_lines.iter().any(|l| l.ends_with("Cargo.toml")));
+        let var = "cargo:rerun-if-env-changed=DATABASE_URL";
+        assert!(report.cargo_lines.iter().any(|l| l == var), "{report:?}");
 
         std::fs::write(dir.join("2_b.up.sql"), "CREATE TABLE b (id INT);").unwrap();
         let report = run(root.path(), &dir).unwrap();

@@ -8,6 +8,7 @@
 pub mod analysis;
 mod build_script;
 mod catalog;
+pub mod config;
 pub mod conflicts;
 mod dialect;
 pub mod effects;

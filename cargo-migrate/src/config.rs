@@ -2,11 +2,14 @@
 //! cargo_metadata, the command line, the environment and `.env` ([`Config::load`], with the
 //! `cli` feature); or what an application gives the embedded migrator ([`Config::embedded`]).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use build_support::Dialect;
+pub use build_support::config::{EnvMetadata, MigrateMetadata};
+#[cfg(feature = "cli")]
+use build_support::config::{FoundUrl, UrlSource, find_url, lint_dialect};
+#[cfg(feature = "cli")]
 use serde::Deserialize;
 
 use crate::db_url::DbUrl;
@@ -14,33 +17,9 @@ use crate::error::{Error, Result};
 use crate::events::Observer;
 
 pub const DEFAULT_DIR: &str = "migrations";
-pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
 pub const DEFAULT_TABLE: &str = "_cargo_migrate";
 /// How long a run waits for another one holding the migration lock, unless told otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The `migrate` table of a manifest's metadata. Every key is optional.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct MigrateMetadata {
-    pub dir: Option<String>,
-    pub database_url_env: Option<String>,
-    pub table: Option<String>,
-    pub main_branch: Option<String>,
-    pub dialect: Option<String>,
-    #[serde(default)]
-    pub lints: BTreeMap<String, String>,
-    #[serde(default)]
-    pub env: BTreeMap<String, EnvMetadata>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct EnvMetadata {
-    pub url_env: Option<String>,
-    #[serde(default)]
-    pub protected: bool,
-}
 
 /// What the command line says about where things are.
 #[derive(Clone, Debug, Default)]
@@ -200,18 +179,16 @@ impl Config {
                 }
             },
         };
-        let url_env = environment
-            .as_ref()
-            .and_then(|(_, e)| e.url_env.clone())
-            .or_else(|| metadata.database_url_env.clone())
-            .unwrap_or_else(|| DEFAULT_URL_ENV.into());
-
+        let url_env = metadata.url_env(environment.as_ref().map(|(_, e)| e));
+        let env = |name: &str| std::env::var(name).ok();
         let (url, url_origin) = if let Some(raw) = &overrides.database_url {
             (DbUrl::parse(raw)?, UrlOrigin::Flag)
-        } else if let Some(raw) = std::env::var(&url_env).ok().filter(|v| !v.is_empty()) {
-            (DbUrl::parse(&raw)?, UrlOrigin::Env(url_env))
-        } else if let Some((raw, path)) = dotenv_value(cwd, &root, &url_env)? {
-            (DbUrl::parse(&raw)?, UrlOrigin::DotEnv(url_env, path))
+        } else if let Some(FoundUrl { url, source }) = find_url(&url_env, env, cwd, &root)? {
+            let origin = match source {
+                UrlSource::Env => UrlOrigin::Env(url_env),
+                UrlSource::DotEnv(path) => UrlOrigin::DotEnv(url_env, path),
+            };
+            (DbUrl::parse(&url)?, origin)
         } else if let Some((name, _)) = &environment {
             return Err(Error::config(
                 format!(
@@ -232,21 +209,16 @@ impl Config {
             _ => url,
         };
 
-        let dialect = match &metadata.dialect {
-            Some(d) => d.parse().map_err(|e: String| {
-                Error::config(
-                    e,
-                    Some("set `dialect` to postgres, mysql or sqlite".to_owned()),
-                )
-            })?,
+        let dialect = match metadata.configured_dialect()? {
+            Some(d) => d,
             None => url.kind.dialect(),
         };
-
-        let lint_dialect = match (&metadata.dialect, &url_origin) {
-            (Some(_), _) => dialect,
-            (None, UrlOrigin::EmbeddedDefault) => Dialect::Postgres,
-            (None, _) => url.kind.dialect(),
+        // The embedded default is where `up` goes, not a database the SQL was written for.
+        let lint_url = match &url_origin {
+            UrlOrigin::EmbeddedDefault => None,
+            _ => Some(url.expose()),
         };
+        let lint_dialect = lint_dialect(&metadata, lint_url)?;
 
         Ok(Config {
             root,
@@ -347,53 +319,10 @@ fn load_project(cwd: &Path, manifest_path: Option<&Path>) -> Result<Option<Proje
     Ok(Some(Project {
         root: package_dir.unwrap_or_else(|| workspace_root.clone()),
         target_dir: metadata.target_directory.clone().into(),
-        metadata: merge(workspace_meta, package_meta),
+        metadata: MigrateMetadata::merge(workspace_meta, package_meta),
         dir_base,
         manifest,
     }))
-}
-
-/// Package keys win over workspace keys, key by key.
-#[cfg(feature = "cli")]
-fn merge(workspace: MigrateMetadata, package: MigrateMetadata) -> MigrateMetadata {
-    let mut lints = workspace.lints;
-    lints.extend(package.lints);
-    let mut env = workspace.env;
-    env.extend(package.env);
-    MigrateMetadata {
-        dir: package.dir.or(workspace.dir),
-        database_url_env: package.database_url_env.or(workspace.database_url_env),
-        table: package.table.or(workspace.table),
-        main_branch: package.main_branch.or(workspace.main_branch),
-        dialect: package.dialect.or(workspace.dialect),
-        lints,
-        env,
-    }
-}
-
-/// The value of `key` in the nearest `.env` (the working directory, its parents, then the
-/// project root), without touching the process environment.
-#[cfg(feature = "cli")]
-fn dotenv_value(cwd: &Path, root: &Path, key: &str) -> Result<Option<(String, PathBuf)>> {
-    let candidates = cwd
-        .ancestors()
-        .chain(std::iter::once(root))
-        .map(|d| d.join(".env"));
-    for path in candidates {
-        if !path.is_file() {
-            continue;
-        }
-        let iter = dotenvy::from_path_iter(&path)
-            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display()), None))?;
-        for item in iter {
-            let (k, v) = item.map_err(|e| dotenv_parse_error(&path, e))?;
-            if k == key && !v.is_empty() {
-                return Ok(Some((v, path)));
-            }
-        }
-        return Ok(None);
-    }
-    Ok(None)
 }
 
 /// The tracking table name goes into SQL, so it must be a plain identifier
@@ -424,44 +353,4 @@ pub fn display_relative(path: &Path, base: &Path) -> String {
         Ok(rel) => rel.display().to_string(),
         Err(_) => path.display().to_string(),
     }
-}
-
-/// A `.env` line dotenvy cannot parse, named by its line number and key: dotenvy's own message
-/// quotes the whole line, and a database URL's password with it.
-#[cfg(feature = "cli")]
-fn dotenv_parse_error(path: &Path, e: dotenvy::Error) -> Error {
-    let help = Some(
-        "each line of .env is KEY=value; put a value with spaces or `#` in double quotes, and close the quotes"
-            .to_owned(),
-    );
-    let dotenvy::Error::LineParse(line, _) = e else {
-        return Error::config(format!("cannot parse {}: {e}", path.display()), help);
-    };
-    // dotenvy reports the line, or only the value when the key parsed: find the file's line.
-    let first = line.lines().next().unwrap_or("");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let found = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| !first.is_empty() && l.contains(first));
-    let number = found.map_or_else(String::new, |(i, _)| format!(":{}", i + 1));
-    // Only the part before a `=`: a line without one may be a stray password.
-    let key = found
-        .map_or(first, |(_, l)| l)
-        .trim_start()
-        .trim_start_matches("export ")
-        .split_once('=')
-        .map_or("", |(k, _)| k.trim());
-    let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!("the line that sets {key} is not valid")
-    } else {
-        "a line is not valid".to_owned()
-    };
-    Error::config(
-        format!(
-            "cannot parse {}{number}: {what} (the line is not shown: it may hold a password)",
-            path.display()
-        ),
-        help,
-    )
 }

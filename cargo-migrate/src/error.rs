@@ -5,6 +5,8 @@ use std::sync::Arc;
 use build_support::Finding;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use build_support::config::ConfigError;
+
 use crate::db_url::UrlError;
 use crate::state::State;
 
@@ -182,6 +184,12 @@ fn describe(outstanding: &[Outstanding]) -> String {
         .map(|o| format!("{} is {}", o.name, o.state.as_str()))
         .collect();
     items.join(", ")
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Error {
+        Error::config(e.message, e.help)
+    }
 }
 
 impl From<UrlError> for Error {

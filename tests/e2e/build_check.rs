@@ -16,13 +16,21 @@ fn target_dir() -> PathBuf {
 
 impl Crate {
     fn new(migrations: &[(&str, &str)]) -> Crate {
+        Crate::with_metadata(
+            migrations,
+            "[package.metadata.migrate]\ndialect = \"postgres\"\n",
+        )
+    }
+
+    /// A crate whose manifest ends with `metadata` (its `[package.metadata.migrate]`, or nothing).
+    fn with_metadata(migrations: &[(&str, &str)], metadata: &str) -> Crate {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("../build-support");
         std::fs::write(
             root.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n[workspace]\n",
+                "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n{metadata}\n[workspace]\n",
                 package_name(root),
                 support.display().to_string()
             ),
@@ -103,6 +111,11 @@ fn main() {
     }
 
     fn build(&self, verbose: bool) -> (bool, String) {
+        self.build_with(verbose, None)
+    }
+
+    /// `cargo build`, with `DATABASE_URL` set to `database_url` (else unset).
+    fn build_with(&self, verbose: bool, database_url: Option<&str>) -> (bool, String) {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.arg("build")
             .arg("--offline")
@@ -110,12 +123,13 @@ fn main() {
         if verbose {
             cmd.arg("-v");
         }
-        let out = cmd
-            .env("CARGO_TARGET_DIR", target_dir())
+        cmd.env("CARGO_TARGET_DIR", target_dir())
             .env("CARGO_TERM_COLOR", "never")
-            .env_remove("DATABASE_URL")
-            .output()
-            .expect("cargo runs");
+            .env_remove("DATABASE_URL");
+        if let Some(url) = database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let out = cmd.output().expect("cargo runs");
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -367,4 +381,55 @@ fn unreviewed_migrations_warn_and_branch_conflicts_fail_the_build() {
     assert!(!ok, "{out}");
     assert!(out.contains("branch-conflict"), "{out}");
     assert!(out.contains("main already has the newer 3_tags"), "{out}");
+}
+
+/// MySQL that the PostgreSQL checks reject (backquoted names).
+const MYSQL_UP: &str = "CREATE TABLE `users` (id BIGINT PRIMARY KEY, email VARCHAR(200));\n";
+const MYSQL_DOWN: &str = "DROP TABLE `users`;\n";
+
+#[test]
+fn build_and_lint_check_the_dialect_of_the_url_in_dotenv_and_follow_its_changes() {
+    let c = Crate::with_metadata(
+        &[
+            ("1_users.up.sql", MYSQL_UP),
+            ("1_users.down.sql", MYSQL_DOWN),
+        ],
+        "",
+    );
+    let dotenv = c.dir.path().join(".env");
+    std::fs::write(&dotenv, "DATABASE_URL=mysql://root@127.0.0.1:3306/app\n").unwrap();
+    age(c.dir.path());
+    let lint = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "lint"])
+        .current_dir(c.dir.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let lint_out = String::from_utf8_lossy(&lint.stderr);
+    assert!(lint.status.success(), "{lint_out}");
+    assert!(lint_out.contains("(mysql dialect)"), "{lint_out}");
+    let (ok, out) = c.build(false);
+    assert!(
+        ok,
+        "cargo build checked the MySQL of .env as another dialect:\n{out}"
+    );
+    let (ok, out) = c.build(true);
+    assert!(
+        ok && out.contains("Fresh app"),
+        "a no-op build re-ran:\n{out}"
+    );
+
+    // The variable in the environment wins over .env, and setting it re-runs the check.
+    let (ok, out) = c.build_with(false, Some("postgres://u@127.0.0.1/app"));
+    assert!(!ok, "{out}");
+    assert!(out.contains("syntax-error"), "{out}");
+
+    // So does a changed .env.
+    let (ok, out) = c.build(false);
+    assert!(ok, "{out}");
+    std::fs::write(&dotenv, "DATABASE_URL=postgres://u@127.0.0.1/app\n").unwrap();
+    let (ok, out) = c.build(false);
+    assert!(!ok, "a changed .env did not re-run the check:\n{out}");
+    assert!(out.contains("syntax-error"), "{out}");
 }

@@ -12,6 +12,7 @@ on_every_database!(
     unreachable_server_is_a_usage_error,
     edited_applied_migration_is_refused_until_repaired,
     a_script_may_change_the_search_path,
+    a_nul_byte_is_refused_before_anything_runs,
 );
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
@@ -407,4 +408,24 @@ pub fn a_script_may_change_the_search_path(kind: Kind) {
     expect(p.on(&db, &["up"]), 0);
     assert_eq!(states(&p, &db), applied(&[1, 2]));
     expect(p.on(&db, &["down", "--all"]), 0);
+}
+
+/// SQLite's C API stops reading a script at a NUL byte and looped on the rest; no server takes
+/// one. Refused with the file and position before the first migration of the plan runs.
+pub fn a_nul_byte_is_refused_before_anything_runs(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair(
+        "2_b",
+        "CREATE TABLE b (id INT);\0\nSELECT 1;\n",
+        "DROP TABLE b;\n",
+    );
+    for args in [&["up"][..], &["up", "--dry-run"]] {
+        let out = run(p.on(&db, args));
+        assert_ne!(out.code, 0, "{}", out.all());
+        assert_contains(&out.stderr, "NUL byte");
+        assert_contains(&out.stderr, "2_b.up.sql:1:25");
+        assert!(db.tables().is_empty(), "{:?}", db.tables());
+    }
 }

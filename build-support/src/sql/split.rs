@@ -30,6 +30,8 @@ pub struct SplitError {
     pub message: String,
     /// Byte offset in the script where the tokenizer stopped.
     pub offset: usize,
+    /// What to do about it.
+    pub help: &'static str,
 }
 
 impl SplitError {
@@ -42,7 +44,7 @@ impl SplitError {
             format!("cannot read the script: {}", self.message),
         )
         .at(file.text.clone(), self.offset..end, "here")
-        .with_help("close the string, quoted name or comment that starts here")
+        .with_help(self.help)
     }
 }
 
@@ -62,6 +64,15 @@ pub(crate) struct Split {
 }
 
 pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitError> {
+    // No server takes a NUL in SQL text, and SQLite's C API would stop reading the script at it
+    // (and loop on what is left): refused here, so that no command runs such a script.
+    if let Some(offset) = text.find('\0') {
+        return Err(SplitError {
+            message: "it contains a NUL byte (U+0000), which no database accepts in SQL".to_owned(),
+            offset,
+            help: "remove the NUL byte (a binary or UTF-16 file saved as .sql has them)",
+        });
+    }
     let sqlparser_dialect = dialect.sqlparser();
     let tokens = Tokenizer::new(&*sqlparser_dialect, text)
         .with_unescape(false)
@@ -69,6 +80,7 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
         .map_err(|e| SplitError {
             offset: Cursor::new(text).offset(e.location),
             message: e.message,
+            help: "close the string, quoted name or comment that starts here",
         })?;
 
     let mut cursor = Cursor::new(text);
@@ -281,6 +293,13 @@ mod tests {
             .map(|s| s.text(script))
             .collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_error_at_its_offset() {
+        let err = split_statements("SELECT 1;\0SELECT 2;", Dialect::Sqlite).unwrap_err();
+        assert_eq!(err.offset, 9);
+        assert!(err.message.contains("NUL"), "{}", err.message);
     }
 
     #[test]

@@ -143,14 +143,146 @@ impl SourceCode for Finding {
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let source = self.source.as_deref().unwrap_or("");
-        let contents = source.read_span(span, context_lines_before, context_lines_after)?;
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.file.clone(),
+        read_script_span(
+            &self.file,
+            source,
+            span,
+            context_lines_before,
+            context_lines_after,
+        )
+    }
+}
+
+/// A script as the source of a diagnostic: its name and text, read through
+/// [`read_script_span`] so that a very long line renders as the part around the label.
+#[derive(Clone, Debug)]
+pub struct ScriptSource {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl ScriptSource {
+    pub fn new(name: impl Into<String>, text: Arc<str>) -> ScriptSource {
+        ScriptSource {
+            name: name.into(),
+            text,
+        }
+    }
+}
+
+impl SourceCode for ScriptSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        read_script_span(
+            &self.name,
+            &self.text,
+            span,
+            context_lines_before,
+            context_lines_after,
+        )
+    }
+}
+
+/// Bytes of a long line shown on each side of where a label starts.
+const LONG_LINE_CONTEXT: usize = 120;
+
+/// A line longer than this is shown only around the label: miette's renderer cannot pad past
+/// column 65,535 (it panics), and nobody reads a megabyte-wide line anyway.
+const LONG_LINE: usize = 4 * LONG_LINE_CONTEXT;
+
+/// `text`'s span with its context lines, named `name`; when a line of it is very long, only
+/// the part of the span's line around the span's start, with its true line and column.
+pub fn read_script_span<'a>(
+    name: &str,
+    text: &'a str,
+    span: &miette::SourceSpan,
+    context_lines_before: usize,
+    context_lines_after: usize,
+) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+    let contents = text.read_span(span, context_lines_before, context_lines_after)?;
+    let long = contents
+        .data()
+        .split(|b| *b == b'\n')
+        .any(|line| line.len() > LONG_LINE);
+    if !long {
+        return Ok(Box::new(miette::MietteSpanContents::new_named(
+            name.to_owned(),
             contents.data(),
             *contents.span(),
             contents.line(),
             contents.column(),
             contents.line_count(),
-        )))
+        )));
+    }
+    let start = span.offset().min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let mut from = if context_lines_before == 0 {
+        start
+    } else {
+        start.saturating_sub(LONG_LINE_CONTEXT).max(line_start)
+    };
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (start + LONG_LINE_CONTEXT).min(line_end).max(from);
+    while !text.is_char_boundary(to) {
+        to += 1;
+    }
+    let line = text.as_bytes()[..start]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    Ok(Box::new(miette::MietteSpanContents::new_named(
+        name.to_owned(),
+        &text.as_bytes()[from..to],
+        (from, to - from).into(),
+        line,
+        from - line_start,
+        1,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(finding: &Finding) -> String {
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, finding)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_label_far_along_a_long_line_shows_the_part_around_it_at_its_true_column() {
+        let text: Arc<str> =
+            format!("SELECT 1;\nSELECT {} + é + oops;\n", "1 + ".repeat(30_000)).into();
+        let at = text.find("oops").unwrap();
+        let finding = Finding::error(RuleId::SyntaxError, "m.up.sql", "bad").at(
+            text.clone(),
+            at..at + 4,
+            "here",
+        );
+        let out = render(&finding);
+        assert!(out.contains("[m.up.sql:2:120016]"), "{out}");
+        assert!(out.contains("é + oops;"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 400), "{out}");
+        // A short script renders as it always did, with its context lines.
+        let short: Arc<str> = "SELECT 1;\nSELECT oops;\n".into();
+        let out = render(&Finding::error(RuleId::SyntaxError, "m.up.sql", "bad").at(
+            short,
+            17..21,
+            "here",
+        ));
+        assert!(
+            out.contains("[m.up.sql:2:8]") && out.contains("SELECT 1;"),
+            "{out}"
+        );
     }
 }

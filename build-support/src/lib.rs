@@ -25,7 +25,7 @@ pub use build_script::{
     BuildReport, EMBEDDED_FILE, check_migrations, embed_migrations, write_embedded,
 };
 pub use dialect::Dialect;
-pub use finding::{DOCS_URL, Finding, Severity};
+pub use finding::{DOCS_URL, Finding, ScriptSource, Severity, read_script_span};
 pub use set::{
     Allow, Checksum, Directives, FileKind, LoadError, Migration, MigrationName, MigrationSet, Read,
     SqlFile, parse_file_name,

@@ -1,9 +1,7 @@
 //! The error vocabulary of the run-time library, and the exit codes it maps to.
 
-use std::sync::Arc;
-
-use build_support::Finding;
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use build_support::{Finding, ScriptSource};
+use miette::{Diagnostic, SourceSpan};
 
 use build_support::config::ConfigError;
 
@@ -161,7 +159,7 @@ pub struct MigrationFailure {
     pub location: String,
     pub message: String,
     #[source_code]
-    pub src: NamedSource<Arc<str>>,
+    pub src: ScriptSource,
     #[label("{label}")]
     pub span: Option<SourceSpan>,
     pub label: String,

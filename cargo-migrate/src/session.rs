@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
+use build_support::ScriptSource;
 use build_support::{Dialect, Migration};
-use miette::NamedSource;
 
 use crate::backend::{
     ADDED_COLUMNS, Access, Backend, NewRow, RepairRow, Tracking, elapsed_us, storable_script,
@@ -435,7 +435,7 @@ fn failure<B: Backend>(
         name: m.name(),
         location: format!("{}:{line}:{col}", file.display),
         message,
-        src: NamedSource::new(&file.display, file.text.clone()),
+        src: ScriptSource::new(&file.display, file.text.clone()),
         span: Some(span),
         label: if offset.is_some() {
             "the server stopped here".to_owned()

@@ -13,6 +13,7 @@ on_every_database!(
     edited_applied_migration_is_refused_until_repaired,
     a_script_may_change_the_search_path,
     a_nul_byte_is_refused_before_anything_runs,
+    a_failure_far_along_a_long_line_is_shown_not_a_panic,
 );
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
@@ -428,4 +429,29 @@ pub fn a_nul_byte_is_refused_before_anything_runs(kind: Kind) {
         assert_contains(&out.stderr, "2_b.up.sql:1:25");
         assert!(db.tables().is_empty(), "{:?}", db.tables());
     }
+}
+
+/// miette cannot pad a label past column 65,535: a failure there panicked (exit 101) and hid
+/// the server's error. The report shows the part of the line around it, with its true column.
+pub fn a_failure_far_along_a_long_line_is_shown_not_a_panic(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    let rows = vec!["(1)"; 20_000].join(",");
+    let up = format!("CREATE TABLE t (id INT);\nINSERT INTO t VALUES {rows} bogus;\n");
+    p.pair("1_a", &up, "DROP TABLE t;\n");
+    let out = run(p.on(&db, &["up"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_contains(
+        &out.stderr,
+        "migration 1_a failed at migrations/1_a.up.sql:2:",
+    );
+    assert!(
+        out.stderr.lines().all(|l| l.len() < 1_000),
+        "{}",
+        out.stderr
+    );
+    let lint = run(p.cmd(&["lint"]));
+    assert_eq!(lint.code, 1, "{}", lint.all());
+    assert_contains(&lint.stderr, "1_a.up.sql:2:80022");
 }

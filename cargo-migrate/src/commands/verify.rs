@@ -11,11 +11,10 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
 use std::task::Poll;
 
-use build_support::{Migration, MigrationSet};
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use build_support::{Migration, MigrationSet, ScriptSource};
+use miette::{Diagnostic, SourceSpan};
 
 use crate::backend::{Access, Backend};
 use crate::cli::VerifyArgs;
@@ -421,7 +420,7 @@ struct NotUndone {
     migration: String,
     message: String,
     #[source_code]
-    src: Option<NamedSource<Arc<str>>>,
+    src: Option<ScriptSource>,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -498,7 +497,7 @@ fn locate(
     script: &Script<'_>,
     name: &str,
     label: &str,
-) -> Option<(NamedSource<Arc<str>>, SourceSpan, String)> {
+) -> Option<(ScriptSource, SourceSpan, String)> {
     let name = name.rsplit('.').next().unwrap_or(name);
     if name.is_empty() {
         return None;
@@ -517,7 +516,7 @@ fn locate(
         return None;
     }
     Some((
-        NamedSource::new(&script.file.display, text.clone()),
+        ScriptSource::new(&script.file.display, text.clone()),
         (at, needle.len()).into(),
         label.to_owned(),
     ))

@@ -73,10 +73,7 @@ fn mask_query_passwords(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_owned();
     };
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
+    // A `#` in a password is not a fragment: the value runs to the next `&`.
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
@@ -90,12 +87,29 @@ fn mask_query_passwords(url: &str) -> String {
             _ => pair.to_owned(),
         })
         .collect();
-    let mut out = format!("{base}?{}", pairs.join("&"));
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// A server URL written without `//` (`postgres:user:pw@host/db`) does not parse, and is shown
+/// in the error that says so: everything before its last `@` after the scheme could be a
+/// password, and only a user name before a `:` is kept.
+fn mask_without_slashes(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once(':') else {
+        return raw.to_owned();
+    };
+    let Some(at) = rest.rfind('@') else {
+        return raw.to_owned();
+    };
+    if scheme.eq_ignore_ascii_case("sqlite") {
+        return raw.to_owned();
     }
-    out
+    let userinfo = &rest[..at];
+    let (user, secret) = match userinfo.split_once(':') {
+        Some((user, secret)) => (format!("{user}:"), secret),
+        None => (String::new(), userinfo),
+    };
+    secrets::remember(secret);
+    format!("{scheme}:{user}***{}", &rest[at..])
 }
 
 /// Masks the password of the `user:password@` part.
@@ -105,25 +119,28 @@ fn mask_query_passwords(url: &str) -> String {
 /// names no database). A valid URL with `@` only in its query is left alone.
 fn mask_authority(raw: &str) -> (String, bool) {
     let Some(scheme_end) = raw.find("://") else {
-        return (raw.to_owned(), false);
+        return (mask_without_slashes(raw), false);
     };
     let rest = &raw[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let (at, reserved) = match authority.rfind('@') {
-        Some(at) => (at, false),
-        None => {
-            let Some(at) = rest.rfind('@') else {
-                return (raw.to_owned(), false);
-            };
-            let query = rest.find(['?', '#']).unwrap_or(rest.len());
-            let broken = at < query
-                || url::Url::parse(raw)
-                    .map_or(true, |u| u.path().trim_start_matches('/').is_empty());
-            if !broken {
-                return (raw.to_owned(), false);
-            }
-            (at, true)
+    let Some(last) = rest.rfind('@') else {
+        return (raw.to_owned(), false);
+    };
+    let query = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (at, reserved) = if last < authority_end {
+        (last, false)
+    } else {
+        let valid = url::Url::parse(raw).is_ok_and(|u| {
+            let host = u.host_str().is_some_and(|h| !h.is_empty())
+                || u.query_pairs().any(|(k, _)| k == "host" || k == "socket");
+            host && !u.path().trim_start_matches('/').is_empty()
+        });
+        match rest[..authority_end].rfind('@') {
+            // An `@` in the query of a URL that means what it says is not a password's.
+            Some(at) if last > query && valid => (at, false),
+            None if last > query && valid => return (raw.to_owned(), false),
+            // An `@` after a `/`, `?` or `#` that ended the authority early.
+            _ => (last, true),
         }
     };
     let userinfo = &rest[..at];
@@ -186,6 +203,11 @@ impl DbUrl {
                 sqlite_path = Some(PathBuf::from(rest));
             }
         } else {
+            if !raw.contains("://") {
+                return Err(bad(&format!(
+                    "it has no `//` after `{scheme}:` (write `{scheme}://user:password@host/database`)"
+                )));
+            }
             let parsed = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
             if parsed.host_str().is_none_or(str::is_empty)
                 && !parsed
@@ -391,6 +413,59 @@ mod tests {
             "postgres://app@db/prod?sslmode=require&password=***"
         );
         assert_eq!(scrub("failed: qu3ry-Secret"), "failed: ***");
+    }
+
+    /// Every shape of URL, valid or not, built from the parts people get wrong (the `//`, an
+    /// `@`, `:`, `/`, `?`, `#` or space in the password, a percent-encoded one, an empty user,
+    /// no host, no database, a query password): no output of parsing it shows the password.
+    #[test]
+    fn no_url_shape_shows_its_password() {
+        let passwords = [
+            "pw1x", "p@ss2", "p:ss3", "p/ss4", "p?ss5", "p#ss6", "p%40ss7", "p ss8", "s3cr@t@9",
+        ];
+        let mut tried = 0;
+        for scheme in ["postgres", "mysql", "mariadb", "postgresql", "pg"] {
+            for sep in ["://", ":", ":/", ":///"] {
+                for user in ["u", "", "us@er"] {
+                    for host in ["h", "h:5432", "", "h:x"] {
+                        for path in ["/db", "", "/"] {
+                            for pw in passwords {
+                                for query in ["", "?sslmode=require", "?password="] {
+                                    let query = match query {
+                                        "?password=" => format!("?password={pw}"),
+                                        q => q.to_owned(),
+                                    };
+                                    let raw =
+                                        format!("{scheme}{sep}{user}:{pw}@{host}{path}{query}");
+                                    let shown = match DbUrl::parse(&raw) {
+                                        Ok(url) => format!("{url} {url:?} {}", url.address()),
+                                        Err(e) => e.to_string(),
+                                    };
+                                    let decoded = pw.replace("%40", "@");
+                                    assert!(
+                                        !shown.contains(pw) && !shown.contains(&decoded),
+                                        "{raw} shown as {shown}"
+                                    );
+                                    assert!(!scrub(&raw).contains(pw), "{raw}");
+                                    tried += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(tried, 5 * 4 * 3 * 4 * 3 * 9 * 3);
+    }
+
+    #[test]
+    fn a_url_without_slashes_is_refused_and_masked() {
+        let shown = DbUrl::parse("postgres:app:hunter22@db/prod")
+            .unwrap_err()
+            .to_string();
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(shown.contains("postgres:app:***@db/prod"), "{shown}");
+        assert!(shown.contains("no `//` after `postgres:`"), "{shown}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ on_every_database!(
     a_script_may_change_the_search_path,
     a_nul_byte_is_refused_before_anything_runs,
     a_failure_far_along_a_long_line_is_shown_not_a_panic,
+    mysql_executable_comments_run_as_written,
 );
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
@@ -454,4 +455,27 @@ pub fn a_failure_far_along_a_long_line_is_shown_not_a_panic(kind: Kind) {
     let lint = run(p.cmd(&["lint"]));
     assert_eq!(lint.code, 1, "{}", lint.all());
     assert_contains(&lint.stderr, "1_a.up.sql:2:80022");
+}
+
+/// `/*!40101 … */` is SQL to MySQL and MariaDB and a comment to the others: the splitter sends
+/// it whole (it reached MySQL without its `/` and cut short).
+pub fn mysql_executable_comments_run_as_written(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair(
+        "1_a",
+        "/*!40101 SET @saved_client = @@character_set_client */;\n\
+         CREATE TABLE t (id INT) /*!50100 ENGINE=InnoDB */;\n\
+         /*!40101 CREATE TABLE only_mysql (id INT) */;\n\
+         /*!40101 SET character_set_client = @saved_client */;\n",
+        "/*!40101 DROP TABLE only_mysql */;\nDROP TABLE t;\n",
+    );
+    expect(p.on(&db, &["up"]), 0);
+    let expected: &[&str] = match kind {
+        Kind::MySql => &["only_mysql", "t"],
+        _ => &["t"],
+    };
+    assert_eq!(db.tables(), expected);
+    expect(p.on(&db, &["down"]), 0);
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
 }

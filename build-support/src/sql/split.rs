@@ -73,8 +73,18 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
             help: "remove the NUL byte (a binary or UTF-16 file saved as .sql has them)",
         });
     }
+    // MySQL's executable comments (`/*!40101 SET … */`, MariaDB's `/*M!100100 … */`) are SQL
+    // to the server: the tokenizer reads their content with the markers blanked out (same
+    // length, so every offset holds), and a statement that ends or starts inside one takes it
+    // whole, so that what runs is the text as written.
+    let executable = match dialect {
+        Dialect::MySql => executable_comments(text),
+        _ => Vec::new(),
+    };
+    let blanked = blank_markers(text, &executable);
+    let tokens_text = blanked.as_deref().unwrap_or(text);
     let sqlparser_dialect = dialect.sqlparser();
-    let tokens = Tokenizer::new(&*sqlparser_dialect, text)
+    let tokens = Tokenizer::new(&*sqlparser_dialect, tokens_text)
         .with_unescape(false)
         .tokenize_with_location()
         .map_err(|e| SplitError {
@@ -115,7 +125,89 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
             c.first..c.last + 1,
         ));
     }
+    for (statement, _) in &mut statements {
+        for region in &executable {
+            if region.contains(&statement.span.start) {
+                statement.span.start = region.start;
+            }
+            if statement.span.end > region.start && statement.span.end < region.end {
+                statement.span.end = region.end;
+            }
+        }
+    }
     Ok(Split { tokens, statements })
+}
+
+/// The byte ranges of MySQL executable comments, `/*!…*/` and MariaDB's `/*M!…*/`, outside
+/// strings, quoted names and other comments.
+fn executable_comments(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        // The index after the next `end` from `from`, or the end of the text.
+        let skip_to = |end: &str, from: usize| {
+            text[from..]
+                .find(end)
+                .map_or(bytes.len(), |at| from + at + end.len())
+        };
+        i = match bytes[i] {
+            b'\'' | b'"' | b'`' => closing_quote(bytes, i),
+            b'#' => skip_to("\n", i),
+            b'-' if rest.starts_with(b"-- ") || rest.starts_with(b"--\t") || rest == b"--" => {
+                skip_to("\n", i)
+            }
+            b'/' if rest.starts_with(b"/*!") || rest.starts_with(b"/*M!") => {
+                let end = skip_to("*/", i + 2);
+                out.push(i..end);
+                end
+            }
+            b'/' if rest.starts_with(b"/*") => skip_to("*/", i + 2),
+            _ => i + 1,
+        };
+    }
+    out
+}
+
+/// The index after the quote that closes the one at `start` (doubled quotes and backslash
+/// escapes stay inside), or the end.
+fn closing_quote(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote != b'`' => i += 2,
+            b if b == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
+            b if b == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// `text` with the markers of each executable comment (`/*!40101`, `/*M!100100`, `*/`) turned
+/// into spaces, or `None` when there is none.
+fn blank_markers(text: &str, regions: &[Range<usize>]) -> Option<String> {
+    if regions.is_empty() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for region in regions {
+        let comment = &text[region.clone()];
+        // `/*!` or `/*M!`, then the optional server version.
+        let marker = comment.find('!').map_or(2, |bang| bang + 1);
+        let version = comment[marker..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        bytes[region.start..region.start + marker + version].fill(b' ');
+        if comment.ends_with("*/") {
+            bytes[region.end - 2..region.end].fill(b' ');
+        }
+    }
+    // Only ASCII bytes were replaced by spaces, so this is still UTF-8.
+    String::from_utf8(bytes).ok()
 }
 
 /// The byte offset of a tokenizer location (1-based line and column, in characters).
@@ -293,6 +385,26 @@ mod tests {
             .map(|s| s.text(script))
             .collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn mysql_executable_comments_reach_the_server_whole() {
+        let script = "/*!40101 SET @OLD=@@CHARACTER_SET_CLIENT */;\n\
+            CREATE TABLE t (id int) /*!50100 ENGINE=InnoDB */;\n\
+            /*M!100100 SET x = 1 */;\n\
+            SELECT '/*!1 not one */', \"/*!2\" /* /*!3 */;\n\
+            /*!40101 SET CHARACTER_SET_CLIENT=@OLD */";
+        check(
+            Dialect::MySql,
+            script,
+            &[
+                "/*!40101 SET @OLD=@@CHARACTER_SET_CLIENT */",
+                "CREATE TABLE t (id int) /*!50100 ENGINE=InnoDB */",
+                "/*M!100100 SET x = 1 */",
+                "SELECT '/*!1 not one */', \"/*!2\"",
+                "/*!40101 SET CHARACTER_SET_CLIENT=@OLD */",
+            ],
+        );
     }
 
     #[test]

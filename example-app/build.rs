@@ -2,5 +2,5 @@
 // invalid; warnings show as cargo warnings. The checked files are then embedded for
 // `cargo_migrate::embedded_migrations!()` in main.rs.
 fn main() {
-    build_support::embed_migrations("../migrations");
+    cargo_migrate_build_support::embed_migrations("../migrations");
 }

@@ -1,42 +1,68 @@
-//! Build-time side of cargo-migrate.
+//! Build-time checks for cargo-migrate migrations, called from a crate's `build.rs`.
 //!
-//! This crate reads a migration directory and returns data: the migration set, the findings
-//! about it, and each script split into statements with their positions. It never touches a
-//! database, never starts an async runtime and never prints; callers (the `cargo migrate`
-//! binary, a user's build.rs) decide how to render what it returns.
+//! ```no_run
+//! // in build.rs's `fn main()`:
+//! cargo_migrate_build_support::check_migrations("migrations");
+//! ```
+//!
+//! [`check_migrations`] fails the build on invalid migrations (file names and order, down scripts
+//! that are missing or do not undo their up, dangerous statements, branch conflicts) with
+//! diagnostics that point at file, line and column; [`embed_migrations`] checks the same way and
+//! writes [`EMBEDDED_FILE`] into `OUT_DIR`, which `cargo_migrate::embedded_migrations!()`
+//! includes so an application migrates at start-up.
+//!
+//! Everything else this crate holds is the checker the `cargo migrate` command line shares with
+//! the build script: hidden from the docs, and not a stable API.
+//!
+//! The crate reads a migration directory and returns data; it never touches a database, never
+//! starts an async runtime, and only the two entry points print (as build scripts must).
 
+#[doc(hidden)]
 pub mod analysis;
 mod build_script;
 mod catalog;
+#[doc(hidden)]
 pub mod config;
+#[doc(hidden)]
 pub mod conflicts;
 mod dialect;
+#[doc(hidden)]
 pub mod effects;
 mod finding;
 #[cfg(feature = "git")]
+#[doc(hidden)]
 pub mod git;
+#[doc(hidden)]
 pub mod lints;
+#[doc(hidden)]
 pub mod lock;
+#[doc(hidden)]
 pub mod model;
 mod set;
 mod sql;
 
-pub use build_script::{
-    BuildReport, EMBEDDED_FILE, check_migrations, embed_migrations, write_embedded,
-};
+#[doc(hidden)]
+pub use build_script::{BuildReport, write_embedded};
+pub use build_script::{EMBEDDED_FILE, check_migrations, embed_migrations};
+#[doc(hidden)]
 pub use dialect::Dialect;
+#[doc(hidden)]
 pub use finding::{DOCS_URL, Finding, ScriptSource, Severity, read_script_span};
+#[doc(hidden)]
 pub use set::{
     Allow, Checksum, Directives, FileKind, LoadError, Migration, MigrationName, MigrationSet, Read,
     SqlFile, parse_file_name,
 };
+#[doc(hidden)]
 pub use sql::unparsed;
+#[doc(hidden)]
 pub use sql::{
     ParsedStatement, SplitError, Statement, StatementKind, parse_script, split_statements,
     transaction_control,
 };
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.
+#[doc(hidden)]
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];

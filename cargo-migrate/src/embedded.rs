@@ -1,6 +1,6 @@
 //! Migrations embedded in an application, run at start-up.
 //!
-//! The application's build.rs calls `build_support::embed_migrations("migrations")`, which
+//! The application's build.rs calls `cargo_migrate_build_support::embed_migrations("migrations")`, which
 //! checks the directory like `check_migrations` and writes the list of its files into
 //! `OUT_DIR`; [`embedded_migrations!`](crate::embedded_migrations) includes that list. At run
 //! time [`Migrator::up`] applies what is pending and [`Migrator::check`] refuses when anything
@@ -25,12 +25,12 @@ pub struct EmbeddedMigrations {
     files: &'static [(&'static str, &'static [u8])],
 }
 
-/// The migrations that the build script's `build_support::embed_migrations(dir)` wrote into
+/// The migrations that the build script's `cargo_migrate_build_support::embed_migrations(dir)` wrote into
 /// `OUT_DIR`, as an [`EmbeddedMigrations`].
 #[macro_export]
 macro_rules! embedded_migrations {
     () => {{
-        // The name is build_support::EMBEDDED_FILE (a test keeps the two equal).
+        // The name is cargo_migrate_build_support::EMBEDDED_FILE (a test keeps the two equal).
         static FILES: (&str, &[(&str, &[u8])]) =
             include!(concat!(env!("OUT_DIR"), "/cargo_migrate_migrations.rs"));
         $crate::embedded::EmbeddedMigrations::new(FILES.0, FILES.1)
@@ -155,7 +155,10 @@ mod tests {
 
     #[test]
     fn the_macro_includes_the_file_build_support_writes() {
-        assert_eq!(build_support::EMBEDDED_FILE, "cargo_migrate_migrations.rs");
+        assert_eq!(
+            build_support::EMBEDDED_FILE,
+            "cargo_migrate_migrations.rs"
+        );
     }
 
     #[test]

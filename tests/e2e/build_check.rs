@@ -38,7 +38,7 @@ impl Crate {
         .unwrap();
         std::fs::write(
             root.join("build.rs"),
-            "fn main() {\n    build_support::check_migrations(\"migrations\");\n}\n",
+            "fn main() {\n    cargo_migrate_build_support::check_migrations(\"migrations\");\n}\n",
         )
         .unwrap();
         std::fs::create_dir_all(root.join("src")).unwrap();
@@ -67,7 +67,7 @@ impl Crate {
         let root = c.dir.path();
         std::fs::write(
             root.join("build.rs"),
-            "fn main() {\n    build_support::embed_migrations(\"migrations\");\n}\n",
+            "fn main() {\n    cargo_migrate_build_support::embed_migrations(\"migrations\");\n}\n",
         )
         .unwrap();
         std::fs::write(

@@ -268,6 +268,35 @@ fn the_run_time_library_never_prints_or_exits() {
     );
 }
 
+/// build-support documents what a build.rs calls and hides the rest (the checker the command
+/// line shares with it).
+#[test]
+fn build_support_documents_only_its_entry_points() {
+    const DOCUMENTED: &[&str] = &["check_migrations", "embed_migrations", "EMBEDDED_FILE"];
+    let lib = std::fs::read_to_string(workspace_root().join("build-support/src/lib.rs")).unwrap();
+    let lines: Vec<&str> = code_lines(&lib).into_iter().map(|(_, l)| l).collect();
+    let mut wrong = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with("pub ") {
+            continue;
+        }
+        let hidden = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| l.starts_with("#["))
+            .any(|l| l.contains("doc(hidden)"));
+        let documented = DOCUMENTED.iter().any(|d| line.contains(d));
+        if hidden == documented {
+            wrong.push(line.to_string());
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "public and not hidden, or hidden entry points:\n{}",
+        wrong.join("\n")
+    );
+}
+
 #[test]
 fn the_checks_see_what_they_check() {
     // A check that reads nothing passes whatever the code does.

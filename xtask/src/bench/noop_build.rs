@@ -33,7 +33,7 @@ pub fn bench(ctx: &Ctx, root: &Path, set: &BenchSet) -> Result<Row> {
     )?;
     write(
         &dir.join("build.rs"),
-        "fn main() {\n    build_support::check_migrations(\"migrations\");\n}\n",
+        "fn main() {\n    cargo_migrate_build_support::check_migrations(\"migrations\");\n}\n",
     )?;
     write(&dir.join("src/main.rs"), "fn main() {}\n")?;
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))

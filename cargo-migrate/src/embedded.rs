@@ -155,10 +155,7 @@ mod tests {
 
     #[test]
     fn the_macro_includes_the_file_build_support_writes() {
-        assert_eq!(
-            build_support::EMBEDDED_FILE,
-            "cargo_migrate_migrations.rs"
-        );
+        assert_eq!(build_support::EMBEDDED_FILE, "cargo_migrate_migrations.rs");
     }
 
     #[test]

@@ -13,6 +13,31 @@ pub struct Names {
     pub references: String,
 }
 
+/// Refuses a `--table`, `--column` or `--references` value that is not a plain identifier (a
+/// table may be `schema.table`): the templates write it into SQL as it is.
+pub fn check_name(flag: &str, value: &str) -> Result<(), String> {
+    let parts = if flag == "--column" { 1 } else { 2 };
+    let plain = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if value.split('.').count() <= parts && value.split('.').all(plain) {
+        Ok(())
+    } else {
+        let shape = if parts == 1 {
+            "a name"
+        } else {
+            "a name or `schema.name`"
+        };
+        Err(format!(
+            "{flag} `{value}` is not a plain SQL name: the template writes it into the SQL as it is; give {shape} of letters, digits and `_`, not starting with a digit"
+        ))
+    }
+}
+
 impl Names {
     /// `create_users` → users; `add_email_to_users` → email, users; `add_index_on_users_email`
     /// → users… Anything not given and not guessable gets a placeholder to edit.

@@ -522,3 +522,53 @@ fn a_byte_order_mark_from_a_windows_editor_is_not_sql() {
         [(1, "pending".into()), (2, "pending".into())]
     );
 }
+
+#[test]
+fn new_refuses_template_names_that_are_not_plain_sql_names() {
+    let p = Project::new();
+    for args in [
+        &[
+            "new",
+            "add x",
+            "--template",
+            "add_column",
+            "--table",
+            "users; DROP TABLE accounts",
+        ][..],
+        &[
+            "new",
+            "add x",
+            "--template",
+            "add_column",
+            "--column",
+            "a.b",
+        ],
+        &[
+            "new",
+            "add fk",
+            "--template",
+            "add_foreign_key",
+            "--references",
+            "1orders",
+        ],
+    ] {
+        let out = run(p.cmd(args));
+        assert_eq!(out.code, 2, "{}", out.all());
+        assert_contains(&out.stderr, "is not a plain SQL name");
+    }
+    assert!(
+        std::fs::read_dir(p.migrations()).map_or(true, |mut d| d.next().is_none()),
+        "a refused `new` wrote a file"
+    );
+    let ok = run(p.cmd(&[
+        "new",
+        "add email",
+        "--template",
+        "add_column",
+        "--table",
+        "app.users",
+        "--column",
+        "email",
+    ]));
+    assert_eq!(ok.code, 0, "{}", ok.all());
+}

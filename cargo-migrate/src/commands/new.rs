@@ -10,7 +10,7 @@ use crate::cli::NewArgs;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::templates::{Names, render};
+use crate::templates::{Names, check_name, render};
 
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
     let slug = slugify(&args.name);
@@ -19,6 +19,17 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
             format!("`{}` gives an empty migration name", args.name),
             Some("use letters or digits, for example `cargo migrate new create_users`".to_owned()),
         ));
+    }
+    for (flag, value) in [
+        ("--table", &args.table),
+        ("--column", &args.column),
+        ("--references", &args.references),
+    ] {
+        if let Some(value) = value {
+            check_name(flag, value).map_err(|e| {
+                Error::config(e, Some("pass a plain name, and edit the SQL `new` writes if the object needs a quoted one".to_owned()))
+            })?;
+        }
     }
     let dir = &ctx.cfg.dir;
     std::fs::create_dir_all(dir)

@@ -572,3 +572,26 @@ fn new_refuses_template_names_that_are_not_plain_sql_names() {
     ]));
     assert_eq!(ok.code, 0, "{}", ok.all());
 }
+
+/// A proxy in front of a PostgreSQL that is not ready accepts the connection, reads the
+/// startup and closes it: `--wait` retries that like a refusal (it gave up at once).
+#[test]
+fn wait_retries_a_listener_that_accepts_and_closes() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+            let _ = stream.read(&mut [0; 64]);
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    let p = Project::new();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/x");
+    let out = run(p.cmd(&["status", "--database-url", &url, "--wait", "2s"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert_contains(&out.stderr, "Waiting for");
+    assert_contains(&out.stderr, "still not reachable");
+}

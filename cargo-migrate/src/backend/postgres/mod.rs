@@ -454,7 +454,11 @@ async fn admin_connection(url: &DbUrl) -> Result<PgConnection> {
 /// `--wait` retries.
 pub(super) fn connect_error(url: &DbUrl, e: sqlx::Error) -> Error {
     let starting = matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("57P03"));
-    if matches!(e, sqlx::Error::Io(_)) || starting {
+    // A listener that accepts and then closes before the server speaks (a container's proxy,
+    // a load balancer in front of a database that is not ready) ends the TLS or startup
+    // exchange early: sqlx calls that a protocol error. It is not there yet, like a refusal.
+    let cut_short = matches!(e, sqlx::Error::Protocol(_));
+    if matches!(e, sqlx::Error::Io(_)) || starting || cut_short {
         return Error::Unreachable {
             url: url.to_string(),
             cause: e.to_string(),

@@ -100,7 +100,7 @@ fn needs_a_value(column: &ColumnDef) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::test_support::bad_not_good;
 
     #[test]
     fn bad_and_good() {
@@ -109,8 +109,9 @@ mod tests {
             "CREATE TABLE users (id BIGINT PRIMARY KEY);",
         );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
-        insta::assert_snapshot!(check(
+        insta::assert_snapshot!(bad_not_good(
             Dialect::Postgres,
+            "adding-not-nullable-field",
             &[
                 users,
                 users_down,
@@ -120,37 +121,29 @@ mod tests {
                 ),
                 ("2_plan.down.sql", "ALTER TABLE users DROP COLUMN plan;")
             ],
-            "adding-not-nullable-field"
+            &[
+                users,
+                users_down,
+                (
+                    "2_plan.up.sql",
+                    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\nALTER TABLE users ADD COLUMN n BIGSERIAL NOT NULL;\nALTER TABLE users ADD COLUMN note TEXT;"
+                ),
+                (
+                    "2_plan.down.sql",
+                    "ALTER TABLE users DROP COLUMN note;\nALTER TABLE users DROP COLUMN n;\nALTER TABLE users DROP COLUMN plan;"
+                ),
+                // A table emptied first, or created in the same migration, has no rows.
+                (
+                    "4_e.up.sql",
+                    "DELETE FROM users;\nALTER TABLE users ADD COLUMN code TEXT NOT NULL;"
+                ),
+                ("4_e.down.sql", "ALTER TABLE users DROP COLUMN code;"),
+                (
+                    "3_t.up.sql",
+                    "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN x TEXT NOT NULL;"
+                ),
+                ("3_t.down.sql", "DROP TABLE t;"),
+            ]
         ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    users,
-                    users_down,
-                    (
-                        "2_plan.up.sql",
-                        "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\nALTER TABLE users ADD COLUMN n BIGSERIAL NOT NULL;\nALTER TABLE users ADD COLUMN note TEXT;"
-                    ),
-                    (
-                        "2_plan.down.sql",
-                        "ALTER TABLE users DROP COLUMN note;\nALTER TABLE users DROP COLUMN n;\nALTER TABLE users DROP COLUMN plan;"
-                    ),
-                    // A table emptied first, or created in the same migration, has no rows.
-                    (
-                        "4_e.up.sql",
-                        "DELETE FROM users;\nALTER TABLE users ADD COLUMN code TEXT NOT NULL;"
-                    ),
-                    ("4_e.down.sql", "ALTER TABLE users DROP COLUMN code;"),
-                    (
-                        "3_t.up.sql",
-                        "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN x TEXT NOT NULL;"
-                    ),
-                    ("3_t.down.sql", "DROP TABLE t;"),
-                ],
-                "adding-not-nullable-field"
-            ),
-            ""
-        );
     }
 }

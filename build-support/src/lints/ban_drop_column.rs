@@ -56,7 +56,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::test_support::bad_not_good;
 
     #[test]
     fn bad_and_good() {
@@ -65,8 +65,9 @@ mod tests {
             "CREATE TABLE users (id BIGINT PRIMARY KEY, nickname TEXT);",
         );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
-        insta::assert_snapshot!(check(
+        insta::assert_snapshot!(bad_not_good(
             Dialect::Postgres,
+            "ban-drop-column",
             &[
                 users,
                 users_down,
@@ -76,26 +77,18 @@ mod tests {
                     "ALTER TABLE users ADD COLUMN nickname TEXT;"
                 )
             ],
-            "ban-drop-column"
+            &[
+                users,
+                users_down,
+                (
+                    "2_drop.up.sql",
+                    "-- migrate:allow ban-drop-column unused since 42\nALTER TABLE users DROP COLUMN nickname;"
+                ),
+                (
+                    "2_drop.down.sql",
+                    "ALTER TABLE users ADD COLUMN nickname TEXT;"
+                )
+            ]
         ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    users,
-                    users_down,
-                    (
-                        "2_drop.up.sql",
-                        "-- migrate:allow ban-drop-column unused since 42\nALTER TABLE users DROP COLUMN nickname;"
-                    ),
-                    (
-                        "2_drop.down.sql",
-                        "ALTER TABLE users ADD COLUMN nickname TEXT;"
-                    )
-                ],
-                "ban-drop-column"
-            ),
-            ""
-        );
     }
 }

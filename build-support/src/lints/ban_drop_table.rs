@@ -48,31 +48,15 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[(
-                "1_a.sql",
-                "-- migrate:irreversible cleanup\nDROP TABLE legacy_sessions;"
-            )],
-            "ban-drop-table"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[(
-                    "1_a.sql",
-                    "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy_sessions;"
-                )],
-                "ban-drop-table"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "ban-drop-table",
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible cleanup\nDROP TABLE legacy_sessions;"
+    )],
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy_sessions;"
+    )]
+);

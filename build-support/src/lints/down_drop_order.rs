@@ -57,30 +57,23 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::test_support::{bad_not_good, check};
 
     #[test]
     fn bad_and_good() {
         let up = "CREATE TABLE authors (id BIGINT PRIMARY KEY);\nCREATE TABLE books (id BIGINT PRIMARY KEY, author_id BIGINT REFERENCES authors (id));\n";
-        insta::assert_snapshot!(check(
+        insta::assert_snapshot!(bad_not_good(
             Dialect::Postgres,
+            "down-drop-order",
             &[
                 ("1_a.up.sql", up),
                 ("1_a.down.sql", "DROP TABLE authors;\nDROP TABLE books;\n")
             ],
-            "down-drop-order"
+            &[
+                ("1_a.up.sql", up),
+                ("1_a.down.sql", "DROP TABLE books;\nDROP TABLE authors;\n")
+            ]
         ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    ("1_a.up.sql", up),
-                    ("1_a.down.sql", "DROP TABLE books;\nDROP TABLE authors;\n")
-                ],
-                "down-drop-order"
-            ),
-            ""
-        );
         // Both in one statement, and SQLite, which allows it.
         assert_eq!(
             check(

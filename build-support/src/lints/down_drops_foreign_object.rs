@@ -64,53 +64,37 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[
-                (
-                    "1_users.up.sql",
-                    "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
-                ),
-                ("1_users.down.sql", "DROP TABLE users;"),
-                (
-                    "2_email.up.sql",
-                    "CREATE UNIQUE INDEX users_email_key ON users (email);"
-                ),
-                (
-                    "2_email.down.sql",
-                    "ALTER TABLE users DROP CONSTRAINT users_email_key;\nDROP TABLE users;"
-                ),
-            ],
-            "down-drops-foreign-object"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    (
-                        "1_users.up.sql",
-                        "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
-                    ),
-                    ("1_users.down.sql", "DROP TABLE users;"),
-                    (
-                        "2_email.up.sql",
-                        "CREATE UNIQUE INDEX users_email_key ON users (email);"
-                    ),
-                    (
-                        "2_email.down.sql",
-                        "DROP INDEX users_email_key;\nDROP INDEX IF EXISTS old_unused_idx;"
-                    ),
-                ],
-                "down-drops-foreign-object"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "down-drops-foreign-object",
+    &[
+        (
+            "1_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
+        ),
+        ("1_users.down.sql", "DROP TABLE users;"),
+        (
+            "2_email.up.sql",
+            "CREATE UNIQUE INDEX users_email_key ON users (email);"
+        ),
+        (
+            "2_email.down.sql",
+            "ALTER TABLE users DROP CONSTRAINT users_email_key;\nDROP TABLE users;"
+        ),
+    ],
+    &[
+        (
+            "1_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);"
+        ),
+        ("1_users.down.sql", "DROP TABLE users;"),
+        (
+            "2_email.up.sql",
+            "CREATE UNIQUE INDEX users_email_key ON users (email);"
+        ),
+        (
+            "2_email.down.sql",
+            "DROP INDEX users_email_key;\nDROP INDEX IF EXISTS old_unused_idx;"
+        ),
+    ]
+);

@@ -65,38 +65,22 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[
-                (
-                    "1_a.up.sql",
-                    "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE TABLE audit (id BIGINT);\nCREATE INDEX audit_id_idx ON audit (id);\n"
-                ),
-                ("1_a.down.sql", "DROP TABLE users;\n"),
-            ],
-            "down-leaves-object"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    (
-                        "1_a.up.sql",
-                        "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\nALTER TABLE users ADD COLUMN email TEXT;\n"
-                    ),
-                    // The index and the column go with their table.
-                    ("1_a.down.sql", "DROP TABLE users;\n"),
-                ],
-                "down-leaves-object"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "down-leaves-object",
+    &[
+        (
+            "1_a.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE TABLE audit (id BIGINT);\nCREATE INDEX audit_id_idx ON audit (id);\n"
+        ),
+        ("1_a.down.sql", "DROP TABLE users;\n"),
+    ],
+    &[
+        (
+            "1_a.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE INDEX users_id_idx ON users (id);\nALTER TABLE users ADD COLUMN email TEXT;\n"
+        ),
+        // The index and the column go with their table.
+        ("1_a.down.sql", "DROP TABLE users;\n"),
+    ]
+);

@@ -18,33 +18,13 @@
 //! migrations/20240101120001_create_orders.up.sql
 //! ```
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::DuplicateVersion,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::DuplicateVersion);
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[("1_a.up.sql", ""), ("01_b.up.sql", "")],
-            "duplicate-version"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[("1_a.up.sql", ""), ("2_b.up.sql", "")],
-                "duplicate-version"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "duplicate-version",
+    &[("1_a.up.sql", ""), ("01_b.up.sql", "")],
+    &[("1_a.up.sql", ""), ("2_b.up.sql", "")]
+);

@@ -36,28 +36,12 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[
-                ("1_a.up.sql", "CREATE TABLE a (id INT);"),
-                ("1_a.down.sql", "-- TODO\n")
-            ],
-            "empty-down-script"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[("1_a.up.sql", "-- nothing yet\n"), ("1_a.down.sql", "")],
-                "empty-down-script"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "empty-down-script",
+    &[
+        ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+        ("1_a.down.sql", "-- TODO\n")
+    ],
+    &[("1_a.up.sql", "-- nothing yet\n"), ("1_a.down.sql", "")]
+);

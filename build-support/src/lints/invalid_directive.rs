@@ -19,39 +19,19 @@
 //! -- migrate:irreversible the old rows are archived in cold storage
 //! ```
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::InvalidDirective,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::InvalidDirective);
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[(
-                "1_a.sql",
-                "-- migrate:irreversible\n-- migrate:nope\nSELECT 1;\n"
-            )],
-            "invalid-directive"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[(
-                    "1_a.sql",
-                    "-- migrate:irreversible it seeds data\nSELECT 1;\n"
-                )],
-                "invalid-directive"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "invalid-directive",
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible\n-- migrate:nope\nSELECT 1;\n"
+    )],
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible it seeds data\nSELECT 1;\n"
+    )]
+);

@@ -20,33 +20,13 @@
 //! ```
 //! `cargo migrate new <name>` writes a well-named pair.
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::InvalidFileName,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::InvalidFileName);
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[("create-users.sql", "SELECT 1;")],
-            "invalid-file-name"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[("1_create_users.sql", "SELECT 1;"), ("notes.md", "x")],
-                "invalid-file-name"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "invalid-file-name",
+    &[("create-users.sql", "SELECT 1;")],
+    &[("1_create_users.sql", "SELECT 1;"), ("notes.md", "x")]
+);

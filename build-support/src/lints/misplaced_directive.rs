@@ -17,39 +17,19 @@
 //! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 //! ```
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::MisplacedDirective,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::MisplacedDirective);
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[(
-                "1_a.sql",
-                "-- migrate:irreversible seed\nSELECT 1;\n-- migrate:no-transaction\n"
-            )],
-            "misplaced-directive"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[(
-                    "1_a.sql",
-                    "-- migrate:no-transaction\n-- migrate:irreversible seed\nSELECT 1;\n"
-                )],
-                "misplaced-directive"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "misplaced-directive",
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible seed\nSELECT 1;\n-- migrate:no-transaction\n"
+    )],
+    &[(
+        "1_a.sql",
+        "-- migrate:no-transaction\n-- migrate:irreversible seed\nSELECT 1;\n"
+    )]
+);

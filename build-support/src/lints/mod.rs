@@ -4,6 +4,25 @@
 //! Rules are pure functions of the parsed migration set and the replay facts
 //! ([`crate::analysis`]); they never touch the file system or git.
 
+/// The test of a rule that needs no more than a bad set, snapshotted, and its fixed version,
+/// which must have no finding of the rule: `bad_and_good_test!(Postgres, "rule-id", bad, good)`.
+macro_rules! bad_and_good_test {
+    ($dialect:ident, $rule:literal, $bad:expr, $good:expr $(,)?) => {
+        #[cfg(test)]
+        mod tests {
+            #[test]
+            fn bad_and_good() {
+                insta::assert_snapshot!($crate::lints::test_support::bad_not_good(
+                    $crate::Dialect::$dialect,
+                    $rule,
+                    $bad,
+                    $good,
+                ));
+            }
+        }
+    };
+}
+
 mod adding_not_nullable_field;
 mod ban_drop_column;
 mod ban_drop_table;
@@ -94,6 +113,18 @@ pub struct Rule {
     /// the lint run: the branch check (`branch-conflict`, `git.rs` and `conflicts.rs`) and the
     /// review lock (`unreviewed-migration`, `damaged-lock`, `lock.rs`).
     pub check: Option<Check>,
+}
+
+impl Rule {
+    /// A rule whose findings are made while the set loads (file names, encodings,
+    /// directives), denied unless configured otherwise.
+    pub(crate) const fn found_while_loading(id: RuleId) -> Rule {
+        Rule {
+            id,
+            default: Level::Deny,
+            check: None,
+        }
+    }
 }
 
 impl fmt::Debug for Rule {
@@ -390,6 +421,22 @@ pub(crate) mod test_support {
             handler.render_report(&mut out, finding).unwrap();
         }
         out
+    }
+
+    /// The rendered findings of `rule` on the `bad` files, for a snapshot, after checking that
+    /// the `good` ones, the fixed version, have none.
+    pub fn bad_not_good(
+        dialect: Dialect,
+        rule: &str,
+        bad: &[(&str, &str)],
+        good: &[(&str, &str)],
+    ) -> String {
+        assert_eq!(
+            check(dialect, good, rule),
+            "",
+            "the good files have {rule} findings"
+        );
+        check(dialect, bad, rule)
     }
 }
 

@@ -11,13 +11,9 @@
 //! ## Use instead
 //! Save the file as UTF-8: `INSERT INTO cities VALUES ('Malmö');`
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::NonUtf8File,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::NonUtf8File);
 
 #[cfg(test)]
 mod tests {

@@ -52,56 +52,40 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[
-                (
-                    "1_add_email.up.sql",
-                    "ALTER TABLE users ADD COLUMN email TEXT;"
-                ),
-                (
-                    "1_add_email.down.sql",
-                    "ALTER TABLE users DROP COLUMN email;"
-                ),
-                (
-                    "2_create_users.up.sql",
-                    "CREATE TABLE users (id BIGINT PRIMARY KEY);"
-                ),
-                ("2_create_users.down.sql", "DROP TABLE users;"),
-            ],
-            "object-used-before-created"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    (
-                        "1_create_users.up.sql",
-                        "CREATE TABLE users (id BIGINT PRIMARY KEY);"
-                    ),
-                    ("1_create_users.down.sql", "DROP TABLE users;"),
-                    (
-                        "2_add_email.up.sql",
-                        "ALTER TABLE users ADD COLUMN email TEXT;"
-                    ),
-                    (
-                        "2_add_email.down.sql",
-                        "ALTER TABLE users DROP COLUMN email;"
-                    ),
-                    // Created outside the migrations (a baseline): not an ordering problem.
-                    ("3_seed.up.sql", "INSERT INTO legacy_table VALUES (1);"),
-                    ("3_seed.down.sql", "DELETE FROM legacy_table;"),
-                ],
-                "object-used-before-created"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "object-used-before-created",
+    &[
+        (
+            "1_add_email.up.sql",
+            "ALTER TABLE users ADD COLUMN email TEXT;"
+        ),
+        (
+            "1_add_email.down.sql",
+            "ALTER TABLE users DROP COLUMN email;"
+        ),
+        (
+            "2_create_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY);"
+        ),
+        ("2_create_users.down.sql", "DROP TABLE users;"),
+    ],
+    &[
+        (
+            "1_create_users.up.sql",
+            "CREATE TABLE users (id BIGINT PRIMARY KEY);"
+        ),
+        ("1_create_users.down.sql", "DROP TABLE users;"),
+        (
+            "2_add_email.up.sql",
+            "ALTER TABLE users ADD COLUMN email TEXT;"
+        ),
+        (
+            "2_add_email.down.sql",
+            "ALTER TABLE users DROP COLUMN email;"
+        ),
+        // Created outside the migrations (a baseline): not an ordering problem.
+        ("3_seed.up.sql", "INSERT INTO legacy_table VALUES (1);"),
+        ("3_seed.down.sql", "DELETE FROM legacy_table;"),
+    ]
+);

@@ -17,33 +17,13 @@
 //! migrations/20240101120000_create_users.down.sql
 //! ```
 
-use super::{Level, Rule, RuleId};
+use super::{Rule, RuleId};
 
-pub(super) const RULE: Rule = Rule {
-    id: RuleId::OrphanDown,
-    default: Level::Deny,
-    check: None, // reported while loading the set
-};
+pub(super) const RULE: Rule = Rule::found_while_loading(RuleId::OrphanDown);
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[("1_a.up.sql", ""), ("1_b.down.sql", "")],
-            "orphan-down"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[("1_a.up.sql", ""), ("1_a.down.sql", "")],
-                "orphan-down"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "orphan-down",
+    &[("1_a.up.sql", ""), ("1_b.down.sql", "")],
+    &[("1_a.up.sql", ""), ("1_a.down.sql", "")]
+);

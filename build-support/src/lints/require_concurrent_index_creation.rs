@@ -66,7 +66,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::test_support::bad_not_good;
 
     #[test]
     fn bad_and_good() {
@@ -75,8 +75,9 @@ mod tests {
             "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\nCREATE INDEX users_id_idx ON users (id);",
         );
         let users_down = ("1_users.down.sql", "DROP TABLE users;");
-        insta::assert_snapshot!(check(
+        insta::assert_snapshot!(bad_not_good(
             Dialect::Postgres,
+            "require-concurrent-index-creation",
             &[
                 users,
                 users_down,
@@ -86,26 +87,18 @@ mod tests {
                 ),
                 ("2_idx.down.sql", "DROP INDEX users_email_idx;")
             ],
-            "require-concurrent-index-creation"
+            &[
+                users,
+                users_down,
+                (
+                    "2_idx.up.sql",
+                    "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
+                ),
+                (
+                    "2_idx.down.sql",
+                    "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;"
+                )
+            ]
         ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    users,
-                    users_down,
-                    (
-                        "2_idx.up.sql",
-                        "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
-                    ),
-                    (
-                        "2_idx.down.sql",
-                        "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;"
-                    )
-                ],
-                "require-concurrent-index-creation"
-            ),
-            ""
-        );
     }
 }

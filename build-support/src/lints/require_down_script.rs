@@ -65,35 +65,19 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     out.push(finding.with_help(help));
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[
-                ("1_a.up.sql", "CREATE TABLE a (id INT);"),
-                ("2_b.sql", "CREATE TABLE b (id INT);")
-            ],
-            "require-down-script"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    ("1_a.up.sql", "CREATE TABLE a (id INT);"),
-                    ("1_a.down.sql", "DROP TABLE a;"),
-                    (
-                        "2_b.sql",
-                        "-- migrate:irreversible deletes legacy rows\nDELETE FROM a;"
-                    ),
-                ],
-                "require-down-script"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "require-down-script",
+    &[
+        ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+        ("2_b.sql", "CREATE TABLE b (id INT);")
+    ],
+    &[
+        ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        (
+            "2_b.sql",
+            "-- migrate:irreversible deletes legacy rows\nDELETE FROM a;"
+        ),
+    ]
+);

@@ -68,32 +68,25 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::test_support::{bad_not_good, check};
 
     #[test]
     fn bad_and_good() {
-        insta::assert_snapshot!(check(
+        insta::assert_snapshot!(bad_not_good(
             Dialect::Postgres,
+            "transaction-control",
             &[
                 ("1_a.up.sql", "BEGIN;\nCREATE TABLE a (id INT);\nCOMMIT;\n"),
                 ("1_a.down.sql", "DROP TABLE a;")
             ],
-            "transaction-control"
+            &[
+                (
+                    "1_a.up.sql",
+                    "-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id INT);\nCOMMIT;\n"
+                ),
+                ("1_a.down.sql", "DROP TABLE a;"),
+            ]
         ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[
-                    (
-                        "1_a.up.sql",
-                        "-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id INT);\nCOMMIT;\n"
-                    ),
-                    ("1_a.down.sql", "DROP TABLE a;"),
-                ],
-                "transaction-control"
-            ),
-            ""
-        );
         assert_eq!(
             check(
                 Dialect::MySql,

@@ -67,31 +67,15 @@ pub(super) fn check(set: &MigrationSet, used: &HashSet<(i64, String)>) -> Vec<Fi
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::Dialect;
-    use crate::lints::test_support::check;
-
-    #[test]
-    fn bad_and_good() {
-        insta::assert_snapshot!(check(
-            Dialect::Postgres,
-            &[(
-                "1_a.sql",
-                "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-tables archived\n-- migrate:allow ban-drop-column nothing to see\nDROP TABLE legacy;"
-            )],
-            "unused-allow"
-        ));
-        assert_eq!(
-            check(
-                Dialect::Postgres,
-                &[(
-                    "1_a.sql",
-                    "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy;"
-                )],
-                "unused-allow"
-            ),
-            ""
-        );
-    }
-}
+bad_and_good_test!(
+    Postgres,
+    "unused-allow",
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-tables archived\n-- migrate:allow ban-drop-column nothing to see\nDROP TABLE legacy;"
+    )],
+    &[(
+        "1_a.sql",
+        "-- migrate:irreversible cleanup\n-- migrate:allow ban-drop-table archived\nDROP TABLE legacy;"
+    )]
+);

@@ -8,10 +8,13 @@
 //! runner's `Session`, `plan_up`, `prepare_all`, the same lock and the same tracking rows), so
 //! the CLI and the application can take turns on one database.
 
+/// What [`Migrator::config_mut`] changes: how long to wait for the server (`wait`) and for the
+/// migration lock (`lock_timeout`), and where events go (`events`).
+pub use crate::config::Config;
 pub use build_support::{Migration, MigrationSet};
 
 use crate::backend::with_backend;
-use crate::config::{Config, DEFAULT_TABLE};
+use crate::config::DEFAULT_TABLE;
 use crate::db_url::DbUrl;
 use crate::error::{Error, Outstanding, Result};
 use crate::migrate::{Applied, apply_pending, read_applied, with_lock};

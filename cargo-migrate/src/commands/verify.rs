@@ -17,8 +17,9 @@ use build_support::{Migration, MigrationSet, ScriptSource};
 use miette::{Diagnostic, SourceSpan};
 
 use crate::backend::{Access, Backend};
-use crate::cli::VerifyArgs;
-use crate::commands::{Ctx, eprintln_report, protect, with_backend};
+use crate::cli::args::VerifyArgs;
+use crate::cli::report::eprintln_report;
+use crate::commands::{Ctx, protect, with_backend};
 use crate::config::Config;
 use crate::db_url::DbUrl;
 use crate::error::{Error, Result};

@@ -1,4 +1,4 @@
-//! The command line (clap only; each command lives in [`crate::commands`]).
+//! The command line's arguments (clap only; each command lives in [`crate::commands`]).
 
 use std::path::PathBuf;
 

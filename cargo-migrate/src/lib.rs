@@ -37,5 +37,6 @@ pub mod staged;
 pub(crate) mod state;
 #[cfg(feature = "cli")]
 mod templates;
+pub(crate) mod verify;
 
 pub use error::{Error, Result, exit};

@@ -217,6 +217,17 @@ pub struct VerifyArgs {
     pub full_snapshots: bool,
 }
 
+impl From<&VerifyArgs> for crate::verify::Options {
+    fn from(args: &VerifyArgs) -> Self {
+        crate::verify::Options {
+            from: args.from,
+            to: args.to,
+            fail_fast: args.fail_fast,
+            full_snapshots: args.full_snapshots,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     #[arg(long, value_enum, default_value_t = DumpFormat::Sql)]

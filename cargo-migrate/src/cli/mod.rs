@@ -5,7 +5,7 @@
 //! `args.rs`: the clap definition. `output.rs`: Cargo-style status lines on stderr, the
 //! product on stdout, a quiet exit on a closed pipe, and the observer that prints the library's
 //! events. `prompt.rs`: questions asked on the terminal. `report.rs`: diagnostics and errors as
-//! the terminal shows them (with the exit code), and the SQL of the dry runs.
+//! the terminal shows them (with the exit code), and the reports of `verify` and the dry runs.
 
 pub mod args;
 pub mod output;

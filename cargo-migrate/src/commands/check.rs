@@ -2,13 +2,14 @@
 
 use build_support::MigrationSet;
 
-use crate::cli::args::{CheckArgs, VerifyArgs};
+use crate::cli::args::CheckArgs;
 use crate::cli::output;
 use crate::cli::report::eprintln_report;
 use crate::commands::{Ctx, lint, protect, read_applied, read_recorded, verify, with_backend};
 use crate::drift::drift_refusal;
 use crate::error::{Error, Result};
 use crate::state::{State, status};
+use crate::verify::Options;
 
 pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     ctx.announce_database();
@@ -66,7 +67,7 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         output::warning("verify skipped: the migration files have errors (listed above)");
         Ok(())
     } else {
-        verify::verify(ctx, &set, &VerifyArgs::default()).await
+        verify::verify(ctx, &set, &Options::default()).await
     };
     let lint_result = match (lint_result, verified) {
         (Err(e), Err(v)) => {

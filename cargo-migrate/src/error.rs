@@ -151,7 +151,7 @@ pub enum Error {
 }
 
 /// A statement of a migration failed on the server: where, why, and what state it left.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+#[derive(Clone, Debug, thiserror::Error, Diagnostic)]
 #[error("migration {name} failed at {location}: {message}")]
 #[diagnostic(code(migrate::migration_failed))]
 pub struct MigrationFailure {

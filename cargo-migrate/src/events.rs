@@ -30,6 +30,35 @@ pub enum Event {
     },
     /// Something that does not stop the run but that its reader should know.
     Warning { message: String },
+    /// `verify` created its scratch database, which it drops at the end whatever happens.
+    ScratchCreated {
+        /// Its name, or its file for SQLite.
+        database: String,
+    },
+    /// `verify` runs a migration in its scratch database.
+    Verifying { migration: String, step: VerifyStep },
+    /// `verify` ran to the end and every down script undid its up script.
+    Verified {
+        /// The migrations whose down script was proved.
+        migrations: usize,
+        /// The irreversible migrations applied without a down.
+        irreversible: usize,
+    },
+    /// `verify` dropped its scratch database.
+    ScratchDropped { database: String },
+}
+
+/// What `verify` does with one migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyStep {
+    /// Up, down, compare the schema with the one before the up, up again.
+    Verify,
+    /// Before the first migration to verify (`--from`): applied to reach the starting point.
+    BeforeFrom,
+    /// Up-only or `-- migrate:irreversible`: applied, not reverted.
+    Irreversible,
+    /// No down script and not marked irreversible: applied, not reverted, and a failure.
+    NoDown,
 }
 
 impl Event {
@@ -38,6 +67,14 @@ impl Event {
         match self {
             Event::WaitingForServer { .. } | Event::WaitingForLock { .. } => "Waiting",
             Event::Warning { .. } => "warning",
+            Event::ScratchCreated { .. } => "Created",
+            Event::Verifying {
+                step: VerifyStep::Verify,
+                ..
+            } => "Verifying",
+            Event::Verifying { .. } => "Applying",
+            Event::Verified { .. } => "Verified",
+            Event::ScratchDropped { .. } => "Dropped",
         }
     }
 
@@ -69,6 +106,34 @@ impl fmt::Display for Event {
                 humantime::format_duration(*timeout)
             ),
             Event::Warning { message } => f.write_str(message),
+            Event::ScratchCreated { database } => {
+                write!(f, "scratch database {database} (dropped at the end)")
+            }
+            Event::Verifying { migration, step } => {
+                f.write_str(migration)?;
+                match step {
+                    VerifyStep::Verify => Ok(()),
+                    VerifyStep::BeforeFrom => f.write_str(" (before --from: not verified)"),
+                    VerifyStep::Irreversible => {
+                        f.write_str(" (irreversible: applied, not reverted)")
+                    }
+                    VerifyStep::NoDown => f.write_str(" (no down script: applied, not reverted)"),
+                }
+            }
+            Event::Verified {
+                migrations,
+                irreversible,
+            } => {
+                write!(
+                    f,
+                    "{migrations} migration(s): every down script undoes its up script"
+                )?;
+                match irreversible {
+                    0 => Ok(()),
+                    n => write!(f, "; {n} irreversible migration(s) applied without a down"),
+                }
+            }
+            Event::ScratchDropped { database } => write!(f, "scratch database {database}"),
         }
     }
 }

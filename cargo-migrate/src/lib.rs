@@ -26,8 +26,6 @@ pub mod embedded;
 pub(crate) mod error;
 pub mod events;
 pub(crate) mod migrate;
-#[cfg(feature = "cli")]
-pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod script;
 pub(crate) mod secrets;
@@ -39,5 +37,6 @@ pub mod staged;
 pub(crate) mod state;
 #[cfg(feature = "cli")]
 mod templates;
+pub(crate) mod verify;
 
 pub use error::{Error, Result, exit};

@@ -3,7 +3,7 @@
 
 use build_support::Dialect;
 
-use crate::cli::Template;
+use crate::cli::args::Template;
 
 /// Names a template fills in: from the flags, else guessed from the migration's name.
 #[derive(Debug)]

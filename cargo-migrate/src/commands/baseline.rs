@@ -3,7 +3,7 @@
 
 use build_support::Migration;
 
-use crate::cli::BaselineArgs;
+use crate::cli::args::BaselineArgs;
 use crate::commands::{Ctx, protect, with_backend, with_lock};
 use crate::drift::drift_refusal;
 use crate::error::{Error, Result};

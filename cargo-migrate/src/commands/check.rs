@@ -2,13 +2,14 @@
 
 use build_support::MigrationSet;
 
-use crate::cli::{CheckArgs, VerifyArgs};
-use crate::commands::{
-    Ctx, eprintln_report, lint, protect, read_applied, read_recorded, verify, with_backend,
-};
+use crate::cli::args::CheckArgs;
+use crate::cli::output;
+use crate::cli::report::eprintln_report;
+use crate::commands::{Ctx, lint, protect, read_applied, read_recorded, verify, with_backend};
 use crate::drift::drift_refusal;
 use crate::error::{Error, Result};
 use crate::state::{State, status};
+use crate::verify::Options;
 
 pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     ctx.announce_database();
@@ -58,15 +59,15 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         problems.push(format!("{} {what}", e.name()));
     }
     for p in &problems {
-        crate::output::warning(p);
+        output::warning(p);
     }
     let verified = if !args.verify {
         Ok(())
     } else if set.has_errors() {
-        crate::output::warning("verify skipped: the migration files have errors (listed above)");
+        output::warning("verify skipped: the migration files have errors (listed above)");
         Ok(())
     } else {
-        verify::verify(ctx, &set, &VerifyArgs::default()).await
+        verify::verify(ctx, &set, &Options::default()).await
     };
     let lint_result = match (lint_result, verified) {
         (Err(e), Err(v)) => {

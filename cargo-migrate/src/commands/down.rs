@@ -3,12 +3,13 @@
 use build_support::MigrationSet;
 
 use crate::backend::Backend;
-use crate::cli::{DownArgs, UpArgs};
-use crate::commands::{Ctx, dry_run_sql, protect, up, with_backend, with_lock, with_reader};
+use crate::cli::args::{DownArgs, UpArgs};
+use crate::cli::output;
+use crate::cli::report::dry_run_sql;
+use crate::commands::{Ctx, protect, up, with_backend, with_lock, with_reader};
 use crate::error::{Error, Result};
 use crate::events::Observer;
 use crate::migrate::{DownPlan, prepare_down, run_down};
-use crate::output;
 use crate::plan::DownTo;
 use crate::session::Session;
 

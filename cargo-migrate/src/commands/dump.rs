@@ -2,11 +2,11 @@
 //! environments (`diff <(cargo migrate dump --env staging) <(cargo migrate dump --env production)`).
 
 use crate::backend::{Access, Backend};
-use crate::cli::DumpFormat;
+use crate::cli::args::DumpFormat;
+use crate::cli::output;
 use crate::commands::{Ctx, with_backend};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::snapshot::Snapshot;
 
 pub async fn run(ctx: &Ctx, format: DumpFormat) -> Result<()> {

@@ -1,9 +1,9 @@
 //! `cargo migrate history`: what was applied when, by whom, and how long it took.
 
-use crate::cli::Format;
+use crate::cli::args::Format;
+use crate::cli::output;
 use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::Result;
-use crate::output;
 
 pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     ctx.announce_database();

@@ -93,7 +93,7 @@ fn enable_hooks(ctx: &Ctx, manifest_dir: &Path) -> Result<()> {
     match &current {
         Some(path) if same_dir(repo.workdir(), path, &hooks_dir) => {}
         Some(other) => {
-            crate::output::warning(&format!(
+            crate::cli::output::warning(&format!(
                 "the commit gate is not enabled: core.hooksPath is already `{other}`, and init leaves it as it is; add the line {line} to the pre-commit hook in {other}, or switch with `git config core.hooksPath {HOOKS_DIR}`"
             ));
             return Ok(());
@@ -101,7 +101,7 @@ fn enable_hooks(ctx: &Ctx, manifest_dir: &Path) -> Result<()> {
         None => {
             let existing = repo.default_hooks_dir().join("pre-commit");
             if existing.is_file() {
-                crate::output::warning(&format!(
+                crate::cli::output::warning(&format!(
                     "the commit gate is not enabled: {} exists, and setting core.hooksPath would turn it off; add the line {line} to it, or move it to {HOOKS_DIR}/pre-commit, add the line there and run `git config core.hooksPath {HOOKS_DIR}`",
                     existing.display()
                 ));
@@ -118,7 +118,7 @@ fn enable_hooks(ctx: &Ctx, manifest_dir: &Path) -> Result<()> {
                 &format!("{shown} already runs the commit gate"),
             );
         } else {
-            crate::output::warning(&format!(
+            crate::cli::output::warning(&format!(
                 "{shown} exists and does not run the commit gate: add the line {line} to it"
             ));
         }

@@ -3,10 +3,11 @@
 use build_support::lints::{LintConfig, RuleId, lint};
 use build_support::{Finding, MigrationSet, Severity, lock};
 
-use crate::cli::Format;
-use crate::commands::{Ctx, eprintln_report};
+use crate::cli::args::Format;
+use crate::cli::output;
+use crate::cli::report::eprintln_report;
+use crate::commands::Ctx;
 use crate::error::{Error, Result};
-use crate::output;
 
 pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;

@@ -1,5 +1,6 @@
 //! One module per command. `main` parses the command line, runs the command on a
-//! current-thread runtime and renders any error as a diagnostic with its exit code.
+//! current-thread runtime and hands its result to [`crate::cli::report::finish`], which renders
+//! an error as a diagnostic and returns its exit code.
 
 mod baseline;
 mod check;
@@ -20,15 +21,14 @@ mod verify;
 
 use std::process::ExitCode;
 
-use build_support::{Migration, MigrationSet, Read};
+use build_support::{MigrationSet, Read};
 use clap::Parser;
 
-use crate::cli::{Cargo, Command};
+use crate::cli::args::{Cargo, Command};
+use crate::cli::output;
+use crate::cli::report::{self, eprintln_report, install_report_hook};
 use crate::config::{Config, Overrides, UrlOrigin, display_relative};
-use crate::error::{Error, Result, exit};
-use crate::output;
-use crate::script::Script;
-use crate::secrets::scrub;
+use crate::error::{Error, Result};
 
 pub(crate) use crate::backend::with_backend;
 pub use crate::migrate::{read_applied, read_recorded, with_lock, with_reader};
@@ -89,18 +89,6 @@ impl Ctx {
     }
 }
 
-/// How diagnostics render (once per process; later calls change nothing).
-pub fn install_report_hook() {
-    let _ = miette::set_hook(Box::new(|_| {
-        let mut opts = miette::MietteHandlerOpts::new().terminal_links(false);
-        // Logs and pipes get whole lines, so a message can be searched for.
-        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            opts = opts.width(400);
-        }
-        Box::new(opts.build())
-    }));
-}
-
 pub fn main() -> ExitCode {
     install_report_hook();
     let Cargo::Migrate(args) = Cargo::parse();
@@ -134,14 +122,7 @@ pub fn main() -> ExitCode {
             .map_err(|e| Error::io("cannot start the async runtime", e))?;
         runtime.block_on(run(&ctx, args.command))
     })();
-    match result {
-        Ok(()) => ExitCode::from(exit::SUCCESS),
-        Err(e) => {
-            let code = e.exit_code();
-            eprintln_report(miette::Report::new(e));
-            ExitCode::from(code)
-        }
-    }
+    report::finish(result)
 }
 
 async fn run(ctx: &Ctx, command: Command) -> Result<()> {
@@ -163,47 +144,4 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Rebase => rebase::run(ctx).await,
         Command::PreCommit => unreachable!("`main` runs pre-commit before loading the config"),
     }
-}
-
-/// The SQL a plan would run, as `--dry-run` prints it.
-pub fn dry_run_sql(what: &str, migrations: &[&Migration], scripts: &[Script<'_>]) -> String {
-    use std::fmt::Write;
-    let items: Vec<(String, &Script<'_>)> =
-        migrations.iter().map(|m| m.name()).zip(scripts).collect();
-    let mut out = String::new();
-    if items.is_empty() {
-        let _ = writeln!(out, "-- nothing to {what}");
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "-- dry run: {} migration(s) would be {what}, in this order",
-        items.len()
-    );
-    for (name, script) in items {
-        let _ = writeln!(out, "\n-- {name} ({})", script.file.display);
-        let transactional = !script.no_transaction();
-        if transactional {
-            let _ = writeln!(out, "BEGIN;");
-        } else {
-            let _ = writeln!(
-                out,
-                "-- migrate:no-transaction: each statement runs on its own"
-            );
-        }
-        for statement in &script.statements {
-            let _ = writeln!(out, "{};", statement.text(&script.file.text));
-        }
-        if transactional {
-            let _ = writeln!(out, "COMMIT;");
-        }
-    }
-    out
-}
-
-/// Renders a diagnostic to stderr, with every known password masked.
-pub fn eprintln_report(report: miette::Report) {
-    use std::io::Write;
-    let rendered = format!("{report:?}");
-    let _ = writeln!(std::io::stderr().lock(), "{}", scrub(&rendered));
 }

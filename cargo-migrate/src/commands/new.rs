@@ -6,10 +6,10 @@ use build_support::parse_file_name;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::cli::NewArgs;
+use crate::cli::args::NewArgs;
+use crate::cli::output;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::templates::{Names, check_name, render};
 
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {

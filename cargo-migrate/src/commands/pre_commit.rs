@@ -19,9 +19,9 @@ use std::time::Duration;
 use build_support::lints::RuleId;
 use build_support::{Finding, MigrationSet, Severity, lock, parse_file_name};
 
-use crate::commands::{
-    Ctx, eprintln_report, install_report_hook, lint, read_applied, with_backend,
-};
+use crate::cli::output;
+use crate::cli::report::{self, install_report_hook};
+use crate::commands::{Ctx, lint, read_applied, with_backend};
 use crate::config::{Config, Overrides};
 use crate::error::{Error, Result, exit};
 use crate::staged::{Repo, Unstaged};
@@ -392,7 +392,7 @@ pub fn main(cwd: &Path, overrides: &Overrides, quiet: bool) -> ExitCode {
     install_report_hook();
     let status = |verb: &str, message: &str| {
         if !quiet {
-            crate::output::status(verb, message);
+            output::status(verb, message);
         }
     };
     let error = match check(cwd, overrides) {
@@ -425,7 +425,7 @@ pub fn main(cwd: &Path, overrides: &Overrides, quiet: bool) -> ExitCode {
                 text.push_str(&p.to_string());
                 text.push('\n');
             }
-            crate::output::stderr(&text);
+            output::stderr(&text);
             // The hook runs at the work tree's root with `--manifest-path` when the crate is
             // below it; the fix commands, written without it, must run in the crate.
             let crate_dir = overrides
@@ -453,7 +453,5 @@ pub fn main(cwd: &Path, overrides: &Overrides, quiet: bool) -> ExitCode {
         }
         Err(e) => e,
     };
-    let code = error.exit_code();
-    eprintln_report(miette::Report::new(error));
-    ExitCode::from(code)
+    report::finish(Err(error))
 }

@@ -3,8 +3,7 @@
 //! confirms; otherwise, on a terminal, the database's name must be typed; without a terminal
 //! (CI) they refuse and say the command to run with `--yes`.
 
-use std::io::{BufRead, IsTerminal, Write};
-
+use crate::cli::prompt::{self, command_with_yes};
 use crate::commands::Ctx;
 use crate::db_url::DbUrl;
 use crate::error::{Error, Result};
@@ -46,7 +45,7 @@ pub fn confirm(ctx: &Ctx, what: &str) -> Result<()> {
         return Ok(());
     }
     let name = database_name(&ctx.cfg.url);
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    if !prompt::interactive() {
         return Err(Error::refused(
             format!(
                 "environment `{env}` is protected: {what} needs a confirmation, and there is no terminal to ask on; nothing was changed"
@@ -57,10 +56,11 @@ pub fn confirm(ctx: &Ctx, what: &str) -> Result<()> {
             ),
         ));
     }
-    let typed = ask(&format!(
+    let typed = prompt::ask(&format!(
         "environment `{env}` is protected: {what} on {}\ntype the database name ({name}) to continue: ",
         ctx.cfg.url
-    ))?;
+    ))
+    .map_err(|e| Error::io("cannot read the confirmation", e))?;
     if typed != name {
         return Err(Error::refused(
             format!("`{typed}` is not `{name}`: nothing was changed"),
@@ -97,47 +97,6 @@ pub fn refuse_scratch(ctx: &Ctx) -> Result<()> {
     ))
 }
 
-/// Prints `prompt` on stderr and reads one line from stdin.
-fn ask(prompt: &str) -> Result<String> {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{}", crate::secrets::scrub(prompt));
-    let _ = err.flush();
-    drop(err);
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io("cannot read the confirmation", e))?;
-    Ok(line.trim().to_owned())
-}
-
-/// The command line this process was started with, as `cargo migrate …`, with `--yes` added.
-fn command_with_yes() -> String {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "migrate") {
-        args.remove(0);
-    }
-    let mut command = "cargo migrate".to_owned();
-    for arg in args.iter().chain(std::iter::once(&"--yes".to_owned())) {
-        command.push(' ');
-        command.push_str(&shell_quote(arg));
-    }
-    command
-}
-
-/// `arg` as a POSIX shell reads it back.
-fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,12 +107,5 @@ mod tests {
         assert_eq!(database_name(&url("postgres://u:p@h/prod_db")), "prod_db");
         assert_eq!(database_name(&url("mysql://u@h:3306/shop")), "shop");
         assert_eq!(database_name(&url("sqlite:data/app.db")), "app.db");
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(shell_quote("--env"), "--env");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -10,9 +10,10 @@ use build_support::git::check_branch;
 use build_support::lock::{LOCK_FILE, Lock, LockEntry, has_conflict_markers, rebuild_conflicted};
 use build_support::{FileKind, MigrationSet, parse_file_name};
 
-use crate::commands::{Ctx, eprintln_report, read_applied, with_backend};
+use crate::cli::output;
+use crate::cli::report::eprintln_report;
+use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::{Error, Result};
-use crate::output;
 use crate::state::AppliedRow;
 
 /// One file to rename.

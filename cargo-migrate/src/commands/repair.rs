@@ -5,11 +5,11 @@
 use build_support::{MigrationSet, Read};
 
 use crate::backend::Backend;
-use crate::cli::RepairArgs;
+use crate::cli::args::RepairArgs;
+use crate::cli::output;
 use crate::commands::{Ctx, protect, read_applied, with_backend, with_lock};
 use crate::drift::drift_details;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {

@@ -1,22 +1,20 @@
 //! `cargo migrate review [V…]`: shows each unreviewed migration (its files, its SQL, its lint
 //! findings and what its down script does, in words) and records it in `migrate.lock`.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use build_support::analysis::{ForeignDrop, MigrationFacts, analyze};
 use build_support::lock::{self, Lock, LockError};
 use build_support::model::Effect;
 use build_support::{Finding, Migration, MigrationSet, Severity};
 
-use crate::cli::ReviewArgs;
+use crate::cli::args::ReviewArgs;
+use crate::cli::output;
+use crate::cli::prompt;
 use crate::commands::{Ctx, lint};
 use crate::error::{Error, Result};
-use crate::output;
 use crate::secrets::scrub;
 
 pub fn run(ctx: &Ctx, args: &ReviewArgs) -> Result<()> {
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !ctx.yes && !interactive {
+    if !ctx.yes && !prompt::interactive() {
         return Err(Error::config(
             "review asks before recording each migration, and stdin is not a terminal",
             Some(
@@ -109,7 +107,7 @@ pub fn run(ctx: &Ctx, args: &ReviewArgs) -> Result<()> {
             refused.push(m.name());
             continue;
         }
-        if ctx.yes || confirm(&format!("Record {} as reviewed? [y/N] ", m.name()))? {
+        if ctx.yes || prompt::yes_or_no(&format!("Record {} as reviewed? [y/N] ", m.name()))? {
             accepted.push(m.version);
         } else {
             ctx.status("Skipped", &format!("{} stays unreviewed", m.name()));
@@ -152,22 +150,6 @@ fn count_known(lock: &Lock, set: &MigrationSet) -> usize {
         .iter()
         .filter(|e| set.get(e.version).is_some_and(|m| m.slug == e.slug))
         .count()
-}
-
-/// Asks on the terminal; anything but `y`/`yes` is no.
-fn confirm(question: &str) -> Result<bool> {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{question}");
-    let _ = err.flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 /// What review prints for one migration.

@@ -2,10 +2,10 @@
 
 use build_support::Read;
 
-use crate::cli::Format;
+use crate::cli::args::Format;
+use crate::cli::output;
 use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::Result;
-use crate::output;
 use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {

@@ -6,11 +6,12 @@ use build_support::MigrationSet;
 use build_support::lints::{Level, LintConfig, RuleId, rule};
 
 use crate::backend::Backend;
-use crate::cli::UpArgs;
-use crate::commands::{Ctx, dry_run_sql, lint, protect, with_backend, with_lock, with_reader};
+use crate::cli::args::UpArgs;
+use crate::cli::output;
+use crate::cli::report::dry_run_sql;
+use crate::commands::{Ctx, lint, protect, with_backend, with_lock, with_reader};
 use crate::error::Result;
 use crate::migrate::{UpPlan, apply_pending, prepare_up};
-use crate::output;
 use crate::plan::UpOptions;
 use crate::session::Session;
 

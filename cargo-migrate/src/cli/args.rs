@@ -1,4 +1,4 @@
-//! The command line (clap only; each command lives in [`crate::commands`]).
+//! The command line's arguments (clap only; each command lives in [`crate::commands`]).
 
 use std::path::PathBuf;
 
@@ -215,6 +215,17 @@ pub struct VerifyArgs {
     /// Read the whole schema for every snapshot, not only what changed (slower)
     #[arg(long)]
     pub full_snapshots: bool,
+}
+
+impl From<&VerifyArgs> for crate::verify::Options {
+    fn from(args: &VerifyArgs) -> Self {
+        crate::verify::Options {
+            from: args.from,
+            to: args.to,
+            fail_fast: args.fail_fast,
+            full_snapshots: args.full_snapshots,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

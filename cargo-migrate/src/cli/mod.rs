@@ -1,0 +1,13 @@
+//! The terminal side of the command line: what the commands of [`crate::commands`] parse and
+//! how they talk to the person at the terminal. The library below never prints; only this
+//! module writes to stdout and stderr or reads stdin.
+//!
+//! `args.rs`: the clap definition. `output.rs`: Cargo-style status lines on stderr, the
+//! product on stdout, a quiet exit on a closed pipe, and the observer that prints the library's
+//! events. `prompt.rs`: questions asked on the terminal. `report.rs`: diagnostics and errors as
+//! the terminal shows them (with the exit code), and the reports of `verify` and the dry runs.
+
+pub mod args;
+pub mod output;
+pub mod prompt;
+pub mod report;

@@ -12,7 +12,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-// Only `verify` compares snapshots, and it is part of the command line for now.
+// `Change` is read only by the command line's rendering of verify's report.
 #[cfg_attr(not(feature = "cli"), allow(unused_imports))]
 pub use diff::{Change, Difference, diff};
 pub use sql::normalize_sql;

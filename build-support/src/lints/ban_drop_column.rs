@@ -20,7 +20,7 @@
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
-use crate::model::{Effect, ObjectKind};
+use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::BanDropColumn,
@@ -29,27 +29,21 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        for effect in &statement.effects {
-            if let Effect::Drop { object, .. } = effect
-                && object.kind == ObjectKind::Column
-            {
-                out.push(
-                    cx.at_statement(
-                        RULE.id,
-                        Script::Up,
-                        index,
-                        format!(
-                            "the up script drops column {}.{}: its data is lost",
-                            object.parent.as_deref().unwrap_or("?"),
-                            object.name
-                        ),
-                        "drops a column",
-                    )
-                    .with_help("if that is the intent, say so: `-- migrate:allow ban-drop-column <reason>` at the top of the up script"),
-                );
-            }
-        }
+    for (index, object) in cx.up_drops(ObjectKind::Column) {
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                index,
+                format!(
+                    "the up script drops column {}.{}: its data is lost",
+                    object.parent.as_deref().unwrap_or("?"),
+                    object.name
+                ),
+                "drops a column",
+            )
+            .with_help("if that is the intent, say so: `-- migrate:allow ban-drop-column <reason>` at the top of the up script"),
+        );
     }
 }
 

@@ -19,7 +19,7 @@
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
-use crate::model::{Effect, ObjectKind};
+use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::BanDropTable,
@@ -28,23 +28,17 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        for effect in &statement.effects {
-            if let Effect::Drop { object, .. } = effect
-                && object.kind == ObjectKind::Table
-            {
-                out.push(
-                    cx.at_statement(
-                        RULE.id,
-                        Script::Up,
-                        index,
-                        format!("the up script drops table {}: its data is lost", object.name),
-                        "drops a table",
-                    )
-                    .with_help("if that is the intent, say so: `-- migrate:allow ban-drop-table <reason>` at the top of the up script"),
-                );
-            }
-        }
+    for (index, object) in cx.up_drops(ObjectKind::Table) {
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                index,
+                format!("the up script drops table {}: its data is lost", object.name),
+                "drops a table",
+            )
+            .with_help("if that is the intent, say so: `-- migrate:allow ban-drop-table <reason>` at the top of the up script"),
+        );
     }
 }
 

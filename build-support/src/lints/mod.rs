@@ -58,6 +58,7 @@ use std::str::FromStr;
 
 use crate::analysis::{Analysis, MigrationFacts, ParsedFile, analyze};
 use crate::finding::{Finding, Severity};
+use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::{Dialect, Migration, MigrationSet, SqlFile};
 
 /// How a finding of a rule is treated.
@@ -257,6 +258,21 @@ impl Cx<'_> {
             Script::Up => Some(&self.facts.up),
             Script::Down => self.facts.down.as_ref(),
         }
+    }
+
+    /// The objects of `kind` the up script drops, with the index of the statement that drops
+    /// each.
+    pub fn up_drops(&self, kind: ObjectKind) -> impl Iterator<Item = (usize, &ObjectId)> {
+        let statements = self.facts.up.statements.iter().enumerate();
+        statements.flat_map(move |(index, statement)| {
+            statement
+                .effects
+                .iter()
+                .filter_map(move |effect| match effect {
+                    Effect::Drop { object, .. } if object.kind == kind => Some((index, object)),
+                    _ => None,
+                })
+        })
     }
 
     /// A finding labelled on statement `index` of `script`.

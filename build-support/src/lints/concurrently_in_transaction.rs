@@ -20,7 +20,7 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Cx, Level, Rule, RuleId, Script};
+use super::{Cx, Level, Rule, RuleId};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::sql::StatementKind;
@@ -35,36 +35,28 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     if cx.dialect != Dialect::Postgres {
         return;
     }
-    for script in [Script::Up, Script::Down] {
-        let (Some(file), Some(parsed)) = (cx.file(script), cx.parsed(script)) else {
-            continue;
-        };
-        if file.directives.no_transaction {
-            continue;
-        }
-        for (index, statement) in parsed.statements.iter().enumerate() {
-            let concurrent = match &statement.kind {
-                StatementKind::Parsed(ast) => {
-                    matches!(&**ast, Statement::CreateIndex(ci) if ci.concurrently)
-                }
-                StatementKind::Recognized(form) => form.contains("concurrently"),
-                StatementKind::Invalid { .. } => false,
-            };
-            if concurrent {
-                out.push(
-                    cx.at_statement(
-                        RULE.id,
-                        script,
-                        index,
-                        "CONCURRENTLY cannot run inside a transaction, and this script runs in one",
-                        "fails inside a transaction block",
-                    )
-                    .with_help(format!(
-                        "add `-- migrate:no-transaction` at the top of {}",
-                        file.display
-                    )),
-                );
+    for (script, file, index, statement) in cx.transactional_statements() {
+        let concurrent = match &statement.kind {
+            StatementKind::Parsed(ast) => {
+                matches!(&**ast, Statement::CreateIndex(ci) if ci.concurrently)
             }
+            StatementKind::Recognized(form) => form.contains("concurrently"),
+            StatementKind::Invalid { .. } => false,
+        };
+        if concurrent {
+            out.push(
+                cx.at_statement(
+                    RULE.id,
+                    script,
+                    index,
+                    "CONCURRENTLY cannot run inside a transaction, and this script runs in one",
+                    "fails inside a transaction block",
+                )
+                .with_help(format!(
+                    "add `-- migrate:no-transaction` at the top of {}",
+                    file.display
+                )),
+            );
         }
     }
 }

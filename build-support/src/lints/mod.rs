@@ -59,7 +59,7 @@ use std::str::FromStr;
 use crate::analysis::{Analysis, MigrationFacts, ParsedFile, analyze};
 use crate::finding::{Finding, Severity};
 use crate::model::{Effect, ObjectId, ObjectKind};
-use crate::{Dialect, Migration, MigrationSet, SqlFile};
+use crate::{Dialect, Migration, MigrationSet, ParsedStatement, SqlFile};
 
 /// How a finding of a rule is treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -273,6 +273,21 @@ impl Cx<'_> {
                     _ => None,
                 })
         })
+    }
+
+    /// Every statement of the scripts that run inside the migration's transaction (those
+    /// without `-- migrate:no-transaction`), with its script, file and index.
+    pub fn transactional_statements(
+        &self,
+    ) -> impl Iterator<Item = (Script, &SqlFile, usize, &ParsedStatement)> {
+        [Script::Up, Script::Down]
+            .into_iter()
+            .filter_map(|script| Some((script, self.file(script)?, self.parsed(script)?)))
+            .filter(|(_, file, _)| !file.directives.no_transaction)
+            .flat_map(|(script, file, parsed)| {
+                let statements = parsed.statements.iter().enumerate();
+                statements.map(move |(index, statement)| (script, file, index, statement))
+            })
     }
 
     /// A finding labelled on statement `index` of `script`.

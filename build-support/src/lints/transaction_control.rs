@@ -22,7 +22,7 @@
 //! or, for a script that must manage its own transactions, `-- migrate:no-transaction` at its
 //! top.
 
-use super::{Cx, Level, Rule, RuleId, Script};
+use super::{Cx, Level, Rule, RuleId};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::sql::transaction_control;
@@ -38,29 +38,21 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     if cx.dialect == Dialect::MySql {
         return;
     }
-    for script in [Script::Up, Script::Down] {
-        let (Some(file), Some(parsed)) = (cx.file(script), cx.parsed(script)) else {
-            continue;
-        };
-        if file.directives.no_transaction {
-            continue;
-        }
-        for (index, statement) in parsed.statements.iter().enumerate() {
-            if let Some(keyword) = transaction_control(statement.text(&file.text)) {
-                out.push(
-                    cx.at_statement(
-                        RULE.id,
-                        script,
-                        index,
-                        format!("`{keyword}` inside a migration that runs in its own transaction"),
-                        "controls the transaction",
-                    )
-                    .with_help(format!(
-                        "remove it (each migration already runs in a transaction), or add `-- migrate:no-transaction` at the top of {}",
-                        file.display
-                    )),
-                );
-            }
+    for (script, file, index, statement) in cx.transactional_statements() {
+        if let Some(keyword) = transaction_control(statement.text(&file.text)) {
+            out.push(
+                cx.at_statement(
+                    RULE.id,
+                    script,
+                    index,
+                    format!("`{keyword}` inside a migration that runs in its own transaction"),
+                    "controls the transaction",
+                )
+                .with_help(format!(
+                    "remove it (each migration already runs in a transaction), or add `-- migrate:no-transaction` at the top of {}",
+                    file.display
+                )),
+            );
         }
     }
 }

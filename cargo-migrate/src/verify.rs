@@ -563,6 +563,18 @@ mod tests {
         (cfg, seen)
     }
 
+    /// `verify` with the default options, never cancelled, problems only in the report.
+    fn verify_all<'s>(cfg: &Config, set: &'s MigrationSet) -> Report<'s> {
+        block_on(verify(
+            cfg,
+            set,
+            &Options::default(),
+            std::future::pending(),
+            |_, _| {},
+        ))
+        .unwrap()
+    }
+
     fn block_on<T>(future: impl Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -651,14 +663,7 @@ mod tests {
             FILES[4],
         ];
         let set = MigrationSet::from_files("migrations", files);
-        let report = block_on(verify(
-            &cfg,
-            &set,
-            &Options::default(),
-            std::future::pending(),
-            |_, _| {},
-        ))
-        .unwrap();
+        let report = verify_all(&cfg, &set);
         let problems = &report.migrations[1].problems;
         assert!(
             matches!(
@@ -734,14 +739,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (cfg, seen) = config(&dir);
         let set = MigrationSet::from_files("migrations", []);
-        let report = block_on(verify(
-            &cfg,
-            &set,
-            &Options::default(),
-            std::future::pending(),
-            |_, _| {},
-        ))
-        .unwrap();
+        let report = verify_all(&cfg, &set);
         assert!(report.nothing_to_verify());
         assert!(seen.lock().unwrap().is_empty());
     }

@@ -782,3 +782,59 @@ pub fn wait_does_not_retry_what_waiting_cannot_fix(kind: Kind) {
     assert_contains(&out.stderr, "cm_no_such_database");
     assert_contains(&out.stderr, "create the database first");
 }
+
+/// The run lock is the tracking table's, however the configuration spells it: a runner that
+/// names it with its schema (PostgreSQL) or database (MySQL) waits for one that does not.
+fn either_spelling_of_the_tracking_table_takes_the_same_lock(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let bare = gated_project(kind);
+    expect(bare.on(&db, &["up", "--to", "1"]), 0);
+    let qualified = gated_project(kind);
+    let schema = match kind {
+        Kind::Postgres => "public".to_owned(),
+        _ => db.database_name(),
+    };
+    qualified.package(&format!(
+        "[package.metadata.migrate]\ntable = \"{schema}._cargo_migrate\"\n"
+    ));
+
+    let mut gate = close_gate(&db);
+    let first = Running::start(&bare, &db.url, &["up"]);
+    wait_until("the first run to wait at the gate", || {
+        session_waiting_at_the_gate(&db).is_some()
+    });
+    let out = expect(qualified.on(&db, &["up", "--lock-timeout", "500ms"]), 1).stderr;
+    assert_contains(&out, "gave up after 500ms waiting for the migration lock");
+
+    // And the other way round: the qualified spelling holds, the bare one waits.
+    gate.exec("COMMIT");
+    let (code, stderr) = first.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(states(&bare, &db), all_applied(3));
+    expect(bare.on(&db, &["down", "--to", "1"]), 0);
+
+    gate.exec(match kind {
+        Kind::MySql => "START TRANSACTION",
+        _ => "BEGIN",
+    });
+    gate.exec("SELECT id FROM gate WHERE id = 1 FOR UPDATE");
+    let second = Running::start(&qualified, &db.url, &["up"]);
+    wait_until("the qualified run to wait at the gate", || {
+        session_waiting_at_the_gate(&db).is_some()
+    });
+    let out = expect(bare.on(&db, &["up", "--lock-timeout", "500ms"]), 1).stderr;
+    assert_contains(&out, "gave up after 500ms waiting for the migration lock");
+    gate.exec("COMMIT");
+    let (code, stderr) = second.finish();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn either_spelling_of_the_tracking_table_takes_the_same_lock_postgres() {
+    either_spelling_of_the_tracking_table_takes_the_same_lock(Kind::Postgres);
+}
+
+#[test]
+fn either_spelling_of_the_tracking_table_takes_the_same_lock_mysql() {
+    either_spelling_of_the_tracking_table_takes_the_same_lock(Kind::MySql);
+}

@@ -36,6 +36,8 @@ pub struct MySql {
     /// The scratch database this session is in and its connection id, when it is one of
     /// [`SCRATCH_SESSIONS`].
     scratch_session: Option<(String, u64)>,
+    /// The run locks this session holds (see [`MySql::lock_names`]).
+    lock_names: Vec<String>,
 }
 
 /// The sessions this process opened in each scratch database it created, by connection id.
@@ -54,8 +56,11 @@ fn scratch_sessions() -> std::sync::MutexGuard<'static, BTreeMap<String, Vec<u64
 }
 
 /// Lock names are global to the server and at most 64 characters: a hash of database and
-/// table keeps them unique and short.
-const LOCK_NAME: &str = "SELECT CONCAT('cargo-migrate:', SHA1(CONCAT(DATABASE(), '.', ?)))";
+/// table keeps them unique and short. The first is the table's own (a name given without its
+/// database is in the current one), the second what earlier releases took: the spelling
+/// within the current database.
+const LOCK_NAMES: &str = "SELECT CONCAT('cargo-migrate:', SHA1(IF(LOCATE('.', ?) > 0, ?, CONCAT(COALESCE(DATABASE(), ''), '.', ?)))),
+        CONCAT('cargo-migrate:', SHA1(CONCAT(COALESCE(DATABASE(), ''), '.', ?)))";
 
 impl MySql {
     async fn database_name(&mut self) -> String {
@@ -65,6 +70,86 @@ impl MySql {
             .ok()
             .flatten()
             .map_or_else(|| "the database".to_owned(), |d| format!("database {d}"))
+    }
+
+    /// The names of the run locks on the tracking table `table` (as configured), taken in this
+    /// order: the database-qualified table itself, so that `_cargo_migrate` and
+    /// `db._cargo_migrate` exclude each other, and, for a name given with its database, the
+    /// lock that earlier releases keyed on that spelling within the current database, so that
+    /// a runner of an older release during a rolling upgrade is excluded too.
+    async fn lock_names(&mut self, table: &str) -> Result<Vec<String>> {
+        let (own, legacy): (String, String) = sqlx::query_as(LOCK_NAMES)
+            .bind(table)
+            .bind(table)
+            .bind(table)
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("naming the migration lock")?;
+        Ok(if own == legacy {
+            vec![own]
+        } else {
+            vec![own, legacy]
+        })
+    }
+
+    /// Takes the lock `name` by `deadline`; messages name the whole `timeout`.
+    async fn lock_one(
+        &mut self,
+        name: &str,
+        timeout: Duration,
+        deadline: std::time::Instant,
+        events: &Observer,
+    ) -> Result<()> {
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(name)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("taking the migration lock")?;
+        if got == Some(1) {
+            return Ok(());
+        }
+        let database = self.database_name().await;
+        let (_, holder) = self.lock_holder(name).await;
+        super::connect::say_waiting_for_lock(events, &database, &holder, timeout);
+        // GET_LOCK waits on the server, in seconds (fractions allowed): 1 taken, 0 timed out.
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(name)
+            .bind(
+                deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_secs_f64(),
+            )
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("waiting for the migration lock")?;
+        match got {
+            Some(1) => return Ok(()),
+            Some(_) => {}
+            // NULL: the server ended the wait itself (this session was killed, say).
+            None => {
+                return Err(Error::refused(
+                    format!("the server ended the wait for the migration lock on {database}"),
+                    "nothing was run; run the command again",
+                ));
+            }
+        }
+        let (id, holder) = self.lock_holder(name).await;
+        Err(super::connect::lock_timed_out(
+            &database,
+            holder,
+            timeout,
+            id.map(|id| format!("end its session with `KILL {id}`, which releases the lock")),
+        ))
+    }
+
+    async fn unlock_one(&mut self, name: &str) -> Result<()> {
+        sqlx::query("SELECT RELEASE_LOCK(?)")
+            .bind(name)
+            .execute(&mut self.conn)
+            .await
+            .doing("releasing the migration lock")?;
+        Ok(())
     }
 
     /// The connection holding the lock `name` and how the process list describes it (only
@@ -171,6 +256,7 @@ impl Backend for MySql {
         let mut db = MySql {
             conn,
             scratch_session: None,
+            lock_names: Vec::new(),
         };
         if let Some(name) = url.database_name()
             && scratch_sessions().contains_key(&name)
@@ -186,60 +272,25 @@ impl Backend for MySql {
     }
 
     async fn lock(&mut self, table: &str, timeout: Duration, events: &Observer) -> Result<()> {
-        let name: String = sqlx::query_scalar(LOCK_NAME)
-            .bind(table)
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("naming the migration lock")?;
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-            .bind(&name)
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("taking the migration lock")?;
-        if got == Some(1) {
-            return Ok(());
-        }
-        let database = self.database_name().await;
-        let (_, holder) = self.lock_holder(&name).await;
-        super::connect::say_waiting_for_lock(events, &database, &holder, timeout);
-        // GET_LOCK waits on the server, in seconds (fractions allowed): 1 taken, 0 timed out.
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-            .bind(&name)
-            .bind(timeout.as_secs_f64())
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("waiting for the migration lock")?;
-        match got {
-            Some(1) => return Ok(()),
-            Some(_) => {}
-            // NULL: the server ended the wait itself (this session was killed, say).
-            None => {
-                return Err(Error::refused(
-                    format!("the server ended the wait for the migration lock on {database}"),
-                    "nothing was run; run the command again",
-                ));
+        let deadline = super::connect::deadline_after(timeout);
+        let names = self.lock_names(table).await?;
+        for (i, name) in names.iter().enumerate() {
+            if let Err(e) = self.lock_one(name, timeout, deadline, events).await {
+                for taken in &names[..i] {
+                    let _ = self.unlock_one(taken).await;
+                }
+                return Err(e);
             }
         }
-        let (id, holder) = self.lock_holder(&name).await;
-        Err(super::connect::lock_timed_out(
-            &database,
-            holder,
-            timeout,
-            id.map(|id| format!("end its session with `KILL {id}`, which releases the lock")),
-        ))
+        self.lock_names = names;
+        Ok(())
     }
 
-    async fn unlock(&mut self, table: &str) -> Result<()> {
-        let name: String = sqlx::query_scalar(LOCK_NAME)
-            .bind(table)
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("naming the migration lock")?;
-        sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(name)
-            .execute(&mut self.conn)
-            .await
-            .doing("releasing the migration lock")?;
+    async fn unlock(&mut self, _table: &str) -> Result<()> {
+        // The names taken, not the names now: a script's `USE` changes DATABASE().
+        for name in std::mem::take(&mut self.lock_names) {
+            self.unlock_one(&name).await?;
+        }
         Ok(())
     }
 

@@ -81,6 +81,19 @@ fn lock_key(table: &str) -> i64 {
     hash as i64
 }
 
+/// The advisory locks a run takes on the tracking table `table` (as configured), whose
+/// schema-qualified name is `qualified`: the lock of the table itself, so that `_cargo_migrate`
+/// and `public._cargo_migrate` exclude each other, and, for a name given without its schema,
+/// the lock that earlier releases keyed on that spelling, so that a runner of an older
+/// release during a rolling upgrade is excluded too. Always taken in this order.
+fn lock_keys(table: &str, qualified: &str) -> Vec<i64> {
+    let mut keys = vec![lock_key(qualified)];
+    if table != qualified {
+        keys.push(lock_key(table));
+    }
+    keys
+}
+
 /// The session holding the advisory lock, as far as pg_stat_activity shows it to this
 /// account (other users' sessions hide their address and query without pg_read_all_stats).
 #[derive(Debug, Default)]
@@ -138,6 +151,80 @@ impl Postgres {
             .fetch_one(&mut self.conn)
             .await
             .map_or_else(|_| "the database".to_owned(), |d| format!("database {d}"))
+    }
+
+    /// Takes the advisory lock `key`, waiting up to `timeout` (see [`Backend::lock`]).
+    /// Takes the advisory lock `key` by `deadline`; messages name the whole `timeout`.
+    async fn lock_one(
+        &mut self,
+        key: i64,
+        timeout: Duration,
+        deadline: std::time::Instant,
+        events: &Observer,
+    ) -> Result<()> {
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut self.conn)
+            .await
+            .doing("taking the migration lock")?;
+        if got {
+            return Ok(());
+        }
+        let database = self.database_name().await;
+        let holder = self.lock_holder(key).await;
+        super::connect::say_waiting_for_lock(events, &database, &holder.describe(), timeout);
+        // The server waits (in the order runners asked) and gives up after `lock_timeout`;
+        // statement_timeout (an account's default, say) must not cut the wait short. Both are
+        // put back as they were afterwards, so that the migrations run under the session's own.
+        let (lock_saved, statement_saved): (String, String) = sqlx::query_as(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+        )
+        .fetch_one(&mut self.conn)
+        .await
+        .doing("reading lock_timeout")?;
+        let set = "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)";
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = left.as_millis().clamp(1, i32::MAX as u128).to_string();
+        sqlx::query(set)
+            .bind(&ms)
+            .bind("0")
+            .execute(&mut self.conn)
+            .await
+            .doing("setting lock_timeout")?;
+        let waited = sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut self.conn)
+            .await;
+        sqlx::query(set)
+            .bind(&lock_saved)
+            .bind(&statement_saved)
+            .execute(&mut self.conn)
+            .await
+            .doing("restoring lock_timeout")?;
+        match waited {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                let holder = self.lock_holder(key).await;
+                Err(super::connect::lock_timed_out(
+                    &database,
+                    holder.describe(),
+                    timeout,
+                    holder.pid.map(|pid| {
+                        format!("end its server session with `SELECT pg_terminate_backend({pid})`, which releases the lock")
+                    }),
+                ))
+            }
+            Err(e) => Err(e).doing("waiting for the migration lock"),
+        }
+    }
+
+    async fn unlock_one(&mut self, key: i64) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut self.conn)
+            .await
+            .doing("releasing the migration lock")?;
+        Ok(())
     }
 
     /// Who holds the advisory lock `key` in this database (empty when nobody does by now).
@@ -236,68 +323,23 @@ impl Backend for Postgres {
     }
 
     async fn lock(&mut self, table: &str, timeout: Duration, events: &Observer) -> Result<()> {
-        let key = lock_key(table);
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut self.conn)
-            .await
-            .doing("taking the migration lock")?;
-        if got {
-            return Ok(());
-        }
-        let database = self.database_name().await;
-        let holder = self.lock_holder(key).await;
-        super::connect::say_waiting_for_lock(events, &database, &holder.describe(), timeout);
-        // The server waits (in the order runners asked) and gives up after `lock_timeout`;
-        // statement_timeout (an account's default, say) must not cut the wait short. Both are
-        // put back as they were afterwards, so that the migrations run under the session's own.
-        let (lock_saved, statement_saved): (String, String) = sqlx::query_as(
-            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
-        )
-        .fetch_one(&mut self.conn)
-        .await
-        .doing("reading lock_timeout")?;
-        let set = "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)";
-        let ms = timeout.as_millis().clamp(1, i32::MAX as u128).to_string();
-        sqlx::query(set)
-            .bind(&ms)
-            .bind("0")
-            .execute(&mut self.conn)
-            .await
-            .doing("setting lock_timeout")?;
-        let waited = sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(key)
-            .execute(&mut self.conn)
-            .await;
-        sqlx::query(set)
-            .bind(&lock_saved)
-            .bind(&statement_saved)
-            .execute(&mut self.conn)
-            .await
-            .doing("restoring lock_timeout")?;
-        match waited {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
-                let holder = self.lock_holder(key).await;
-                Err(super::connect::lock_timed_out(
-                    &database,
-                    holder.describe(),
-                    timeout,
-                    holder.pid.map(|pid| {
-                        format!("end its server session with `SELECT pg_terminate_backend({pid})`, which releases the lock")
-                    }),
-                ))
+        let deadline = super::connect::deadline_after(timeout);
+        let keys = lock_keys(table, &self.qualify(table));
+        for (i, &key) in keys.iter().enumerate() {
+            if let Err(e) = self.lock_one(key, timeout, deadline, events).await {
+                for &taken in &keys[..i] {
+                    let _ = self.unlock_one(taken).await;
+                }
+                return Err(e);
             }
-            Err(e) => Err(e).doing("waiting for the migration lock"),
         }
+        Ok(())
     }
 
     async fn unlock(&mut self, table: &str) -> Result<()> {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(lock_key(table))
-            .execute(&mut self.conn)
-            .await
-            .doing("releasing the migration lock")?;
+        for key in lock_keys(table, &self.qualify(table)).into_iter().rev() {
+            self.unlock_one(key).await?;
+        }
         Ok(())
     }
 
@@ -521,5 +563,15 @@ mod tests {
     fn lock_keys_differ_per_tracking_table() {
         assert_ne!(lock_key("_cargo_migrate"), lock_key("other._cargo_migrate"));
         assert_eq!(lock_key("_cargo_migrate"), lock_key("_cargo_migrate"));
+    }
+
+    #[test]
+    fn a_table_named_with_or_without_its_schema_takes_the_same_first_lock() {
+        let bare = lock_keys("_cargo_migrate", "public._cargo_migrate");
+        let qualified = lock_keys("public._cargo_migrate", "public._cargo_migrate");
+        assert_eq!(bare[0], qualified[0]);
+        assert_eq!(qualified.len(), 1);
+        // The key of the spelling, as earlier releases take it, comes second.
+        assert_eq!(bare[1], lock_key("_cargo_migrate"));
     }
 }

@@ -23,14 +23,32 @@ enum Direction {
 }
 
 /// What a failure left behind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
     RolledBack,
     NothingChanged,
+    /// The first statement failed outside a transaction, and may still have changed things.
+    MayHaveLeft(Left),
     /// Some statements were applied and could not be rolled back.
     Partial {
         applied: usize,
+        left: Left,
     },
+}
+
+/// What a statement that failed outside a transaction may have left, as far as can be told.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Left {
+    /// Why the server does not promise that it changed nothing, when it does not.
+    reason: Option<&'static str>,
+    /// Indexes it left INVALID (PostgreSQL's CONCURRENTLY builds).
+    invalid_indexes: Vec<String>,
+}
+
+impl Left {
+    fn is_nothing(&self) -> bool {
+        self.reason.is_none() && self.invalid_indexes.is_empty()
+    }
 }
 
 /// A database connection for one command, holding the migration lock when it writes.
@@ -184,9 +202,15 @@ impl<B: Backend> Session<B> {
                 .insert_row(&table, &row)
                 .await
                 .doing(&format!("recording the start of {}", m.name()))?;
+            let invalid_before = self.db.invalid_indexes().await.unwrap_or_default();
             let start = Instant::now();
             if let Err((i, e)) = self.run_statements(script).await {
-                let outcome = if i == 0 {
+                let left = self.left_by(script, i, &e, &invalid_before).await;
+                let outcome = if i > 0 {
+                    Outcome::Partial { applied: i, left }
+                } else if !left.is_nothing() {
+                    Outcome::MayHaveLeft(left)
+                } else {
                     let restored = if row.replaces {
                         // The row was a cleared one: it is again, keeping the repair's who and
                         // when.
@@ -196,8 +220,6 @@ impl<B: Backend> Session<B> {
                     };
                     restored.doing(&format!("clearing the record of {}", m.name()))?;
                     Outcome::NothingChanged
-                } else {
-                    Outcome::Partial { applied: i }
                 };
                 return Err(failure::<B>(m, script, i, e, outcome, Direction::Up));
             }
@@ -240,6 +262,7 @@ impl<B: Backend> Session<B> {
                 .await
                 .doing(&format!("committing the revert of {}", m.name()))?;
         } else {
+            let invalid_before = self.db.invalid_indexes().await.unwrap_or_default();
             self.db
                 .set_outcome(&table, m.version, false, false)
                 .await
@@ -248,14 +271,17 @@ impl<B: Backend> Session<B> {
                     m.name()
                 ))?;
             if let Err((i, e)) = self.run_statements(script).await {
-                let outcome = if i == 0 {
+                let left = self.left_by(script, i, &e, &invalid_before).await;
+                let outcome = if i > 0 {
+                    Outcome::Partial { applied: i, left }
+                } else if !left.is_nothing() {
+                    Outcome::MayHaveLeft(left)
+                } else {
                     self.db
                         .set_outcome(&table, m.version, true, false)
                         .await
                         .doing(&format!("restoring the record of {}", m.name()))?;
                     Outcome::NothingChanged
-                } else {
-                    Outcome::Partial { applied: i }
                 };
                 return Err(failure::<B>(m, script, i, e, outcome, Direction::Down));
             }
@@ -349,6 +375,29 @@ impl<B: Backend> Session<B> {
         located.err()
     }
 
+    /// What statement `index` of `script`, which failed with `error` outside a transaction,
+    /// may have left, given the indexes that were invalid before the script ran.
+    async fn left_by(
+        &mut self,
+        script: &Script<'_>,
+        index: usize,
+        error: &sqlx::Error,
+        invalid_before: &[String],
+    ) -> Left {
+        let text = script.statements[index].text(&script.file.text);
+        let invalid_indexes = match self.db.invalid_indexes().await {
+            Ok(now) => now
+                .into_iter()
+                .filter(|i| !invalid_before.contains(i))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Left {
+            reason: B::failure_may_have_left(error, text),
+            invalid_indexes,
+        }
+    }
+
     async fn run_statements(
         &mut self,
         script: &Script<'_>,
@@ -379,6 +428,43 @@ fn applied_by() -> String {
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// What to do about a migration that failed half-way and stays recorded as failed.
+fn resolve(m: &Migration, left: &Left, partial: bool) -> String {
+    let by_hand = format!(
+        "bring the database back to where it was before {} by hand",
+        m.name()
+    );
+    let todo = if left.invalid_indexes.is_empty() {
+        by_hand
+    } else {
+        let drops: Vec<String> = left
+            .invalid_indexes
+            .iter()
+            .map(|i| format!("DROP INDEX CONCURRENTLY IF EXISTS {i};"))
+            .collect();
+        let drop = format!("drop them with `{}`", drops.join(" "));
+        if partial || left.reason.is_some() {
+            format!("{drop}, {by_hand}")
+        } else {
+            drop
+        }
+    };
+    format!(
+        "{todo}, then run `cargo migrate repair {v}`; until then the migration is recorded as failed and `up`/`down` refuse to run",
+        v = m.version
+    )
+}
+
+/// The INVALID indexes a failed script left, for a message.
+fn invalid_left(left: &Left) -> Option<String> {
+    (!left.invalid_indexes.is_empty()).then(|| {
+        format!(
+            "it left the INVALID index(es) {} behind",
+            left.invalid_indexes.join(", ")
+        )
+    })
 }
 
 /// A failed statement as a diagnostic pointing into its file.
@@ -414,16 +500,33 @@ fn failure<B: Backend>(
         Outcome::NothingChanged => format!(
             "this was the first statement, so nothing was {verb}; fix it and run `{retry}` again"
         ),
-        Outcome::Partial { applied } => {
+        Outcome::MayHaveLeft(left) => {
+            let what: Vec<String> = left
+                .reason
+                .map(str::to_owned)
+                .into_iter()
+                .chain(invalid_left(&left))
+                .collect();
+            format!(
+                "this was the first statement, but {}: {}",
+                what.join("; "),
+                resolve(m, &left, false)
+            )
+        }
+        Outcome::Partial { applied, left } => {
             let why = if script.no_transaction() {
                 "the script runs without a transaction (`-- migrate:no-transaction`)"
             } else {
                 "MySQL and MariaDB commit schema changes at once"
             };
+            let this = match left.reason {
+                Some(reason) => format!(", and this one may have changed things too: {reason}"),
+                None => String::new(),
+            };
+            let indexes = invalid_left(&left).map_or(String::new(), |i| format!("; {i}"));
             format!(
-                "{applied} statement(s) before this one were {verb} and stay, because {why}; the migration is recorded as failed and `up`/`down` refuse to run until it is resolved: bring the database back to where it was before {name} by hand, then run `cargo migrate repair {v}`",
-                name = m.name(),
-                v = m.version
+                "{applied} statement(s) before this one were {verb} and stay, because {why}{this}{indexes}: {}",
+                resolve(m, &left, true)
             )
         }
     };

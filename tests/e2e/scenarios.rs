@@ -479,3 +479,70 @@ pub fn mysql_executable_comments_run_as_written(kind: Kind) {
     expect(p.on(&db, &["down"]), 0);
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }
+
+/// A first statement that fails outside a transaction can still have changed things (MySQL
+/// keeps a failed DROP TABLE's earlier tables dropped; PostgreSQL keeps a failed concurrent
+/// index build as an INVALID index): the record stays failed, says what may be left and how
+/// to clear it, and `up` refuses until `repair`. A statement the server could not even parse
+/// changed nothing, and says so.
+fn a_failed_first_statement_that_may_have_changed_things_stays_failed(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    let (first, second, fixed, expected) = match kind {
+        Kind::MySql => (
+            "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n",
+            "DROP TABLE a, b, missing;\n",
+            "DROP TABLE IF EXISTS a, b;\n",
+            "this was the first statement, but MySQL and MariaDB do not undo the part of a failed statement that was done",
+        ),
+        _ => (
+            "CREATE TABLE t (id INT);\nINSERT INTO t VALUES (1), (1);\n",
+            "-- migrate:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY t_id_key ON t (id);\n",
+            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_id_key ON t (id);\n",
+            "this was the first statement, but it left the INVALID index(es) public.t_id_key behind: drop them with `DROP INDEX CONCURRENTLY IF EXISTS public.t_id_key;`, then run `cargo migrate repair 2`",
+        ),
+    };
+    p.pair("1_first", first, "SELECT 1;\n");
+    p.pair("2_second", second, "SELECT 1;\n");
+    let err = expect(p.on(&db, &["up"]), 1).stderr;
+    // The help as one line, however the terminal width wrapped it.
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_contains(&err, expected);
+    assert_contains(&err, "cargo migrate repair 2");
+    assert!(!err.contains("nothing was applied"), "{err}");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "failed".into())]
+    );
+    let refused = expect(p.on(&db, &["up"]), 1).all();
+    assert_contains(&refused, "2_second is recorded as failed");
+
+    match kind {
+        Kind::MySql => assert_eq!(db.tables(), Vec::<String>::new()),
+        _ => db.exec("DROP INDEX CONCURRENTLY IF EXISTS public.t_id_key"),
+    }
+    expect(p.on(&db, &["repair", "2"]), 0);
+    p.pair("2_second", fixed, "SELECT 1;\n");
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), applied(&[1, 2]));
+
+    // A statement the server cannot parse never ran.
+    p.pair(
+        "3_typo",
+        "-- migrate:no-transaction\nCREATE TABLEX t3 (id INT);\n",
+        "SELECT 1;\n",
+    );
+    let err = expect(p.on(&db, &["up"]), 1).stderr;
+    assert_contains(&err, "this was the first statement, so nothing was applied");
+    assert_eq!(states(&p, &db)[2], (3, "pending".into()));
+}
+
+#[test]
+fn a_failed_first_statement_that_may_have_changed_things_stays_failed_postgres() {
+    a_failed_first_statement_that_may_have_changed_things_stays_failed(Kind::Postgres);
+}
+
+#[test]
+fn a_failed_first_statement_that_may_have_changed_things_stays_failed_mysql() {
+    a_failed_first_statement_that_may_have_changed_things_stays_failed(Kind::MySql);
+}

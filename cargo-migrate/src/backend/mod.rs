@@ -115,6 +115,21 @@ pub trait Backend: Sized {
         self.connection().execute_raw(sql).await
     }
 
+    /// The indexes left INVALID in this database (schema-qualified, quoted where needed): a
+    /// `CREATE INDEX CONCURRENTLY` or `REINDEX CONCURRENTLY` that fails leaves one behind.
+    /// Empty where the database has no such thing.
+    async fn invalid_indexes(&mut self) -> sqlx::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Why `statement`, which failed with `error` outside a transaction, may still have
+    /// changed the database, when it may: the server does not promise that a failed
+    /// statement changed nothing.
+    fn failure_may_have_left(error: &sqlx::Error, statement: &str) -> Option<&'static str> {
+        let _ = (error, statement);
+        None
+    }
+
     /// Where in `statement` the server says the error is, as a byte offset, if it says.
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize>;
 

@@ -323,6 +323,17 @@ impl Backend for MySql {
         Connection::MySql(&mut self.conn)
     }
 
+    fn failure_may_have_left(error: &sqlx::Error, _statement: &str) -> Option<&'static str> {
+        // A statement the server could not parse never ran.
+        let parse_error = error
+            .as_database_error()
+            .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
+            .is_some_and(|e| e.number() == 1064);
+        (!parse_error).then_some(
+            "MySQL and MariaDB do not undo the part of a failed statement that was done (a `DROP TABLE a, b, missing` drops `a` and `b`, a multi-row INSERT into a MyISAM table keeps its first rows)",
+        )
+    }
+
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
         let message = error.as_database_error()?.message();
         // "… near 'FROMM users' at line 3": the fragment starts where the parser stopped, on

@@ -368,6 +368,29 @@ impl Backend for Postgres {
         Connection::Postgres(&mut self.conn)
     }
 
+    async fn invalid_indexes(&mut self) -> sqlx::Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT format('%I.%I', n.nspname, c.relname)
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT i.indisvalid ORDER BY 1",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+    }
+
+    fn failure_may_have_left(_error: &sqlx::Error, statement: &str) -> Option<&'static str> {
+        let words: Vec<String> = statement
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let has = |w: &str| words.iter().any(|x| x == w);
+        (has("DETACH") && has("PARTITION") && has("CONCURRENTLY")).then_some(
+            "a DETACH PARTITION … CONCURRENTLY that fails can leave the partition pending detach (finish it with `ALTER TABLE <parent> DETACH PARTITION <partition> FINALIZE`)",
+        )
+    }
+
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
         let pg = error
             .as_database_error()?

@@ -124,6 +124,16 @@ pub enum Error {
     )]
     NotUpToDate { outstanding: Vec<Outstanding> },
 
+    /// The connection was lost while a migration ran: why, and what the tracking table said
+    /// after reconnecting (or that it could not be read).
+    #[error("{message}")]
+    #[diagnostic(code(migrate::connection_lost))]
+    ConnectionLost {
+        message: String,
+        #[help]
+        help: String,
+    },
+
     #[error("database error while {doing}: {source}")]
     #[diagnostic(code(migrate::database))]
     Database {

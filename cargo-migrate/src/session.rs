@@ -1,17 +1,19 @@
 //! A session: one connection for one command, holding the migration lock when it writes, and
 //! applying or reverting one migration with the same flow on every backend.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use build_support::ScriptSource;
 use build_support::{Dialect, Migration};
 
+use crate::backend::watchdog::{Watchdog, lost, lost_in};
 use crate::backend::{
     ADDED_COLUMNS, Access, Backend, NewRow, RepairRow, Tracking, elapsed_us, storable_script,
 };
 use crate::config::Config;
 use crate::drift::drift_refusal;
 use crate::error::{DbContext, Error, MigrationFailure, Result};
+use crate::events::Observer;
 use crate::script::Script;
 use crate::state::{AppliedRow, Entry};
 
@@ -55,6 +57,13 @@ impl Left {
 #[derive(Debug)]
 pub struct Session<B: Backend> {
     db: B,
+    /// Bounds every wait on `db`'s server (see [`crate::backend::watchdog`]).
+    watch: Watchdog,
+    /// Set once the connection is lost: nothing more is sent on it.
+    broken: bool,
+    /// How long `--wait` lets a reconnection after a lost connection retry.
+    wait: Option<Duration>,
+    events: Observer,
     table: String,
     dialect: Dialect,
     locked: bool,
@@ -66,6 +75,10 @@ pub struct Session<B: Backend> {
     applied_by: String,
 }
 
+/// How long the client waits for the migration lock beyond `--lock-timeout`, after which the
+/// server is taken not to be answering (it ends the wait itself at `--lock-timeout`).
+const LOCK_GRACE: Duration = Duration::from_secs(10);
+
 impl<B: Backend> Session<B> {
     /// Connects. Writing sessions take the lock and create the tracking table; read-only ones
     /// create nothing (`Ok(None)` when the database itself does not exist yet).
@@ -75,29 +88,68 @@ impl<B: Backend> Session<B> {
         else {
             return Ok(None);
         };
+        let watch = Watchdog::new(&cfg.url, db.session_id());
         let locked = access == Access::ReadWrite;
-        if locked && let Err(e) = db.lock(&cfg.table, cfg.lock_timeout, &cfg.events).await {
-            db.close().await;
-            return Err(e);
+        if locked {
+            let bound = cfg.lock_timeout.saturating_add(LOCK_GRACE);
+            let taken = tokio::time::timeout(
+                bound,
+                watch.guard::<B, _, _>(db.lock(&cfg.table, cfg.lock_timeout, &cfg.events)),
+            )
+            .await;
+            match taken {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    if lost_in(&e).is_none() {
+                        close_within(db).await;
+                    }
+                    return Err(e);
+                }
+                Err(_) => {
+                    return Err(Error::refused(
+                        format!(
+                            "the server did not answer while this run waited for the migration lock: gave up after {} (`--lock-timeout` and {} more)",
+                            crate::backend::connect::for_humans(cfg.lock_timeout),
+                            crate::backend::connect::for_humans(LOCK_GRACE)
+                        ),
+                        "nothing was run; check the network between here and the server, then run the command again",
+                    ));
+                }
+            }
         }
-        let columns = db.tracking_columns(&cfg.table).await?;
-        let mut has_table = !columns.is_empty();
-        let missing: Vec<&str> = ADDED_COLUMNS
-            .into_iter()
-            .filter(|c| !columns.iter().any(|have| have == c))
-            .collect();
-        let mut extended = missing.is_empty();
-        if locked && !has_table {
-            db.create_tracking_table(&cfg.table).await?;
-            has_table = true;
-            extended = true;
-        } else if locked && !extended {
-            // A table made by an earlier version: upgraded in place, under the lock.
-            db.add_tracking_columns(&cfg.table, &missing).await?;
-            extended = true;
+        let opened = async {
+            let columns = watch
+                .guard::<B, _, _>(db.tracking_columns(&cfg.table))
+                .await?;
+            let mut has_table = !columns.is_empty();
+            let missing: Vec<&str> = ADDED_COLUMNS
+                .into_iter()
+                .filter(|c| !columns.iter().any(|have| have == c))
+                .collect();
+            let mut extended = missing.is_empty();
+            if locked && !has_table {
+                watch
+                    .guard::<B, _, _>(db.create_tracking_table(&cfg.table))
+                    .await?;
+                has_table = true;
+                extended = true;
+            } else if locked && !extended {
+                // A table made by an earlier version: upgraded in place, under the lock.
+                watch
+                    .guard::<B, _, _>(db.add_tracking_columns(&cfg.table, &missing))
+                    .await?;
+                extended = true;
+            }
+            Ok::<_, Error>((has_table, extended))
         }
+        .await;
+        let (has_table, extended) = opened?;
         Ok(Some(Session {
             db,
+            watch,
+            broken: false,
+            wait: cfg.wait,
+            events: cfg.events.clone(),
             table: cfg.table.clone(),
             dialect: cfg.url.kind.dialect(),
             locked,
@@ -116,7 +168,10 @@ impl<B: Backend> Session<B> {
         if !self.has_table {
             return Ok(Vec::new());
         }
-        let rows = self.db.applied(&self.table, self.extended).await?;
+        let rows = self
+            .watch
+            .guard::<B, _, _>(self.db.applied(&self.table, self.extended))
+            .await?;
         self.cleared = rows
             .iter()
             .filter(|r| r.cleared && !r.success)
@@ -130,7 +185,9 @@ impl<B: Backend> Session<B> {
         if !self.has_table || !self.extended {
             return Ok(None);
         }
-        self.db.up_script(&self.table, version).await
+        self.watch
+            .guard::<B, _, _>(self.db.up_script(&self.table, version))
+            .await
     }
 
     /// The refusal for a modified migration, with the diff from the recorded text.
@@ -141,12 +198,18 @@ impl<B: Backend> Session<B> {
         }
     }
 
-    /// Releases the lock and closes the connection.
+    /// Releases the lock and closes the connection. A lost connection is only dropped: the
+    /// server released the lock with the session.
     pub async fn close(mut self) -> Result<()> {
-        if self.locked {
-            self.db.unlock(&self.table).await?;
+        if self.broken {
+            return Ok(());
         }
-        self.db.close().await;
+        if self.locked {
+            self.watch
+                .guard::<B, _, _>(self.db.unlock(&self.table))
+                .await?;
+        }
+        close_within(self.db).await;
         Ok(())
     }
 
@@ -174,7 +237,14 @@ impl<B: Backend> Session<B> {
             // The script, its tracking row and the commit, in as few round trips as the
             // backend allows (one, on PostgreSQL).
             let sql = joined(script);
-            if let Err(e) = self.db.apply_and_record(&sql, &table, &row).await {
+            let applied = self
+                .watch
+                .guard::<B, _, _>(self.db.apply_and_record(&sql, &table, &row))
+                .await;
+            if let Err(e) = applied {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Up, &why).await);
+                }
                 let _ = self.db.rollback().await;
                 if let Some((i, e)) = self.locate_failure(script).await {
                     return Err(failure::<B>(
@@ -198,13 +268,22 @@ impl<B: Backend> Session<B> {
         } else {
             // Marked failed first: if the run dies midway the record says so.
             row.success = false;
-            self.db
-                .insert_row(&table, &row)
-                .await
-                .doing(&format!("recording the start of {}", m.name()))?;
-            let invalid_before = self.db.invalid_indexes().await.unwrap_or_default();
+            let started = self
+                .watch
+                .guard::<B, _, _>(self.db.insert_row(&table, &row))
+                .await;
+            if let Err(e) = started {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Up, &why).await);
+                }
+                return Err(e).doing(&format!("recording the start of {}", m.name()));
+            }
+            let invalid_before = self.invalid_indexes().await;
             let start = Instant::now();
             if let Err((i, e)) = self.run_statements(script).await {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Up, &why).await);
+                }
                 let left = self.left_by(script, i, &e, &invalid_before).await;
                 let outcome = if i > 0 {
                     Outcome::Partial { applied: i, left }
@@ -224,10 +303,16 @@ impl<B: Backend> Session<B> {
                 return Err(failure::<B>(m, script, i, e, outcome, Direction::Up));
             }
             let us = elapsed_us(start);
-            self.db
-                .finish_row(&table, m.version, us)
-                .await
-                .doing(&format!("recording {}", m.name()))?;
+            let finished = self
+                .watch
+                .guard::<B, _, _>(self.db.finish_row(&table, m.version, us))
+                .await;
+            if let Err(e) = finished {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Up, &why).await);
+                }
+                return Err(e).doing(&format!("recording {}", m.name()));
+            }
             Ok(us)
         }
     }
@@ -238,57 +323,96 @@ impl<B: Backend> Session<B> {
         let table = self.table.clone();
         let start = Instant::now();
         if B::TRANSACTIONAL_DDL && !script.no_transaction() {
-            self.db.begin().await.doing("starting a transaction")?;
-            if let Err((i, e)) = self.run_statements(script).await {
-                let _ = self.db.rollback().await;
-                return Err(failure::<B>(
-                    m,
-                    script,
-                    i,
-                    e,
-                    Outcome::RolledBack,
-                    Direction::Down,
-                ));
+            let reverted = async {
+                self.watch.guard::<B, _, _>(self.db.begin()).await?;
+                if let Err((i, e)) = self.run_statements(script).await {
+                    return Err(Failed::Statement(i, e));
+                }
+                if let Err(e) = self
+                    .watch
+                    .guard::<B, _, _>(self.db.delete_row(&table, m.version))
+                    .await
+                {
+                    return Err(Failed::Record(e));
+                }
+                self.watch.guard::<B, _, _>(self.db.commit()).await?;
+                Ok(())
             }
-            if let Err(e) = self.db.delete_row(&table, m.version).await {
-                let _ = self.db.rollback().await;
-                return Err(e).doing(&format!(
-                    "removing the record of {} (it was rolled back)",
-                    m.name()
-                ));
+            .await;
+            match reverted {
+                Ok(()) => {}
+                Err(Failed::Statement(_, e) | Failed::Record(e) | Failed::Other(e))
+                    if lost(&e).is_some() =>
+                {
+                    let why = lost(&e).unwrap_or_default();
+                    return Err(self.settle(m, Direction::Down, &why).await);
+                }
+                Err(Failed::Statement(i, e)) => {
+                    let _ = self.db.rollback().await;
+                    return Err(failure::<B>(
+                        m,
+                        script,
+                        i,
+                        e,
+                        Outcome::RolledBack,
+                        Direction::Down,
+                    ));
+                }
+                Err(Failed::Record(e)) => {
+                    let _ = self.db.rollback().await;
+                    return Err(e).doing(&format!(
+                        "removing the record of {} (it was rolled back)",
+                        m.name()
+                    ));
+                }
+                Err(Failed::Other(e)) => {
+                    let _ = self.db.rollback().await;
+                    return Err(e).doing(&format!("reverting {} (it was rolled back)", m.name()));
+                }
             }
-            self.db
-                .commit()
-                .await
-                .doing(&format!("committing the revert of {}", m.name()))?;
         } else {
-            let invalid_before = self.db.invalid_indexes().await.unwrap_or_default();
-            self.db
-                .set_outcome(&table, m.version, false, false)
-                .await
-                .doing(&format!(
+            let invalid_before = self.invalid_indexes().await;
+            let started = self
+                .watch
+                .guard::<B, _, _>(self.db.set_outcome(&table, m.version, false, false))
+                .await;
+            if let Err(e) = started {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Down, &why).await);
+                }
+                return Err(e).doing(&format!(
                     "recording the start of the revert of {}",
                     m.name()
-                ))?;
+                ));
+            }
             if let Err((i, e)) = self.run_statements(script).await {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Down, &why).await);
+                }
                 let left = self.left_by(script, i, &e, &invalid_before).await;
                 let outcome = if i > 0 {
                     Outcome::Partial { applied: i, left }
                 } else if !left.is_nothing() {
                     Outcome::MayHaveLeft(left)
                 } else {
-                    self.db
-                        .set_outcome(&table, m.version, true, false)
+                    self.watch
+                        .guard::<B, _, _>(self.db.set_outcome(&table, m.version, true, false))
                         .await
                         .doing(&format!("restoring the record of {}", m.name()))?;
                     Outcome::NothingChanged
                 };
                 return Err(failure::<B>(m, script, i, e, outcome, Direction::Down));
             }
-            self.db
-                .delete_row(&table, m.version)
-                .await
-                .doing(&format!("removing the record of {}", m.name()))?;
+            let removed = self
+                .watch
+                .guard::<B, _, _>(self.db.delete_row(&table, m.version))
+                .await;
+            if let Err(e) = removed {
+                if let Some(why) = lost(&e) {
+                    return Err(self.settle(m, Direction::Down, &why).await);
+                }
+                return Err(e).doing(&format!("removing the record of {}", m.name()));
+            }
         }
         Ok(elapsed_us(start))
     }
@@ -303,8 +427,8 @@ impl<B: Backend> Session<B> {
         } else {
             RepairRow::Clear
         };
-        self.db
-            .repair_row(&table, version, &by, &change)
+        self.watch
+            .guard::<B, _, _>(self.db.repair_row(&table, version, &by, &change))
             .await
             .doing("updating the tracking table")
     }
@@ -321,8 +445,8 @@ impl<B: Backend> Session<B> {
             down_checksum: down.as_deref(),
             up_script: storable_script(&m.up.text),
         };
-        self.db
-            .repair_row(&table, m.version, &by, &change)
+        self.watch
+            .guard::<B, _, _>(self.db.repair_row(&table, m.version, &by, &change))
             .await
             .doing("updating the tracking table")
     }
@@ -332,7 +456,10 @@ impl<B: Backend> Session<B> {
     pub async fn record_baseline(&mut self, migrations: &[&Migration]) -> Result<()> {
         let table = self.table.clone();
         let by = self.applied_by.clone();
-        self.db.begin().await.doing("starting a transaction")?;
+        self.watch
+            .guard::<B, _, _>(self.db.begin())
+            .await
+            .doing("starting a transaction")?;
         let result = async {
             for m in migrations {
                 let up = m.up.checksum.to_hex();
@@ -349,13 +476,19 @@ impl<B: Backend> Session<B> {
                     baseline: true,
                     replaces: self.cleared.contains(&m.version),
                 };
-                self.db.insert_row(&table, &row).await?;
+                self.watch
+                    .guard::<B, _, _>(self.db.insert_row(&table, &row))
+                    .await?;
             }
             Ok(())
         }
         .await;
         match result {
-            Ok(()) => self.db.commit().await.doing("committing the baseline"),
+            Ok(()) => self
+                .watch
+                .guard::<B, _, _>(self.db.commit())
+                .await
+                .doing("committing the baseline"),
             Err(e) => {
                 let _ = self.db.rollback().await;
                 Err(e).doing("recording the baseline")
@@ -375,6 +508,127 @@ impl<B: Backend> Session<B> {
         located.err()
     }
 
+    /// The indexes now INVALID (see [`Backend::invalid_indexes`]); none when they cannot be
+    /// read.
+    async fn invalid_indexes(&mut self) -> Vec<String> {
+        self.watch
+            .guard::<B, _, _>(self.db.invalid_indexes())
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The error for a connection lost (for the reason `why`) while `m` ran `direction`: what
+    /// the tracking table says after reconnecting, once the old session is gone from the
+    /// server, or that nobody can tell yet. The connection is not used again.
+    async fn settle(&mut self, m: &Migration, direction: Direction, why: &str) -> Error {
+        self.broken = true;
+        let name = m.name();
+        let (doing, verb, retry) = match direction {
+            Direction::Up => ("applying", "applied", "cargo migrate up"),
+            Direction::Down => ("reverting", "reverted", "cargo migrate down"),
+        };
+        let lost = format!("the connection to the server was lost while {doing} {name}: {why}");
+        let (what, help) = match self.read_after_loss(m.version).await {
+            Err(cause) => (
+                format!("whether {name} was {verb} is unknown: {cause}"),
+                format!(
+                    "run `cargo migrate status` once the server answers: it shows whether {name} was {verb}; then run `{retry}` to go on"
+                ),
+            ),
+            Ok(Some(false)) => (
+                format!(
+                    "{name} is recorded as failed: it ran outside a transaction, so part of it may have been {verb}"
+                ),
+                format!(
+                    "check what it left, bring the database back to where it was before {name} by hand, then run `cargo migrate repair {}`",
+                    m.version
+                ),
+            ),
+            Ok(Some(true)) if direction == Direction::Up => (
+                format!("{name} was applied: it committed before the connection was lost"),
+                "nothing of it needs running again; `cargo migrate up` applies the rest"
+                    .to_owned(),
+            ),
+            Ok(None) if direction == Direction::Down => (
+                format!("{name} was reverted: it committed before the connection was lost"),
+                "nothing of it needs running again; `cargo migrate status` shows where the database stands".to_owned(),
+            ),
+            Ok(None) => (
+                format!(
+                    "{name} was not applied: the server rolled it back, so the database is as it was before it"
+                ),
+                format!("run `{retry}` again once the connection holds"),
+            ),
+            Ok(Some(_)) => (
+                format!(
+                    "{name} was not reverted: the server rolled the revert back, so it is still applied"
+                ),
+                format!("run `{retry}` again once the connection holds"),
+            ),
+        };
+        Error::ConnectionLost {
+            message: format!("{lost}; after reconnecting: {what}"),
+            help,
+        }
+    }
+
+    /// After a lost connection: on a new one (retrying for as long as `--wait` allows), ends
+    /// this session's old server session if it is still there, waits until it is gone (its
+    /// transaction is then settled), and reads `version`'s record: `Some(success)`, or `None`
+    /// when it has none (or a cleared one). `Err` says why that could not be told.
+    async fn read_after_loss(&mut self, version: i64) -> std::result::Result<Option<bool>, String> {
+        let url = self.watch.url().clone();
+        let bound = self
+            .wait
+            .unwrap_or_default()
+            .saturating_add(Duration::from_secs(30));
+        let read = async {
+            let mut db =
+                match crate::backend::connect::<B>(&url, Access::ReadOnly, self.wait, &self.events)
+                    .await
+                {
+                    Ok(Some(db)) => db,
+                    Ok(None) => return Err("the database is not there".to_owned()),
+                    Err(e) => return Err(format!("the server cannot be reached again ({e})")),
+                };
+            if let Some(old) = self.db.session_id() {
+                let mut ended = false;
+                for _ in 0..100 {
+                    match db.session_state(old).await {
+                        Ok(crate::backend::watchdog::SessionState::Gone) => break,
+                        Ok(_) if !ended => {
+                            ended = true;
+                            let _ = db.end_session(old).await;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(format!(
+                                "the server did not say whether the old session ended ({e})"
+                            ));
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            let rows = db
+                .applied(&self.table, self.extended)
+                .await
+                .map_err(|e| format!("the tracking table could not be read ({e})"))?;
+            close_within(db).await;
+            Ok(rows
+                .into_iter()
+                .find(|r| r.version == version && !r.cleared)
+                .map(|r| r.success))
+        };
+        match tokio::time::timeout(bound, read).await {
+            Ok(read) => read,
+            Err(_) => Err(format!(
+                "the server did not answer again within {}",
+                crate::backend::connect::for_humans(bound)
+            )),
+        }
+    }
+
     /// What statement `index` of `script`, which failed with `error` outside a transaction,
     /// may have left, given the indexes that were invalid before the script ran.
     async fn left_by(
@@ -385,13 +639,12 @@ impl<B: Backend> Session<B> {
         invalid_before: &[String],
     ) -> Left {
         let text = script.statements[index].text(&script.file.text);
-        let invalid_indexes = match self.db.invalid_indexes().await {
-            Ok(now) => now
-                .into_iter()
-                .filter(|i| !invalid_before.contains(i))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let invalid_indexes = self
+            .invalid_indexes()
+            .await
+            .into_iter()
+            .filter(|i| !invalid_before.contains(i))
+            .collect();
         Left {
             reason: B::failure_may_have_left(error, text),
             invalid_indexes,
@@ -403,13 +656,32 @@ impl<B: Backend> Session<B> {
         script: &Script<'_>,
     ) -> std::result::Result<(), (usize, sqlx::Error)> {
         for (i, statement) in script.statements.iter().enumerate() {
-            self.db
-                .execute(statement.text(&script.file.text))
+            self.watch
+                .guard::<B, _, _>(self.db.execute(statement.text(&script.file.text)))
                 .await
                 .map_err(|e| (i, e))?;
         }
         Ok(())
     }
+}
+
+/// Why a transactional revert failed.
+enum Failed {
+    Statement(usize, sqlx::Error),
+    Record(sqlx::Error),
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Failed {
+    fn from(e: sqlx::Error) -> Self {
+        Failed::Other(e)
+    }
+}
+
+/// Closes `db`, without waiting long for a server that does not answer: the connection goes
+/// either way.
+async fn close_within<B: Backend>(db: B) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), db.close()).await;
 }
 
 /// The script's statements as one SQL text.

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -837,4 +837,239 @@ fn either_spelling_of_the_tracking_table_takes_the_same_lock_postgres() {
 #[test]
 fn either_spelling_of_the_tracking_table_takes_the_same_lock_mysql() {
     either_spelling_of_the_tracking_table_takes_the_same_lock(Kind::MySql);
+}
+
+/// A TCP proxy in front of a server that the test can freeze: connections made before
+/// [`Freezer::freeze`] stop passing data either way (their sockets stay open, as behind a
+/// stuck proxy or a lost NAT entry); new ones pass.
+struct Freezer {
+    port: u16,
+    opened: Arc<AtomicUsize>,
+    frozen_below: Arc<AtomicUsize>,
+}
+
+impl Freezer {
+    fn start(target: String) -> Freezer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let opened = Arc::new(AtomicUsize::new(0));
+        let frozen_below = Arc::new(AtomicUsize::new(0));
+        let (count, below) = (opened.clone(), frozen_below.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                for (from, to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let below = below.clone();
+                    std::thread::spawn(move || pipe(from, to, n, &below));
+                }
+            }
+        });
+        Freezer {
+            port,
+            opened,
+            frozen_below,
+        }
+    }
+
+    /// Every connection open now stops passing data.
+    fn freeze(&self) {
+        self.frozen_below
+            .store(self.opened.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` to `to` while connection `n` is not frozen; once it is, holds both open.
+fn pipe(mut from: TcpStream, mut to: TcpStream, n: usize, frozen_below: &AtomicUsize) {
+    use std::io::{Read, Write};
+    let frozen = || n < frozen_below.load(Ordering::SeqCst);
+    let mut buf = [0_u8; 16 * 1024];
+    loop {
+        while frozen() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let Ok(read) = from.read(&mut buf) else { break };
+        if read == 0 {
+            break;
+        }
+        while frozen() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if to.write_all(&buf[..read]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// The host:port `url` points at.
+fn address_of(url: &str) -> String {
+    let parsed = url::Url::parse(url).unwrap();
+    format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port_or_known_default().unwrap()
+    )
+}
+
+/// A connection that freezes while migration 2 waits at the gate: once the gate opens the
+/// server finishes the statement but its answer never arrives. The run ends within the
+/// documented bound (60 s), with what the tracking table says once it is read again: on
+/// PostgreSQL migration 2 committed, on MySQL it is recorded as failed.
+fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = gated_project(kind);
+    expect(p.on(&db, &["up", "--to", "1"]), 0);
+    let proxy = Freezer::start(address_of(&db.url));
+    let url = at_port(&db.url, proxy.port);
+
+    let mut gate = close_gate(&db);
+    let runner = Running::start(&p, &url, &["up"]);
+    wait_until("the run to wait at the gate", || {
+        session_waiting_at_the_gate(&db).is_some()
+    });
+    proxy.freeze();
+    gate.exec("COMMIT");
+    let frozen_at = Instant::now();
+    let (code, stderr) = runner.finish();
+    assert!(
+        frozen_at.elapsed() < Duration::from_secs(60),
+        "took {:?}: {stderr}",
+        frozen_at.elapsed()
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_contains(
+        &said,
+        "the connection to the server was lost while applying 2_half: the server finished the statement, but its answer never arrived",
+    );
+    match kind {
+        Kind::Postgres => {
+            assert_contains(
+                &said,
+                "after reconnecting: 2_half was applied: it committed before the connection was lost",
+            );
+            assert_eq!(
+                states(&p, &db),
+                [
+                    (1, "applied".into()),
+                    (2, "applied".into()),
+                    (3, "pending".into())
+                ]
+            );
+            expect(p.on(&db, &["up"]), 0);
+        }
+        _ => {
+            assert_contains(&said, "after reconnecting: 2_half is recorded as failed");
+            assert_contains(&said, "cargo migrate repair 2");
+            db.exec("DROP TABLE half");
+            expect(p.on(&db, &["repair", "2"]), 0);
+            expect(p.on(&db, &["up"]), 0);
+        }
+    }
+    assert_eq!(states(&p, &db), all_applied(3));
+}
+
+/// A session the server ends (an administrator's pg_terminate_backend or KILL) is reported
+/// as that, with the server's words and what the tracking table says afterwards, not as a
+/// statement to fix.
+fn a_session_ended_by_the_server_is_reported_with_its_reason(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = gated_project(kind);
+    expect(p.on(&db, &["up", "--to", "1"]), 0);
+    let mut gate = close_gate(&db);
+    let runner = Running::start(&p, &db.url, &["up"]);
+    let mut holder = None;
+    wait_until("the run to wait at the gate", || {
+        holder = session_waiting_at_the_gate(&db);
+        holder.is_some()
+    });
+    let holder = holder.unwrap();
+    match kind {
+        Kind::Postgres => db.exec(&format!("SELECT pg_terminate_backend({holder})")),
+        _ => db.exec(&format!("KILL {holder}")),
+    }
+    let (code, stderr) = runner.finish();
+    assert_eq!(code, 1, "{stderr}");
+    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!said.contains("fix the statement"), "{said}");
+    assert_contains(
+        &said,
+        "the connection to the server was lost while applying 2_half:",
+    );
+    gate.exec("COMMIT");
+    match kind {
+        Kind::Postgres => {
+            assert_contains(
+                &said,
+                "the server ended the session: terminating connection due to administrator command (SQLSTATE 57P01)",
+            );
+            assert_contains(
+                &said,
+                "after reconnecting: 2_half was not applied: the server rolled it back",
+            );
+            expect(p.on(&db, &["up"]), 0);
+        }
+        _ => {
+            assert_contains(&said, "after reconnecting: 2_half is recorded as failed");
+            db.exec("DROP TABLE half");
+            expect(p.on(&db, &["repair", "2"]), 0);
+            expect(p.on(&db, &["up"]), 0);
+        }
+    }
+    assert_eq!(states(&p, &db), all_applied(3));
+}
+
+#[test]
+fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again_postgres() {
+    a_frozen_connection_is_given_up_on_and_the_outcome_read_again(Kind::Postgres);
+}
+
+#[test]
+fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again_mysql() {
+    a_frozen_connection_is_given_up_on_and_the_outcome_read_again(Kind::MySql);
+}
+
+#[test]
+fn a_session_ended_by_the_server_is_reported_with_its_reason_postgres() {
+    a_session_ended_by_the_server_is_reported_with_its_reason(Kind::Postgres);
+}
+
+#[test]
+fn a_session_ended_by_the_server_is_reported_with_its_reason_mysql() {
+    a_session_ended_by_the_server_is_reported_with_its_reason(Kind::MySql);
+}
+
+/// A server that accepts the connection and never says a word: without `--wait` the run
+/// gives up after the connect timeout (10 s) instead of hanging.
+#[test]
+fn a_server_that_never_answers_is_given_up_on_after_the_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for client in listener.incoming() {
+            held.extend(client.ok());
+        }
+    });
+    let p = Project::new();
+    for url in [
+        format!("postgres://postgres@127.0.0.1:{port}/x"),
+        format!("mysql://root@127.0.0.1:{port}/x"),
+    ] {
+        let start = Instant::now();
+        let out = expect(p.cmd(&["status", "--database-url", &url]), 2);
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_contains(&out.stderr, "no answer within 10s");
+    }
 }

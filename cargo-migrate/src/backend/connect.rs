@@ -11,7 +11,11 @@ use crate::db_url::DbUrl;
 use crate::error::{Error, Help, Result, Setting};
 use crate::events::{Event, Observer};
 
-/// Connects like [`Backend::connect`]; with `wait`, retries with backoff for that long while
+/// How long connecting may take without `--wait`: a server that drops packets would otherwise
+/// keep the run waiting for as long as the system's TCP retries last (minutes).
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects like [`Backend::connect`], within [`CONNECT_TIMEOUT`]; with `wait`, retries with backoff for that long while
 /// the server is not reachable ([`Error::Unreachable`]: refused, timed out, starting up),
 /// telling `events` what it waits for. Other failures (a bad password, an unknown database)
 /// are returned at once: waiting would not fix them.
@@ -22,7 +26,7 @@ pub async fn connect<B: Backend>(
     events: &Observer,
 ) -> Result<Option<B>> {
     let Some(wait) = wait else {
-        return B::connect(url, access).await;
+        return super::watchdog::connect_within::<B>(url, access, CONNECT_TIMEOUT).await;
     };
     let deadline = deadline_after(wait);
     let mut delay = Duration::from_millis(100);

@@ -10,6 +10,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 pub(crate) mod tracking;
+pub(crate) mod watchdog;
 
 pub use mysql::MySql;
 pub use postgres::Postgres;
@@ -128,6 +129,27 @@ pub trait Backend: Sized {
     fn failure_may_have_left(error: &sqlx::Error, statement: &str) -> Option<&'static str> {
         let _ = (error, statement);
         None
+    }
+
+    /// This session's id on the server (PostgreSQL's backend pid, MySQL's connection id),
+    /// read when it connected, so that another connection can look at it; `None` where there
+    /// is no server (SQLite).
+    fn session_id(&self) -> Option<i64> {
+        None
+    }
+
+    /// How the server sees its session `id` now: asked on another connection by the
+    /// [`watchdog`] while this session's answer is long in coming.
+    async fn session_state(&mut self, id: i64) -> sqlx::Result<watchdog::SessionState> {
+        let _ = id;
+        Ok(watchdog::SessionState::Busy)
+    }
+
+    /// Ends the server's session `id` (one of this process's own): its transaction rolls back
+    /// and its locks are released.
+    async fn end_session(&mut self, id: i64) -> sqlx::Result<()> {
+        let _ = id;
+        Ok(())
     }
 
     /// Where in `statement` the server says the error is, as a byte offset, if it says.

@@ -13,7 +13,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Connection as _, MySqlConnection, Row};
 
 use super::tracking::{AddColumns, Spelling, TrackingTypes, question_mark};
-use super::{Access, Backend, Connection, find_near};
+use super::{Access, Backend, Connection, find_near, watchdog};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -36,6 +36,8 @@ pub struct MySql {
     /// The scratch database this session is in and its connection id, when it is one of
     /// [`SCRATCH_SESSIONS`].
     scratch_session: Option<(String, u64)>,
+    /// This session's connection id (`CONNECTION_ID()`).
+    id: u64,
     /// The run locks this session holds (see [`MySql::lock_names`]).
     lock_names: Vec<String>,
 }
@@ -253,18 +255,20 @@ impl Backend for MySql {
                 help: help.map(Help::from),
             }
         })?;
+        let mut conn = conn;
+        let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+            .fetch_one(&mut conn)
+            .await
+            .doing("asking the server for this session's id")?;
         let mut db = MySql {
             conn,
             scratch_session: None,
+            id,
             lock_names: Vec::new(),
         };
         if let Some(name) = url.database_name()
             && scratch_sessions().contains_key(&name)
         {
-            let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
-                .fetch_one(&mut db.conn)
-                .await
-                .doing("asking the server for this session's id")?;
             scratch_sessions().entry(name.clone()).or_default().push(id);
             db.scratch_session = Some((name, id));
         }
@@ -323,13 +327,43 @@ impl Backend for MySql {
         Connection::MySql(&mut self.conn)
     }
 
+    fn session_id(&self) -> Option<i64> {
+        i64::try_from(self.id).ok()
+    }
+
+    async fn session_state(&mut self, id: i64) -> sqlx::Result<watchdog::SessionState> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT COMMAND, STATE FROM information_schema.PROCESSLIST WHERE ID = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut self.conn)
+        .await?;
+        Ok(match row {
+            None => watchdog::SessionState::Gone,
+            Some((command, _)) if command == "Sleep" => watchdog::SessionState::Idle,
+            // Writing the answer to a client that does not read it is not working on it.
+            Some((_, Some(state))) if state == "Writing to net" => watchdog::SessionState::Idle,
+            Some(_) => watchdog::SessionState::Busy,
+        })
+    }
+
+    async fn end_session(&mut self, id: i64) -> sqlx::Result<()> {
+        // KILL takes no placeholder; `id` is a number.
+        sqlx::raw_sql(&format!("KILL CONNECTION {id}"))
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
     fn failure_may_have_left(error: &sqlx::Error, _statement: &str) -> Option<&'static str> {
-        // A statement the server could not parse never ran.
-        let parse_error = error
+        // Refused before it did anything: the server could not parse it (1064), or a name in
+        // it did not resolve (1050 table exists, 1054 unknown column, 1060 duplicate column,
+        // 1061 duplicate key name, 1146 no such table).
+        let refused_before = error
             .as_database_error()
             .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
-            .is_some_and(|e| e.number() == 1064);
-        (!parse_error).then_some(
+            .is_some_and(|e| matches!(e.number(), 1050 | 1054 | 1060 | 1061 | 1064 | 1146));
+        (!refused_before).then_some(
             "MySQL and MariaDB do not undo the part of a failed statement that was done (a `DROP TABLE a, b, missing` drops `a` and `b`, a multi-row INSERT into a MyISAM table keeps its first rows)",
         )
     }

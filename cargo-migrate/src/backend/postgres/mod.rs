@@ -25,7 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection as _, PgConnection, Row};
 
 use super::tracking::{AddColumns, Batch, Spelling, TrackingTypes, numbered, quote_table};
-use super::{Access, Backend, Connection, char_to_byte};
+use super::{Access, Backend, Connection, char_to_byte, watchdog};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -48,6 +48,8 @@ pub struct Postgres {
     /// The schema the tracking table lives in when its name has none: the connection's
     /// current schema, read once, so that a script's `SET search_path` cannot move it.
     schema: String,
+    /// The server process of this session (`pg_backend_pid()`).
+    pid: i32,
     /// Keeps the snapshot of a scratch database up to date, once `track_changes` is called.
     tracker: Option<Box<tracker::Tracker>>,
 }
@@ -299,25 +301,28 @@ impl Backend for Postgres {
         // was killed instead of finishing it while holding the migration lock. A value the
         // account or database sets is kept. A server on a platform without the check refuses
         // the setting: then the schema is read alone.
-        let checked = sqlx::query_scalar(
-            "SELECT current_schema()::text FROM (SELECT CASE
+        let checked = sqlx::query_as(
+            "SELECT current_schema()::text, pg_backend_pid() FROM (SELECT CASE
                  WHEN current_setting('server_version_num')::int >= 140000
                   AND current_setting('client_connection_check_interval') = '0'
                  THEN set_config('client_connection_check_interval', '2s', false) END) AS s",
         )
         .fetch_one(&mut conn)
         .await;
-        let schema: Option<String> = match checked {
-            Ok(schema) => schema,
-            Err(sqlx::Error::Database(_)) => sqlx::query_scalar("SELECT current_schema()::text")
-                .fetch_one(&mut conn)
-                .await
-                .doing("reading the current schema")?,
+        let (schema, pid): (Option<String>, i32) = match checked {
+            Ok(read) => read,
+            Err(sqlx::Error::Database(_)) => {
+                sqlx::query_as("SELECT current_schema()::text, pg_backend_pid()")
+                    .fetch_one(&mut conn)
+                    .await
+                    .doing("reading the current schema")?
+            }
             Err(e) => return Err(e).doing("reading the current schema"),
         };
         Ok(Some(Postgres {
             conn,
             schema: schema.unwrap_or_else(|| "public".to_owned()),
+            pid,
             tracker: None,
         }))
     }
@@ -366,6 +371,37 @@ impl Backend for Postgres {
 
     fn connection(&mut self) -> Connection<'_> {
         Connection::Postgres(&mut self.conn)
+    }
+
+    fn session_id(&self) -> Option<i64> {
+        Some(i64::from(self.pid))
+    }
+
+    async fn session_state(&mut self, id: i64) -> sqlx::Result<watchdog::SessionState> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT state, wait_event FROM pg_stat_activity WHERE pid = $1::int")
+                .bind(id)
+                .fetch_optional(&mut self.conn)
+                .await?;
+        Ok(match row {
+            None => watchdog::SessionState::Gone,
+            // Running, or waiting for a lock: working on what it was sent. Writing the answer
+            // to a client that does not read it is not.
+            Some((Some(state), wait))
+                if state == "active" && wait.as_deref() != Some("ClientWrite") =>
+            {
+                watchdog::SessionState::Busy
+            }
+            Some(_) => watchdog::SessionState::Idle,
+        })
+    }
+
+    async fn end_session(&mut self, id: i64) -> sqlx::Result<()> {
+        sqlx::query("SELECT pg_terminate_backend($1::int)")
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
     }
 
     async fn invalid_indexes(&mut self) -> sqlx::Result<Vec<String>> {

@@ -17,7 +17,7 @@ use crate::dialect::Dialect;
 pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
 
 /// The dialect the SQL is checked as when neither the config nor a database URL names one.
-pub const DEFAULT_LINT_DIALECT: Dialect = Dialect::Postgres;
+pub const DEFAULT_LINT_DIALECT: Dialect = Dialect::Sqlite;
 
 /// The `migrate` table of a manifest's metadata. Every key is optional; an unknown key is an
 /// error, so that a typo does not silently change nothing.

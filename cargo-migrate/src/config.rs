@@ -73,7 +73,8 @@ pub struct Config {
     /// The configured `dialect`, else the database's: what `new` writes templates for.
     pub dialect: Dialect,
     /// What `lint` parses as: the configured `dialect`, else the scheme of a URL that was given,
-    /// else PostgreSQL (not the embedded SQLite default, which is only a local convenience).
+    /// else SQLite (the embedded default's dialect; the embedded default's URL itself is not
+    /// taken as a choice of database).
     pub lint_dialect: Dialect,
     pub environment: Option<(String, EnvMetadata)>,
     /// The manifest that holds the config, if any (for `init`).
@@ -199,8 +200,10 @@ impl Config {
                 )),
             ));
         } else {
-            let file = target_dir.join("cargo-migrate").join("dev.db");
-            (DbUrl::sqlite_file(file), UrlOrigin::EmbeddedDefault)
+            (
+                DbUrl::sqlite_file(embedded_default_file(&target_dir, &root)),
+                UrlOrigin::EmbeddedDefault,
+            )
         };
         // A relative SQLite path in .env is relative to the .env file, so that every
         // subdirectory of the project reaches the same database.
@@ -347,6 +350,38 @@ fn validate_table_name(table: &str) -> Result<()> {
 }
 
 /// `path` relative to `base` when it lies below it, else as is.
+/// The embedded default database of the project at `root`, under the target directory
+/// `target_dir`: `cargo-migrate/dev.db` in the project's own `target/`, and in a target
+/// directory that other projects may share (`CARGO_TARGET_DIR`, a workspace's) a directory of
+/// the project's own, named after it and a hash of its path, so that two projects never
+/// share one database.
+pub(crate) fn embedded_default_file(target_dir: &Path, root: &Path) -> PathBuf {
+    let base = target_dir.join("cargo-migrate");
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let own = target_dir
+        .parent()
+        .is_some_and(|parent| canonical(parent) == canonical(root));
+    if own {
+        return base.join("dev.db");
+    }
+    let root = canonical(root);
+    let name: String = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = build_support::Checksum::of(root.as_os_str().as_encoded_bytes()).to_hex();
+    base.join(format!("{name}-{}", &hash[..12])).join("dev.db")
+}
+
 pub fn display_relative(path: &Path, base: &Path) -> String {
     match path.strip_prefix(base) {
         Ok(rel) if rel.as_os_str().is_empty() => ".".to_owned(),

@@ -19,7 +19,8 @@ fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
     std::fs::remove_dir(p.migrations()).unwrap();
     expect(p.cmd(&["init"]), 0);
     let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
-    let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\n";
+    // With no URL anywhere, the embedded SQLite default: the SQL is SQLite's.
+    let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\ndialect = \"sqlite\"\n";
     assert!(manifest.contains(added), "{manifest}");
     assert_eq!(
         manifest.replacen(added, "", 1),
@@ -594,4 +595,81 @@ fn wait_retries_a_listener_that_accepts_and_closes() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert_contains(&out.stderr, "Waiting for");
     assert_contains(&out.stderr, "still not reachable");
+}
+
+/// `init` writes `dir` relative to the manifest, also for a directory outside the package
+/// (a workspace's shared one), so that the config holds in every clone.
+#[test]
+fn init_writes_the_dir_relative_to_the_manifest() {
+    let ws = Project::new();
+    std::fs::write(
+        ws.path().join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    let app = ws.path().join("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::write(app.join("Cargo.toml"), MANIFEST).unwrap();
+    std::fs::write(app.join("src/lib.rs"), "").unwrap();
+    let mut init_there = ws.cmd(&["init", "--dir", "../db/migrations"]);
+    init_there.current_dir(&app);
+    expect(init_there, 0);
+    let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert_contains(&manifest, "dir = \"../db/migrations\"\n");
+    assert!(ws.path().join("db/migrations").is_dir());
+}
+
+/// With no database URL anywhere the database is the embedded SQLite file, so the SQL is
+/// checked as SQLite: what SQLite accepts passes, and no PostgreSQL advice is given.
+#[test]
+fn with_no_url_the_sql_is_checked_as_sqlite() {
+    let p = cargo_project(MANIFEST);
+    p.pair(
+        "1_sqlite",
+        "PRAGMA foreign_keys = ON;\nCREATE TABLE `kv` (k PRIMARY KEY, v);\nREPLACE INTO kv (k, v) VALUES ('a', 1);\nCREATE INDEX kv_v ON kv (v);\n",
+        "DROP TABLE kv;\n",
+    );
+    let out = run(p.cmd(&["lint"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains("CONCURRENTLY"), "{}", out.all());
+    // Given a PostgreSQL URL, the same file is PostgreSQL's to judge.
+    let pg = run(p.cmd(&["lint", "--database-url", "postgres://u@127.0.0.1:1/db"]));
+    assert_eq!(pg.code, 1, "{}", pg.all());
+}
+
+/// Projects that share a target directory (`CARGO_TARGET_DIR`) each have their own embedded
+/// database: one's migrations are not the other's.
+#[test]
+fn projects_sharing_a_target_dir_each_have_their_own_embedded_database() {
+    let target = tempfile::tempdir().unwrap();
+    let a = cargo_project(MANIFEST);
+    let b = cargo_project(MANIFEST);
+    a.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    b.pair("1_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    let on = |p: &Project, args: &[&str]| {
+        let mut cmd = p.cmd(args);
+        cmd.env("CARGO_TARGET_DIR", target.path());
+        cmd
+    };
+    expect(on(&a, &["up"]), 0);
+    let status = expect(on(&b, &["status"]), 0).all();
+    assert_contains(&status, "Summary 0 applied, 1 pending");
+    assert!(!status.contains("modified"), "{status}");
+    expect(on(&b, &["up"]), 0);
+    let dbs: Vec<_> = dev_dbs(&target.path().join("cargo-migrate"));
+    assert_eq!(dbs.len(), 2, "{dbs:?}");
+}
+
+/// The `dev.db` files under `dir`.
+fn dev_dbs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(dev_dbs(&path));
+        } else if path.file_name().is_some_and(|n| n == "dev.db") {
+            found.push(path);
+        }
+    }
+    found
 }

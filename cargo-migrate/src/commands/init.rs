@@ -6,6 +6,8 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
+use build_support::Dialect;
+
 use crate::commands::Ctx;
 use crate::config::display_relative;
 use crate::error::{Error, Result};
@@ -32,8 +34,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     } else {
         "package"
     };
-    let dir = display_relative(&ctx.cfg.dir, manifest_dir);
-    let changed = add_config(&mut doc, section, &dir)?;
+    let dir = relative_to(&ctx.cfg.dir, manifest_dir);
+    let changed = add_config(&mut doc, section, &dir, ctx.cfg.dialect)?;
     if changed {
         std::fs::write(&target.path, doc.to_string())
             .map_err(|e| Error::io(format!("cannot write {}", target.path.display()), e))?;
@@ -203,7 +205,26 @@ fn write_hook(path: &Path, script: &str) -> Result<()> {
 }
 
 /// Adds `[<section>.metadata.migrate]` with `dir`; false when it is already there.
-fn add_config(doc: &mut DocumentMut, section: &str, dir: &str) -> Result<bool> {
+/// `path` as the manifest in `manifest_dir` names it: relative (with `..` where it lies
+/// outside), so that the config holds in every clone; absolute only where no relative path
+/// leads there (another drive).
+fn relative_to(path: &Path, manifest_dir: &Path) -> String {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    // The directory may not exist yet: its parent does, or the path is taken as written.
+    let path = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !path.exists() => canonical(parent).join(name),
+        _ => canonical(path),
+    };
+    match pathdiff::diff_paths(&path, canonical(manifest_dir)) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".to_owned(),
+        Some(rel) => rel.to_string_lossy().replace('\\', "/"),
+        None => display_relative(&path, manifest_dir),
+    }
+}
+
+/// Adds `[<section>.metadata.migrate]` with `dir` and the `dialect` the SQL is written in,
+/// unless the manifest has one. Whether it changed the document.
+fn add_config(doc: &mut DocumentMut, section: &str, dir: &str, dialect: Dialect) -> Result<bool> {
     let not_a_table =
         |what: &str| Error::config(format!("`{what}` in Cargo.toml is not a table"), None);
     let root = doc
@@ -221,6 +242,7 @@ fn add_config(doc: &mut DocumentMut, section: &str, dir: &str) -> Result<bool> {
     }
     let mut migrate = Table::new();
     migrate.insert("dir", value(dir));
+    migrate.insert("dialect", value(dialect.name()));
     migrate.decor_mut().set_prefix("\n");
     metadata.insert("migrate", Item::Table(migrate));
     Ok(true)
@@ -240,13 +262,13 @@ mod tests {
     fn keeps_formatting_and_comments() {
         let before = "# my crate\n[package]\nname = \"app\"   # the name\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\" # keep\n";
         let mut doc: DocumentMut = before.parse().unwrap();
-        assert!(add_config(&mut doc, "package", "migrations").unwrap());
+        assert!(add_config(&mut doc, "package", "migrations", Dialect::Sqlite).unwrap());
         let after = doc.to_string();
-        let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\n";
+        let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\ndialect = \"sqlite\"\n";
         assert!(after.contains(added), "{after}");
         assert_eq!(after.replacen(added, "", 1), before, "nothing else changed");
         let mut again: DocumentMut = after.parse().unwrap();
-        assert!(!add_config(&mut again, "package", "migrations").unwrap());
+        assert!(!add_config(&mut again, "package", "migrations", Dialect::Sqlite).unwrap());
     }
 
     #[test]

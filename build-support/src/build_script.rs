@@ -234,11 +234,16 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
     // level, an unreviewed migration and a damaged lock are warnings here.
     let lock_level = |id: RuleId| lint_config.configured(id).unwrap_or(Level::Warn);
     match crate::lock::review_status(dir, &set) {
-        Ok(status) => findings.extend(
-            crate::lock::unreviewed_findings(&set, &status, Severity::Warning)
-                .into_iter()
-                .filter_map(|f| with_level(f, lock_level(RuleId::UnreviewedMigration))),
-        ),
+        Ok(status) => {
+            let configured = lint_config.configured(RuleId::UnreviewedMigration);
+            if crate::lock::reviews_required(&status, configured) {
+                findings.extend(
+                    crate::lock::unreviewed_findings(&set, &status, Severity::Warning)
+                        .into_iter()
+                        .filter_map(|f| with_level(f, lock_level(RuleId::UnreviewedMigration))),
+                );
+            }
+        }
         Err(damaged) => findings.extend(with_level(*damaged, lock_level(RuleId::DamagedLock))),
     }
     let mut errors = 0;
@@ -493,6 +498,16 @@ mod tests {
                 .cloned()
                 .collect()
         };
+        // A project that never reviewed anything is not asked to.
+        let report = run(root.path(), &dir).unwrap();
+        assert!(report.errors.is_empty(), "{}", report.errors);
+        assert_eq!(warnings(&report), Vec::<String>::new());
+        // One that says reviews are required is, before its first review too.
+        std::fs::write(
+            root.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\n\n[package.metadata.migrate.lints]\nunreviewed-migration = \"warn\"\n",
+        )
+        .unwrap();
         let report = run(root.path(), &dir).unwrap();
         assert!(report.errors.is_empty(), "{}", report.errors);
         assert_eq!(
@@ -501,6 +516,11 @@ mod tests {
                 "cargo:warning=migrations/1_a.up.sql: [unreviewed-migration] 1_a is not reviewed (there is no migrations/migrate.lock yet) (read it and record it as reviewed: `cargo migrate review 1`)"
             ]
         );
+        std::fs::write(
+            root.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\n",
+        )
+        .unwrap();
         let set = MigrationSet::load(&dir, "migrations").unwrap();
         crate::lock::record_reviewed(&dir, &set, &[1]).unwrap();
         assert_eq!(

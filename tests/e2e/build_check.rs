@@ -337,10 +337,19 @@ fn bad_migrations_fail_the_build_naming_rule_and_location() {
 #[test]
 fn unreviewed_migrations_warn_and_branch_conflicts_fail_the_build() {
     use crate::git::git;
-    let c = Crate::new(&[
+    let migrations = [
         ("1_users.up.sql", USERS_UP),
         ("1_users.down.sql", USERS_DOWN),
-    ]);
+    ];
+    // A project that never reviewed anything is not asked to.
+    let (ok, out) = Crate::new(&migrations).build(false);
+    assert!(ok, "{out}");
+    assert!(!out.contains("unreviewed-migration"), "{out}");
+    // One whose config asks for reviews is warned, before its first review too.
+    let c = Crate::with_metadata(
+        &migrations,
+        "[package.metadata.migrate]\ndialect = \"postgres\"\n\n[package.metadata.migrate.lints]\nunreviewed-migration = \"warn\"\n",
+    );
     let (ok, out) = c.build(false);
     assert!(ok, "{out}");
     assert!(out.contains("unreviewed-migration"), "{out}");

@@ -40,11 +40,19 @@ impl Repo {
         repo
     }
 
-    /// A project with `cargo migrate init` run (the gate enabled) and a first commit.
+    /// A project with `cargo migrate init` run (the gate enabled), reviews required from the
+    /// first migration on, and a first commit.
     fn new() -> Repo {
         let repo = Repo::bare_project();
         let init = expect(repo.migrate(None, &["init"]), 0);
         assert_contains(&init.stderr, "Enabled");
+        let manifest = repo.path().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            format!("{text}\n[package.metadata.migrate.lints]\nunreviewed-migration = \"deny\"\n"),
+        )
+        .unwrap();
         repo.git_ok(&["add", "-A"]);
         let first = repo.commit(None, "init");
         assert_eq!(first.code, 0, "{}", first.all());

@@ -298,6 +298,8 @@ fn a_shallow_clone_without_the_merge_base_is_skipped() {
 fn review_asks_records_and_notices_edits_and_damage() {
     let db = TestDb::sqlite();
     let p = Project::new();
+    // A team that requires reviews from the first migration on.
+    p.package("[package.metadata.migrate.lints]\nunreviewed-migration = \"deny\"\n");
     // With no migration yet there is nothing to record, and no empty lock is written.
     let out = expect(p.cmd(&["review", "--yes"]), 0);
     assert_contains(&out.stderr, "there are no migrations yet");

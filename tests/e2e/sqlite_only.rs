@@ -327,10 +327,22 @@ fn lint_reports_json_and_check_gates_ci() {
     let out = expect(p.on(&db, &["check"]), 1);
     assert_contains(&out.stderr, "1_users is pending: run `cargo migrate up`");
     expect(p.on(&db, &["up"]), 0);
-    // Unreviewed migrations fail check too, until `review` records them.
+    // A project that never reviewed anything is not held to reviews.
+    let out = expect(p.on(&db, &["check"]), 0);
+    assert!(!out.all().contains("unreviewed"), "{}", out.all());
+    // Once it has a review lock, unreviewed migrations fail check too, until `review` records
+    // them.
+    expect(p.cmd(&["review", "--yes"]), 0);
+    expect(p.on(&db, &["check"]), 0);
+    p.pair(
+        "3_later",
+        "CREATE TABLE later (id INT);",
+        "DROP TABLE later;",
+    );
+    expect(p.on(&db, &["up"]), 0);
     let out = expect(p.on(&db, &["check"]), 1);
     assert_contains(&out.stderr, "unreviewed-migration");
-    assert_contains(&out.stderr, "cargo migrate review 1");
+    assert_contains(&out.stderr, "cargo migrate review 3");
     expect(p.cmd(&["review", "--yes"]), 0);
     expect(p.on(&db, &["check"]), 0);
     // A down that leaves a table: lint and check fail, naming the rule and the place.

@@ -5,7 +5,9 @@
 //!
 //! Reported by `cargo migrate check` and the commit gate (for staged migrations), and as a
 //! warning by `cargo build` unless its level is set in the config; `cargo migrate lint` does
-//! not look at the lock's entries. `-- migrate:allow` does not apply to it.
+//! not look at the lock's entries. `-- migrate:allow` does not apply to it. Reviews are
+//! opt-in: the rule applies once the project has a lock (the first `cargo migrate review`
+//! writes it), or when the config sets its level.
 //!
 //! ## Why is this bad?
 //! A migration runs once against production and cannot be taken back by editing the file. The

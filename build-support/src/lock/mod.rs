@@ -28,7 +28,8 @@ mod tests;
 
 pub use file::{has_conflict_markers, rebuild_conflicted};
 pub use review::{
-    LockError, ReviewStatus, lock_display, record_reviewed, review_status, unreviewed_findings,
+    LockError, ReviewStatus, lock_display, record_reviewed, review_status, reviews_required,
+    unreviewed_findings,
 };
 
 use sha2::{Digest, Sha256};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::MigrationSet;
 use crate::finding::{Finding, Severity};
-use crate::lints::RuleId;
+use crate::lints::{Level, RuleId};
 
 use super::{LOCK_FILE, Lock, LockEntry};
 
@@ -74,6 +74,17 @@ pub fn review_status(dir: &Path, set: &MigrationSet) -> Result<ReviewStatus, Box
     }
     status.lock = lock;
     Ok(status)
+}
+
+/// Whether migrations must be reviewed: once the project has a lock (the first
+/// `cargo migrate review` writes it), or when the config sets `unreviewed-migration`'s level
+/// (`configured`) to anything but `allow`. A project that never reviewed anything is not held
+/// to reviews it has not chosen.
+pub fn reviews_required(status: &ReviewStatus, configured: Option<Level>) -> bool {
+    match configured {
+        Some(level) => level != Level::Allow,
+        None => status.lock_exists,
+    }
 }
 
 /// One finding per unreviewed migration, at `severity` (a warning in `cargo build`, an error in

@@ -52,7 +52,8 @@ pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: bool) -> Result<
     };
     match lock::review_status(&ctx.cfg.dir, set) {
         Ok(status) => {
-            if unreviewed {
+            let configured = config.configured(RuleId::UnreviewedMigration);
+            if unreviewed && lock::reviews_required(&status, configured) {
                 team.findings
                     .extend(lock::unreviewed_findings(set, &status, Severity::Error));
             }

@@ -7,7 +7,8 @@ use build_support::ScriptSource;
 use build_support::{Dialect, Migration};
 
 use crate::backend::{
-    ADDED_COLUMNS, Access, Backend, NewRow, RepairRow, Tracking, elapsed_us, storable_script,
+    ADDED_COLUMNS, Access, Backend, NewRow, ROW_FLAG_COLUMNS, RepairRow, Tracking, elapsed_us,
+    storable_script,
 };
 use crate::config::Config;
 use crate::drift::drift_refusal;
@@ -41,8 +42,11 @@ pub struct Session<B: Backend> {
     dialect: Dialect,
     locked: bool,
     has_table: bool,
-    /// Whether the tracking table has the [`ADDED_COLUMNS`] (a writing session adds them).
+    /// Whether the tracking table has the [`ROW_FLAG_COLUMNS`] and `up_script` (a writing
+    /// session adds every missing one of the [`ADDED_COLUMNS`]).
     extended: bool,
+    /// Whether it has `down_script`, added after the others.
+    has_down_script: bool,
     /// Versions with a cleared row (as last read): applying one overwrites that row.
     cleared: std::collections::BTreeSet<i64>,
     applied_by: String,
@@ -63,20 +67,17 @@ impl<B: Backend> Session<B> {
             return Err(e);
         }
         let columns = db.tracking_columns(&cfg.table).await?;
-        let mut has_table = !columns.is_empty();
-        let missing: Vec<&str> = ADDED_COLUMNS
-            .into_iter()
-            .filter(|c| !columns.iter().any(|have| have == c))
-            .collect();
-        let mut extended = missing.is_empty();
-        if locked && !has_table {
-            db.create_tracking_table(&cfg.table).await?;
-            has_table = true;
-            extended = true;
-        } else if locked && !extended {
+        let has_table = !columns.is_empty();
+        let has = |c: &str| columns.iter().any(|have| have == c);
+        let missing: Vec<&str> = ADDED_COLUMNS.into_iter().filter(|c| !has(c)).collect();
+        let mut extended = has("up_script") && ROW_FLAG_COLUMNS.into_iter().all(has);
+        let mut has_down_script = has("down_script");
+        // A missing table is created with the first row (`ensure_table`): a run that refuses
+        // leaves none.
+        if locked && has_table && !missing.is_empty() {
             // A table made by an earlier version: upgraded in place, under the lock.
             db.add_tracking_columns(&cfg.table, &missing).await?;
-            extended = true;
+            (extended, has_down_script) = (true, true);
         }
         Ok(Some(Session {
             db,
@@ -85,9 +86,20 @@ impl<B: Backend> Session<B> {
             locked,
             has_table,
             extended,
+            has_down_script,
             cleared: Default::default(),
             applied_by: applied_by(),
         }))
+    }
+
+    /// Creates the tracking table if there is none yet: before the first row is written, or
+    /// (`verify`) before the scratch database's schema is first read.
+    pub async fn ensure_table(&mut self) -> Result<()> {
+        if self.locked && !self.has_table {
+            self.db.create_tracking_table(&self.table).await?;
+            (self.has_table, self.extended, self.has_down_script) = (true, true, true);
+        }
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -112,7 +124,19 @@ impl<B: Backend> Session<B> {
         if !self.has_table || !self.extended {
             return Ok(None);
         }
-        self.db.up_script(&self.table, version).await
+        self.db
+            .recorded_text(&self.table, "up_script", version)
+            .await
+    }
+
+    /// The down script recorded when `version` was applied (or its edit accepted), if it was.
+    pub async fn recorded_down_script(&mut self, version: i64) -> Result<Option<String>> {
+        if !self.has_table || !self.has_down_script {
+            return Ok(None);
+        }
+        self.db
+            .recorded_text(&self.table, "down_script", version)
+            .await
     }
 
     /// The refusal for a modified migration, with the diff from the recorded text.
@@ -135,6 +159,7 @@ impl<B: Backend> Session<B> {
     /// Applies one migration: its statements and its tracking row in one transaction where the
     /// database allows it. Returns the execution time in microseconds.
     pub async fn apply(&mut self, m: &Migration, script: &Script<'_>) -> Result<i64> {
+        self.ensure_table().await?;
         let up_checksum = m.up.checksum.to_hex();
         let down_checksum = m.down.as_ref().map(|d| d.checksum.to_hex());
         let applied_by = self.applied_by.clone();
@@ -147,6 +172,7 @@ impl<B: Backend> Session<B> {
             applied_by: &applied_by,
             success: true,
             up_script: storable_script(&m.up.text),
+            down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
             baseline: false,
             replaces: self.cleared.remove(&m.version),
         };
@@ -283,17 +309,20 @@ impl<B: Backend> Session<B> {
             .doing("updating the tracking table")
     }
 
-    /// Records the current checksums and text of a deliberately edited, applied migration,
-    /// and who accepted the edit and when. The original run (when, by whom) is kept.
+    /// Records the current name, checksums and texts of a deliberately edited (or renamed),
+    /// applied migration, and who accepted the edit and when. The original run (when, by
+    /// whom) is kept.
     pub async fn repair_checksums(&mut self, m: &Migration) -> Result<()> {
         let table = self.table.clone();
         let by = self.applied_by.clone();
         let up = m.up.checksum.to_hex();
         let down = m.down.as_ref().map(|d| d.checksum.to_hex());
         let change = RepairRow::AcceptEdit {
+            description: &m.slug,
             up_checksum: &up,
             down_checksum: down.as_deref(),
             up_script: storable_script(&m.up.text),
+            down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
         };
         self.db
             .repair_row(&table, m.version, &by, &change)
@@ -304,6 +333,7 @@ impl<B: Backend> Session<B> {
     /// Records `migrations` as applied without running them, as a baseline, in one
     /// transaction.
     pub async fn record_baseline(&mut self, migrations: &[&Migration]) -> Result<()> {
+        self.ensure_table().await?;
         let table = self.table.clone();
         let by = self.applied_by.clone();
         self.db.begin().await.doing("starting a transaction")?;
@@ -320,6 +350,7 @@ impl<B: Backend> Session<B> {
                     applied_by: &by,
                     success: true,
                     up_script: storable_script(&m.up.text),
+                    down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
                     baseline: true,
                     replaces: self.cleared.contains(&m.version),
                 };

@@ -17,6 +17,7 @@ on_every_database!(
     an_edited_down_script_is_shown_before_it_runs_and_repair_accepts_it,
     protected_environment_shows_an_edited_down_script_before_asking,
     a_renamed_migration_is_shown_and_warned_of,
+    tracking_table_of_the_previous_release_gets_the_down_script_column,
 );
 
 /// `history --format json`, one object per row.
@@ -682,4 +683,48 @@ pub fn a_renamed_migration_is_shown_and_warned_of(kind: Kind) {
     assert_eq!(row(&history(&p, &db), 1)["description"], "alpha");
     let up = expect(p.on(&db, &["up"]), 0);
     assert!(!up.stderr.contains("renamed"), "{}", up.stderr);
+}
+
+/// A table as the release before `down_script` made it: every other added column is there.
+pub fn tracking_table_of_the_previous_release_gets_the_down_script_column(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    let items = status_json(&p, &db);
+    let up = items[0]["up_checksum"].as_str().unwrap().to_owned();
+    let down = items[0]["down_checksum"].as_str().unwrap().to_owned();
+    let create = match kind {
+        Kind::MySql => {
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description VARCHAR(255) NOT NULL, up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64), applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), execution_us BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL, success BOOLEAN NOT NULL, up_script LONGTEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at DATETIME(6), repaired_by VARCHAR(255), cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+        Kind::Postgres => {
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_us BIGINT NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL, up_script TEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at TIMESTAMPTZ, repaired_by TEXT, cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+        Kind::Sqlite => {
+            "CREATE TABLE _cargo_migrate (version INTEGER PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), execution_us INTEGER NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL, up_script TEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at TEXT, repaired_by TEXT, cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+    };
+    db.exec(create);
+    db.exec("CREATE TABLE a (id INT)");
+    db.exec(&format!(
+        "INSERT INTO _cargo_migrate (version, description, up_checksum, down_checksum, execution_us, applied_by, success, up_script, baseline) VALUES (1, 'a', '{up}', '{down}', 0, 'eve', TRUE, 'CREATE TABLE a (id INT);', TRUE)"
+    ));
+    // Read as it is, with its flags.
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["state"], "applied");
+    assert_eq!(items[0]["baseline"], true, "{:?}", items[0]);
+    // Its down checksum was recorded, its text was not: the checksums are compared.
+    p.write("1_a.down.sql", "DROP TABLE a; -- edited\n");
+    assert_eq!(status_json(&p, &db)[0]["down_modified"], true);
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, &format!("recorded checksum {down}"));
+    assert_contains(&dry.stderr, "the down script as applied was not recorded");
+    // A writing command adds the column; the row keeps its flags.
+    expect(p.on(&db, &["repair", "1"]), 0);
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["down_modified"], false);
+    assert_eq!(items[0]["baseline"], true);
+    p.write("1_a.down.sql", "DROP TABLE a; -- again\n");
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, "-DROP TABLE a; -- edited");
 }

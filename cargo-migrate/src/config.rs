@@ -12,7 +12,7 @@ use build_support::config::{FoundUrl, UrlSource, find_url, lint_dialect};
 #[cfg(feature = "cli")]
 use serde::Deserialize;
 
-use crate::db_url::DbUrl;
+use crate::db_url::{DbKind, DbUrl};
 use crate::error::{Error, Result};
 use crate::events::Observer;
 
@@ -112,6 +112,7 @@ impl Config {
     /// the environment or a manifest. `dir_display` names the embedded directory in messages.
     pub fn embedded(url: DbUrl, table: &str, dir_display: &str) -> Result<Config> {
         validate_table_name(table)?;
+        table_fits(table, &url)?;
         let dialect = url.kind.dialect();
         Ok(Config {
             root: PathBuf::new(),
@@ -212,6 +213,7 @@ impl Config {
             _ => url,
         };
 
+        table_fits(&table, &url)?;
         let dialect = match metadata.configured_dialect()? {
             Some(d) => d,
             None => url.kind.dialect(),
@@ -347,6 +349,25 @@ fn validate_table_name(table: &str) -> Result<()> {
             Some("use letters, digits and `_`, optionally `schema.table`".to_owned()),
         ))
     }
+}
+
+/// SQLite has no schemas: a `schema.table` name would name a database attached to the
+/// connection (`main`, `temp` or one of `ATTACH`), which the tracking table cannot rely on.
+fn table_fits(table: &str, url: &DbUrl) -> Result<()> {
+    if url.kind != DbKind::Sqlite {
+        return Ok(());
+    }
+    let Some((schema, name)) = table.split_once('.') else {
+        return Ok(());
+    };
+    Err(Error::config(
+        format!(
+            "the tracking table `{table}` is schema-qualified, but the database is SQLite, which has no schemas (`{schema}` would name an attached database)"
+        ),
+        Some(format!(
+            "set `table = \"{name}\"` in `[package.metadata.migrate]` (or `[workspace.metadata.migrate]`), or leave `table` out for the default `{DEFAULT_TABLE}`"
+        )),
+    ))
 }
 
 /// `path` relative to `base` when it lies below it, else as is.

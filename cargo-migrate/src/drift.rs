@@ -1,6 +1,6 @@
 //! Drift: what changed in an applied migration, and the refusal that shows it.
 
-use build_support::Migration;
+use build_support::{Migration, SqlFile};
 
 use crate::error::Error;
 use crate::state::AppliedRow;
@@ -9,30 +9,48 @@ use crate::state::Entry;
 /// What changed in an applied migration: the recorded and current checksums and, when the
 /// applied text was recorded, a unified diff from it to the file as it is now.
 pub fn drift_details(m: &Migration, row: &AppliedRow, recorded: Option<&str>) -> String {
+    changed_file(&m.up, &row.up_checksum, recorded, "the text applied")
+}
+
+/// What changed in the down script of an applied migration since it was recorded (when the
+/// migration was applied, or its edit accepted by `repair`): the checksums and, when the
+/// text was recorded, a unified diff from it to the file as it is now. Empty when the down
+/// script is not [`Entry::down_modified`].
+pub fn down_drift_details(m: &Migration, row: &AppliedRow, recorded: Option<&str>) -> String {
+    match (&m.down, &row.down_checksum) {
+        (Some(down), Some(checksum)) if down.checksum.to_hex() != *checksum => {
+            changed_file(down, checksum, recorded, "the down script as applied")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The checksums of `file` (recorded and now) and, when the `recorded` text is there, a
+/// unified diff from it to the file; otherwise a line saying that `what` was not recorded.
+fn changed_file(file: &SqlFile, checksum: &str, recorded: Option<&str>, what: &str) -> String {
     let mut out = format!(
-        "recorded checksum {}\ncurrent checksum  {}\n",
-        row.up_checksum,
-        m.up.checksum.to_hex()
+        "recorded checksum {checksum}\ncurrent checksum  {}\n",
+        file.checksum.to_hex()
     );
     match recorded {
         Some(text) => {
             let before = text.replace("\r\n", "\n");
-            let after = m.up.text.replace("\r\n", "\n");
+            let after = file.text.replace("\r\n", "\n");
             let diff = similar::TextDiff::from_lines(&before, &after);
             out.push_str(
                 &diff
                     .unified_diff()
                     .context_radius(3)
                     .header(
-                        &format!("{} (as applied)", m.up.display),
-                        &format!("{} (now)", m.up.display),
+                        &format!("{} (as applied)", file.display),
+                        &format!("{} (now)", file.display),
                     )
                     .to_string(),
             );
         }
-        None => out.push_str(
-            "the text applied was not recorded (an earlier version of cargo-migrate applied it), so only the checksums can be compared\n",
-        ),
+        None => out.push_str(&format!(
+            "{what} was not recorded (an earlier version of cargo-migrate applied it), so only the checksums can be compared\n"
+        )),
     }
     out
 }

@@ -121,7 +121,7 @@ impl Migrator {
         let cfg = &self.config;
         with_backend!(cfg.url.kind, B => {
             with_lock::<B, _>(cfg, async |session| {
-                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, |_| {}, before_each).await
+                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, &cfg.events, |_| {}, before_each).await
             })
             .await
         })

@@ -6,13 +6,14 @@ use build_support::{Dialect, Migration, MigrationSet};
 
 use crate::backend::{Access, Backend};
 use crate::config::Config;
+use crate::drift::down_drift_details;
 use crate::error::Result;
 use crate::events::{Event, Observer};
 use crate::plan::{DownTo, UpOptions, plan_down, plan_up, refuse_failed};
 use crate::script::{Script, prepare_all, refuse_transaction_control};
 use crate::session::Session;
 use crate::state::AppliedRow;
-use crate::state::{State, status};
+use crate::state::{Entry, State, status};
 
 /// A migration `up` applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,19 @@ pub struct UpPlan<'s> {
 pub struct DownPlan<'s> {
     pub migrations: Vec<&'s Migration>,
     pub scripts: Vec<Script<'s>>,
+    /// The migrations of the plan whose down script was edited after they were applied (see
+    /// [`crate::state::Entry::down_modified`]), in plan order, with what changed.
+    pub edited_downs: Vec<EditedDown<'s>>,
+}
+
+/// A down script that `down` runs as it is now, although it changed since its migration was
+/// applied.
+#[derive(Debug)]
+pub struct EditedDown<'s> {
+    pub migration: &'s Migration,
+    /// The recorded and current checksums and, when the text was recorded, the unified diff
+    /// ([`down_drift_details`]).
+    pub details: String,
 }
 
 impl DownPlan<'_> {
@@ -47,18 +61,21 @@ impl DownPlan<'_> {
 /// Reads the tracking table through `session` (locked for a real run, read-only for a dry
 /// run; `None` when the database does not exist yet), refuses what `up` refuses, plans, and
 /// splits and checks every script before anything runs. The real run and `up --dry-run` both
-/// call it, so a dry run refuses exactly what the run would.
+/// call it, so a dry run refuses exactly what the run would. An applied migration whose file
+/// was renamed since is a warning `events` hear.
 pub async fn prepare_up<'s, B: Backend>(
     session: Option<&mut Session<B>>,
     set: &'s MigrationSet,
     options: UpOptions,
     dialect: Dialect,
     dir: &str,
+    events: &Observer,
 ) -> Result<UpPlan<'s>> {
     let mut session = session;
     let rows = rows_of(session.as_deref_mut()).await?;
     let entries = status(set, &rows);
     refuse_failed(&entries)?;
+    warn_of_renames(&entries, events);
     if let Some(e) = entries.iter().find(|e| e.state == State::Modified)
         && let Some(session) = session
     {
@@ -107,11 +124,12 @@ pub async fn apply_pending<B: Backend>(
     set: &MigrationSet,
     options: UpOptions,
     dir: &str,
+    events: &Observer,
     on_plan: impl FnOnce(&UpPlan<'_>),
     before_each: impl FnMut(&Migration),
 ) -> Result<Vec<Applied>> {
     let dialect = session.dialect();
-    let plan = prepare_up(Some(&mut *session), set, options, dialect, dir).await?;
+    let plan = prepare_up(Some(&mut *session), set, options, dialect, dir, events).await?;
     if !plan.migrations.is_empty() {
         on_plan(&plan);
     }
@@ -121,7 +139,9 @@ pub async fn apply_pending<B: Backend>(
 /// Reads the tracking table through `session` like [`prepare_up`], plans what `down` reverts
 /// and splits and checks every down script before anything runs. Both the real run and
 /// `down --dry-run` call it. An applied migration whose up script changed since is reverted
-/// with its current down script, which `events` hears as a warning.
+/// with its current down script, which `events` hears as a warning; one whose down script
+/// changed since is in [`DownPlan::edited_downs`], with the diff, for the caller to show (and
+/// on a protected environment to confirm).
 pub async fn prepare_down<'s, B: Backend>(
     session: Option<&mut Session<B>>,
     set: &'s MigrationSet,
@@ -130,7 +150,8 @@ pub async fn prepare_down<'s, B: Backend>(
     dir: &str,
     events: &Observer,
 ) -> Result<DownPlan<'s>> {
-    let rows = rows_of(session).await?;
+    let mut session = session;
+    let rows = rows_of(session.as_deref_mut()).await?;
     let entries = status(set, &rows);
     let steps = plan_down(&entries, to)?;
     let migrations: Vec<&'s Migration> = steps.iter().map(|(m, _)| *m).collect();
@@ -150,10 +171,49 @@ pub async fn prepare_down<'s, B: Backend>(
             });
         }
     }
+    let mut edited_downs = Vec::new();
+    for m in &migrations {
+        let Some(row) = entries
+            .iter()
+            .find(|e| e.version == m.version && e.down_modified)
+            .and_then(|e| e.row)
+        else {
+            continue;
+        };
+        let recorded = match session.as_deref_mut() {
+            Some(s) => s.recorded_down_script(m.version).await?,
+            None => None,
+        };
+        edited_downs.push(EditedDown {
+            migration: m,
+            details: down_drift_details(m, row, recorded.as_deref()),
+        });
+    }
     Ok(DownPlan {
         migrations,
         scripts,
+        edited_downs,
     })
+}
+
+/// A warning for each applied migration whose file has another slug than the one recorded.
+fn warn_of_renames(entries: &[Entry<'_, '_>], events: &Observer) {
+    for e in entries {
+        if let (Some(m), Some(old)) = (e.migration, e.renamed_from) {
+            events.report(Event::Warning {
+                message: renamed_warning(m, e.version, old),
+            });
+        }
+    }
+}
+
+/// An applied migration renamed since: what happened and what to do.
+pub fn renamed_warning(m: &Migration, version: i64, old: &str) -> String {
+    format!(
+        "{} was applied as {version}_{old} and its file was renamed since ({}); the version is what counts, so it stays applied: rename the file back if the rename was a mistake, or `cargo migrate repair {version}` to record the new name",
+        m.name(),
+        m.up.display
+    )
 }
 
 /// The tracking rows a `prepare_*` plans against (none when the database does not exist yet).
@@ -206,6 +266,16 @@ pub async fn read_applied<B: Backend>(cfg: &Config) -> Result<Vec<AppliedRow>> {
 pub async fn read_recorded<B: Backend>(cfg: &Config, version: i64) -> Result<Option<String>> {
     with_reader::<B, _>(cfg, async |session| match session {
         Some(s) => s.recorded_script(version).await,
+        None => Ok(None),
+    })
+    .await
+}
+
+/// The down script recorded when `version` was applied (or its edit accepted), read like
+/// [`read_recorded`].
+pub async fn read_recorded_down<B: Backend>(cfg: &Config, version: i64) -> Result<Option<String>> {
+    with_reader::<B, _>(cfg, async |session| match session {
+        Some(s) => s.recorded_down_script(version).await,
         None => Ok(None),
     })
     .await

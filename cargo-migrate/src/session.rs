@@ -8,7 +8,8 @@ use build_support::{Dialect, Migration};
 
 use crate::backend::watchdog::{Watchdog, lost, lost_in};
 use crate::backend::{
-    ADDED_COLUMNS, Access, Backend, NewRow, RepairRow, Tracking, elapsed_us, storable_script,
+    ADDED_COLUMNS, Access, Backend, NewRow, ROW_FLAG_COLUMNS, RepairRow, Tracking, elapsed_us,
+    storable_script,
 };
 use crate::config::Config;
 use crate::drift::drift_refusal;
@@ -68,8 +69,11 @@ pub struct Session<B: Backend> {
     dialect: Dialect,
     locked: bool,
     has_table: bool,
-    /// Whether the tracking table has the [`ADDED_COLUMNS`] (a writing session adds them).
+    /// Whether the tracking table has the [`ROW_FLAG_COLUMNS`] and `up_script` (a writing
+    /// session adds every missing one of the [`ADDED_COLUMNS`]).
     extended: bool,
+    /// Whether it has `down_script`, added after the others.
+    has_down_script: bool,
     /// Versions with a cleared row (as last read): applying one overwrites that row.
     cleared: std::collections::BTreeSet<i64>,
     applied_by: String,
@@ -121,29 +125,24 @@ impl<B: Backend> Session<B> {
             let columns = watch
                 .guard::<B, _, _>(db.tracking_columns(&cfg.table))
                 .await?;
-            let mut has_table = !columns.is_empty();
-            let missing: Vec<&str> = ADDED_COLUMNS
-                .into_iter()
-                .filter(|c| !columns.iter().any(|have| have == c))
-                .collect();
-            let mut extended = missing.is_empty();
-            if locked && !has_table {
-                watch
-                    .guard::<B, _, _>(db.create_tracking_table(&cfg.table))
-                    .await?;
-                has_table = true;
-                extended = true;
-            } else if locked && !extended {
+            let has_table = !columns.is_empty();
+            let has = |c: &str| columns.iter().any(|have| have == c);
+            let missing: Vec<&str> = ADDED_COLUMNS.into_iter().filter(|c| !has(c)).collect();
+            let mut extended = has("up_script") && ROW_FLAG_COLUMNS.into_iter().all(has);
+            let mut has_down_script = has("down_script");
+            // A missing table is created with the first row (`ensure_table`): a run that
+            // refuses leaves none.
+            if locked && has_table && !missing.is_empty() {
                 // A table made by an earlier version: upgraded in place, under the lock.
                 watch
                     .guard::<B, _, _>(db.add_tracking_columns(&cfg.table, &missing))
                     .await?;
-                extended = true;
+                (extended, has_down_script) = (true, true);
             }
-            Ok::<_, Error>((has_table, extended))
+            Ok::<_, Error>((has_table, extended, has_down_script))
         }
         .await;
-        let (has_table, extended) = opened?;
+        let (has_table, extended, has_down_script) = opened?;
         Ok(Some(Session {
             db,
             watch,
@@ -155,9 +154,22 @@ impl<B: Backend> Session<B> {
             locked,
             has_table,
             extended,
+            has_down_script,
             cleared: Default::default(),
             applied_by: applied_by(),
         }))
+    }
+
+    /// Creates the tracking table if there is none yet: before the first row is written, or
+    /// (`verify`) before the scratch database's schema is first read.
+    pub async fn ensure_table(&mut self) -> Result<()> {
+        if self.locked && !self.has_table {
+            self.watch
+                .guard::<B, _, _>(self.db.create_tracking_table(&self.table))
+                .await?;
+            (self.has_table, self.extended, self.has_down_script) = (true, true, true);
+        }
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -186,7 +198,17 @@ impl<B: Backend> Session<B> {
             return Ok(None);
         }
         self.watch
-            .guard::<B, _, _>(self.db.up_script(&self.table, version))
+            .guard::<B, _, _>(self.db.recorded_text(&self.table, "up_script", version))
+            .await
+    }
+
+    /// The down script recorded when `version` was applied (or its edit accepted), if it was.
+    pub async fn recorded_down_script(&mut self, version: i64) -> Result<Option<String>> {
+        if !self.has_table || !self.has_down_script {
+            return Ok(None);
+        }
+        self.watch
+            .guard::<B, _, _>(self.db.recorded_text(&self.table, "down_script", version))
             .await
     }
 
@@ -216,6 +238,7 @@ impl<B: Backend> Session<B> {
     /// Applies one migration: its statements and its tracking row in one transaction where the
     /// database allows it. Returns the execution time in microseconds.
     pub async fn apply(&mut self, m: &Migration, script: &Script<'_>) -> Result<i64> {
+        self.ensure_table().await?;
         let up_checksum = m.up.checksum.to_hex();
         let down_checksum = m.down.as_ref().map(|d| d.checksum.to_hex());
         let applied_by = self.applied_by.clone();
@@ -228,6 +251,7 @@ impl<B: Backend> Session<B> {
             applied_by: &applied_by,
             success: true,
             up_script: storable_script(&m.up.text),
+            down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
             baseline: false,
             replaces: self.cleared.remove(&m.version),
         };
@@ -245,7 +269,7 @@ impl<B: Backend> Session<B> {
                 if let Some(why) = lost(&e) {
                     return Err(self.settle(m, Direction::Up, &why).await);
                 }
-                let _ = self.db.rollback().await;
+                let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
                 if let Some((i, e)) = self.locate_failure(script).await {
                     return Err(failure::<B>(
                         m,
@@ -293,9 +317,13 @@ impl<B: Backend> Session<B> {
                     let restored = if row.replaces {
                         // The row was a cleared one: it is again, keeping the repair's who and
                         // when.
-                        self.db.set_outcome(&table, m.version, false, true).await
+                        self.watch
+                            .guard::<B, _, _>(self.db.set_outcome(&table, m.version, false, true))
+                            .await
                     } else {
-                        self.db.delete_row(&table, m.version).await
+                        self.watch
+                            .guard::<B, _, _>(self.db.delete_row(&table, m.version))
+                            .await
                     };
                     restored.doing(&format!("clearing the record of {}", m.name()))?;
                     Outcome::NothingChanged
@@ -348,7 +376,7 @@ impl<B: Backend> Session<B> {
                     return Err(self.settle(m, Direction::Down, &why).await);
                 }
                 Err(Failed::Statement(i, e)) => {
-                    let _ = self.db.rollback().await;
+                    let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
                     return Err(failure::<B>(
                         m,
                         script,
@@ -359,14 +387,14 @@ impl<B: Backend> Session<B> {
                     ));
                 }
                 Err(Failed::Record(e)) => {
-                    let _ = self.db.rollback().await;
+                    let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
                     return Err(e).doing(&format!(
                         "removing the record of {} (it was rolled back)",
                         m.name()
                     ));
                 }
                 Err(Failed::Other(e)) => {
-                    let _ = self.db.rollback().await;
+                    let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
                     return Err(e).doing(&format!("reverting {} (it was rolled back)", m.name()));
                 }
             }
@@ -433,17 +461,20 @@ impl<B: Backend> Session<B> {
             .doing("updating the tracking table")
     }
 
-    /// Records the current checksums and text of a deliberately edited, applied migration,
-    /// and who accepted the edit and when. The original run (when, by whom) is kept.
+    /// Records the current name, checksums and texts of a deliberately edited (or renamed),
+    /// applied migration, and who accepted the edit and when. The original run (when, by
+    /// whom) is kept.
     pub async fn repair_checksums(&mut self, m: &Migration) -> Result<()> {
         let table = self.table.clone();
         let by = self.applied_by.clone();
         let up = m.up.checksum.to_hex();
         let down = m.down.as_ref().map(|d| d.checksum.to_hex());
         let change = RepairRow::AcceptEdit {
+            description: &m.slug,
             up_checksum: &up,
             down_checksum: down.as_deref(),
             up_script: storable_script(&m.up.text),
+            down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
         };
         self.watch
             .guard::<B, _, _>(self.db.repair_row(&table, m.version, &by, &change))
@@ -454,6 +485,7 @@ impl<B: Backend> Session<B> {
     /// Records `migrations` as applied without running them, as a baseline, in one
     /// transaction.
     pub async fn record_baseline(&mut self, migrations: &[&Migration]) -> Result<()> {
+        self.ensure_table().await?;
         let table = self.table.clone();
         let by = self.applied_by.clone();
         self.watch
@@ -473,6 +505,7 @@ impl<B: Backend> Session<B> {
                     applied_by: &by,
                     success: true,
                     up_script: storable_script(&m.up.text),
+                    down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),
                     baseline: true,
                     replaces: self.cleared.contains(&m.version),
                 };
@@ -490,7 +523,7 @@ impl<B: Backend> Session<B> {
                 .await
                 .doing("committing the baseline"),
             Err(e) => {
-                let _ = self.db.rollback().await;
+                let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
                 Err(e).doing("recording the baseline")
             }
         }
@@ -500,11 +533,11 @@ impl<B: Backend> Session<B> {
     /// in another transaction, rolled back too, to find the statement that fails and where the
     /// server says it does. `None` when every statement runs.
     async fn locate_failure(&mut self, script: &Script<'_>) -> Option<(usize, sqlx::Error)> {
-        if let Err(e) = self.db.begin().await {
+        if let Err(e) = self.watch.guard::<B, _, _>(self.db.begin()).await {
             return Some((0, e));
         }
         let located = self.run_statements(script).await;
-        let _ = self.db.rollback().await;
+        let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
         located.err()
     }
 

@@ -73,6 +73,11 @@ pub struct Entry<'s, 'r> {
     pub cleared: Option<&'r AppliedRow>,
     /// The slug of an up script that is there but cannot be used.
     unusable: Option<&'s str>,
+    /// Applied with a down script that has been edited since: its checksum is not the one
+    /// recorded. A row recorded without a down checksum is never flagged.
+    pub down_modified: bool,
+    /// Applied under another slug: the recorded one, when the file was renamed since.
+    pub renamed_from: Option<&'r str>,
 }
 
 impl Entry<'_, '_> {
@@ -125,6 +130,7 @@ pub fn status<'s, 'r>(set: &'s MigrationSet, rows: &'r [AppliedRow]) -> Vec<Entr
                 (Some(_), None) => State::Pending,
                 (None, None) => unreachable!("every entry has a file or a row"),
             };
+            let applied = migration.zip(row).filter(|(_, r)| r.success);
             Entry {
                 version,
                 state,
@@ -132,9 +138,23 @@ pub fn status<'s, 'r>(set: &'s MigrationSet, rows: &'r [AppliedRow]) -> Vec<Entr
                 row,
                 cleared: cleared.iter().copied().find(|r| r.version == version),
                 unusable,
+                down_modified: applied.is_some_and(|(m, r)| down_modified(m, r)),
+                renamed_from: applied
+                    .filter(|(m, r)| m.slug != r.description)
+                    .map(|(_, r)| r.description.as_str()),
             }
         })
         .collect()
+}
+
+/// Whether `m`'s down script differs from the one recorded when it was applied. Not when none
+/// was recorded (applied without one), nor when the file has none now (a migration made
+/// up-only cannot be reverted, and `down` says so).
+fn down_modified(m: &Migration, row: &AppliedRow) -> bool {
+    match (&row.down_checksum, &m.down) {
+        (Some(recorded), Some(down)) => down.checksum.to_hex() != *recorded,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +222,46 @@ mod tests {
                 (4, "missing"),
                 (5, "failed"),
                 (6, "pending")
+            ]
+        );
+    }
+
+    #[test]
+    fn an_edited_down_script_and_a_renamed_file_are_told_only_when_recorded() {
+        let (_d, s) = set(&[
+            ("1_a.up.sql", "SELECT 1;"),
+            ("1_a.down.sql", "SELECT 2;"),
+            ("2_b.up.sql", "SELECT 3;"),
+            ("2_b.down.sql", "SELECT 4;"),
+            ("3_c.up.sql", "SELECT 5;"),
+            ("3_c.down.sql", "SELECT 6;"),
+        ]);
+        let m = |v: i64| s.get(v).unwrap();
+        let mut rows = Vec::new();
+        // Recorded with another down script, under another name.
+        let mut one = row(1, &m(1).up.checksum.to_hex(), true);
+        one.description = "old".into();
+        one.down_checksum = Some("0".repeat(64));
+        rows.push(one);
+        // Recorded with the down script as it is.
+        let mut two = row(2, &m(2).up.checksum.to_hex(), true);
+        two.description = "b".into();
+        two.down_checksum = Some(m(2).down.as_ref().unwrap().checksum.to_hex());
+        rows.push(two);
+        // Recorded without a down checksum: never flagged.
+        let mut three = row(3, &m(3).up.checksum.to_hex(), true);
+        three.description = "c".into();
+        rows.push(three);
+        let got: Vec<(i64, &str, bool, Option<&str>)> = status(&s, &rows)
+            .iter()
+            .map(|e| (e.version, e.state.as_str(), e.down_modified, e.renamed_from))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "applied", true, Some("old")),
+                (2, "applied", false, None),
+                (3, "applied", false, None),
             ]
         );
     }

@@ -330,6 +330,11 @@ async fn run_steps<'s, B: Backend>(
     let mut session = Session::<B>::open(cfg, Access::ReadWrite)
         .await?
         .expect("a writing session always connects or fails");
+    // The tracking table is there before the first snapshot, so that no step sees it made.
+    if let Err(e) = session.ensure_table().await {
+        let _ = session.close().await;
+        return Err(e);
+    }
     // Snapshots are read on a connection of their own, next to the session's.
     let probe = match B::connect(&cfg.url, Access::ReadOnly).await {
         Ok(Some(probe)) => probe,

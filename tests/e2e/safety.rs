@@ -14,6 +14,10 @@ on_every_database!(
     tracking_table_of_an_earlier_version_is_upgraded,
     protected_environment_refuses_without_yes,
     protected_environment_asks_for_the_database_name_on_a_terminal,
+    an_edited_down_script_is_shown_before_it_runs_and_repair_accepts_it,
+    protected_environment_shows_an_edited_down_script_before_asking,
+    a_renamed_migration_is_shown_and_warned_of,
+    tracking_table_of_the_previous_release_gets_the_down_script_column,
 );
 
 /// `history --format json`, one object per row.
@@ -325,6 +329,11 @@ pub fn tracking_table_of_an_earlier_version_is_upgraded(kind: Kind) {
     // A writing command adds the new columns and goes on.
     expect(p.on(&db, &["up"]), 0);
     assert_eq!(db.tables(), ["a", "b"]);
+    // The old row recorded no down script: an edit of it is not flagged.
+    p.write("1_a.down.sql", "DROP TABLE a; -- edited\n");
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["down_modified"], false, "{:?}", items[0]);
+    assert_eq!(items[0]["state"], "applied");
     let rows = history(&p, &db);
     assert_eq!(row(&rows, 1)["applied_by"], "eve");
     assert_eq!(row(&rows, 2)["success"], true);
@@ -533,4 +542,189 @@ fn a_database_that_does_not_exist_is_named_in_the_command_that_creates_it() {
         let out = expect(cmd, 2);
         assert_contains(&out.stderr, fix);
     }
+}
+
+pub fn an_edited_down_script_is_shown_before_it_runs_and_repair_accepts_it(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair("2_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    expect(p.on(&db, &["up"]), 0);
+    // Edited after it was applied.
+    p.write("2_b.down.sql", "-- careful: b holds data\nDROP TABLE b;\n");
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["down_modified"], false, "{:?}", items[0]);
+    assert_eq!(items[1]["down_modified"], true, "{:?}", items[1]);
+    assert_eq!(
+        items[1]["state"], "applied",
+        "the schema is what the up built"
+    );
+    assert_ne!(
+        items[1]["down_checksum"],
+        items[1]["recorded_down_checksum"]
+    );
+    let human = expect(p.on(&db, &["status"]), 0);
+    assert_contains(&human.stdout, "applied (down modified)");
+    assert_contains(&human.stderr, "1 down modified");
+
+    // `check` warns with the diff; the edit is reviewed, so nothing else fails.
+    expect(p.cmd(&["review", "--yes"]), 0);
+    let check = expect(p.on(&db, &["check"]), 0).all();
+    assert_contains(
+        &check,
+        "the down script of 2_b was edited after it was applied",
+    );
+    assert_contains(&check, "cargo migrate repair 2");
+    assert_contains(&check, "+-- careful: b holds data");
+
+    // `down` shows the diff before it runs the script as it is now.
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, "+-- careful: b holds data");
+    assert_eq!(db.tables(), ["a", "b"]);
+    let down = expect(p.on(&db, &["down"]), 0);
+    let diff = down
+        .stderr
+        .find("--- migrations/2_b.down.sql (as applied)")
+        .unwrap_or_else(|| panic!("no diff in:\n{}", down.stderr));
+    let reverting = down.stderr.find("Reverting").expect("a reverting line");
+    assert!(diff < reverting, "{}", down.stderr);
+    assert_contains(&down.stderr, "+++ migrations/2_b.down.sql (now)");
+    assert_contains(&down.stderr, " DROP TABLE b;");
+    assert_contains(
+        &down.stderr,
+        "migrations/2_b.down.sql was edited after 2_b was applied",
+    );
+    assert_eq!(db.tables(), ["a"]);
+
+    // Applied again, the down script is recorded as it is now.
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(status_json(&p, &db)[1]["down_modified"], false);
+    let down = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert!(!down.stderr.contains("was edited"), "{}", down.stderr);
+
+    // `repair` accepts an edit, and the next diff is from the text it recorded.
+    p.write("2_b.down.sql", "DROP TABLE b; -- again\n");
+    assert_eq!(status_json(&p, &db)[1]["down_modified"], true);
+    let listed = expect(p.on(&db, &["repair"]), 1);
+    assert_contains(&listed.stdout, "down modified");
+    let repaired = expect(p.on(&db, &["repair", "2"]), 0);
+    assert_contains(&repaired.stderr, "+DROP TABLE b; -- again");
+    assert_contains(&repaired.stderr, "Repaired");
+    assert_eq!(status_json(&p, &db)[1]["down_modified"], false);
+    p.write("2_b.down.sql", "DROP TABLE b; -- third\n");
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, "-DROP TABLE b; -- again");
+    assert_contains(&dry.stderr, "+DROP TABLE b; -- third");
+}
+
+pub fn protected_environment_shows_an_edited_down_script_before_asking(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = protected_project();
+    expect(production(&p, &db, &["up"]), 0);
+    p.write("2_b.down.sql", "-- edited\nDROP TABLE b;\n");
+    for args in [&["down"][..], &["redo"][..]] {
+        let out = expect(production(&p, &db, args), 1).all();
+        assert_contains(&out, "+-- edited");
+        assert_contains(
+            &out,
+            "with the down script of 2_b edited since it was applied (the diff is above)",
+        );
+        assert_contains(&out, "environment `production` is protected");
+        assert_contains(&out, "--yes");
+        assert_eq!(db.tables(), ["a", "b"], "{args:?} changed nothing");
+    }
+    let out = expect(production(&p, &db, &["down", "--yes"]), 0);
+    let diff = out.stderr.find("+-- edited").expect("the diff");
+    let confirmed = out.stderr.find("Confirmed").expect("the confirmation");
+    assert!(diff < confirmed, "{}", out.stderr);
+    // Shown once, before the confirmation.
+    assert_eq!(
+        out.stderr.matches("+-- edited").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.tables(), ["a"]);
+}
+
+pub fn a_renamed_migration_is_shown_and_warned_of(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 0);
+    for ext in ["up", "down"] {
+        std::fs::rename(
+            p.migrations().join(format!("1_a.{ext}.sql")),
+            p.migrations().join(format!("1_alpha.{ext}.sql")),
+        )
+        .unwrap();
+    }
+    let items = status_json(&p, &db);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["state"], "applied");
+    assert_eq!(items[0]["name"], "alpha");
+    assert_eq!(items[0]["renamed_from"], "a");
+    let human = expect(p.on(&db, &["status"]), 0);
+    assert_contains(&human.stdout, "applied (renamed from a)");
+    let warning = "1_alpha was applied as 1_a and its file was renamed since";
+    let up = expect(p.on(&db, &["up"]), 0);
+    assert_contains(&up.stderr, warning);
+    assert_contains(&up.stderr, "cargo migrate repair 1");
+    expect(p.cmd(&["review", "--yes"]), 0);
+    let check = expect(p.on(&db, &["check"]), 0);
+    assert_contains(&check.stderr, warning);
+    // `repair` records the new name.
+    let repaired = expect(p.on(&db, &["repair", "1"]), 0);
+    assert_contains(&repaired.stderr, "renamed from 1_a");
+    assert_eq!(
+        status_json(&p, &db)[0]["renamed_from"],
+        serde_json::Value::Null
+    );
+    assert_eq!(row(&history(&p, &db), 1)["description"], "alpha");
+    let up = expect(p.on(&db, &["up"]), 0);
+    assert!(!up.stderr.contains("renamed"), "{}", up.stderr);
+}
+
+/// A table as the release before `down_script` made it: every other added column is there.
+pub fn tracking_table_of_the_previous_release_gets_the_down_script_column(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    let items = status_json(&p, &db);
+    let up = items[0]["up_checksum"].as_str().unwrap().to_owned();
+    let down = items[0]["down_checksum"].as_str().unwrap().to_owned();
+    let create = match kind {
+        Kind::MySql => {
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description VARCHAR(255) NOT NULL, up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64), applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), execution_us BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL, success BOOLEAN NOT NULL, up_script LONGTEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at DATETIME(6), repaired_by VARCHAR(255), cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+        Kind::Postgres => {
+            "CREATE TABLE _cargo_migrate (version BIGINT PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_us BIGINT NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL, up_script TEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at TIMESTAMPTZ, repaired_by TEXT, cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+        Kind::Sqlite => {
+            "CREATE TABLE _cargo_migrate (version INTEGER PRIMARY KEY, description TEXT NOT NULL, up_checksum TEXT NOT NULL, down_checksum TEXT, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), execution_us INTEGER NOT NULL, applied_by TEXT NOT NULL, success BOOLEAN NOT NULL, up_script TEXT, baseline BOOLEAN NOT NULL DEFAULT FALSE, repaired_at TEXT, repaired_by TEXT, cleared BOOLEAN NOT NULL DEFAULT FALSE)"
+        }
+    };
+    db.exec(create);
+    db.exec("CREATE TABLE a (id INT)");
+    db.exec(&format!(
+        "INSERT INTO _cargo_migrate (version, description, up_checksum, down_checksum, execution_us, applied_by, success, up_script, baseline) VALUES (1, 'a', '{up}', '{down}', 0, 'eve', TRUE, 'CREATE TABLE a (id INT);', TRUE)"
+    ));
+    // Read as it is, with its flags.
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["state"], "applied");
+    assert_eq!(items[0]["baseline"], true, "{:?}", items[0]);
+    // Its down checksum was recorded, its text was not: the checksums are compared.
+    p.write("1_a.down.sql", "DROP TABLE a; -- edited\n");
+    assert_eq!(status_json(&p, &db)[0]["down_modified"], true);
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, &format!("recorded checksum {down}"));
+    assert_contains(&dry.stderr, "the down script as applied was not recorded");
+    // A writing command adds the column; the row keeps its flags.
+    expect(p.on(&db, &["repair", "1"]), 0);
+    let items = status_json(&p, &db);
+    assert_eq!(items[0]["down_modified"], false);
+    assert_eq!(items[0]["baseline"], true);
+    p.write("1_a.down.sql", "DROP TABLE a; -- again\n");
+    let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
+    assert_contains(&dry.stderr, "-DROP TABLE a; -- edited");
 }

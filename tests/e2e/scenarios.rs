@@ -15,6 +15,7 @@ on_every_database!(
     a_nul_byte_is_refused_before_anything_runs,
     a_failure_far_along_a_long_line_is_shown_not_a_panic,
     mysql_executable_comments_run_as_written,
+    a_refused_up_creates_no_database_file_and_no_tracking_table,
 );
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
@@ -545,4 +546,60 @@ fn a_failed_first_statement_that_may_have_changed_things_stays_failed_postgres()
 #[test]
 fn a_failed_first_statement_that_may_have_changed_things_stays_failed_mysql() {
     a_failed_first_statement_that_may_have_changed_things_stays_failed(Kind::MySql);
+}
+
+/// Whether the tracking table exists (`TestDb::tables` leaves it out).
+fn has_tracking_table(db: &TestDb, kind: Kind) -> bool {
+    let sql = match kind {
+        Kind::Sqlite => "SELECT name FROM sqlite_master WHERE name = '_cargo_migrate'",
+        Kind::Postgres => {
+            "SELECT tablename::text FROM pg_tables WHERE tablename = '_cargo_migrate'"
+        }
+        Kind::MySql => {
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '_cargo_migrate'"
+        }
+    };
+    !db.strings(sql).is_empty()
+}
+
+pub fn a_refused_up_creates_no_database_file_and_no_tracking_table(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    // A NUL byte is refused before anything runs, on every database.
+    p.pair(
+        "1_a",
+        "CREATE TABLE a (id INT);\0\nSELECT 1;\n",
+        "DROP TABLE a;\n",
+    );
+    let out = run(p.on(&db, &["up"]));
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert_contains(&out.stderr, "NUL byte");
+    if kind == Kind::Sqlite {
+        assert!(
+            !db.sqlite_path().exists(),
+            "a refused up created {}",
+            db.sqlite_path().display()
+        );
+        // A database that exists gets no tracking table either.
+        db.exec("CREATE TABLE other (id INT)");
+        let out = run(p.on(&db, &["up"]));
+        assert_contains(&out.stderr, "NUL byte");
+    }
+    assert!(
+        !has_tracking_table(&db, kind),
+        "a refused up made the tracking table"
+    );
+    assert_eq!(
+        db.tables(),
+        if kind == Kind::Sqlite {
+            vec!["other"]
+        } else {
+            vec![]
+        }
+    );
+    // Once the file is fixed, the run creates the table with its first row.
+    p.write("1_a.up.sql", "CREATE TABLE a (id INT);\n");
+    expect(p.on(&db, &["up"]), 0);
+    assert!(has_tracking_table(&db, kind));
+    assert_eq!(states(&p, &db), applied(&[1]));
 }

@@ -685,3 +685,93 @@ fn dev_dbs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn status_lists_every_migration_when_one_file_cannot_be_read() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n");
+    p.pair("3_c", "CREATE TABLE c (id INTEGER);\n", "DROP TABLE c;\n");
+    expect(p.on(&db, &["up"]), 0);
+    // A file that cannot be read, whoever runs the test: a dangling link (root reads a file
+    // of any mode, so `chmod 000` is tried too only when the test does not run as root).
+    std::os::unix::fs::symlink("moved_away.sql", p.migrations().join("2_b.up.sql")).unwrap();
+    let mut unreadable = vec!["migrations/2_b.up.sql"];
+    let uid = run({
+        let mut id = assert_cmd::Command::new("id");
+        id.arg("-u");
+        id
+    });
+    let root = uid.stdout.trim() == "0";
+    if root {
+        eprintln!(
+            "running as root: `chmod 000` does not stop root from reading, so only the dangling link is tried"
+        );
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        p.write("4_d.up.sql", "CREATE TABLE d (id INTEGER);\n");
+        let file = p.migrations().join("4_d.up.sql");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+        unreadable.push("migrations/4_d.up.sql");
+    }
+    for format in ["human", "json"] {
+        let out = expect(p.on(&db, &["status", "--format", format]), 1);
+        assert_contains(&out.stderr, "unreadable-file");
+        assert_contains(&out.stderr, "the file cannot be read");
+        assert_contains(&out.stderr, "chmod a+r");
+        assert_contains(
+            &out.stderr,
+            &format!(
+                "{} migration file(s) cannot be read: {}",
+                unreadable.len(),
+                unreadable.join(", ")
+            ),
+        );
+        for name in ["1", "2", "3"] {
+            assert_contains(&out.stdout, name);
+        }
+        if format == "human" {
+            assert_contains(&out.stdout, "applied");
+            assert_contains(&out.stdout, "invalid");
+        } else {
+            let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+            let got: Vec<(i64, &str)> = json
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["version"].as_i64().unwrap(), m["state"].as_str().unwrap()))
+                .take(3)
+                .collect();
+            assert_eq!(got, [(1, "applied"), (2, "invalid"), (3, "applied")]);
+        }
+    }
+    // A run refuses, naming the file.
+    let up = expect(p.on(&db, &["up"]), 1);
+    assert_contains(&up.stderr, "migrations/2_b.up.sql");
+}
+
+#[test]
+fn a_schema_qualified_table_on_sqlite_is_a_configuration_error() {
+    for table in ["main._cargo_migrate", "x.y"] {
+        let db = TestDb::sqlite();
+        let p = cargo_project(&format!(
+            "{MANIFEST}\n[package.metadata.migrate]\ntable = \"{table}\"\n\n[workspace]\n"
+        ));
+        p.pair("1_a", "CREATE TABLE a (id INTEGER);\n", "DROP TABLE a;\n");
+        for command in ["up", "status"] {
+            let out = expect(p.on(&db, &[command]), 2);
+            assert_contains(
+                &out.stderr,
+                &format!(
+                    "the tracking table `{table}` is schema-qualified, but the database is SQLite"
+                ),
+            );
+            assert_contains(&out.stderr, "table = \"");
+        }
+        assert!(!db.sqlite_path().exists(), "nothing was created");
+        if table == "x.y" {
+            let out = expect(p.on(&db, &["up"]), 2);
+            insta::assert_snapshot!(out.stderr);
+        }
+    }
+}

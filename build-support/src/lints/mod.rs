@@ -47,6 +47,7 @@ mod require_down_script;
 mod rule_id;
 mod syntax_error;
 mod transaction_control;
+mod unreadable_file;
 mod unreviewed_migration;
 mod unused_allow;
 
@@ -140,6 +141,7 @@ pub static RULES: &[Rule] = &[
     duplicate_version::RULE,
     orphan_down::RULE,
     non_utf8_file::RULE,
+    unreadable_file::RULE,
     invalid_directive::RULE,
     misplaced_directive::RULE,
     syntax_error::RULE,

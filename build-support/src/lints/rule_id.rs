@@ -33,6 +33,7 @@ rule_ids! {
     DuplicateVersion = "duplicate-version",
     OrphanDown = "orphan-down",
     NonUtf8File = "non-utf8-file",
+    UnreadableFile = "unreadable-file",
     InvalidDirective = "invalid-directive",
     MisplacedDirective = "misplaced-directive",
     SyntaxError = "syntax-error",

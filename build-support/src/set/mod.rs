@@ -108,8 +108,9 @@ fn shown(display_dir: &str, name: &str) -> String {
 struct Slots {
     ups: Vec<(String, SqlFile, FileKind)>,
     downs: Vec<(String, SqlFile)>,
-    /// The slug and the display path of an up script of this version that is not UTF-8
-    /// (reported as `non-utf8-file`): its down script is not an orphan.
+    /// The slug and the display path of an up script of this version that is not UTF-8 or
+    /// cannot be read (reported as `non-utf8-file` or `unreadable-file`): its down script is
+    /// not an orphan.
     unreadable_up: Option<(String, String)>,
 }
 
@@ -177,10 +178,14 @@ impl MigrationSet {
                 );
                 continue;
             }
-            let bytes = std::fs::read(entry.path()).map_err(|source| LoadError::Io {
-                path: display.clone(),
-                source,
-            })?;
+            let bytes = match std::fs::read(entry.path()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    // The rest of the directory is still loaded (and `status` lists it).
+                    set.unreadable(&mut by_version, parsed, display, &e);
+                    continue;
+                }
+            };
             set.add(
                 &mut by_version,
                 parsed,
@@ -236,6 +241,31 @@ impl MigrationSet {
                 );
                 None
             }
+        }
+    }
+
+    /// A file that cannot be read: a finding, and its version taken when it is an up script
+    /// (like one that is not UTF-8), so that it shows as invalid rather than missing.
+    fn unreadable(
+        &mut self,
+        by_version: &mut BTreeMap<i64, Slots>,
+        parsed: MigrationName,
+        display: String,
+        error: &std::io::Error,
+    ) {
+        self.findings.push(
+            Finding::error(
+                RuleId::UnreadableFile,
+                &display,
+                format!("the file cannot be read: {error}"),
+            )
+            .with_help(
+                "make it readable by the user running cargo-migrate (`chmod a+r`), or restore the file a symbolic link points to",
+            ),
+        );
+        if parsed.kind != FileKind::Down {
+            by_version.entry(parsed.version).or_default().unreadable_up =
+                Some((parsed.slug, display));
         }
     }
 

@@ -19,7 +19,8 @@ pub use sqlite::Sqlite;
 pub(crate) use connect::connect;
 pub(crate) use connection::Connection;
 pub(crate) use tracking::{
-    ADDED_COLUMNS, NewRow, RepairRow, Spelling, Tracking, elapsed_us, quote_table, storable_script,
+    ADDED_COLUMNS, NewRow, ROW_FLAG_COLUMNS, RepairRow, Spelling, Tracking, elapsed_us,
+    quote_table, storable_script,
 };
 
 use std::time::Duration;

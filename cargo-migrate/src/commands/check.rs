@@ -5,9 +5,12 @@ use build_support::MigrationSet;
 use crate::cli::args::CheckArgs;
 use crate::cli::output;
 use crate::cli::report::eprintln_report;
-use crate::commands::{Ctx, lint, protect, read_applied, read_recorded, verify, with_backend};
-use crate::drift::drift_refusal;
+use crate::commands::{
+    Ctx, lint, protect, read_applied, read_recorded, read_recorded_down, verify, with_backend,
+};
+use crate::drift::{down_drift_details, drift_refusal};
 use crate::error::{Error, Result};
+use crate::migrate::renamed_warning;
 use crate::state::{State, status};
 use crate::verify::Options;
 
@@ -31,6 +34,25 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
     let entries = status(&set, &rows);
     let mut problems = Vec::new();
+    // Not failures: the schema is what was applied, but `down` would run another script than
+    // the one recorded, and a renamed file no longer names what was applied.
+    for e in &entries {
+        let (Some(m), Some(row)) = (e.migration, e.row) else {
+            continue;
+        };
+        if let Some(old) = e.renamed_from {
+            output::warning(&renamed_warning(m, e.version, old));
+        }
+        if e.down_modified {
+            let recorded = with_backend!(ctx.cfg.url.kind, B => read_recorded_down::<B>(&ctx.cfg, e.version).await?);
+            output::warning(&format!(
+                "the down script of {} was edited after it was applied: `cargo migrate down` would run it as it is now; restore it, or `cargo migrate repair {}` if the edit is deliberate",
+                e.name(),
+                e.version
+            ));
+            output::stderr(&down_drift_details(m, row, recorded.as_deref()));
+        }
+    }
     for e in &entries {
         if e.state == State::Modified {
             // What changed, as `up` shows it: the checksums and the lines.

@@ -67,10 +67,24 @@ async fn confirm<B: Backend>(
         return Ok(Some(Vec::new()));
     }
     let names: Vec<String> = plan.migrations.iter().map(|m| m.name()).collect();
-    let what = match command {
+    let mut what = match command {
         "redo" => format!("redo (revert {} and apply it again)", names.join(", ")),
         _ => format!("{command} (revert {})", names.join(", ")),
     };
+    // An edited down script is shown before the question, so that what is confirmed is the
+    // script as it is now.
+    show_edited_downs(&plan);
+    if !plan.edited_downs.is_empty() {
+        let edited: Vec<String> = plan
+            .edited_downs
+            .iter()
+            .map(|e| e.migration.name())
+            .collect();
+        what.push_str(&format!(
+            " with the down script of {} edited since it was applied (the diff is above)",
+            edited.join(", ")
+        ));
+    }
     protect::confirm(ctx, &what)?;
     Ok(Some(plan.versions()))
 }
@@ -95,6 +109,7 @@ pub async fn redo(ctx: &Ctx) -> Result<()> {
 
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Result<()> {
     let plan = read_plan::<B>(ctx, set, to, &ctx.cfg.events).await?;
+    show_edited_downs(&plan);
     output::stdout(&dry_run_sql("reverted", &plan.migrations, &plan.scripts));
     Ok(())
 }
@@ -138,6 +153,10 @@ async fn revert<B: Backend>(
         ctx.status("Finished", "nothing to revert: no migration is applied");
         return Ok(None);
     }
+    if confirmed.is_none() {
+        // (A protected environment showed them before its confirmation.)
+        show_edited_downs(&plan);
+    }
     run_down(session, &plan, |m| ctx.status("Reverting", &m.name())).await?;
     let rows = session.applied().await?;
     let now_at = rows
@@ -155,4 +174,22 @@ async fn revert<B: Backend>(
         ),
     );
     Ok(plan.migrations.last().map(|m| m.version))
+}
+
+/// A warning and the diff for each down script of the plan that was edited after its
+/// migration was applied: it runs as it is now, not as it was recorded.
+fn show_edited_downs(plan: &DownPlan<'_>) {
+    for edited in &plan.edited_downs {
+        let m = edited.migration;
+        let down = m
+            .down
+            .as_ref()
+            .map_or("its down script", |d| d.display.as_str());
+        output::warning(&format!(
+            "{down} was edited after {} was applied: it is reverted with the down script as it is now (restore the file to run the one recorded; `cargo migrate repair {}` accepts the edit)",
+            m.name(),
+            m.version
+        ));
+        output::stderr(&edited.details);
+    }
 }

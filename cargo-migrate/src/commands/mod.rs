@@ -31,7 +31,7 @@ use crate::config::{Config, Overrides, UrlOrigin, display_relative};
 use crate::error::{Error, Result};
 
 pub(crate) use crate::backend::with_backend;
-pub use crate::migrate::{read_applied, read_recorded, with_lock, with_reader};
+pub use crate::migrate::{read_applied, read_recorded, read_recorded_down, with_lock, with_reader};
 
 /// What every command gets.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::cli::args::RepairArgs;
 use crate::cli::output;
 use crate::commands::{Ctx, protect, read_applied, with_backend, with_lock};
-use crate::drift::drift_details;
+use crate::drift::{down_drift_details, drift_details};
 use crate::error::{Error, Result};
 use crate::state::{Entry, State, status};
 
@@ -47,13 +47,22 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
                     );
                 }
                 (Repair::AcceptEdit, Some(m), Some(row)) => {
-                    let recorded = session.recorded_script(entry.version).await?;
                     ctx.status("Accepting", &format!("the edit of {}:", entry.name()));
-                    output::stderr(&drift_details(m, row, recorded.as_deref()));
+                    if let Some(old) = entry.renamed_from {
+                        output::stderr(&format!("renamed from {}_{old}\n", entry.version));
+                    }
+                    if entry.state == State::Modified {
+                        let recorded = session.recorded_script(entry.version).await?;
+                        output::stderr(&drift_details(m, row, recorded.as_deref()));
+                    }
+                    if entry.down_modified {
+                        let recorded = session.recorded_down_script(entry.version).await?;
+                        output::stderr(&down_drift_details(m, row, recorded.as_deref()));
+                    }
                     session.repair_checksums(m).await?;
                     ctx.status(
                         "Repaired",
-                        &format!("{} is recorded with its current checksums and text", entry.name()),
+                        &format!("{} is recorded with its current name, checksums and text", entry.name()),
                     );
                 }
                 (Repair::AcceptEdit, _, _) => unreachable!("a modified entry has its file and its row"),
@@ -69,7 +78,8 @@ pub async fn run(ctx: &Ctx, args: &RepairArgs) -> Result<()> {
 enum Repair {
     /// Clears the failed record (or with --mark-applied records it as applied).
     Failed,
-    /// Records a modified migration's current checksums and text.
+    /// Records a modified (up or down) or renamed migration's current name, checksums and
+    /// text.
     AcceptEdit,
 }
 
@@ -99,6 +109,18 @@ fn decide<'e, 'a, 'r>(
             ),
         )),
         State::Modified => Ok((entry, Repair::AcceptEdit)),
+        State::Applied if edited(entry) && mark_applied => Err(Error::refused(
+            format!(
+                "{} is applied, not failed: --mark-applied records a failed migration you finished by hand; nothing was changed",
+                entry.name()
+            ),
+            format!(
+                "to accept the edit of {}, run `cargo migrate repair {}`",
+                entry.name(),
+                entry.version
+            ),
+        )),
+        State::Applied if edited(entry) => Ok((entry, Repair::AcceptEdit)),
         State::Invalid => Err(Error::refused(
             format!(
                 "{} cannot be repaired: its up script cannot be used (the problem is named above)",
@@ -117,6 +139,11 @@ fn decide<'e, 'a, 'r>(
     }
 }
 
+/// An applied migration whose down script was edited, or whose file was renamed, since.
+fn edited(e: &Entry<'_, '_>) -> bool {
+    e.down_modified || e.renamed_from.is_some()
+}
+
 /// Lists the migrations that need repair and what `repair <VERSION>` would do to each; refuses
 /// (exit 1) when there are any, so that a script does not take the listing for a repair.
 async fn list<B: Backend>(ctx: &Ctx, set: &MigrationSet) -> Result<()> {
@@ -130,11 +157,24 @@ async fn list<B: Backend>(ctx: &Ctx, set: &MigrationSet) -> Result<()> {
                     "clears the failed record so that `up` runs it again (add --mark-applied if you finished it by hand)"
                 }
                 State::Modified => "accepts the edit: records the file's current checksums and text",
+                State::Applied if e.down_modified => {
+                    "accepts the edit of its down script: records the file's current checksums and text"
+                }
+                State::Applied if e.renamed_from.is_some() => {
+                    "accepts the rename: records the file's current name"
+                }
                 _ => return None,
+            };
+            let state = if e.state == State::Applied && e.down_modified {
+                "down modified".to_owned()
+            } else if let (State::Applied, Some(old)) = (e.state, e.renamed_from) {
+                format!("renamed from {old}")
+            } else {
+                e.state.as_str().to_owned()
             };
             Some(vec![
                 e.name(),
-                e.state.as_str().to_owned(),
+                state,
                 format!("cargo migrate repair {}", e.version),
                 does.to_owned(),
             ])

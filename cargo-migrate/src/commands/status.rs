@@ -1,16 +1,18 @@
 //! `cargo migrate status`: every migration and where it stands.
 
 use build_support::Read;
+use build_support::lints::RuleId;
 
 use crate::cli::args::Format;
 use crate::cli::output;
 use crate::commands::{Ctx, read_applied, with_backend};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::state::{Entry, State, status};
 
 pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     ctx.announce_database();
-    let set = ctx.load_lenient(Read::UpScripts)?;
+    // The down scripts too: an edited one is shown.
+    let set = ctx.load_lenient(Read::Everything)?;
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
     let entries = status(&set, &rows);
     match format {
@@ -31,8 +33,35 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
                     summary.push(format!("{} {}", count(s), s.as_str()));
                 }
             }
+            let down_modified = entries.iter().filter(|e| e.down_modified).count();
+            if down_modified > 0 {
+                summary.push(format!("{down_modified} down modified"));
+            }
+            let renamed = entries.iter().filter(|e| e.renamed_from.is_some()).count();
+            if renamed > 0 {
+                summary.push(format!("{renamed} renamed"));
+            }
             ctx.status("Summary", &summary.join(", "));
         }
+    }
+    // Every other migration is listed above. Of a file that cannot be read nothing is known
+    // (not even whether it is the one applied), so the command fails once it has shown
+    // everything else; the other problems of the files are warnings here.
+    let unreadable: Vec<&str> = set
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::UnreadableFile)
+        .map(|f| f.file.as_str())
+        .collect();
+    if !unreadable.is_empty() {
+        return Err(Error::refused(
+            format!(
+                "{} migration file(s) cannot be read: {} (the reason is above; the other migrations are listed)",
+                unreadable.len(),
+                unreadable.join(", ")
+            ),
+            "fix each file as its diagnostic says, then run `cargo migrate status` again",
+        ));
     }
     Ok(())
 }
@@ -54,7 +83,7 @@ fn human(entries: &[Entry<'_, '_>]) -> String {
             let mut row = vec![
                 e.version.to_string(),
                 e.description().to_owned(),
-                e.state.as_str().to_owned(),
+                state(e),
                 e.row.map_or_else(String::new, |r| r.applied_at.clone()),
             ];
             if with_notes {
@@ -68,6 +97,23 @@ fn human(entries: &[Entry<'_, '_>]) -> String {
         header.push("NOTE");
     }
     output::table(&header, &rows)
+}
+
+/// The state, and what else is true of an applied migration: its down script edited, its
+/// file renamed since (`applied (down modified; renamed from old_slug)`).
+fn state(e: &Entry<'_, '_>) -> String {
+    let mut also = Vec::new();
+    if e.down_modified {
+        also.push("down modified".to_owned());
+    }
+    if let Some(old) = e.renamed_from {
+        also.push(format!("renamed from {old}"));
+    }
+    if also.is_empty() {
+        e.state.as_str().to_owned()
+    } else {
+        format!("{} ({})", e.state.as_str(), also.join("; "))
+    }
 }
 
 /// A baseline or a repair, in words.
@@ -105,6 +151,11 @@ fn json(entries: &[Entry<'_, '_>]) -> String {
                 "applied_by": e.row.map(|r| r.applied_by.clone()),
                 "execution_us": e.row.map(|r| r.execution_us),
                 "recorded_checksum": e.row.map(|r| r.up_checksum.clone()),
+                "down_checksum": e.migration.and_then(|m| m.down.as_ref().map(|d| d.checksum.to_hex())),
+                "recorded_down_checksum": e.row.and_then(|r| r.down_checksum.clone()),
+                "down_modified": e.down_modified,
+                "recorded_name": e.row.map(|r| r.description.clone()),
+                "renamed_from": e.renamed_from,
                 "baseline": e.row.is_some_and(|r| r.baseline),
                 "repaired_at": e.row.or(e.cleared).and_then(|r| r.repaired_at.clone()),
                 "repaired_by": e.row.or(e.cleared).and_then(|r| r.repaired_by.clone()),

@@ -11,6 +11,7 @@ use crate::cli::output;
 use crate::cli::report::dry_run_sql;
 use crate::commands::{Ctx, lint, protect, with_backend, with_lock, with_reader};
 use crate::error::Result;
+use crate::events::Observer;
 use crate::migrate::{UpPlan, apply_pending, prepare_up};
 use crate::plan::UpOptions;
 use crate::session::Session;
@@ -22,6 +23,7 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
         if args.dry_run {
             dry_run::<B>(ctx, &set, args).await
         } else {
+            refuse_before_creating::<B>(ctx, &set, args).await?;
             with_lock::<B, _>(&ctx.cfg, async |session| apply(ctx, session, &set, args.to, args).await).await
         }
     })
@@ -39,10 +41,41 @@ async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Re
     };
     let dialect = ctx.cfg.url.kind.dialect();
     let plan = with_reader::<B, _>(&ctx.cfg, async |session| {
-        prepare_up::<B>(session, set, options, dialect, &ctx.cfg.dir_display).await
+        prepare_up::<B>(
+            session,
+            set,
+            options,
+            dialect,
+            &ctx.cfg.dir_display,
+            &ctx.cfg.events,
+        )
+        .await
     })
     .await?;
     output::stdout(&dry_run_sql("applied", &plan.migrations, &plan.scripts));
+    Ok(())
+}
+
+/// A refused `up` leaves no trace. The run's session creates a SQLite file that is not there
+/// yet (and the tracking table in it) before it plans, so for such a file the plan is
+/// prepared first: with no tracking rows to read, exactly as the run would prepare it.
+async fn refuse_before_creating<B: Backend>(
+    ctx: &Ctx,
+    set: &MigrationSet,
+    args: &UpArgs,
+) -> Result<()> {
+    if ctx.cfg.url.sqlite_path.as_ref().is_none_or(|p| p.exists()) {
+        return Ok(());
+    }
+    lint::config(ctx)?;
+    let options = UpOptions {
+        to: args.to,
+        allow_out_of_order: args.allow_out_of_order,
+        ignore_missing: args.ignore_missing,
+    };
+    let dialect = ctx.cfg.url.kind.dialect();
+    let dir = &ctx.cfg.dir_display;
+    prepare_up::<B>(None, set, options, dialect, dir, &Observer::silent()).await?;
     Ok(())
 }
 
@@ -79,7 +112,9 @@ pub(crate) async fn apply<B: Backend>(
             }
         }
     };
-    let applied = apply_pending(session, set, options, &ctx.cfg.dir_display, on_plan, |m| {
+    let dir = &ctx.cfg.dir_display;
+    let events = &ctx.cfg.events;
+    let applied = apply_pending(session, set, options, dir, events, on_plan, |m| {
         ctx.status("Applying", &m.name())
     })
     .await?;

@@ -9,7 +9,7 @@
 mod rows;
 mod sql;
 
-pub use rows::{ADDED_COLUMNS, NewRow, RepairRow};
+pub use rows::{ADDED_COLUMNS, NewRow, ROW_FLAG_COLUMNS, RepairRow};
 pub(crate) use rows::{elapsed_us, storable_script};
 pub(crate) use sql::quote_table;
 pub use sql::{AddColumns, TrackingTypes};
@@ -111,10 +111,16 @@ pub(crate) trait Tracking: Backend {
         self.connection().applied(&sql).await
     }
 
-    /// The up script recorded for `version` (none when it was not recorded).
-    async fn up_script(&mut self, table: &str, version: i64) -> Result<Option<String>> {
+    /// The up (`column` `up_script`) or down (`down_script`) script recorded for `version`
+    /// (none when it was not recorded).
+    async fn recorded_text(
+        &mut self,
+        table: &str,
+        column: &str,
+        version: i64,
+    ) -> Result<Option<String>> {
         let sql = format!(
-            "SELECT up_script FROM {} WHERE version = {}",
+            "SELECT {column} FROM {} WHERE version = {}",
             self.tracking_table(table),
             (Self::SPELLING.placeholder)(1)
         );
@@ -138,15 +144,19 @@ pub(crate) trait Tracking: Backend {
         );
         let mut params = Vec::new();
         if let RepairRow::AcceptEdit {
+            description,
             up_checksum,
             down_checksum,
             up_script,
+            down_script,
         } = *change
         {
             params.extend([
+                Param::Text(description),
                 Param::Text(up_checksum),
                 Param::MaybeText(down_checksum),
                 Param::MaybeText(up_script),
+                Param::MaybeText(down_script),
             ]);
         }
         params.extend([Param::Text(repaired_by), Param::Int(version)]);

@@ -6,16 +6,22 @@ use std::time::Instant;
 use crate::backend::connection::Param;
 use crate::state::AppliedRow;
 
-/// The columns added to the tracking table after its first release, in the order
-/// [`select_columns`] reads them. A table made by an earlier version gets them on the first
-/// writing run (under the run lock); until then they read as not recorded.
-pub const ADDED_COLUMNS: [&str; 5] = [
+/// The columns added to the tracking table after its first release, in the order they were
+/// added. A table made by an earlier version gets the ones it lacks on the first writing run
+/// (under the run lock); until then they read as not recorded.
+pub const ADDED_COLUMNS: [&str; 6] = [
     "up_script",
     "baseline",
     "repaired_at",
     "repaired_by",
     "cleared",
+    // The down script as it was when its migration was applied, for `down`'s diff.
+    "down_script",
 ];
+
+/// The [`ADDED_COLUMNS`] that [`select_columns`] reads with every row (the scripts are read
+/// one migration at a time). A table that has them all is read with them.
+pub const ROW_FLAG_COLUMNS: [&str; 4] = ["baseline", "repaired_at", "repaired_by", "cleared"];
 
 impl AppliedRow {
     /// Reads a row selected by [`select_columns`], whatever the database.
@@ -56,6 +62,9 @@ pub struct NewRow<'a> {
     pub success: bool,
     /// The up script as applied, so that a later edit can be shown as a diff.
     pub up_script: Option<&'a str>,
+    /// The down script as it is when the migration is applied, so that `down` can show how
+    /// it was edited since.
+    pub down_script: Option<&'a str>,
     pub baseline: bool,
     /// The version has a cleared row (see [`AppliedRow::cleared`]): it is overwritten, keeping
     /// the repair's who and when, instead of a new row being inserted.
@@ -69,11 +78,14 @@ pub enum RepairRow<'a> {
     Clear,
     /// A failed migration finished by hand: record it as applied.
     MarkApplied,
-    /// A deliberate edit of an applied migration: record the file as it is now.
+    /// A deliberate edit of an applied migration (its up script, its down script or its
+    /// name): record the files as they are now.
     AcceptEdit {
+        description: &'a str,
         up_checksum: &'a str,
         down_checksum: Option<&'a str>,
         up_script: Option<&'a str>,
+        down_script: Option<&'a str>,
     },
 }
 
@@ -84,7 +96,7 @@ pub(crate) fn storable_script(text: &str) -> Option<&str> {
 
 impl NewRow<'_> {
     /// The parameters of [`write_row_sql`]'s statement, in its order.
-    pub(crate) fn params(&self) -> [Param<'_>; 9] {
+    pub(crate) fn params(&self) -> [Param<'_>; 10] {
         [
             Param::Text(self.description),
             Param::Text(self.up_checksum),
@@ -93,6 +105,7 @@ impl NewRow<'_> {
             Param::Text(self.applied_by),
             Param::Bool(self.success),
             Param::MaybeText(self.up_script),
+            Param::MaybeText(self.down_script),
             Param::Bool(self.baseline),
             Param::Int(self.version),
         ]

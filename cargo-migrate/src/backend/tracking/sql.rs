@@ -12,7 +12,7 @@ pub struct TrackingTypes {
     pub name: &'static str,
     /// `up_checksum` and `down_checksum` (64 hex digits).
     pub checksum: &'static str,
-    /// `up_script`: a whole migration.
+    /// `up_script` and `down_script`: a whole script.
     pub script: &'static str,
     /// `applied_at` and `repaired_at`.
     pub timestamp: &'static str,
@@ -39,7 +39,7 @@ pub(crate) fn tracking_column(types: &TrackingTypes, column: &str) -> String {
         "applied_at" => format!("{timestamp} NOT NULL DEFAULT {now}"),
         "execution_us" => format!("{integer} NOT NULL"),
         "success" => "BOOLEAN NOT NULL".to_owned(),
-        "up_script" => (*script).to_owned(),
+        "up_script" | "down_script" => (*script).to_owned(),
         "baseline" | "cleared" => "BOOLEAN NOT NULL DEFAULT FALSE".to_owned(),
         "repaired_at" => (*timestamp).to_owned(),
         "repaired_by" => (*name).to_owned(),
@@ -111,7 +111,8 @@ pub(crate) fn add_tracking_columns_sql(
 }
 
 /// The select list [`AppliedRow::from_row`] reads: the first release's columns, then, when the
-/// table has them (`extended`), `baseline` and the repair columns. `time` formats a timestamp
+/// table has them (`extended`), the [`ROW_FLAG_COLUMNS`](super::ROW_FLAG_COLUMNS): `baseline`
+/// and the repair columns. `time` formats a timestamp
 /// column as RFC 3339 text.
 pub(crate) fn select_columns(extended: bool, time: impl Fn(&str) -> String) -> String {
     let mut list = format!(
@@ -138,7 +139,7 @@ pub(crate) fn quote_table(table: &str, quote: char) -> String {
 
 /// The statement that writes a tracking row with bound parameters, in this order:
 /// description, up_checksum, down_checksum, execution_us, applied_by, success, up_script,
-/// baseline, version. `p(i)` writes the i-th placeholder (from 1), `now` the current time as
+/// down_script, baseline, version. `p(i)` writes the i-th placeholder (from 1), `now` the current time as
 /// `applied_at` stores it. A row that [`NewRow::replaces`] a cleared one is an `UPDATE` of it.
 pub(crate) fn write_row_sql(
     table: &str,
@@ -151,7 +152,7 @@ pub(crate) fn write_row_sql(
 }
 
 /// The columns a run writes into a tracking row, besides `version` and `applied_at`.
-const ROW_COLUMNS: [&str; 8] = [
+const ROW_COLUMNS: [&str; 9] = [
     "description",
     "up_checksum",
     "down_checksum",
@@ -159,6 +160,7 @@ const ROW_COLUMNS: [&str; 8] = [
     "applied_by",
     "success",
     "up_script",
+    "down_script",
     "baseline",
 ];
 
@@ -186,7 +188,9 @@ fn write_row(table: &str, replaces: bool, now: &str, values: &[String], version:
 }
 
 /// The statement that records a repair with bound parameters, in this order: for
-/// [`RepairRow::AcceptEdit`] up_checksum, down_checksum and up_script; then repaired_by and
+/// [`RepairRow::AcceptEdit`] description, up_checksum, down_checksum, up_script and
+/// down_script; then
+/// repaired_by and
 /// version. `p(i)` writes the i-th placeholder (from 1), `now` the current time as
 /// `repaired_at` stores it.
 pub(crate) fn repair_row_sql(
@@ -200,12 +204,14 @@ pub(crate) fn repair_row_sql(
         RepairRow::MarkApplied => ("success = TRUE".to_owned(), 1),
         RepairRow::AcceptEdit { .. } => (
             format!(
-                "up_checksum = {}, down_checksum = {}, up_script = {}",
+                "description = {}, up_checksum = {}, down_checksum = {}, up_script = {}, down_script = {}",
                 p(1),
                 p(2),
-                p(3)
+                p(3),
+                p(4),
+                p(5)
             ),
-            4,
+            6,
         ),
     };
     format!(
@@ -236,6 +242,7 @@ pub(crate) fn insert_and_commit_sql(
         quote(row.applied_by),
         boolean(row.success),
         row.up_script.map_or_else(|| "NULL".to_owned(), &quote),
+        row.down_script.map_or_else(|| "NULL".to_owned(), &quote),
         boolean(row.baseline),
     ];
     let write = write_row(table, row.replaces, now, &values, &row.version.to_string());
@@ -264,7 +271,8 @@ mod tests {
     baseline BOOLEAN NOT NULL DEFAULT FALSE,
     repaired_at DATETIME(6),
     repaired_by VARCHAR(255),
-    cleared BOOLEAN NOT NULL DEFAULT FALSE
+    cleared BOOLEAN NOT NULL DEFAULT FALSE,
+    down_script LONGTEXT
 )"
         );
         let dollar = |i: usize| format!("${i}");
@@ -273,13 +281,15 @@ mod tests {
             "UPDATE t SET cleared = TRUE, repaired_at = now(), repaired_by = $1 WHERE version = $2"
         );
         let edit = RepairRow::AcceptEdit {
+            description: "a",
             up_checksum: "u",
             down_checksum: None,
             up_script: None,
+            down_script: None,
         };
         assert_eq!(
             repair_row_sql("t", &edit, "now()", dollar),
-            "UPDATE t SET up_checksum = $1, down_checksum = $2, up_script = $3, repaired_at = now(), repaired_by = $4 WHERE version = $5"
+            "UPDATE t SET description = $1, up_checksum = $2, down_checksum = $3, up_script = $4, down_script = $5, repaired_at = now(), repaired_by = $6 WHERE version = $7"
         );
     }
 }

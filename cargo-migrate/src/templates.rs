@@ -144,12 +144,13 @@ pub fn render(
             format!("ALTER TABLE {table} DROP CONSTRAINT {table}_{column}_fkey;\n"),
         ),
         (Some(Template::AddForeignKey), Dialect::MySql) => (
+            // MySQL needs an index on the key's column and makes one up when there is none; an
+            // index of the migration's own is one the down can name.
             format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey\n    FOREIGN KEY ({column}) REFERENCES {references} (id);\n"
+                "CREATE INDEX {table}_{column}_idx ON {table} ({column});\nALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey\n    FOREIGN KEY ({column}) REFERENCES {references} (id);\n"
             ),
-            // MySQL creates an index for the key when none exists; the down drops both.
             format!(
-                "ALTER TABLE {table} DROP FOREIGN KEY {table}_{column}_fkey;\nDROP INDEX {table}_{column}_fkey ON {table};\n"
+                "ALTER TABLE {table} DROP FOREIGN KEY {table}_{column}_fkey;\nDROP INDEX {table}_{column}_idx ON {table};\n"
             ),
         ),
         (Some(Template::AddForeignKey), Dialect::Sqlite) => (

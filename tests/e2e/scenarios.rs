@@ -16,6 +16,7 @@ on_every_database!(
     a_failure_far_along_a_long_line_is_shown_not_a_panic,
     mysql_executable_comments_run_as_written,
     a_refused_up_creates_no_database_file_and_no_tracking_table,
+    every_template_passes_lint_and_verify,
 );
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
@@ -602,4 +603,82 @@ pub fn a_refused_up_creates_no_database_file_and_no_tracking_table(kind: Kind) {
     expect(p.on(&db, &["up"]), 0);
     assert!(has_tracking_table(&db, kind));
     assert_eq!(states(&p, &db), applied(&[1]));
+}
+
+/// Every template `new` writes, on every database, passes the tool's own lint and `verify` on
+/// the real server, in a history where the tables it names exist.
+fn every_template_passes_lint_and_verify(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    let new = |args: &[&str]| {
+        expect(p.on(&db, &[&["new"], args].concat()), 0);
+    };
+    new(&[
+        "create_parents",
+        "--template",
+        "create_table",
+        "--table",
+        "parents",
+    ]);
+    new(&[
+        "create_children",
+        "--template",
+        "create_table",
+        "--table",
+        "children",
+    ]);
+    new(&[
+        "add_name",
+        "--template",
+        "add_column",
+        "--table",
+        "children",
+        "--column",
+        "name",
+    ]);
+    new(&[
+        "index_created",
+        "--template",
+        "add_index",
+        "--table",
+        "children",
+        "--column",
+        "created_at",
+    ]);
+    // The referencing column, of the referenced key's type.
+    let column_type = match kind {
+        Kind::MySql => "BIGINT UNSIGNED",
+        Kind::Postgres => "BIGINT",
+        Kind::Sqlite => "INTEGER",
+    };
+    if kind != Kind::Sqlite {
+        p.pair(
+            "29990101000000_add_parent_id",
+            &format!("ALTER TABLE children ADD COLUMN parent_id {column_type};\n"),
+            "ALTER TABLE children DROP COLUMN parent_id;\n",
+        );
+    }
+    let out = expect(
+        p.on(
+            &db,
+            &[
+                "new",
+                "link_parent",
+                "--template",
+                "add_foreign_key",
+                "--table",
+                "children",
+                "--column",
+                "parent_id",
+                "--references",
+                "parents",
+            ],
+        ),
+        0,
+    );
+    assert_contains(&out.stderr, "link_parent");
+    let lint = run(p.on(&db, &["lint"]));
+    assert_eq!(lint.code, 0, "{}", lint.all());
+    let verify = run(p.on(&db, &["verify"]));
+    assert_eq!(verify.code, 0, "{}", verify.all());
 }

@@ -775,3 +775,28 @@ fn a_schema_qualified_table_on_sqlite_is_a_configuration_error() {
         }
     }
 }
+
+/// `require-down-script`'s help works for an up-only migration that is applied already (sqlx's
+/// layout): the directive it suggests changes the file, and the `repair` it names accepts that.
+#[test]
+fn the_fix_for_an_applied_up_only_migration_is_one_that_works() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.write("1_a.sql", "CREATE TABLE a (id INT);\n");
+    expect(p.on(&db, &["up"]), 0);
+    let lint = expect(p.cmd(&["lint"]), 1).all();
+    let lint = lint.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_contains(
+        &lint,
+        "add `-- migrate:irreversible <reason>` at the top (if it is applied already, then run `cargo migrate repair 1` to accept the edit)",
+    );
+    assert_contains(&lint, "set `require-down-script = \"allow\"`");
+    p.write(
+        "1_a.sql",
+        "-- migrate:irreversible a is kept\nCREATE TABLE a (id INT);\n",
+    );
+    expect(p.on(&db, &["up"]), 1);
+    expect(p.on(&db, &["repair", "1"]), 0);
+    expect(p.on(&db, &["up"]), 0);
+    expect(p.cmd(&["lint"]), 0);
+}

@@ -20,6 +20,10 @@
 //! ```sql
 //! -- migrate:irreversible the legacy rows are deleted for good
 //! ```
+//! The directive is part of the file, so for a migration that is applied already its checksum
+//! changes: `cargo migrate repair <VERSION>` then accepts the edit. A project whose history is
+//! up-only on purpose (sqlx's default) sets `require-down-script = "allow"` in
+//! `[package.metadata.migrate.lints]` instead.
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
@@ -45,10 +49,20 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     {
         return; // there is a down script, which is not UTF-8: its own finding says so
     }
+    // The directive changes the file's checksum: an applied migration then needs its edit
+    // accepted. A history of up-only migrations (sqlx's default) is better served by the level.
+    let applied = format!(
+        "(if it is applied already, then run `cargo migrate repair {}` to accept the edit); for a history of up-only migrations, set `require-down-script = \"allow\"` (or \"warn\") in [package.metadata.migrate.lints] instead",
+        m.version
+    );
     let help = if m.up_only {
-        "an up-only migration must say why it cannot be undone: add `-- migrate:irreversible <reason>` at the top".to_owned()
+        format!(
+            "an up-only migration must say why it cannot be undone: add `-- migrate:irreversible <reason>` at the top {applied}"
+        )
     } else {
-        format!("write {down} to undo it, or mark the up script `-- migrate:irreversible <reason>`")
+        format!(
+            "write {down} to undo it, or add `-- migrate:irreversible <reason>` at the top of the up script {applied}"
+        )
     };
     let message = format!("migration {} has no down script", m.name());
     let finding = if cx.facts.up.statements.is_empty() {

@@ -800,3 +800,78 @@ fn the_fix_for_an_applied_up_only_migration_is_one_that_works() {
     expect(p.on(&db, &["up"]), 0);
     expect(p.cmd(&["lint"]), 0);
 }
+
+/// `--color` (and cargo's CARGO_TERM_COLOR): green status verbs when asked, none when not,
+/// none by default off a terminal.
+#[test]
+fn colours_follow_the_flag_and_cargo_term_color() {
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    let green = "\x1b[1;32m";
+    let out = expect(p.cmd(&["lint", "--color", "always"]), 0);
+    assert_contains(&out.stderr, &format!("{green}     Checked"));
+    let mut env = p.cmd(&["lint"]);
+    env.env("CARGO_TERM_COLOR", "always");
+    assert_contains(&expect(env, 0).stderr, green);
+    let mut flag_wins = p.cmd(&["lint", "--color", "never"]);
+    flag_wins.env("CARGO_TERM_COLOR", "always");
+    assert!(!expect(flag_wins, 0).stderr.contains('\x1b'));
+    assert!(!expect(p.cmd(&["lint"]), 0).stderr.contains('\x1b'));
+}
+
+/// Shell completions, from the command line's own definition, for the common shells.
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let p = Project::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = expect(p.cmd(&["completions", shell]), 0);
+        for word in ["verify", "database-url", "lock-timeout"] {
+            assert_contains(&out.stdout, word);
+        }
+        if shell == "bash" {
+            let script = p.path().join("completion.bash");
+            std::fs::write(&script, &out.stdout).unwrap();
+            let checked = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&script)
+                .status()
+                .unwrap();
+            assert!(checked.success(), "bash -n rejects the script");
+        }
+    }
+}
+
+/// The binary answers as `cargo-migrate …` too, and says its version either way.
+#[test]
+fn the_binary_runs_without_the_migrate_word_and_says_its_version() {
+    let p = Project::new();
+    let bin = env!("CARGO_BIN_EXE_cargo-migrate");
+    for args in [&["--version"][..], &["migrate", "--version"][..]] {
+        let out = std::process::Command::new(bin).args(args).output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("cargo-migrate {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    let out = std::process::Command::new(bin)
+        .arg("status")
+        .current_dir(p.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revert = std::process::Command::new(bin)
+        .args(["migrate", "revert"])
+        .output()
+        .unwrap();
+    assert_eq!(revert.status.code(), Some(2));
+    assert_contains(
+        &String::from_utf8_lossy(&revert.stderr),
+        "a similar subcommand exists: 'down'",
+    );
+}

@@ -6,6 +6,7 @@ mod codegen;
 mod hooks;
 #[cfg(test)]
 mod layering;
+mod man;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ commands:
   bench          time `cargo-migrate migrate up`/`status` against psql and sqlite3, and the
                  commit gate (run `cargo xtask bench --help`)
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
+  man            write the man pages of `cargo migrate` (default target/man/; --out DIR)
   pre-commit     the commit gate for this repository (what .githooks/pre-commit runs)
   install-hooks  enable .githooks/ in this clone (git config core.hooksPath .githooks)
 ";
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let outcome = match command.as_deref() {
         Some("bench") => bench::main(rest),
         Some("codegen") => codegen::main(&rest),
+        Some("man") => man::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),
         Some("install-hooks") => hooks::install(&rest),
         Some("-h" | "--help" | "help") => {

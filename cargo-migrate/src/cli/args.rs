@@ -4,15 +4,69 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// `cargo migrate …`: cargo passes the subcommand name as the first argument.
-#[derive(Debug, Parser)]
-#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::styled())]
-pub enum Cargo {
-    Migrate(MigrateArgs),
+/// The arguments of `cargo migrate …` (cargo runs `cargo-migrate migrate …`) or of
+/// `cargo-migrate …` run on its own; `Err` is clap's error (or `--help`, `--version`).
+pub fn parse(mut argv: Vec<std::ffi::OsString>) -> Result<MigrateArgs, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let via_cargo = argv.get(1).is_some_and(|a| a == "migrate");
+    if via_cargo {
+        argv.remove(1);
+    }
+    let mut command = MigrateArgs::command().bin_name(if via_cargo {
+        "cargo migrate"
+    } else {
+        "cargo-migrate"
+    });
+    let matches = command
+        .try_get_matches_from_mut(&argv)
+        .map_err(|e| better_suggestion(e, &mut command))?;
+    MigrateArgs::from_arg_matches(&matches).map_err(|e| e.with_cmd(&command))
 }
 
-#[derive(Debug, Args)]
+/// Words people try for a command this tool spells otherwise, and the command to offer:
+/// clap's closest spelling of `revert` would be `review`.
+const INSTEAD: &[(&str, &str)] = &[
+    ("revert", "down"),
+    ("rollback", "down"),
+    ("undo", "down"),
+    ("migrate", "up"),
+    ("apply", "up"),
+    ("info", "status"),
+    ("create", "new"),
+    ("generate", "new"),
+];
+
+fn better_suggestion(error: clap::Error, command: &mut clap::Command) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return error;
+    }
+    let Some(ContextValue::String(given)) = error.get(ContextKind::InvalidSubcommand) else {
+        return error;
+    };
+    let Some((_, instead)) = INSTEAD.iter().find(|(word, _)| word == given) else {
+        return error;
+    };
+    let mut better = clap::Error::new(ErrorKind::InvalidSubcommand).with_cmd(command);
+    better.insert(
+        ContextKind::InvalidSubcommand,
+        ContextValue::String(given.clone()),
+    );
+    better.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::String((*instead).to_owned()),
+    );
+    better.insert(
+        ContextKind::Usage,
+        ContextValue::StyledStr(command.render_usage()),
+    );
+    better
+}
+
+#[derive(Debug, Parser)]
 #[command(
+    name = "cargo-migrate",
+    styles = clap::builder::Styles::styled(),
     version,
     about = "SQL migrations checked at build time, at commit time, in CI and at run time",
     after_help = "Exit codes: 0 success, 1 a migration or check failed (or the state was refused), 2 usage or configuration error (bad flag, bad URL, unreachable database).\nThe database URL comes from --database-url, then $DATABASE_URL (or the config's `database_url_env`), then .env; with none, a SQLite file under target/ is used."
@@ -52,6 +106,33 @@ pub struct GlobalArgs {
     /// name typed (required where there is no terminal, as in CI)
     #[arg(long, global = true)]
     pub yes: bool,
+    /// When to use colours: `auto` (on a terminal, unless NO_COLOR is set), `always` or
+    /// `never`; taken from $CARGO_TERM_COLOR when the flag is not given, as cargo does
+    #[arg(long, global = true, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", hide_env_values = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether output on stderr is coloured.
+    pub fn colored(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        }
+    }
 }
 
 /// A duration as people write it: `500ms`, `10s`, `2m`, `1h 30m` (a bare number is seconds).
@@ -104,6 +185,15 @@ pub enum Command {
     /// The commit gate (run by the git hook): block a commit whose staged migrations are
     /// unreviewed, fail lint, conflict with main, or are not applied to your database
     PreCommit,
+    /// Print the shell completion script for `cargo-migrate` (bash, zsh, fish, elvish,
+    /// powershell), for example `cargo migrate completions bash > ~/.local/share/bash-completion/completions/cargo-migrate`
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -184,13 +274,16 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct FormatArgs {
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    /// How to print the result: `human` (a table, for people) or `json` (for scripts and CI)
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table and status lines, for people
     Human,
+    /// JSON on stdout, for scripts and CI
     Json,
 }
 
@@ -230,7 +323,8 @@ impl From<&VerifyArgs> for crate::verify::Options {
 
 #[derive(Debug, Args)]
 pub struct DumpArgs {
-    #[arg(long, value_enum, default_value_t = DumpFormat::Sql)]
+    /// How to print the schema: `sql` (SQL-ish text, for review and diffs) or `json`
+    #[arg(long, value_enum, default_value_t = DumpFormat::Sql, value_name = "FORMAT")]
     pub format: DumpFormat,
 }
 
@@ -238,6 +332,7 @@ pub struct DumpArgs {
 pub enum DumpFormat {
     /// SQL-ish text, one object after another in a fixed order
     Sql,
+    /// The snapshot model as JSON
     Json,
 }
 
@@ -261,30 +356,32 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// `cargo migrate <args>` as cargo runs it.
+    fn cargo(args: &[&str]) -> Result<MigrateArgs, clap::Error> {
+        let argv = ["cargo-migrate", "migrate"].iter().chain(args);
+        parse(argv.map(std::ffi::OsString::from).collect())
+    }
+
     #[test]
     fn cli_definition_is_valid() {
-        Cargo::command().debug_assert();
+        MigrateArgs::command().debug_assert();
     }
 
     #[test]
     fn parses_cargo_style() {
-        let Cargo::Migrate(args) =
-            Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--dry-run"])
-                .unwrap();
+        let args = cargo(&["down", "--steps", "2", "--dry-run"]).unwrap();
         let Command::Down(down) = args.command else {
             panic!("expected down")
         };
         assert_eq!(down.selection.steps, Some(2));
         assert!(down.dry_run);
-        assert!(
-            Cargo::try_parse_from(["cargo", "migrate", "down", "--steps", "2", "--all"]).is_err()
-        );
+        assert!(cargo(&["down", "--steps", "2", "--all"]).is_err());
     }
 
     #[test]
     fn parses_repair_baseline_and_yes() {
-        let parse = |args: &[&str]| Cargo::try_parse_from(["cargo", "migrate"].iter().chain(args));
-        let Cargo::Migrate(args) = parse(&["repair"]).unwrap();
+        let parse = cargo;
+        let args = parse(&["repair"]).unwrap();
         assert!(matches!(
             args.command,
             Command::Repair(RepairArgs {
@@ -296,8 +393,7 @@ mod tests {
             parse(&["repair", "--mark-applied"]).is_err(),
             "--mark-applied needs a version"
         );
-        let Cargo::Migrate(args) =
-            parse(&["--env", "production", "baseline", "7", "--yes"]).unwrap();
+        let args = parse(&["--env", "production", "baseline", "7", "--yes"]).unwrap();
         assert!(args.global.yes);
         assert!(matches!(
             args.command,
@@ -308,17 +404,7 @@ mod tests {
 
     #[test]
     fn parses_verify_dump_and_check_verify() {
-        let Cargo::Migrate(args) = Cargo::try_parse_from([
-            "cargo",
-            "migrate",
-            "verify",
-            "--from",
-            "2",
-            "--to",
-            "5",
-            "--fail-fast",
-        ])
-        .unwrap();
+        let args = cargo(&["verify", "--from", "2", "--to", "5", "--fail-fast"]).unwrap();
         let Command::Verify(verify) = args.command else {
             panic!("expected verify")
         };
@@ -326,16 +412,14 @@ mod tests {
             (verify.from, verify.to, verify.fail_fast),
             (Some(2), Some(5), true)
         );
-        let Cargo::Migrate(args) =
-            Cargo::try_parse_from(["cargo", "migrate", "dump", "--format", "json"]).unwrap();
+        let args = cargo(&["dump", "--format", "json"]).unwrap();
         assert!(matches!(
             args.command,
             Command::Dump(DumpArgs {
                 format: DumpFormat::Json
             })
         ));
-        let Cargo::Migrate(args) =
-            Cargo::try_parse_from(["cargo", "migrate", "check", "--verify"]).unwrap();
+        let args = cargo(&["check", "--verify"]).unwrap();
         assert!(matches!(
             args.command,
             Command::Check(CheckArgs { verify: true })
@@ -345,31 +429,21 @@ mod tests {
     #[test]
     fn parses_lock_timeout_and_wait() {
         use std::time::Duration;
-        let Cargo::Migrate(args) = Cargo::try_parse_from(["cargo", "migrate", "up"]).unwrap();
+        let args = cargo(&["up"]).unwrap();
         assert_eq!(args.global.lock_timeout, Duration::from_secs(60));
         assert_eq!(args.global.wait, None);
-        let Cargo::Migrate(args) = Cargo::try_parse_from([
-            "cargo",
-            "migrate",
-            "up",
-            "--lock-timeout",
-            "500ms",
-            "--wait",
-            "2m",
-        ])
-        .unwrap();
+        let args = cargo(&["up", "--lock-timeout", "500ms", "--wait", "2m"]).unwrap();
         assert_eq!(args.global.lock_timeout, Duration::from_millis(500));
         assert_eq!(args.global.wait, Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
-        let err = Cargo::try_parse_from(["cargo", "migrate", "up", "--wait", "soon"]).unwrap_err();
+        let err = cargo(&["up", "--wait", "soon"]).unwrap_err();
         assert!(err.to_string().contains("such as `500ms`"), "{err}");
     }
 
     #[test]
     fn parses_review_and_rebase() {
-        let Cargo::Migrate(args) =
-            Cargo::try_parse_from(["cargo", "migrate", "review", "3", "5", "--yes"]).unwrap();
+        let args = cargo(&["review", "3", "5", "--yes"]).unwrap();
         let Command::Review(review) = args.command else {
             panic!("expected review")
         };
@@ -377,7 +451,52 @@ mod tests {
             (review.versions.as_slice(), args.global.yes),
             (&[3, 5][..], true)
         );
-        let Cargo::Migrate(args) = Cargo::try_parse_from(["cargo", "migrate", "rebase"]).unwrap();
+        let args = cargo(&["rebase"]).unwrap();
         assert!(matches!(args.command, Command::Rebase));
+    }
+
+    #[test]
+    fn runs_as_cargo_runs_it_and_on_its_own() {
+        let on_its_own = |args: &[&str]| {
+            let argv = ["cargo-migrate"].iter().chain(args);
+            parse(argv.map(std::ffi::OsString::from).collect())
+        };
+        assert!(matches!(
+            on_its_own(&["status"]).unwrap().command,
+            Command::Status(_)
+        ));
+        assert!(matches!(
+            cargo(&["status"]).unwrap().command,
+            Command::Status(_)
+        ));
+        for version in [on_its_own(&["--version"]), cargo(&["--version"])] {
+            let shown = version.unwrap_err().to_string();
+            assert!(shown.contains(env!("CARGO_PKG_VERSION")), "{shown}");
+        }
+        let usage = cargo(&["--help"]).unwrap_err().to_string();
+        assert!(usage.contains("Usage: cargo migrate"), "{usage}");
+    }
+
+    #[test]
+    fn revert_is_offered_down_not_review() {
+        let err = cargo(&["revert"]).unwrap_err().to_string();
+        assert!(err.contains("'down'"), "{err}");
+        assert!(!err.contains("'review'"), "{err}");
+    }
+
+    /// `--help` of the tool and of every command, as people see it: a change to a flag or its
+    /// text shows in review.
+    #[test]
+    fn help_of_every_command() {
+        let mut root = MigrateArgs::command()
+            .bin_name("cargo migrate")
+            .term_width(100);
+        root.build();
+        insta::assert_snapshot!("help", root.render_long_help().to_string());
+        for sub in root.get_subcommands_mut() {
+            let name = sub.get_name().to_owned();
+            let help = sub.render_long_help().to_string();
+            insta::assert_snapshot!(format!("help_{name}"), help);
+        }
     }
 }

@@ -14,18 +14,40 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// `--color`, resolved: whether stderr gets colours.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+pub fn set_colored(colored: bool) {
+    COLOR.store(colored, Ordering::Relaxed);
+}
+
+pub fn colored() -> bool {
+    COLOR.load(Ordering::Relaxed)
+}
+
+/// `text` in bold `color` (an ANSI colour code) when colours are on.
+fn paint(text: &str, color: u8) -> String {
+    if colored() {
+        format!("\x1b[1;{color}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A status line on stderr, Cargo style: a right-aligned verb, then the message.
 pub fn status(verb: &str, message: &str) {
     if QUIET.load(Ordering::Relaxed) {
         return;
     }
-    let _ = writeln!(io::stderr().lock(), "{verb:>12} {}", scrub(message));
+    status_always(verb, message);
 }
 
 /// A status line that `--quiet` does not silence (the plan of `up` on a protected
 /// environment).
 pub fn status_always(verb: &str, message: &str) {
-    let _ = writeln!(io::stderr().lock(), "{verb:>12} {}", scrub(message));
+    // Padded before painting, so that the escapes do not count towards the width.
+    let verb = paint(&format!("{verb:>12}"), 32);
+    let _ = writeln!(io::stderr().lock(), "{verb} {}", scrub(message));
 }
 
 /// A block of text on stderr (a diff, a list), as it is, with passwords masked.
@@ -34,7 +56,12 @@ pub fn stderr(text: &str) {
 }
 
 pub fn warning(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "warning: {}", scrub(message));
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{} {}",
+        paint("warning:", 33),
+        scrub(message)
+    );
 }
 
 /// The CLI's observer of the library's events: warnings as `warning:` lines, the rest as

@@ -18,7 +18,9 @@ use crate::verify::{Problem, Report, Stop};
 
 /// How diagnostics render.
 fn handler() -> MietteHandler {
-    let mut opts = MietteHandlerOpts::new().terminal_links(false);
+    let mut opts = MietteHandlerOpts::new()
+        .terminal_links(false)
+        .color(output::colored());
     // Logs and pipes get whole lines, so a message can be searched for.
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         opts = opts.width(400);

@@ -22,9 +22,8 @@ mod verify;
 use std::process::ExitCode;
 
 use build_support::{MigrationSet, Read};
-use clap::Parser;
 
-use crate::cli::args::{Cargo, Command};
+use crate::cli::args::Command;
 use crate::cli::output;
 use crate::cli::report::{self, eprintln_report, install_report_hook};
 use crate::config::{Config, Overrides, UrlOrigin, display_relative};
@@ -89,10 +88,19 @@ impl Ctx {
     }
 }
 
+/// The command line's definition, for generated documents (the xtask's man pages).
+pub fn cli_command() -> clap::Command {
+    <crate::cli::args::MigrateArgs as clap::CommandFactory>::command().bin_name("cargo migrate")
+}
+
 pub fn main() -> ExitCode {
     install_report_hook();
-    let Cargo::Migrate(args) = Cargo::parse();
+    let args = match crate::cli::args::parse(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     output::set_quiet(args.global.quiet);
+    output::set_colored(args.global.color.colored());
     let overrides = Overrides {
         database_url: args.global.database_url.clone(),
         env: args.global.env.clone(),
@@ -102,6 +110,14 @@ pub fn main() -> ExitCode {
         wait: args.global.wait,
     };
     let cwd = std::env::current_dir();
+    if let Command::Completions(completions) = &args.command {
+        // No project needed: the script is the command line's.
+        let mut out = Vec::new();
+        let mut command = <crate::cli::args::MigrateArgs as clap::CommandFactory>::command();
+        clap_complete::generate(completions.shell, &mut command, "cargo-migrate", &mut out);
+        output::stdout(&String::from_utf8_lossy(&out));
+        return ExitCode::SUCCESS;
+    }
     if let (Command::PreCommit, Ok(cwd)) = (&args.command, &cwd) {
         // Before the configuration is loaded: a commit that stages no migration must not
         // wait for `cargo metadata`.
@@ -142,6 +158,8 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Dump(args) => dump::run(ctx, args.format).await,
         Command::Review(args) => review::run(ctx, &args),
         Command::Rebase => rebase::run(ctx).await,
-        Command::PreCommit => unreachable!("`main` runs pre-commit before loading the config"),
+        Command::PreCommit | Command::Completions(_) => {
+            unreachable!("`main` runs these before loading the config")
+        }
     }
 }

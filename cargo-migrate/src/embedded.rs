@@ -115,13 +115,17 @@ impl Migrator {
     /// it: a long migration at start-up should not look like a hung application).
     pub async fn up_with_progress(
         &self,
-        before_each: impl FnMut(&Migration),
+        mut before_each: impl FnMut(&Migration),
     ) -> Result<Vec<Applied>> {
         let set = self.migrations.load()?;
         let cfg = &self.config;
+        let each = |m: &Migration| {
+            before_each(m);
+            std::ops::ControlFlow::Continue(())
+        };
         with_backend!(cfg.url.kind, B => {
             with_lock::<B, _>(cfg, async |session| {
-                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, &cfg.events, |_| {}, before_each).await
+                apply_pending(session, &set, UpOptions::default(), &cfg.dir_display, &cfg.events, |_| {}, each).await
             })
             .await
         })

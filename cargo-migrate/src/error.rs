@@ -16,6 +16,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// Bad usage or configuration: a wrong flag, a bad URL, an unreachable database.
     pub const USAGE: u8 = 2;
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -88,6 +90,15 @@ pub enum Error {
         count: usize,
         #[related]
         findings: Vec<Finding>,
+    },
+
+    /// A run stopped by Ctrl-C between two migrations: what was done and what was not.
+    #[error("{message}")]
+    #[diagnostic(code(migrate::interrupted))]
+    Interrupted {
+        message: String,
+        #[help]
+        help: String,
     },
 
     #[error("{message}")]
@@ -317,6 +328,7 @@ impl Error {
             | Error::Unreachable { .. }
             | Error::Config { .. } => exit::USAGE,
             Error::Load(build_support::LoadError::Missing { .. }) => exit::USAGE,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             _ => exit::FAILURE,
         }
     }

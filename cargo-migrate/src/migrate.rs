@@ -2,6 +2,8 @@
 //! splits every script (the dry runs stop there), `run_*` applies the prepared plan under the
 //! lock.
 
+use std::ops::ControlFlow;
+
 use build_support::{Dialect, Migration, MigrationSet};
 
 use crate::backend::{Access, Backend};
@@ -96,15 +98,18 @@ pub async fn prepare_up<'s, B: Backend>(
 }
 
 /// Applies a prepared plan in order under the lock the session holds; `before_each` sees each
-/// migration just before it runs (for progress lines).
+/// migration just before it runs (for progress lines) and may stop the run there (`Break`:
+/// Ctrl-C, say), between two migrations. Returns what was applied.
 pub async fn run_up<B: Backend>(
     session: &mut Session<B>,
     plan: &UpPlan<'_>,
-    mut before_each: impl FnMut(&Migration),
+    mut before_each: impl FnMut(&Migration) -> ControlFlow<()>,
 ) -> Result<Vec<Applied>> {
     let mut applied = Vec::with_capacity(plan.migrations.len());
     for (m, script) in plan.migrations.iter().zip(&plan.scripts) {
-        before_each(m);
+        if before_each(m).is_break() {
+            break;
+        }
         let execution_us = session.apply(m, script).await?;
         applied.push(Applied {
             version: m.version,
@@ -126,7 +131,7 @@ pub async fn apply_pending<B: Backend>(
     dir: &str,
     events: &Observer,
     on_plan: impl FnOnce(&UpPlan<'_>),
-    before_each: impl FnMut(&Migration),
+    before_each: impl FnMut(&Migration) -> ControlFlow<()>,
 ) -> Result<Vec<Applied>> {
     let dialect = session.dialect();
     let plan = prepare_up(Some(&mut *session), set, options, dialect, dir, events).await?;
@@ -224,17 +229,22 @@ async fn rows_of<B: Backend>(session: Option<&mut Session<B>>) -> Result<Vec<App
     }
 }
 
-/// Reverts a prepared plan, newest first, under the lock the session holds.
+/// Reverts a prepared plan, newest first, under the lock the session holds; `before_each` as
+/// for [`run_up`]. Returns how many were reverted.
 pub async fn run_down<B: Backend>(
     session: &mut Session<B>,
     plan: &DownPlan<'_>,
-    mut before_each: impl FnMut(&Migration),
-) -> Result<()> {
+    mut before_each: impl FnMut(&Migration) -> ControlFlow<()>,
+) -> Result<usize> {
+    let mut reverted = 0;
     for (m, script) in plan.migrations.iter().zip(&plan.scripts) {
-        before_each(m);
+        if before_each(m).is_break() {
+            break;
+        }
         session.revert(m, script).await?;
+        reverted += 1;
     }
-    Ok(())
+    Ok(reverted)
 }
 
 /// Opens a read-only session for a dry run or a confirmation, runs `work` with it (`None`

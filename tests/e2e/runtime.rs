@@ -1073,3 +1073,52 @@ fn a_server_that_never_answers_is_given_up_on_after_the_connect_timeout() {
         assert_contains(&out.stderr, "no answer within 10s");
     }
 }
+
+/// Ctrl-C during `up` stops after the migration in flight, which is applied whole, and says
+/// where the database is and what is left; `up` then goes on.
+fn ctrl_c_stops_after_the_migration_in_flight(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = gated_project(kind);
+    expect(p.on(&db, &["up", "--to", "1"]), 0);
+    let mut gate = close_gate(&db);
+    let mut runner = Running::start(&p, &db.url, &["up"]);
+    runner.line_with("Applying 2_half [1/2]");
+    wait_until("the run to wait at the gate", || {
+        session_waiting_at_the_gate(&db).is_some()
+    });
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &runner.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    runner.line_with("Stopping after 2_half, once it is applied");
+    gate.exec("COMMIT");
+    let (code, stderr) = runner.finish();
+    assert_eq!(code, 130, "{stderr}");
+    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_contains(
+        &said,
+        "stopped by Ctrl-C after 1 migration(s) were applied, each one whole; the database is at 2_half, and the rest are still pending",
+    );
+    assert!(!said.contains("Applying 3_last"), "{said}");
+    assert_eq!(
+        states(&p, &db),
+        [
+            (1, "applied".into()),
+            (2, "applied".into()),
+            (3, "pending".into())
+        ]
+    );
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), all_applied(3));
+}
+
+#[test]
+fn ctrl_c_stops_after_the_migration_in_flight_postgres() {
+    ctrl_c_stops_after_the_migration_in_flight(Kind::Postgres);
+}
+
+#[test]
+fn ctrl_c_stops_after_the_migration_in_flight_mysql() {
+    ctrl_c_stops_after_the_migration_in_flight(Kind::MySql);
+}

@@ -69,7 +69,7 @@ fn better_suggestion(error: clap::Error, command: &mut clap::Command) -> clap::E
     styles = clap::builder::Styles::styled(),
     version,
     about = "SQL migrations checked at build time, at commit time, in CI and at run time",
-    after_help = "Exit codes: 0 success, 1 a migration or check failed (or the state was refused), 2 usage or configuration error (bad flag, bad URL, unreachable database).\nThe database URL comes from --database-url, then $DATABASE_URL (or the config's `database_url_env`), then .env; with none, a SQLite file under target/ is used."
+    after_help = "Exit codes: 0 success, 1 a migration or check failed (or the state was refused), 2 usage or configuration error (bad flag, bad URL, unreachable database), 130 stopped by Ctrl-C.\nThe database URL comes from --database-url, then $DATABASE_URL (or the config's `database_url_env`), then .env; with none, a SQLite file under target/ is used."
 )]
 pub struct MigrateArgs {
     #[command(flatten)]

@@ -4,6 +4,7 @@ use build_support::MigrationSet;
 
 use crate::backend::Backend;
 use crate::cli::args::{DownArgs, UpArgs};
+use crate::cli::interrupt::Run;
 use crate::cli::output;
 use crate::cli::report::dry_run_sql;
 use crate::commands::{Ctx, protect, up, with_backend, with_lock, with_reader};
@@ -157,7 +158,12 @@ async fn revert<B: Backend>(
         // (A protected environment showed them before its confirmation.)
         show_edited_downs(&plan);
     }
-    run_down(session, &plan, |m| ctx.status("Reverting", &m.name())).await?;
+    let run = Run::start("Reverting");
+    run.planned(plan.migrations.len());
+    let reverted = run_down(session, &plan, |m| run.next(&m.name())).await?;
+    if run.stopped() {
+        return Err(up::stopped(session, "reverted", reverted).await);
+    }
     let rows = session.applied().await?;
     let now_at = rows
         .iter()

@@ -7,10 +7,11 @@ use build_support::lints::{Level, LintConfig, RuleId, rule};
 
 use crate::backend::Backend;
 use crate::cli::args::UpArgs;
+use crate::cli::interrupt::Run;
 use crate::cli::output;
 use crate::cli::report::dry_run_sql;
 use crate::commands::{Ctx, lint, protect, with_backend, with_lock, with_reader};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::Observer;
 use crate::migrate::{UpPlan, apply_pending, prepare_up};
 use crate::plan::UpOptions;
@@ -96,7 +97,9 @@ pub(crate) async fn apply<B: Backend>(
     let lint_config = lint::config(ctx)?;
     let start = Instant::now();
     let protected = protect::protected(ctx);
+    let run = Run::start("Applying");
     let on_plan = |plan: &UpPlan<'_>| {
+        run.planned(plan.migrations.len());
         warn_of_empty_scripts(&lint_config, plan);
         if let Some(env) = &protected {
             // On a protected environment the plan is shown before anything runs, even with -q.
@@ -115,9 +118,12 @@ pub(crate) async fn apply<B: Backend>(
     let dir = &ctx.cfg.dir_display;
     let events = &ctx.cfg.events;
     let applied = apply_pending(session, set, options, dir, events, on_plan, |m| {
-        ctx.status("Applying", &m.name())
+        run.next(&m.name())
     })
     .await?;
+    if run.stopped() {
+        return Err(stopped(session, "applied", applied.len()).await);
+    }
     let Some(last) = applied.last() else {
         ctx.status("Finished", "nothing to apply: the database is up to date");
         return Ok(());
@@ -132,6 +138,35 @@ pub(crate) async fn apply<B: Backend>(
         ),
     );
     Ok(())
+}
+
+/// The error of a run Ctrl-C stopped after `done` migrations were `verb` (applied, reverted):
+/// where the database is now, read again, and what is left.
+pub(crate) async fn stopped<B: Backend>(
+    session: &mut Session<B>,
+    verb: &str,
+    done: usize,
+) -> Error {
+    let at = match session.applied().await {
+        Ok(rows) => rows
+            .iter()
+            .filter(|r| r.success)
+            .max_by_key(|r| r.version)
+            .map_or("no migration applied".to_owned(), |r| {
+                format!("{}_{}", r.version, r.description)
+            }),
+        Err(e) => format!("a state that could not be read ({e})"),
+    };
+    let (rest, again) = match verb {
+        "reverted" => ("the rest are still applied", "cargo migrate down"),
+        _ => ("the rest are still pending", "cargo migrate up"),
+    };
+    Error::Interrupted {
+        message: format!(
+            "stopped by Ctrl-C after {done} migration(s) were {verb}, each one whole; the database is at {at}, and {rest}"
+        ),
+        help: format!("`cargo migrate status` shows each one; run `{again}` to go on"),
+    }
 }
 
 /// The build and `lint` deny an up script with no statement (rule `empty-up-script`); a

@@ -727,12 +727,33 @@ fn joined(script: &Script<'_>) -> String {
     statements.join(";\n")
 }
 
-/// Who ran the migration, for the tracking table.
+/// Who ran the migration, for the tracking table: `CARGO_MIGRATE_USER`, the login the
+/// environment names, else the account the process runs as (a container or cron job often
+/// sets no `$USER`).
 fn applied_by() -> String {
     ["CARGO_MIGRATE_USER", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(os_user)
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The name of the account this process runs as, from its uid and the password file.
+#[cfg(unix)]
+fn os_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn os_user() -> Option<String> {
+    None
 }
 
 /// What to do about a migration that failed half-way and stays recorded as failed.

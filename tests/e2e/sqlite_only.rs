@@ -875,3 +875,46 @@ fn the_binary_runs_without_the_migrate_word_and_says_its_version() {
         "a similar subcommand exists: 'down'",
     );
 }
+
+/// Small wording defects: `new` refuses letters it would drop (`ädd` became `dd`); `redo` says
+/// `Finished` once; reverting everything says no migration is applied.
+#[test]
+fn new_redo_and_down_say_what_they_did() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    let refused = expect(p.cmd(&["new", "ädd"]), 2).stderr;
+    assert_contains(&refused, "has letters a migration name cannot hold (ä)");
+    assert_eq!(std::fs::read_dir(p.migrations()).unwrap().count(), 0);
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(p.on(&db, &["up"]), 0);
+    let redo = expect(p.on(&db, &["redo"]), 0).stderr;
+    assert_eq!(redo.matches("Finished").count(), 1, "{redo}");
+    assert_contains(&redo, "Finished redid 1_a: reverted, then applied again");
+    let down = expect(p.on(&db, &["down", "--all"]), 0).stderr;
+    assert_contains(&down, "reverted 1 migration(s); no migration is applied");
+}
+
+/// Without `$USER` (a container, a cron job) the tracking table records the account the run
+/// ran as, not `unknown`.
+#[cfg(unix)]
+#[test]
+fn applied_by_falls_back_to_the_account_without_user() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    let mut up = p.on(&db, &["up"]);
+    for var in ["USER", "LOGNAME", "USERNAME"] {
+        up.env_remove(var);
+    }
+    expect(up, 0);
+    let who = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let history = expect(p.on(&db, &["history", "--format", "json"]), 0).stdout;
+    assert_contains(&history, &format!("\"applied_by\": \"{}\"", who.trim()));
+}

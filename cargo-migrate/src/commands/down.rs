@@ -29,7 +29,7 @@ pub async fn run(ctx: &Ctx, args: &DownArgs) -> Result<()> {
         } else {
             let confirmed = confirm::<B>(ctx, &set, to, "down").await?;
             with_lock::<B, _>(&ctx.cfg, async |session| {
-                revert(ctx, session, &set, to, confirmed.as_deref()).await.map(drop)
+                revert(ctx, session, &set, to, confirmed.as_deref(), true).await.map(drop)
             })
             .await
         }
@@ -97,12 +97,15 @@ pub async fn redo(ctx: &Ctx) -> Result<()> {
     with_backend!(ctx.cfg.url.kind, B => {
         let confirmed = confirm::<B>(ctx, &set, DownTo::Steps(1), "redo").await?;
         with_lock::<B, _>(&ctx.cfg, async |session| {
-            let Some(version) = revert(ctx, session, &set, DownTo::Steps(1), confirmed.as_deref()).await? else {
+            let Some(version) = revert(ctx, session, &set, DownTo::Steps(1), confirmed.as_deref(), false).await? else {
                 ctx.status("Finished", "nothing to redo: no migration is applied");
                 return Ok(());
             };
             let args = UpArgs { to: Some(version), dry_run: false, allow_out_of_order: true, ignore_missing: false };
-            up::apply(ctx, session, &set, Some(version), &args).await
+            up::apply(ctx, session, &set, Some(version), &args, false).await?;
+            let name = set.get(version).map_or(version.to_string(), |m| m.name());
+            ctx.status("Finished", &format!("redid {name}: reverted, then applied again"));
+            Ok(())
         })
         .await
     })
@@ -115,13 +118,15 @@ async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, to: DownTo) -> Resul
     Ok(())
 }
 
-/// Reverts under the lock the caller holds; returns the oldest version reverted.
+/// Reverts under the lock the caller holds (saying `Finished` when `say_finished`); returns the
+/// oldest version reverted.
 async fn revert<B: Backend>(
     ctx: &Ctx,
     session: &mut Session<B>,
     set: &MigrationSet,
     to: DownTo,
     confirmed: Option<&[i64]>,
+    say_finished: bool,
 ) -> Result<Option<i64>> {
     let dialect = session.dialect();
     let plan = prepare_down(
@@ -164,19 +169,16 @@ async fn revert<B: Backend>(
     if run.stopped() {
         return Err(up::stopped(session, "reverted", reverted).await);
     }
+    if !say_finished {
+        return Ok(plan.migrations.last().map(|m| m.version));
+    }
     let rows = session.applied().await?;
-    let now_at = rows
-        .iter()
-        .filter(|r| r.success)
-        .max_by_key(|r| r.version)
-        .map_or("no migration applied".to_owned(), |r| {
-            format!("{}_{}", r.version, r.description)
-        });
     ctx.status(
         "Finished",
         &format!(
-            "reverted {} migration(s); the database is at {now_at}",
-            plan.migrations.len()
+            "reverted {} migration(s); {}",
+            plan.migrations.len(),
+            up::where_it_stands(&rows)
         ),
     );
     Ok(plan.migrations.last().map(|m| m.version))

@@ -13,6 +13,21 @@ use crate::error::{Error, Result};
 use crate::templates::{Names, check_name, render};
 
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
+    let foreign: String = args
+        .name
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !c.is_ascii())
+        .collect();
+    if !foreign.is_empty() {
+        // Dropped silently, `ädd` would become `dd`.
+        return Err(Error::config(
+            format!(
+                "`{}` has letters a migration name cannot hold ({foreign}): file names are ASCII letters, digits and `_`, so that every tool and file system reads them alike",
+                args.name
+            ),
+            Some("write the name in ASCII, for example `cargo migrate new add_users`".to_owned()),
+        ));
+    }
     let slug = slugify(&args.name);
     if slug.is_empty() {
         return Err(Error::config(
@@ -105,16 +120,25 @@ fn next_version(dir: &std::path::Path, now: i64) -> Result<i64> {
         })
         .map(|n| n.version)
         .max();
-    Ok(match newest {
-        Some(v) if v >= now => v.checked_add(1).ok_or_else(|| {
-            Error::config(
-                "the newest migration's version is the largest possible",
-                None,
-            )
-        })?,
+    let next = match newest {
+        Some(v) if v >= now => v.saturating_add(1),
         _ => now,
-    })
+    };
+    // A version is a 14-digit timestamp: one past 99991231235959 would sort and read wrong.
+    if next > LARGEST_VERSION {
+        return Err(Error::config(
+            format!(
+                "the newest migration's version ({}) leaves no 14-digit timestamp after it",
+                newest.unwrap_or(next)
+            ),
+            Some("rename the migrations whose versions are not `YYYYMMDDHHMMSS` timestamps (`cargo migrate rebase` renumbers new ones), then run `cargo migrate new` again".to_owned()),
+        ));
+    }
+    Ok(next)
 }
+
+/// The largest version `new` writes: the 14-digit `YYYYMMDDHHMMSS` form.
+const LARGEST_VERSION: i64 = 99_999_999_999_999;
 
 #[cfg(test)]
 mod tests {
@@ -141,5 +165,12 @@ mod tests {
             20300101000001
         );
         assert_eq!(now_version().to_string().len(), 14);
+        // Never a 15-digit version.
+        std::fs::write(dir.path().join("99999999999999_last.up.sql"), "").unwrap();
+        let err = next_version(dir.path(), 20240101000000).unwrap_err();
+        assert!(
+            err.to_string().contains("leaves no 14-digit timestamp"),
+            "{err}"
+        );
     }
 }

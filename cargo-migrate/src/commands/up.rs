@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
             dry_run::<B>(ctx, &set, args).await
         } else {
             refuse_before_creating::<B>(ctx, &set, args).await?;
-            with_lock::<B, _>(&ctx.cfg, async |session| apply(ctx, session, &set, args.to, args).await).await
+            with_lock::<B, _>(&ctx.cfg, async |session| apply(ctx, session, &set, args.to, args, true).await).await
         }
     })
 }
@@ -80,13 +80,15 @@ async fn refuse_before_creating<B: Backend>(
     Ok(())
 }
 
-/// Applies what is pending up to `to`, under the lock the caller holds.
+/// Applies what is pending up to `to`, under the lock the caller holds (saying `Finished`
+/// when `say_finished`).
 pub(crate) async fn apply<B: Backend>(
     ctx: &Ctx,
     session: &mut Session<B>,
     set: &MigrationSet,
     to: Option<i64>,
     args: &UpArgs,
+    say_finished: bool,
 ) -> Result<()> {
     let options = UpOptions {
         to,
@@ -124,6 +126,9 @@ pub(crate) async fn apply<B: Backend>(
     if run.stopped() {
         return Err(stopped(session, "applied", applied.len()).await);
     }
+    if !say_finished {
+        return Ok(());
+    }
     let Some(last) = applied.last() else {
         ctx.status("Finished", "nothing to apply: the database is up to date");
         return Ok(());
@@ -140,6 +145,17 @@ pub(crate) async fn apply<B: Backend>(
     Ok(())
 }
 
+/// Where the database stands, from its tracking rows: "the database is at 2_add_users", or
+/// "no migration is applied".
+pub(crate) fn where_it_stands(rows: &[crate::state::AppliedRow]) -> String {
+    rows.iter()
+        .filter(|r| r.success)
+        .max_by_key(|r| r.version)
+        .map_or("no migration is applied".to_owned(), |r| {
+            format!("the database is at {}_{}", r.version, r.description)
+        })
+}
+
 /// The error of a run Ctrl-C stopped after `done` migrations were `verb` (applied, reverted):
 /// where the database is now, read again, and what is left.
 pub(crate) async fn stopped<B: Backend>(
@@ -148,14 +164,8 @@ pub(crate) async fn stopped<B: Backend>(
     done: usize,
 ) -> Error {
     let at = match session.applied().await {
-        Ok(rows) => rows
-            .iter()
-            .filter(|r| r.success)
-            .max_by_key(|r| r.version)
-            .map_or("no migration applied".to_owned(), |r| {
-                format!("{}_{}", r.version, r.description)
-            }),
-        Err(e) => format!("a state that could not be read ({e})"),
+        Ok(rows) => where_it_stands(&rows),
+        Err(e) => format!("the database is in a state that could not be read ({e})"),
     };
     let (rest, again) = match verb {
         "reverted" => ("the rest are still applied", "cargo migrate down"),
@@ -163,7 +173,7 @@ pub(crate) async fn stopped<B: Backend>(
     };
     Error::Interrupted {
         message: format!(
-            "stopped by Ctrl-C after {done} migration(s) were {verb}, each one whole; the database is at {at}, and {rest}"
+            "stopped by Ctrl-C after {done} migration(s) were {verb}, each one whole; {at}, and {rest}"
         ),
         help: format!("`cargo migrate status` shows each one; run `{again}` to go on"),
     }

@@ -325,7 +325,9 @@ fn lint_reports_json_and_check_gates_ci() {
     assert_eq!(findings, serde_json::json!([]));
     // check: pending migrations fail it, with what to run.
     let out = expect(p.on(&db, &["check"]), 1);
-    assert_contains(&out.stderr, "1_users is pending: run `cargo migrate up`");
+    assert_contains(&out.stderr, "error: 1_users is pending: run `cargo migrate up`");
+    assert!(!out.stderr.contains("warning: 1_users"), "{}", out.stderr);
+    assert_contains(&out.stderr, "check failed: 1 migration(s) need attention");
     expect(p.on(&db, &["up"]), 0);
     // A project that never reviewed anything is not held to reviews.
     let out = expect(p.on(&db, &["check"]), 0);

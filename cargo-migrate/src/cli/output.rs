@@ -55,6 +55,11 @@ pub fn stderr(text: &str) {
     let _ = io::stderr().lock().write_all(scrub(text).as_bytes());
 }
 
+/// An `error:` line: one of several problems a command lists before it fails.
+pub fn error(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "{} {}", paint("error:", 31), scrub(message));
+}
+
 pub fn warning(message: &str) {
     let _ = writeln!(
         io::stderr().lock(),

@@ -80,8 +80,9 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         };
         problems.push(format!("{} {what}", e.name()));
     }
+    // They fail the check: errors, not warnings.
     for p in &problems {
-        output::warning(p);
+        output::error(p);
     }
     let verified = if !args.verify {
         Ok(())
@@ -109,8 +110,8 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
             Ok(())
         }
         (Ok(()), n) => Err(Error::refused(
-            format!("{n} migration(s) need attention (listed above)"),
-            "each line above says what to run",
+            format!("check failed: {n} migration(s) need attention (the errors above)"),
+            "each error above says what to run",
         )),
     }
 }

@@ -57,6 +57,9 @@ pub fn drift_is_refused_with_a_diff_then_accepted_by_repair(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
+    // status and history call the name by the same field.
+    assert_eq!(status_json(&p, &db)[0]["description"], "a");
+    assert_eq!(row(&history(&p, &db), 1)["description"], "a");
 
     p.write(
         "1_a.up.sql",

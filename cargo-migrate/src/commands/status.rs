@@ -143,6 +143,8 @@ fn json(entries: &[Entry<'_, '_>]) -> String {
             serde_json::json!({
                 "version": e.version,
                 "name": e.description(),
+                // The field `history` calls it by.
+                "description": e.description(),
                 "state": e.state,
                 "up_file": e.migration.map(|m| m.up.display.clone()),
                 "down_file": e.migration.and_then(|m| m.down.as_ref().map(|d| d.display.clone())),

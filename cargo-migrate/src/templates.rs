@@ -60,6 +60,9 @@ impl Names {
                 .trim_start_matches("fk_");
             if !col.is_empty() && col != "index" && col != "fk" && col != "foreign_key" {
                 c = Some(col.to_owned());
+            } else if let Some((table, column)) = right.split_once('_') {
+                // `add_index_on_users_email`: the table, then the column (Rails' naming).
+                (t, c) = (Some(table.to_owned()), Some(column.to_owned()));
             }
         }
         let table = table
@@ -178,6 +181,8 @@ mod tests {
         let n = Names::guess("create_users", None, None, None);
         assert_eq!(n.table, "users");
         let n = Names::guess("add_email_to_users", None, None, None);
+        assert_eq!((n.table.as_str(), n.column.as_str()), ("users", "email"));
+        let n = Names::guess("add_index_on_users_email", None, None, None);
         assert_eq!((n.table.as_str(), n.column.as_str()), ("users", "email"));
         let n = Names::guess("whatever", Some("orders"), None, Some("customers"));
         assert_eq!(

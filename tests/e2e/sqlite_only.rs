@@ -254,8 +254,18 @@ fn new_writes_templates_and_never_reuses_a_version() {
     let up =
         std::fs::read_to_string(p.migrations().join("29991231235960_add_index.up.sql")).unwrap();
     assert_eq!(up, "CREATE INDEX users_email_idx ON users (email);\n");
+    assert!(!out.stderr.contains("Guessed"), "{}", out.stderr);
+    // Guessed from the name, and said so.
+    let out = expect(
+        p.cmd(&["new", "add_index_on_orders_placed_at", "--template", "add_index"]),
+        0,
+    );
+    assert_contains(
+        &out.stderr,
+        "Guessed table `orders`, column `placed_at` from the name",
+    );
     let out = expect(p.cmd(&["new", "backfill", "--up-only"]), 0);
-    assert_eq!(out.stdout, "migrations/29991231235961_backfill.sql\n");
+    assert_eq!(out.stdout, "migrations/29991231235962_backfill.sql\n");
     let out = expect(p.cmd(&["new", "!!!"]), 2);
     assert_contains(&out.stderr, "empty migration name");
     // The templates follow the database: PostgreSQL builds indexes concurrently.

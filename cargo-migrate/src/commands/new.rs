@@ -6,7 +6,7 @@ use build_support::parse_file_name;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::cli::args::NewArgs;
+use crate::cli::args::{NewArgs, Template};
 use crate::cli::output;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
@@ -56,6 +56,28 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
         args.column.as_deref(),
         args.references.as_deref(),
     );
+    // What the template names and was not given is guessed from the name: said, not silent,
+    // since a name can be read more than one way.
+    let mut guessed = Vec::new();
+    if args.template.is_some() && args.table.is_none() {
+        guessed.push(format!("table `{}`", names.table));
+    }
+    let uses_column = !matches!(args.template, None | Some(Template::CreateTable));
+    if uses_column && args.column.is_none() {
+        guessed.push(format!("column `{}`", names.column));
+    }
+    if args.template == Some(Template::AddForeignKey) && args.references.is_none() {
+        guessed.push(format!("referenced table `{}`", names.references));
+    }
+    if !guessed.is_empty() {
+        ctx.status(
+            "Guessed",
+            &format!(
+                "{} from the name (--table, --column and --references name them)",
+                guessed.join(", ")
+            ),
+        );
+    }
     let (up, down) = render(args.template, ctx.cfg.dialect, &slug, &names, args.up_only);
     let base = format!("{version}_{slug}");
     let files = match down {

@@ -17,7 +17,7 @@ const MANIFEST: &str = "# the app\n[package]\nname = \"app\"   # keep this comme
 fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
     let p = cargo_project(MANIFEST);
     std::fs::remove_dir(p.migrations()).unwrap();
-    expect(p.cmd(&["init"]), 0);
+    let out = expect(p.cmd(&["init"]), 0);
     let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
     // With no URL anywhere, the embedded SQLite default: the SQL is SQLite's.
     let added = "\n[package.metadata.migrate]\ndir = \"migrations\"\ndialect = \"sqlite\"\n";
@@ -28,6 +28,9 @@ fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
         "nothing else changed"
     );
     assert!(p.migrations().is_dir());
+    // git keeps the directory, and the build check is one step away.
+    assert!(p.migrations().join(".gitkeep").is_file());
+    assert_contains(&out.stderr, "check_migrations(\"migrations\");` in build.rs");
     // Running it again changes nothing.
     let again = expect(p.cmd(&["init"]), 0);
     assert_contains(&again.stderr, "already has");
@@ -257,7 +260,12 @@ fn new_writes_templates_and_never_reuses_a_version() {
     assert!(!out.stderr.contains("Guessed"), "{}", out.stderr);
     // Guessed from the name, and said so.
     let out = expect(
-        p.cmd(&["new", "add_index_on_orders_placed_at", "--template", "add_index"]),
+        p.cmd(&[
+            "new",
+            "add_index_on_orders_placed_at",
+            "--template",
+            "add_index",
+        ]),
         0,
     );
     assert_contains(
@@ -335,7 +343,10 @@ fn lint_reports_json_and_check_gates_ci() {
     assert_eq!(findings, serde_json::json!([]));
     // check: pending migrations fail it, with what to run.
     let out = expect(p.on(&db, &["check"]), 1);
-    assert_contains(&out.stderr, "error: 1_users is pending: run `cargo migrate up`");
+    assert_contains(
+        &out.stderr,
+        "error: 1_users is pending: run `cargo migrate up`",
+    );
     assert!(!out.stderr.contains("warning: 1_users"), "{}", out.stderr);
     assert_contains(&out.stderr, "check failed: 1 migration(s) need attention");
     expect(p.on(&db, &["up"]), 0);

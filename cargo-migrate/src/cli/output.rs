@@ -57,7 +57,12 @@ pub fn stderr(text: &str) {
 
 /// An `error:` line: one of several problems a command lists before it fails.
 pub fn error(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "{} {}", paint("error:", 31), scrub(message));
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{} {}",
+        paint("error:", 31),
+        scrub(message)
+    );
 }
 
 pub fn warning(message: &str) {

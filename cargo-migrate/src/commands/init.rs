@@ -60,12 +60,28 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     } else {
         std::fs::create_dir_all(&ctx.cfg.dir)
             .map_err(|e| Error::io(format!("cannot create {}", ctx.cfg.dir_display), e))?;
-        ctx.status("Created", &ctx.cfg.dir_display);
+        // git keeps no empty directory: without a file, a clone would not have it.
+        let keep = ctx.cfg.dir.join(".gitkeep");
+        std::fs::write(&keep, "")
+            .map_err(|e| Error::io(format!("cannot create {}", keep.display()), e))?;
+        ctx.status(
+            "Created",
+            &format!(
+                "{} (with a .gitkeep, so that git keeps it)",
+                ctx.cfg.dir_display
+            ),
+        );
     }
     enable_hooks(ctx, manifest_dir)?;
     ctx.status(
         "Next",
         "create a migration with `cargo migrate new <name>`, then run `cargo migrate up`",
+    );
+    ctx.status(
+        "Next",
+        &format!(
+            "to have `cargo build` check the migrations, add `cargo-migrate-build-support` to [build-dependencies] and call `cargo_migrate_build_support::check_migrations(\"{dir}\");` in build.rs"
+        ),
     );
     Ok(())
 }

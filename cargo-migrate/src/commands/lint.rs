@@ -120,7 +120,14 @@ pub fn summarize(ctx: &Ctx, command: &str, set: &MigrationSet, findings: &[Findi
         ));
     }
     // In `check` this line counts the lint findings only: the state's come after it.
-    ctx.status(if command == "check" { "Linted" } else { "Checked" }, &checked);
+    ctx.status(
+        if command == "check" {
+            "Linted"
+        } else {
+            "Checked"
+        },
+        &checked,
+    );
     Ok(())
 }
 

@@ -213,6 +213,11 @@ impl Config {
             _ => url,
         };
 
+        // A protected environment's database is protected however its URL was given.
+        let environment = match environment {
+            Some(chosen) => Some(chosen),
+            None => protected_environment_at(&metadata, &url, cwd, &root),
+        };
         table_fits(&table, &url)?;
         let dialect = match metadata.configured_dialect()? {
             Some(d) => d,
@@ -371,6 +376,52 @@ fn table_fits(table: &str, url: &DbUrl) -> Result<()> {
 }
 
 /// `path` relative to `base` when it lies below it, else as is.
+/// The protected environment whose URL (from its variable, in the environment or `.env`) names
+/// the same database as `url`, if one does: `--env` is not the only way to reach it.
+#[cfg(feature = "cli")]
+fn protected_environment_at(
+    metadata: &MigrateMetadata,
+    url: &DbUrl,
+    cwd: &Path,
+    root: &Path,
+) -> Option<(String, EnvMetadata)> {
+    let env = |name: &str| std::env::var(name).ok();
+    metadata
+        .env
+        .iter()
+        .filter(|(_, e)| e.protected)
+        .find(|(_, e)| {
+            let Ok(Some(found)) = find_url(&metadata.url_env(Some(e)), env, cwd, root) else {
+                return false;
+            };
+            let Ok(theirs) = DbUrl::parse(&found.url) else {
+                return false;
+            };
+            let theirs = match &found.source {
+                UrlSource::DotEnv(path) => theirs.resolve_sqlite_path(path.parent().unwrap_or(cwd)),
+                UrlSource::Env => theirs,
+            };
+            same_database(url, &theirs)
+        })
+        .map(|(name, e)| (name.clone(), e.clone()))
+}
+
+/// Whether two URLs name one database: the same server address and database name (users,
+/// passwords and options aside), or the same SQLite file.
+#[cfg(feature = "cli")]
+fn same_database(a: &DbUrl, b: &DbUrl) -> bool {
+    if a.kind != b.kind {
+        return false;
+    }
+    match (&a.sqlite_path, &b.sqlite_path) {
+        (Some(x), Some(y)) => {
+            let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+            canonical(x) == canonical(y)
+        }
+        _ => a.address() == b.address() && a.database_name() == b.database_name(),
+    }
+}
+
 /// The embedded default database of the project at `root`, under the target directory
 /// `target_dir`: `cargo-migrate/dev.db` in the project's own `target/`, and in a target
 /// directory that other projects may share (`CARGO_TARGET_DIR`, a workspace's) a directory of

@@ -18,6 +18,7 @@ on_every_database!(
     protected_environment_shows_an_edited_down_script_before_asking,
     a_renamed_migration_is_shown_and_warned_of,
     tracking_table_of_the_previous_release_gets_the_down_script_column,
+    a_protected_database_is_protected_however_its_url_is_given,
 );
 
 /// `history --format json`, one object per row.
@@ -730,4 +731,31 @@ pub fn tracking_table_of_the_previous_release_gets_the_down_script_column(kind: 
     p.write("1_a.down.sql", "DROP TABLE a; -- again\n");
     let dry = expect(p.on(&db, &["down", "--dry-run"]), 0);
     assert_contains(&dry.stderr, "-DROP TABLE a; -- edited");
+}
+
+/// The protected environment's database, reached without `--env` (its URL given with
+/// `--database-url`, or in `DATABASE_URL`), is protected all the same; another database is not.
+pub fn a_protected_database_is_protected_however_its_url_is_given(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = protected_project();
+    expect(production(&p, &db, &["up"]), 0);
+    let mut by_flag = p.on(&db, &["down"]);
+    by_flag.env("PROD_DATABASE_URL", &db.url);
+    let out = expect(by_flag, 1).all();
+    assert_contains(&out, "environment `production` is protected");
+    let mut by_variable = p.cmd(&["down"]);
+    by_variable
+        .env("PROD_DATABASE_URL", &db.url)
+        .env("DATABASE_URL", &db.url);
+    let out = expect(by_variable, 1).all();
+    assert_contains(&out, "environment `production` is protected");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "applied".into())]
+    );
+    // Production elsewhere: this database is not it.
+    let other = TestDb::sqlite();
+    let mut elsewhere = p.on(&db, &["down"]);
+    elsewhere.env("PROD_DATABASE_URL", &other.url);
+    expect(elsewhere, 0);
 }

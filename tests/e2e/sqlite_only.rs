@@ -30,7 +30,10 @@ fn init_writes_the_config_and_keeps_the_manifest_as_it_was() {
     assert!(p.migrations().is_dir());
     // git keeps the directory, and the build check is one step away.
     assert!(p.migrations().join(".gitkeep").is_file());
-    assert_contains(&out.stderr, "check_migrations(\"migrations\");` in build.rs");
+    assert_contains(
+        &out.stderr,
+        "check_migrations(\"migrations\");` in build.rs",
+    );
     // Running it again changes nothing.
     let again = expect(p.cmd(&["init"]), 0);
     assert_contains(&again.stderr, "already has");

@@ -944,3 +944,17 @@ fn applied_by_falls_back_to_the_account_without_user() {
     let history = expect(p.on(&db, &["history", "--format", "json"]), 0).stdout;
     assert_contains(&history, &format!("\"applied_by\": \"{}\"", who.trim()));
 }
+
+/// Two migrations with one version: `status` lists both names on the version's line, neither
+/// hidden, and the diagnostic says what to do.
+#[test]
+fn status_shows_every_migration_that_shares_a_version() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    p.pair("1_b", "CREATE TABLE b (id INT);\n", "DROP TABLE b;\n");
+    let out = run(p.on(&db, &["status"]));
+    assert_contains(&out.stdout, "a, b");
+    assert_contains(&out.stdout, "invalid");
+    assert_contains(&out.stderr, "version 1 is used by more than one migration");
+}

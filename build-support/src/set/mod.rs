@@ -366,11 +366,11 @@ impl MigrationSet {
                 )
                 .with_help("give one of them a new version: `cargo migrate new <name>` picks the next free one; move the SQL there and delete the old file"),
             );
-            let slug = match unreadable_up {
-                Some((slug, _)) if ups.is_empty() => slug,
-                _ => ups.swap_remove(0).0,
-            };
-            self.unusable.insert(version, slug);
+            // Every one is named where the version is listed (`status`), none hidden.
+            let mut slugs: Vec<String> = ups.into_iter().map(|(slug, _, _)| slug).collect();
+            slugs.extend(unreadable_up.map(|(slug, _)| slug));
+            slugs.sort_unstable();
+            self.unusable.insert(version, slugs.join(", "));
             return;
         }
         let Some((slug, up, kind)) = ups.pop() else {
@@ -512,7 +512,7 @@ mod tests {
         // Versions with an up script that is there but unusable are named, not dropped.
         let unusable: Vec<(i64, &str)> =
             set.unusable.iter().map(|(v, s)| (*v, s.as_str())).collect();
-        assert_eq!(unusable, [(1, "b"), (4, "d")]);
+        assert_eq!(unusable, [(1, "a, b"), (4, "d")]);
         assert!(set.has_errors());
     }
 
@@ -574,7 +574,7 @@ mod tests {
             ]
         );
         assert!(set.migrations.is_empty());
-        assert_eq!(set.unusable.get(&1).map(String::as_str), Some("a"));
+        assert_eq!(set.unusable.get(&1).map(String::as_str), Some("a, b"));
     }
 
     #[test]

@@ -217,8 +217,15 @@ fn try_down(
     events: &mut Vec<Event>,
 ) {
     let renames = std::mem::take(&mut facts.renames_not_reversed);
-    if down.error.is_some() || down.statements.is_empty() || facts.opaque {
-        // Unreadable or empty downs have their own rules; an opaque up hides what it did.
+    let up_unreadable = facts.up.error.is_some()
+        || facts
+            .up
+            .statements
+            .iter()
+            .any(|s| matches!(s.kind, crate::sql::StatementKind::Invalid { .. }));
+    if down.error.is_some() || down.statements.is_empty() || facts.opaque || up_unreadable {
+        // Unreadable or empty downs have their own rules; an opaque up, or one that does not
+        // parse (its syntax error is the finding), hides what it did.
         return;
     }
     let up_created: HashSet<&ObjectId> = facts.created.iter().map(|(_, id)| id).collect();

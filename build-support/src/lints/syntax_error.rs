@@ -94,6 +94,20 @@ mod tests {
         ));
     }
 
+    /// An up that does not parse hides what it creates: its down is not judged against it (it
+    /// drew a false `down-drops-foreign-object`).
+    #[test]
+    fn an_up_that_does_not_parse_leaves_its_down_unjudged() {
+        let files = [
+            ("1_a.up.sql", "CREATE TABLEX x (id INT);\n"),
+            ("1_a.down.sql", "DROP TABLE x;\n"),
+        ];
+        assert_ne!(check(Dialect::Sqlite, &files, "syntax-error"), "");
+        for rule in ["down-drops-foreign-object", "down-leaves-object"] {
+            assert_eq!(check(Dialect::Sqlite, &files, rule), "", "{rule}");
+        }
+    }
+
     #[test]
     fn good() {
         assert_eq!(

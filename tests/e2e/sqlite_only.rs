@@ -958,3 +958,24 @@ fn status_shows_every_migration_that_shares_a_version() {
     assert_contains(&out.stdout, "invalid");
     assert_contains(&out.stderr, "version 1 is used by more than one migration");
 }
+
+/// `lint -q` keeps the errors and sums up the warnings in one line instead of printing each.
+#[test]
+fn lint_quiet_sums_up_the_warnings() {
+    let p = Project::new();
+    p.package("[package.metadata.migrate.lints]\nban-drop-table = \"warn\"\n");
+    for n in 1..=30 {
+        p.pair(
+            &format!("{n}_t{n}"),
+            &format!(
+                "CREATE TABLE t{n} (id INT);\nDROP TABLE t{n};\nCREATE TABLE t{n} (id INT);\n"
+            ),
+            &format!("DROP TABLE t{n};\n"),
+        );
+    }
+    let loud = expect(p.cmd(&["lint"]), 0).stderr;
+    assert!(loud.matches("ban-drop-table").count() >= 30, "{loud}");
+    let quiet = expect(p.cmd(&["lint", "-q"]), 0).stderr;
+    assert!(!quiet.contains("ban-drop-table ("), "{quiet}");
+    assert_contains(&quiet, "Hidden 30 warning(s) (-q)");
+}

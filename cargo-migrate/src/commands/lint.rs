@@ -17,8 +17,20 @@ pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
     match format {
         Format::Json => output::stdout(&(json(&findings) + "\n")),
         Format::Human => {
+            // -q keeps the errors, and says how many warnings it left out in one line.
+            let mut hidden = 0;
             for finding in &findings {
+                if ctx.quiet && finding.severity == Severity::Warning {
+                    hidden += 1;
+                    continue;
+                }
                 eprintln_report(miette::Report::new(finding.clone()));
+            }
+            if hidden > 0 {
+                output::status_always(
+                    "Hidden",
+                    &format!("{hidden} warning(s) (-q); `cargo migrate lint` shows them"),
+                );
             }
             if let Some(reason) = &team.skipped {
                 ctx.status("Skipped", reason);

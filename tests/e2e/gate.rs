@@ -273,6 +273,26 @@ fn pending_blocks_until_applied(kind: Kind) {
     expect(repo.migrate(Some(&db), &["up"]), 0);
     let out = repo.commit(Some(&db), "users with names");
     assert_committed(&repo, &out, 2);
+
+    // Older than an applied one: the message names it, in a whole sentence.
+    repo.pair(
+        "3_third",
+        "CREATE TABLE third (id INT);\n",
+        "DROP TABLE third;\n",
+    );
+    expect(repo.migrate(Some(&db), &["up"]), 0);
+    repo.review_and_stage();
+    assert_committed(&repo, &repo.commit(Some(&db), "third"), 3);
+    repo.pair(
+        "2_second",
+        "CREATE TABLE second (id INT);\n",
+        "DROP TABLE second;\n",
+    );
+    repo.review_and_stage();
+    let out = repo.commit(Some(&db), "second");
+    assert_blocked(&repo, &out, 4);
+    assert_contains(&out.stderr, "2_second is not applied to your database");
+    assert_contains(&out.stderr, "and is older than 3_third, which is applied");
 }
 
 #[test]

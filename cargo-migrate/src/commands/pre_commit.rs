@@ -347,10 +347,18 @@ fn database_problems(cfg: &Config, set: &MigrationSet, versions: &BTreeSet<i64>)
                 "run `cargo migrate up`".to_owned(),
             ),
             State::OutOfOrder => (
-                format!(
-                    "{} is not applied to your database {database}, and is older than migrations that are",
-                    e.name()
-                ),
+                {
+                    let newest = entries
+                        .iter()
+                        .filter(|n| n.row.is_some_and(|r| r.success))
+                        .map(|n| n.name())
+                        .next_back()
+                        .unwrap_or_default();
+                    format!(
+                        "{} is not applied to your database {database}, and is older than {newest}, which is applied",
+                        e.name()
+                    )
+                },
                 "run `cargo migrate rebase` if it conflicts with main, else `cargo migrate up --allow-out-of-order`".to_owned(),
             ),
             State::Modified => (

@@ -161,7 +161,7 @@ impl Summary {
             }
         }
         out.push_str(
-            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; missed: the run had ended (or had no connection) when the fault was due; time to exit: from the fault to the exit, SIGKILL left out\n",
+            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; missed: the run had ended (or had no connection) when the fault was due; wrong outcome messages include a run that exited 0 without everything applied; time to exit: from the fault to the exit, SIGKILL left out\n",
         );
         out
     }
@@ -176,33 +176,35 @@ pub fn verdict(o: &Outcome) -> String {
             parts.push(format!("fault at {:.3} s", after.as_secs_f64()))
         }
     }
+    if let Some(t) = o.time_to_exit {
+        let code = o
+            .exit_code
+            .map_or("by a signal".to_owned(), |c| c.to_string());
+        parts.push(format!("exited {code} {:.3} s later", t.as_secs_f64()));
+    }
+    let mut problems = Vec::new();
     if o.hang {
-        parts.push(format!(
+        problems.push(format!(
             "HANG (killed {} s after the fault)",
             HANG_BOUND.as_secs()
         ));
-    } else if let Some(t) = o.time_to_exit {
-        parts.push(format!(
-            "exited {:?} after {:.1} s",
-            o.exit_code,
-            t.as_secs_f64()
-        ));
     }
     if !o.disagreements.is_empty() {
-        parts.push(format!("DISAGREEMENT: {}", o.disagreements.join("; ")));
+        problems.push(format!("DISAGREEMENT: {}", o.disagreements.join("; ")));
     }
     if !o.wrong_messages.is_empty() {
-        parts.push(format!("WRONG MESSAGE: {}", o.wrong_messages.join("; ")));
+        problems.push(format!("WRONG MESSAGE: {}", o.wrong_messages.join("; ")));
     }
     if let Err(e) = &o.recovery {
-        parts.push(format!(
+        problems.push(format!(
             "RECOVERY FAILED: {}",
             e.lines().next().unwrap_or_default()
         ));
     }
-    if parts.len() == 1 || (parts.len() == 2 && !o.hang && o.time_to_exit.is_some()) {
-        parts.push("ok".to_owned());
+    if problems.is_empty() {
+        problems.push("ok".to_owned());
     }
+    parts.extend(problems);
     parts.join(", ")
 }
 

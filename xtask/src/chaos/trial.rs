@@ -107,8 +107,9 @@ pub fn run(env: &Env, server: &Server, plan: Plan) -> Result<Outcome> {
         running.kill();
     }
     let status = running.wait();
-    let stderr = running.timed_stderr();
+    // Read to the end of the pipes first: the last lines may still be on their way.
     let (_, stderr_text) = running.output();
+    let stderr = running.timed_stderr();
     drop(proxy); // closes every connection left, so the server ends the run's sessions
     drain(&db, pid, &mut notes)?;
 

@@ -23,6 +23,7 @@ Every trial's details go to target/chaos/seed-<seed>.log.
 options:
   --db LIST        sqlite, postgres, mysql or all, comma-separated (default all)
   --trials N       trials per fault and database (default 30 SIGKILL, 10 of each other fault)
+  --faults LIST    sigkill, drop, freeze, server-kill or all, comma-separated (default all)
   --seed S         the seed (a number; default: from the clock, printed, so a run can be repeated)
   --bin PATH       the cargo-migrate binary to test (default: build the workspace's, debug)
   --release        build and test the release binary instead (without --bin)
@@ -38,6 +39,7 @@ environment:
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub dbs: Vec<Db>,
+    pub faults: Vec<Fault>,
     /// `None`: each fault's default count.
     pub trials: Option<usize>,
     pub seed: Option<u64>,
@@ -50,6 +52,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             dbs: Db::ALL.to_vec(),
+            faults: Fault::ALL.to_vec(),
             trials: None,
             seed: None,
             bin: None,
@@ -69,6 +72,7 @@ impl Options {
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--db" => opts.dbs = parse_dbs(&value()?)?,
+                "--faults" => opts.faults = parse_faults(&value()?)?,
                 "--trials" => opts.trials = Some(parse_count("--trials", &value()?, 1)?),
                 "--seed" => {
                     let text = value()?;
@@ -91,6 +95,9 @@ impl Options {
 
     /// How many trials of `fault` run on each database.
     pub fn trials_of(&self, fault: Fault) -> usize {
+        if !self.faults.contains(&fault) {
+            return 0;
+        }
         self.trials.unwrap_or_else(|| fault.default_trials())
     }
 }
@@ -120,6 +127,34 @@ fn parse_dbs(text: &str) -> Result<Vec<Db>> {
     }
     dbs.sort();
     Ok(dbs)
+}
+
+fn parse_faults(text: &str) -> Result<Vec<Fault>> {
+    let mut faults = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let picked: &[Fault] = match part {
+            "all" => &Fault::ALL,
+            "sigkill" | "kill" => &[Fault::Sigkill],
+            "drop" => &[Fault::Drop],
+            "freeze" => &[Fault::Freeze],
+            "server-kill" | "terminate" => &[Fault::ServerKill],
+            other => {
+                return Err(format!(
+                    "--faults: `{other}` is not sigkill, drop, freeze, server-kill or all"
+                ));
+            }
+        };
+        for fault in picked {
+            if !faults.contains(fault) {
+                faults.push(*fault);
+            }
+        }
+    }
+    if faults.is_empty() {
+        return Err("--faults needs a fault: sigkill, drop, freeze, server-kill or all".into());
+    }
+    faults.sort();
+    Ok(faults)
 }
 
 #[cfg(test)]
@@ -156,11 +191,16 @@ mod tests {
         assert_eq!(opts.seed, Some(42));
         assert_eq!(opts.jobs, 2);
         assert_eq!(parse(&["--db", "all"]).unwrap().unwrap().dbs, Db::ALL);
+        let only = parse(&["--faults", "freeze,sigkill"]).unwrap().unwrap();
+        assert_eq!(only.faults, [Fault::Sigkill, Fault::Freeze]);
+        assert_eq!(only.trials_of(Fault::Drop), 0);
+        assert_eq!(only.trials_of(Fault::Sigkill), 30);
     }
 
     #[test]
     fn bad_input_is_an_error() {
         assert!(parse(&["--db", "oracle"]).is_err());
+        assert!(parse(&["--faults", "flood"]).is_err());
         assert!(parse(&["--trials", "0"]).is_err());
         assert!(parse(&["--seed", "x"]).is_err());
         assert!(parse(&["--release", "--bin", "b"]).is_err());

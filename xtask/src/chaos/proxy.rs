@@ -188,3 +188,87 @@ fn pump(mut from: TcpStream, link: &Link, to: Side) {
         let _ = to_stream.shutdown(Shutdown::Write);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that echoes every byte back, on a free port.
+    fn echo_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                thread::spawn(move || {
+                    let mut read = conn.try_clone().unwrap();
+                    let _ = std::io::copy(&mut read, &mut conn);
+                });
+            }
+        });
+        addr
+    }
+
+    fn connect(proxy: &Proxy) -> TcpStream {
+        let conn = TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        conn
+    }
+
+    fn round_trip(conn: &mut TcpStream, text: &[u8]) -> std::io::Result<Vec<u8>> {
+        conn.write_all(text)?;
+        let mut got = vec![0; text.len()];
+        conn.read_exact(&mut got)?;
+        Ok(got)
+    }
+
+    /// Waits (bounded) until the proxy has accepted `n` connections.
+    fn accepted(proxy: &Proxy, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while proxy.connections() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no connection accepted"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn forwards_then_drops_both_sides() {
+        let proxy = Proxy::start(echo_server()).unwrap();
+        let mut conn = connect(&proxy);
+        assert_eq!(round_trip(&mut conn, b"hello").unwrap(), b"hello");
+        accepted(&proxy, 1);
+        assert_eq!(proxy.drop_open(), 1);
+        let mut buf = [0u8; 1];
+        // Closed, not silent: the read ends at once with EOF (or a reset).
+        assert!(matches!(conn.read(&mut buf), Ok(0) | Err(_)));
+        // A new connection is forwarded again.
+        let mut again = connect(&proxy);
+        assert_eq!(round_trip(&mut again, b"again").unwrap(), b"again");
+        assert_eq!(proxy.drop_open(), 1, "only the open one");
+    }
+
+    #[test]
+    fn a_frozen_connection_stays_open_and_silent() {
+        let proxy = Proxy::start(echo_server()).unwrap();
+        let mut conn = connect(&proxy);
+        assert_eq!(round_trip(&mut conn, b"ping").unwrap(), b"ping");
+        accepted(&proxy, 1);
+        assert_eq!(proxy.freeze_open(), 1);
+        conn.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        conn.write_all(b"lost").unwrap();
+        let mut buf = [0u8; 4];
+        let err = conn.read(&mut buf).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+            "{err}"
+        );
+        // Tearing the proxy down closes it.
+        drop(proxy);
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(matches!(conn.read(&mut buf), Ok(0) | Err(_)));
+    }
+}

@@ -223,8 +223,9 @@ pub fn log(
     let _ = writeln!(out, "binary: {}", bin.display());
     let _ = writeln!(
         out,
-        "databases: {:?}; trials per fault: {}; jobs: {}; {:.0} s in all",
+        "databases: {:?}; faults: {:?}; trials per fault: {}; jobs: {}; {:.0} s in all",
         opts.dbs,
+        opts.faults,
         opts.trials.map_or_else(
             || "default (30 SIGKILL, 10 others)".to_owned(),
             |n| n.to_string()

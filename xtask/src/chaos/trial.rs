@@ -181,17 +181,16 @@ fn inject(
             running.started.elapsed().as_secs_f64()
         ))
     };
-    let landed = |running: &Running, what: String| Landing::Landed {
-        after: running.started.elapsed(),
-        what,
-    };
+    // The moment is taken just before the fault is injected (ending a session is a query).
+    let landed = |after: Duration, what: String| Landing::Landed { after, what };
     match plan.fault {
         Fault::Sigkill => {
             if running.wait_until(running.started + delay).is_some() {
                 return Ok(ended(running));
             }
+            let at = running.started.elapsed();
             running.kill();
-            Ok(landed(running, "SIGKILL".to_owned()))
+            Ok(landed(at, "SIGKILL".to_owned()))
         }
         Fault::Drop | Fault::Freeze => {
             let proxy = proxy.expect("a proxy fault has a proxy");
@@ -202,6 +201,7 @@ fn inject(
             if running.wait_until(anchor + delay).is_some() {
                 return Ok(ended(running));
             }
+            let at = running.started.elapsed();
             let n = match plan.fault {
                 Fault::Drop => proxy.drop_open(),
                 _ => proxy.freeze_open(),
@@ -217,7 +217,7 @@ fn inject(
                 "froze"
             };
             Ok(landed(
-                running,
+                at,
                 format!(
                     "{verb} {n} connection(s), {:.3} s after the first one opened",
                     anchor.elapsed().as_secs_f64()
@@ -236,11 +236,12 @@ fn inject(
             let Some(id) = db.sessions(pid)?.into_iter().next() else {
                 return Ok(Landing::Missed("the run's session had ended".to_owned()));
             };
+            let at = running.started.elapsed();
             if !db.end_session(&id)? {
                 return Ok(Landing::Missed(format!("session {id} had ended")));
             }
             Ok(landed(
-                running,
+                at,
                 format!(
                     "ended server session {id}, {:.3} s after it was first seen",
                     anchor.elapsed().as_secs_f64()

@@ -103,7 +103,7 @@ impl Summary {
             };
             let worst = match c.worst_exit {
                 Some(_) if c.hangs > 0 => format!("> {} s (hang)", HANG_BOUND.as_secs()),
-                Some(t) => format!("{:.1} s", t.as_secs_f64()),
+                Some(t) => format!("{:.3} s", t.as_secs_f64()),
                 None => "-".to_owned(),
             };
             lines.push(vec![

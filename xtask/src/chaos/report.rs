@@ -300,3 +300,74 @@ pub fn log(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::Observed;
+    use super::super::plan::Plan;
+    use super::*;
+
+    fn outcome(db: Db, fault: Fault, hang: bool, exit: Option<Duration>) -> Outcome {
+        Outcome {
+            plan: Plan::new(1, db, fault, 0),
+            database: "chaos_0_0".to_owned(),
+            landing: Landing::Landed {
+                after: Duration::from_millis(100),
+                what: "test".to_owned(),
+            },
+            exit_code: Some(1),
+            hang,
+            time_to_exit: exit,
+            disagreements: Vec::new(),
+            wrong_messages: Vec::new(),
+            recovery: Ok(()),
+            stderr: Vec::new(),
+            notes: Vec::new(),
+            seen: Observed::default(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn counts_per_database_and_the_worst_exit() {
+        let outcomes = [
+            outcome(Db::Sqlite, Fault::Sigkill, false, None),
+            outcome(
+                Db::Postgres,
+                Fault::Drop,
+                false,
+                Some(Duration::from_millis(5)),
+            ),
+            outcome(
+                Db::Postgres,
+                Fault::ServerKill,
+                false,
+                Some(Duration::from_millis(80)),
+            ),
+        ];
+        let summary = Summary::of(&[Db::Sqlite, Db::Postgres], &outcomes, &[]);
+        assert!(summary.clean());
+        let table = summary.render();
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(
+            rows[2].starts_with("| sqlite   |       1 |    - |"),
+            "{table}"
+        );
+        assert!(
+            rows[3].contains("|       0 |    1 |      0 |           1 |"),
+            "{table}"
+        );
+        assert!(rows[3].ends_with("0.080 s |"), "{table}");
+
+        let hung = [outcome(Db::Mysql, Fault::Freeze, true, None)];
+        let summary = Summary::of(&[Db::Mysql], &hung, &[]);
+        assert!(!summary.clean());
+        assert!(summary.render().contains("> 90 s (hang)"));
+        let error = HarnessError {
+            label: "mysql drop #0".to_owned(),
+            db: Db::Mysql,
+            message: "no database".to_owned(),
+        };
+        assert!(!Summary::of(&[Db::Mysql], &[], &[error]).clean());
+    }
+}

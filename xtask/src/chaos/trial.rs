@@ -101,8 +101,13 @@ pub fn run(env: &Env, server: &Server, plan: Plan) -> Result<Outcome> {
         ),
     };
     if hang {
+        let when = match landing {
+            Landing::Landed { .. } => "the fault",
+            Landing::Missed(_) => "the fault was due (it missed)",
+        };
         notes.push(format!(
-            "still running {HANG_BOUND:?} after the fault: killed"
+            "still running {} s after {when}: killed",
+            HANG_BOUND.as_secs()
         ));
         running.kill();
     }

@@ -142,7 +142,7 @@ fn run_all(
                     };
                     let label = plan.label();
                     let db = plan.db;
-                    let result = trial::run(env, &servers[&db], plan);
+                    let result = trial::run_until_landed(env, &servers[&db], plan);
                     let done = outcomes.lock().unwrap().len() + errors.lock().unwrap().len() + 1;
                     match result {
                         Ok(outcome) => {

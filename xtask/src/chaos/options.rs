@@ -17,7 +17,9 @@ and MariaDB, a dropped or a frozen connection (through a TCP proxy of the harnes
 server ending the run's session (pg_terminate_backend, KILL). Then it checks that the tracking
 table agrees with the marker tables, that the process exited within 90 s of the fault, that no
 message claims an outcome the database contradicts, and that `status`, `repair` (as the tool
-asks) and `up` recover. Prints a table per database on stdout; exits 1 if anything was found.
+asks) and `up` recover. A fault that misses (the run had ended) is tried again, up to 3 times,
+with half the delay each time. Prints a table per database on stdout; exits 1 if anything was
+found.
 Every trial's details go to target/chaos/seed-<seed>.log.
 
 options:

@@ -161,7 +161,7 @@ impl Summary {
             }
         }
         out.push_str(
-            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; missed: the run had ended (or had no connection) when the fault was due; wrong outcome messages include a run that exited 0 without everything applied; time to exit: from the fault to the exit, SIGKILL left out\n",
+            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; missed: the run had ended (or had no connection) when the fault was due, after 3 retries with half the delay each; wrong outcome messages include a run that exited 0 without everything applied; time to exit: from the fault to the exit, SIGKILL left out\n",
         );
         out
     }
@@ -249,10 +249,22 @@ pub fn log(
             Fault::Sigkill => "after the start",
             _ => "after the first connection",
         };
-        let _ = writeln!(out, "planned fault: {} ms {anchor}", o.plan.delay_ms);
+        let _ = writeln!(out, "fault due: {} ms {anchor}", o.plan.delay_ms);
         match &o.landing {
             Landing::Landed { after, what } => {
-                let _ = writeln!(out, "fault: {what}, at {:.3} s", after.as_secs_f64());
+                // The last migration the run said it was applying before the fault.
+                let applying = o
+                    .stderr
+                    .iter()
+                    .rev()
+                    .filter(|(t, _)| t <= after)
+                    .find_map(|(_, l)| l.trim().strip_prefix("Applying "))
+                    .unwrap_or("none yet");
+                let _ = writeln!(
+                    out,
+                    "fault: {what}, at {:.3} s (applying: {applying})",
+                    after.as_secs_f64()
+                );
             }
             Landing::Missed(why) => {
                 let _ = writeln!(out, "fault: missed: {why}");

@@ -65,6 +65,48 @@ pub struct Env {
     pub work: PathBuf,
 }
 
+/// How many times a trial whose fault missed (the run had ended) runs again, each time with
+/// half the delay, so that the faults of a default run land.
+const RETRIES: usize = 3;
+
+/// [`run`], again with half the delay while the fault misses a run that had ended and nothing
+/// was found; the missed attempts are noted in the outcome.
+pub fn run_until_landed(env: &Env, server: &Server, mut plan: Plan) -> Result<Outcome> {
+    let mut missed = Vec::new();
+    loop {
+        let mut outcome = run(env, server, plan.clone())?;
+        let retry = match &outcome.landing {
+            Landing::Missed(why) if outcome.found_nothing() && missed.len() < RETRIES => {
+                Some(why.clone())
+            }
+            _ => None,
+        };
+        match retry {
+            Some(why) if plan.delay_ms > 0 => {
+                missed.push(format!(
+                    "an attempt with the fault due {} ms in missed ({why}); halving the delay",
+                    plan.delay_ms
+                ));
+                plan.delay_ms /= 2;
+            }
+            _ => {
+                outcome.notes.splice(0..0, missed);
+                return Ok(outcome);
+            }
+        }
+    }
+}
+
+impl Outcome {
+    /// No disagreement, hang, wrong message or failed recovery.
+    pub fn found_nothing(&self) -> bool {
+        self.disagreements.is_empty()
+            && !self.hang
+            && self.wrong_messages.is_empty()
+            && self.recovery.is_ok()
+    }
+}
+
 pub fn run(env: &Env, server: &Server, plan: Plan) -> Result<Outcome> {
     let start = Instant::now();
     let dir = env.work.join(format!(

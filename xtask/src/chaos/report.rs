@@ -20,6 +20,7 @@ pub struct Counts {
     pub wrong_messages: usize,
     pub failed_recoveries: usize,
     pub harness_errors: usize,
+    /// The longest time to exit of the runs that exited after a fault (hangs aside).
     pub worst_exit: Option<Duration>,
 }
 
@@ -52,9 +53,7 @@ impl Summary {
                     c.hangs += usize::from(o.hang);
                     c.wrong_messages += usize::from(!o.wrong_messages.is_empty());
                     c.failed_recoveries += usize::from(o.recovery.is_err());
-                    if o.hang {
-                        c.worst_exit = Some(HANG_BOUND);
-                    } else if let Some(t) = o.time_to_exit {
+                    if let Some(t) = o.time_to_exit {
                         c.worst_exit = c.worst_exit.max(Some(t));
                     }
                 }
@@ -101,10 +100,12 @@ impl Summary {
                     "-".to_owned()
                 }
             };
-            let worst = match c.worst_exit {
-                Some(_) if c.hangs > 0 => format!("> {} s (hang)", HANG_BOUND.as_secs()),
-                Some(t) => format!("{:.3} s", t.as_secs_f64()),
-                None => "-".to_owned(),
+            let exited = c.worst_exit.map(|t| format!("{:.3} s", t.as_secs_f64()));
+            let worst = match (c.hangs, exited) {
+                (0, Some(t)) => t,
+                (0, None) => "-".to_owned(),
+                (_, None) => format!("> {} s (hang)", HANG_BOUND.as_secs()),
+                (_, Some(t)) => format!("> {} s (hang); exits {t}", HANG_BOUND.as_secs()),
             };
             lines.push(vec![
                 db.name().to_owned(),
@@ -371,10 +372,18 @@ mod tests {
         );
         assert!(rows[3].ends_with("0.080 s |"), "{table}");
 
-        let hung = [outcome(Db::Mysql, Fault::Freeze, true, None)];
+        let hung = [
+            outcome(Db::Mysql, Fault::Freeze, true, None),
+            outcome(
+                Db::Mysql,
+                Fault::Drop,
+                false,
+                Some(Duration::from_millis(7)),
+            ),
+        ];
         let summary = Summary::of(&[Db::Mysql], &hung, &[]);
         assert!(!summary.clean());
-        assert!(summary.render().contains("> 90 s (hang)"));
+        assert!(summary.render().contains("> 90 s (hang); exits 0.007 s |"));
         let error = HarnessError {
             label: "mysql drop #0".to_owned(),
             db: Db::Mysql,

@@ -62,6 +62,19 @@ impl Server {
         Ok(server)
     }
 
+    /// A PostgreSQL server at `url` (the suite's own, for the restart fault).
+    pub fn postgres_at(url: &str) -> Result<Server> {
+        Ok(Server {
+            db: Db::Postgres,
+            url: Some(url::Url::parse(url).map_err(|e| format!("`{url}`: {e}"))?),
+        })
+    }
+
+    /// Fails unless the server answers.
+    pub fn check(&self) -> Result<()> {
+        self.admin("SELECT 1").map(drop)
+    }
+
     /// Where the proxy forwards to.
     pub fn addr(&self) -> Result<SocketAddr> {
         let url = self.url.as_ref().ok_or("SQLite has no server")?;

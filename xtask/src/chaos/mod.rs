@@ -11,6 +11,7 @@ mod oracle;
 mod plan;
 mod proxy;
 mod report;
+mod restart;
 mod rng;
 mod run;
 mod trial;
@@ -48,9 +49,26 @@ pub fn main(args: Vec<String>) -> Result<()> {
     let log_path = log_dir.join(format!("seed-{seed}.log"));
     let work = std::env::temp_dir().join(format!("cargo-migrate-chaos-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
-    let env = Env { bin, work };
+    let mut plans = schedule(&opts, seed);
+    let restarts = plans.iter().any(|p| p.fault == Fault::Restart);
+    let restart = match restarts.then(restart::PrivatePostgres::start) {
+        None => None,
+        Some(Ok(pg)) => Some(pg),
+        Some(Err(e)) if opts.faults_named => {
+            return Err(format!(
+                "the restart fault needs a PostgreSQL server of its own: {e}"
+            ));
+        }
+        Some(Err(e)) => {
+            progress(&format!(
+                "warning: restart trials skipped: no PostgreSQL server of the suite's own ({e})"
+            ));
+            plans.retain(|p| p.fault != Fault::Restart);
+            None
+        }
+    };
+    let env = Env { bin, work, restart };
 
-    let plans = schedule(&opts, seed);
     progress(&format!(
         "seed {seed} (repeat with --seed {seed}): {} trials, {} at a time, testing {}",
         plans.len(),
@@ -60,6 +78,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
     let start = Instant::now();
     let (outcomes, errors) = run_all(&env, &servers, plans, opts.jobs);
     let _ = std::fs::remove_dir_all(&env.work);
+    drop(env.restart); // stops the suite's own server and removes it
 
     let mut outcomes = outcomes;
     outcomes.sort_by_key(|o| (o.plan.db, o.plan.fault, o.plan.index));
@@ -99,6 +118,7 @@ fn schedule(opts: &Options, seed: u64) -> Vec<Plan> {
     let mut plans = Vec::new();
     for fault in [
         Fault::Freeze,
+        Fault::Restart,
         Fault::ServerKill,
         Fault::Drop,
         Fault::Sigkill,

@@ -14,7 +14,8 @@ transaction, a slow statement, on PostgreSQL and SQLite a `-- migrate:no-transac
 each makes the marker table m_<version>) and a fresh database, runs `cargo-migrate migrate up`
 and injects one fault at a moment drawn from the seed: SIGKILL of the process; on PostgreSQL
 and MariaDB, a dropped or a frozen connection (through a TCP proxy of the harness's) and the
-server ending the run's session (pg_terminate_backend, KILL). Then it checks that the tracking
+server ending the run's session (pg_terminate_backend, KILL); and a crash and restart of a
+PostgreSQL server of the suite's own (initdb in a temporary directory). Then it checks that the tracking
 table agrees with the marker tables, that the process exited within 90 s of the fault, that no
 message claims an outcome the database contradicts, and that `status`, `repair` (as the tool
 asks) and `up` recover. A fault that misses (the run had ended) is tried again, up to 3 times,
@@ -25,7 +26,9 @@ Every trial's details go to target/chaos/seed-<seed>.log.
 options:
   --db LIST        sqlite, postgres, mysql or all, comma-separated (default all)
   --trials N       trials per fault and database (default 30 SIGKILL, 10 of each other fault)
-  --faults LIST    sigkill, drop, freeze, server-kill or all, comma-separated (default all)
+  --faults LIST    sigkill, drop, freeze, server-kill, restart or all, comma-separated (default
+                   all; without PostgreSQL's initdb and pg_ctl, restart is skipped with a
+                   warning unless --faults names it)
   --seed S         the seed (a number; default: from the clock, printed, so a run can be repeated)
   --bin PATH       the cargo-migrate binary to test (default: build the workspace's, debug)
   --release        build and test the release binary instead (without --bin)
@@ -42,6 +45,8 @@ environment:
 pub struct Options {
     pub dbs: Vec<Db>,
     pub faults: Vec<Fault>,
+    /// `--faults` was given (a fault it names cannot be skipped).
+    pub faults_named: bool,
     /// `None`: each fault's default count.
     pub trials: Option<usize>,
     pub seed: Option<u64>,
@@ -55,6 +60,7 @@ impl Default for Options {
         Options {
             dbs: Db::ALL.to_vec(),
             faults: Fault::ALL.to_vec(),
+            faults_named: false,
             trials: None,
             seed: None,
             bin: None,
@@ -74,7 +80,10 @@ impl Options {
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--db" => opts.dbs = parse_dbs(&value()?)?,
-                "--faults" => opts.faults = parse_faults(&value()?)?,
+                "--faults" => {
+                    opts.faults = parse_faults(&value()?)?;
+                    opts.faults_named = true;
+                }
                 "--trials" => opts.trials = Some(parse_count("--trials", &value()?, 1)?),
                 "--seed" => {
                     let text = value()?;
@@ -140,9 +149,10 @@ fn parse_faults(text: &str) -> Result<Vec<Fault>> {
             "drop" => &[Fault::Drop],
             "freeze" => &[Fault::Freeze],
             "server-kill" | "terminate" => &[Fault::ServerKill],
+            "restart" => &[Fault::Restart],
             other => {
                 return Err(format!(
-                    "--faults: `{other}` is not sigkill, drop, freeze, server-kill or all"
+                    "--faults: `{other}` is not sigkill, drop, freeze, server-kill, restart or all"
                 ));
             }
         };
@@ -153,7 +163,9 @@ fn parse_faults(text: &str) -> Result<Vec<Fault>> {
         }
     }
     if faults.is_empty() {
-        return Err("--faults needs a fault: sigkill, drop, freeze, server-kill or all".into());
+        return Err(
+            "--faults needs a fault: sigkill, drop, freeze, server-kill, restart or all".into(),
+        );
     }
     faults.sort();
     Ok(faults)

@@ -50,14 +50,18 @@ pub enum Fault {
     Freeze,
     /// The server ends the run's session: `pg_terminate_backend`, MariaDB's `KILL`.
     ServerKill,
+    /// The server crashes and starts again (`pg_ctl restart -m immediate`, on a PostgreSQL
+    /// server of the suite's own).
+    Restart,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [
+    pub const ALL: [Fault; 5] = [
         Fault::Sigkill,
         Fault::Drop,
         Fault::Freeze,
         Fault::ServerKill,
+        Fault::Restart,
     ];
 
     pub fn name(self, db: Db) -> &'static str {
@@ -67,12 +71,18 @@ impl Fault {
             (Fault::Freeze, _) => "freeze",
             (Fault::ServerKill, Db::Mysql) => "KILL",
             (Fault::ServerKill, _) => "terminate",
+            (Fault::Restart, _) => "restart",
         }
     }
 
-    /// SQLite has no connection to cut and no server to end a session.
+    /// SQLite has no connection to cut and no server to end a session; only PostgreSQL is
+    /// restarted (on a server of the suite's own).
     pub fn applies_to(self, db: Db) -> bool {
-        self == Fault::Sigkill || db != Db::Sqlite
+        match self {
+            Fault::Sigkill => true,
+            Fault::Restart => db == Db::Postgres,
+            _ => db != Db::Sqlite,
+        }
     }
 
     /// Trials per database without `--trials`.
@@ -89,6 +99,7 @@ impl Fault {
             Fault::Drop => 2,
             Fault::Freeze => 3,
             Fault::ServerKill => 4,
+            Fault::Restart => 5,
         }
     }
 }

@@ -13,7 +13,7 @@ use super::trial::{HANG_BOUND, Landing, Outcome};
 #[derive(Debug, Default, Clone)]
 pub struct Counts {
     /// Trials per fault, in `Fault::ALL` order.
-    pub trials: [usize; 4],
+    pub trials: [usize; 5],
     pub missed: usize,
     pub disagreements: usize,
     pub hangs: usize,
@@ -77,6 +77,7 @@ impl Summary {
             "drop",
             "freeze",
             "server kill",
+            "restart",
             "missed",
             "silent disagreements",
             "hangs > 90 s",
@@ -113,6 +114,7 @@ impl Summary {
                 trials(Fault::Drop),
                 trials(Fault::Freeze),
                 trials(Fault::ServerKill),
+                trials(Fault::Restart),
                 c.missed.to_string(),
                 c.disagreements.to_string(),
                 c.hangs.to_string(),
@@ -162,7 +164,7 @@ impl Summary {
             }
         }
         out.push_str(
-            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; missed: the run had ended (or had no connection) when the fault was due, after 3 retries with half the delay each; wrong outcome messages include a run that exited 0 without everything applied; time to exit: from the fault to the exit, SIGKILL left out\n",
+            "\nserver kill: pg_terminate_backend on PostgreSQL, KILL on MariaDB; restart: a crash and restart of a PostgreSQL server of the suite's own; missed: the run had ended (or had no connection) when the fault was due, after 3 retries with half the delay each; wrong outcome messages include a run that exited 0 without everything applied; time to exit: from the fault to the exit, SIGKILL left out\n",
         );
         out
     }
@@ -367,7 +369,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            rows[3].contains("|       0 |    1 |      0 |           1 |"),
+            rows[3].contains("|       0 |    1 |      0 |           1 |       0 |"),
             "{table}"
         );
         assert!(rows[3].ends_with("0.080 s |"), "{table}");

@@ -10,6 +10,7 @@ use super::db::{Observed, Server, TrialDb};
 use super::oracle;
 use super::plan::{Fault, Plan};
 use super::proxy::Proxy;
+use super::restart::PrivatePostgres;
 use super::run::{Finished, Running, TICK, run_bounded};
 use crate::Result;
 
@@ -63,6 +64,8 @@ pub struct Env {
     pub bin: PathBuf,
     /// Projects (and SQLite files) go under here, one directory per trial.
     pub work: PathBuf,
+    /// The server the restart trials crash, when they run.
+    pub restart: Option<PrivatePostgres>,
 }
 
 /// How many times a trial whose fault missed (the run had ended) runs again, each time with
@@ -109,6 +112,12 @@ impl Outcome {
 
 pub fn run(env: &Env, server: &Server, plan: Plan) -> Result<Outcome> {
     let start = Instant::now();
+    // A restart trial has the suite's own server to itself.
+    let (server, restart, _turn) = match (&env.restart, plan.fault) {
+        (Some(pg), Fault::Restart) => (&pg.server, Some(pg), Some(pg.turn())),
+        (None, Fault::Restart) => return Err("no server of the suite's own to restart".into()),
+        _ => (server, None, None),
+    };
     let dir = env.work.join(format!(
         "{}-{}-{}",
         plan.db,
@@ -126,7 +135,7 @@ pub fn run(env: &Env, server: &Server, plan: Plan) -> Result<Outcome> {
 
     let mut running = Running::start(&mut tool(env, &dir, &["up", "--database-url", &url]))?;
     let pid = running.pid();
-    let landing = inject(&plan, &mut running, &db, proxy.as_ref())?;
+    let landing = inject(&plan, &mut running, &db, proxy.as_ref(), restart)?;
     let (hang, time_to_exit) = match &landing {
         Landing::Landed { after, .. } => {
             let fault_at = running.started + *after;
@@ -220,6 +229,7 @@ fn inject(
     running: &mut Running,
     db: &TrialDb,
     proxy: Option<&Proxy>,
+    restart: Option<&PrivatePostgres>,
 ) -> Result<Landing> {
     let delay = Duration::from_millis(plan.delay_ms);
     let ended = |running: &Running| {
@@ -268,6 +278,27 @@ fn inject(
                 format!(
                     "{verb} {n} connection(s), {:.3} s after the first one opened",
                     anchor.elapsed().as_secs_f64()
+                ),
+            ))
+        }
+        Fault::Restart => {
+            let pg = restart.expect("a restart trial has its server");
+            let pid = running.pid();
+            let anchor = match first_moment(running, || Ok(!db.sessions(pid)?.is_empty()))? {
+                Some(anchor) => anchor,
+                None => return Ok(no_connection(running)),
+            };
+            if running.wait_until(anchor + delay).is_some() {
+                return Ok(ended(running));
+            }
+            let at = running.started.elapsed();
+            pg.restart()?;
+            Ok(landed(
+                at,
+                format!(
+                    "crashed and restarted the server (pg_ctl restart -m immediate, {:.3} s), {:.3} s after the run's session was first seen",
+                    (running.started.elapsed() - at).as_secs_f64(),
+                    (at - (anchor - running.started)).as_secs_f64()
                 ),
             ))
         }

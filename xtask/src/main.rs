@@ -2,7 +2,10 @@
 //! `cargo xtask …` (an alias in `.cargo/config.toml`).
 
 mod bench;
+mod build;
+mod chaos;
 mod codegen;
+mod flags;
 mod hooks;
 #[cfg(test)]
 mod layering;
@@ -21,6 +24,8 @@ usage: cargo xtask <command> [options]
 commands:
   bench          time `cargo-migrate migrate up`/`status` against psql and sqlite3, and the
                  commit gate (run `cargo xtask bench --help`)
+  chaos          fault injection against `cargo-migrate migrate up` (SIGKILL, dropped and
+                 frozen connections, killed sessions; run `cargo xtask chaos --help`)
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
   man            write the man pages of `cargo migrate` (default target/man/; --out DIR)
   pre-commit     the commit gate for this repository (what .githooks/pre-commit runs)
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let outcome = match command.as_deref() {
         Some("bench") => bench::main(rest),
+        Some("chaos") => chaos::main(rest),
         Some("codegen") => codegen::main(&rest),
         Some("man") => man::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),

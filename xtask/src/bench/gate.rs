@@ -22,7 +22,8 @@ use build_support::lock::record_reviewed;
 use super::inputs::{self, BenchSet};
 use super::options::{Flags, Options, parse_count};
 use super::report::{self, Row, Samples};
-use super::{Ctx, WorkDir, build_tool, human, noop_build, postgres, progress};
+use super::{Ctx, WorkDir, human, noop_build, postgres, progress};
+use crate::build::set_by_cargo_run;
 use crate::{Result, process, workspace_root};
 
 pub const USAGE: &str = "\
@@ -104,7 +105,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
         },
     )?;
     let set = &sets[0];
-    let tool = build_tool(&root)?;
+    let tool = crate::build::cargo_migrate(&root, true)?;
     let bench = GateProject::create(&root, &tool, set)?;
     let runs = opts.runs;
 
@@ -223,10 +224,10 @@ fn cargo() -> OsString {
 }
 
 /// Removes what `cargo run` set for xtask itself, so that a nested cargo sees the user's
-/// environment (see `build_tool`).
+/// environment (see `crate::build::cargo_migrate`).
 fn clear_cargo_run_vars(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(super::set_by_cargo_run) {
+        if key.to_str().is_some_and(set_by_cargo_run) {
             cmd.env_remove(&key);
         }
     }

@@ -37,7 +37,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
     let root = workspace_root();
     let server = preflight(&opts)?;
     let sets = inputs::prepare(&root, &opts)?;
-    let tool = build_tool(&root)?;
+    let tool = crate::build::cargo_migrate(&root, true)?;
     let work = WorkDir::create()?;
     let ctx = Ctx {
         tool,
@@ -121,52 +121,6 @@ fn preflight(opts: &Options) -> Result<Option<postgres::Server>> {
         return Ok(None);
     }
     postgres::Server::require().map(Some)
-}
-
-/// `cargo build --release -p cargo-migrate`; returns the binary.
-fn build_tool(root: &Path) -> Result<PathBuf> {
-    progress("building cargo-migrate (release)…");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args(["build", "--release", "-p", "cargo-migrate"]);
-    // `cargo run` gave this process the variables it sets for a running package; some build
-    // scripts (ring's) track CARGO_MANIFEST_DIR, so passing them on would make every plain
-    // `cargo build` after this one rebuild them, and the other way round.
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(set_by_cargo_run) {
-            cmd.env_remove(&key);
-        }
-    }
-    process::run_visible(&mut cmd, "`cargo build --release -p cargo-migrate`")?;
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    };
-    let tool = target_dir
-        .join("release")
-        .join(format!("cargo-migrate{}", std::env::consts::EXE_SUFFIX));
-    if !tool.is_file() {
-        return Err(format!(
-            "the build succeeded but {} does not exist",
-            tool.display()
-        ));
-    }
-    Ok(tool)
-}
-
-/// Variables `cargo run` sets for the package it runs (not user configuration such as
-/// CARGO_HOME or CARGO_TARGET_DIR).
-fn set_by_cargo_run(key: &str) -> bool {
-    [
-        "CARGO_MANIFEST_",
-        "CARGO_PKG_",
-        "CARGO_CRATE_",
-        "CARGO_BIN_",
-    ]
-    .iter()
-    .any(|prefix| key.starts_with(prefix))
-        || key == "CARGO_PRIMARY_PACKAGE"
 }
 
 fn run_all(

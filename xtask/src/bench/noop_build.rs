@@ -9,8 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::report::{Row, Samples};
-use super::{Ctx, human, progress, set_by_cargo_run};
+use super::{Ctx, human, progress};
 use crate::bench::inputs::BenchSet;
+use crate::build::set_by_cargo_run;
 use crate::{Result, process};
 
 /// The target for a no-op build.

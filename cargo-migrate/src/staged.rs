@@ -88,9 +88,14 @@ impl Repo {
     }
 
     /// Every `.sql` file the index adds or changes against HEAD (all of the index on a first
-    /// commit), relative to the work tree. Deleted files are not listed: there is nothing of
-    /// them to check.
+    /// commit), relative to the work tree.
     pub fn staged_sql(&self) -> Result<Vec<String>> {
+        Ok(self.staged_sql_changes()?.0)
+    }
+
+    /// The `.sql` files the index changes against HEAD, relative to the work tree: those it
+    /// adds or modifies, and those it deletes.
+    pub fn staged_sql_changes(&self) -> Result<(Vec<String>, Vec<String>)> {
         let tree = match self.repo.head() {
             Ok(head) => Some(
                 head.peel_to_tree()
@@ -109,18 +114,21 @@ impl Repo {
             .repo
             .diff_tree_to_index(tree.as_ref(), Some(&index), Some(&mut opts))
             .map_err(|e| git_error("comparing the index with HEAD", &e))?;
-        let mut files = Vec::new();
+        let (mut changed, mut deleted) = (Vec::new(), Vec::new());
         for delta in diff.deltas() {
-            if matches!(delta.status(), Delta::Deleted) {
-                continue;
-            }
-            if let Some(path) = delta.new_file().path().and_then(Path::to_str) {
-                files.push(path.replace('\\', "/"));
+            let (list, file) = match delta.status() {
+                Delta::Deleted => (&mut deleted, delta.old_file()),
+                _ => (&mut changed, delta.new_file()),
+            };
+            if let Some(path) = file.path().and_then(Path::to_str) {
+                list.push(path.replace('\\', "/"));
             }
         }
-        files.sort();
-        files.dedup();
-        Ok(files)
+        for list in [&mut changed, &mut deleted] {
+            list.sort();
+            list.dedup();
+        }
+        Ok((changed, deleted))
     }
 
     /// Files under `rel_dir` (relative to the work tree) whose work-tree state differs from the

@@ -572,3 +572,30 @@ mod pending_on {
         super::pending_blocks_until_applied(Kind::MySql);
     }
 }
+
+/// Deleting a reviewed migration (it may have run anywhere) is blocked, with how to restore it.
+#[test]
+fn deleting_a_reviewed_migration_is_blocked() {
+    let db = TestDb::sqlite();
+    let repo = Repo::new();
+    repo.pair("1_a", "CREATE TABLE a (id INT);\n", "DROP TABLE a;\n");
+    expect(repo.migrate(Some(&db), &["up"]), 0);
+    repo.review_and_stage();
+    assert_committed(&repo, &repo.commit(Some(&db), "a"), 1);
+    repo.git_ok(&[
+        "rm",
+        "-q",
+        "migrations/1_a.up.sql",
+        "migrations/1_a.down.sql",
+    ]);
+    let out = repo.commit(Some(&db), "drop a");
+    assert_blocked(&repo, &out, 2);
+    assert_contains(
+        &out.stderr,
+        "error[deleted]: migrations/1_a.up.sql: 1_a is deleted, but it is reviewed",
+    );
+    assert_contains(
+        &out.stderr,
+        "`git restore --staged --worktree migrations/1_a.up.sql`",
+    );
+}

@@ -66,6 +66,8 @@ pub enum Cause {
     Pending,
     /// The developer's database could not be asked.
     Database,
+    /// A reviewed migration's file is deleted.
+    Deleted,
 }
 
 impl Cause {
@@ -77,6 +79,7 @@ impl Cause {
             Cause::Conflict => "conflict",
             Cause::Pending => "pending",
             Cause::Database => "database",
+            Cause::Deleted => "deleted",
         }
     }
 }
@@ -124,8 +127,8 @@ pub fn check(cwd: &Path, overrides: &Overrides) -> Result<Outcome> {
     };
     // The fast path: no `.sql` file staged anywhere, so no migration either. Nothing else is
     // read (not even the configuration, which costs a `cargo metadata`).
-    let staged_sql = repo.staged_sql()?;
-    if staged_sql.is_empty() {
+    let (staged_sql, deleted_sql) = repo.staged_sql_changes()?;
+    if staged_sql.is_empty() && deleted_sql.is_empty() {
         return Ok(Outcome::NothingStaged);
     }
     let cfg = Config::load(cwd, overrides)?;
@@ -144,7 +147,11 @@ pub fn check(cwd: &Path, overrides: &Overrides) -> Result<Outcome> {
         (!name.contains('/')).then(|| name.to_owned())
     };
     let staged_names: Vec<String> = staged_sql.iter().filter_map(|p| in_dir(p)).collect();
-    if staged_names.is_empty() {
+    let deleted: Vec<(String, String)> = deleted_sql
+        .iter()
+        .filter_map(|p| Some((p.clone(), in_dir(p)?)))
+        .collect();
+    if staged_names.is_empty() && deleted.is_empty() {
         return Ok(Outcome::NothingStaged);
     }
     let ctx = Ctx {
@@ -170,6 +177,7 @@ pub fn check(cwd: &Path, overrides: &Overrides) -> Result<Outcome> {
         }
         problems.push(unstaged_problem(&set.display_path(&name), &path, change));
     }
+    problems.extend(deletion_problems(&set, &ctx.cfg.dir, &deleted));
     problems.extend(lint_problems(&ctx, &set, &staged)?);
     let team = lint::team_findings(&ctx, &set, true)?;
     problems.extend(team_problems(team.findings, &staged));
@@ -211,6 +219,41 @@ impl Staged {
         finding.version.is_some_and(|v| self.versions.contains(&v))
             || self.files.contains(&finding.file)
     }
+}
+
+/// Staged deletions of reviewed migrations: once reviewed, a migration may have run anywhere,
+/// and every database that ran it would find it missing. (`path` relative to the work tree,
+/// `name` to the migrations directory.)
+fn deletion_problems(set: &MigrationSet, dir: &Path, deleted: &[(String, String)]) -> Vec<Problem> {
+    let display = lock::lock_display(set);
+    // A lock that cannot be read is a problem of its own (damaged-lock).
+    let Ok(Some(reviewed)) = lock::Lock::read(dir, &display) else {
+        return Vec::new();
+    };
+    deleted
+        .iter()
+        .filter_map(|(path, name)| {
+            let file = parse_file_name(name).ok().flatten()?;
+            // Its down alone, or a file whose version still has an up: lint judges what is left.
+            let up = matches!(file.kind, build_support::FileKind::Up | build_support::FileKind::UpOnly);
+            if !up || set.get(file.version).is_some() {
+                return None;
+            }
+            let entry = reviewed.get(file.version)?;
+            Some(Problem {
+                cause: Cause::Deleted,
+                subject: set.display_path(name),
+                message: format!(
+                    "{} is deleted, but it is reviewed (in {}): it may have run in any database, and each would report it missing",
+                    entry.name(),
+                    display
+                ),
+                fix: format!(
+                    "restore it with `git restore --staged --worktree {path}`; to undo what it did, add a migration that reverses it (`cargo migrate new <name>`)"
+                ),
+            })
+        })
+        .collect()
 }
 
 /// Deny-level lint findings in staged migrations.

@@ -79,6 +79,9 @@ pub struct Session<B: Backend> {
     applied_by: String,
 }
 
+/// How long a lost connection is retried, at least, to read what happened to the migration.
+const RECONNECT_WAIT: Duration = Duration::from_secs(10);
+
 /// How long the client waits for the migration lock beyond `--lock-timeout`, after which the
 /// server is taken not to be answering (it ends the wait itself at `--lock-timeout`).
 const LOCK_GRACE: Duration = Duration::from_secs(10);
@@ -565,7 +568,7 @@ impl<B: Backend> Session<B> {
             Err(cause) => (
                 format!("whether {name} was {verb} is unknown: {cause}"),
                 format!(
-                    "run `cargo migrate status` once the server answers: it shows whether {name} was {verb}; then run `{retry}` to go on"
+                    "run `cargo migrate status` once the server answers: it shows where {name} stands; then run `{retry}` to go on"
                 ),
             ),
             Ok(Some(false)) => (
@@ -605,25 +608,30 @@ impl<B: Backend> Session<B> {
         }
     }
 
-    /// After a lost connection: on a new one (retrying for as long as `--wait` allows), ends
+    /// After a lost connection: on a new one (retrying for as long as `--wait` allows, and for
+    /// [`RECONNECT_WAIT`] at least), ends
     /// this session's old server session if it is still there, waits until it is gone (its
     /// transaction is then settled), and reads `version`'s record: `Some(success)`, or `None`
     /// when it has none (or a cleared one). `Err` says why that could not be told.
     async fn read_after_loss(&mut self, version: i64) -> std::result::Result<Option<bool>, String> {
         let url = self.watch.url().clone();
-        let bound = self
-            .wait
-            .unwrap_or_default()
-            .saturating_add(Duration::from_secs(30));
+        // A server that restarted is back within seconds: worth a short wait even without
+        // `--wait`, since the answer is what happened to the migration.
+        let wait = self.wait.unwrap_or(RECONNECT_WAIT).max(RECONNECT_WAIT);
+        let bound = wait.saturating_add(Duration::from_secs(30));
         let read = async {
-            let mut db =
-                match crate::backend::connect::<B>(&url, Access::ReadOnly, self.wait, &self.events)
-                    .await
-                {
-                    Ok(Some(db)) => db,
-                    Ok(None) => return Err("the database is not there".to_owned()),
-                    Err(e) => return Err(format!("the server cannot be reached again ({e})")),
-                };
+            let mut db = match crate::backend::connect::<B>(
+                &url,
+                Access::ReadOnly,
+                Some(wait),
+                &self.events,
+            )
+            .await
+            {
+                Ok(Some(db)) => db,
+                Ok(None) => return Err("the database is not there".to_owned()),
+                Err(e) => return Err(format!("the server cannot be reached again ({e})")),
+            };
             if let Some(old) = self.db.session_id() {
                 let mut ended = false;
                 for _ in 0..100 {

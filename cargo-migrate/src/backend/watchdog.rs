@@ -26,7 +26,7 @@ const IDLE_PROBES: u32 = 2;
 /// How long one probe (connecting, then asking) may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the server may be out of reach of new connections too before the run gives up.
-const UNREACHABLE_FOR: Duration = Duration::from_secs(35);
+const UNREACHABLE_FOR: Duration = Duration::from_secs(25);
 
 /// How a server sees one of its sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 mod bench;
 mod codegen;
+mod fuzz;
 mod hooks;
 #[cfg(test)]
 mod layering;
@@ -21,6 +22,8 @@ commands:
   bench          time `cargo-migrate migrate up`/`status` against psql and sqlite3, and the
                  commit gate (run `cargo xtask bench --help`)
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
+  fuzz           run the property tests over random input for longer, and count (run
+                 `cargo xtask fuzz --help`)
   pre-commit     the commit gate for this repository (what .githooks/pre-commit runs)
   install-hooks  enable .githooks/ in this clone (git config core.hooksPath .githooks)
 ";
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let outcome = match command.as_deref() {
         Some("bench") => bench::main(rest),
         Some("codegen") => codegen::main(&rest),
+        Some("fuzz") => fuzz::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),
         Some("install-hooks") => hooks::install(&rest),
         Some("-h" | "--help" | "help") => {

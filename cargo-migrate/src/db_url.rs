@@ -98,6 +98,13 @@ fn mask_query_passwords(url: &str) -> String {
     format!("{base}?{}", pairs.join("&"))
 }
 
+/// Where the scheme ends: at its first character that a scheme cannot have (RFC 3986 allows
+/// letters, digits, `+`, `-` and `.`), whatever separator was written after it.
+fn scheme_end(raw: &str) -> usize {
+    raw.find(|c: char| !c.is_ascii_alphanumeric() && !"+.-".contains(c))
+        .unwrap_or(raw.len())
+}
+
 /// The values of `password=`, `sslpassword=` and `pass=` anywhere in `url` after a character
 /// that is not a name's, each up to the next `&`, remembered.
 fn written_passwords(url: &str) -> Vec<String> {
@@ -124,9 +131,7 @@ fn written_passwords(url: &str) -> Vec<String> {
 /// user name cannot be told apart here: in `postgresu:pw:x@host/db` the user is glued to the
 /// scheme, and what precedes the first `:` is a password's).
 fn mask_without_slashes(raw: &str) -> String {
-    let scheme_end = raw
-        .find(|c: char| !c.is_ascii_alphanumeric() && !"+.-".contains(c))
-        .unwrap_or(raw.len());
+    let scheme_end = scheme_end(raw);
     if raw[..scheme_end].eq_ignore_ascii_case("sqlite") && raw[scheme_end..].starts_with(':') {
         return raw.to_owned();
     }
@@ -150,12 +155,11 @@ fn mask_without_slashes(raw: &str) -> String {
 /// A password with an unencoded `/`, `?` or `#` ends the authority before its `@`
 /// (`postgres://app:pa/ss@db/app`): then the last `@` is taken, and the bool is true, when the
 /// URL could not be what it says (that `@` is before the query, or the URL does not parse or
-/// names no database). A valid URL with `@` only in its query is left alone.
+/// names no database). A valid URL whose `@` after the authority are in query parameters' values
+/// only is left alone.
 fn mask_authority(raw: &str) -> (String, bool) {
     // The `://` right after the scheme: one further on (`postgres:u://x@h`) is a password's.
-    let scheme_end = raw
-        .find(|c: char| !c.is_ascii_alphanumeric() && !"+.-".contains(c))
-        .unwrap_or(raw.len());
+    let scheme_end = scheme_end(raw);
     if !raw[scheme_end..].starts_with("://") {
         return (mask_without_slashes(raw), false);
     }

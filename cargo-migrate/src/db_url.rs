@@ -199,8 +199,11 @@ fn mask_authority(raw: &str) -> (String, bool) {
         let fragment = rest.find('#').unwrap_or(rest.len());
         // And the `@` of `application_name=me@host` is in a parameter's value: one in a part of
         // the query without `=` before it (`?-a@h/db`) is a password's.
-        let pair = rest[..last].rfind(['?', '&']).unwrap_or(0);
-        let in_value = rest[pair..last].contains('=');
+        let in_value = rest[query..].match_indices('@').all(|(at, _)| {
+            let before = &rest[query..query + at];
+            let pair = before.rfind(['?', '&']).unwrap_or(0);
+            before[pair..].contains('=')
+        });
         let means_it = last > query && last < fragment && in_value && valid && !in_path && port;
         match authority.rfind('@') {
             // An `@` in the query of a URL that means what it says is not a password's.
@@ -608,6 +611,10 @@ mod tests {
             ),
             ("postgres://u:0/é?é#@h/db", "`postgres://u:***@h/db`"),
             ("postgres://u:0/0?-a@h/db", "`postgres://u:***@h/db`"),
+            (
+                "postgres://app:0/0?a$@h/db?application_name=me@host",
+                "`postgres://app:***@host`",
+            ),
             (
                 "postgres://u:@=/aA#@h/db?application_name=me@host",
                 "`postgres://u:***@host`",

@@ -67,9 +67,20 @@ impl Finding {
         self
     }
 
+    /// Points the finding at `span` of `source`, widened to whole characters: callers point at
+    /// "the byte at `offset`" (`offset..offset + 1`), which ends inside a multi-byte character,
+    /// and a span that does not lie on character boundaries cannot be shown or sliced.
     pub fn at(mut self, source: Arc<str>, span: Range<usize>, label: impl Into<String>) -> Self {
+        let mut start = span.start.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
         self.source = Some(source);
-        self.span = Some(span);
+        self.span = Some(start..end);
         self.label = Some(label.into());
         self
     }
@@ -257,6 +268,27 @@ mod tests {
             .render_report(&mut out, finding)
             .unwrap();
         out
+    }
+
+    /// Found by the loading property (issue 11): a syntax error at a script's first character
+    /// `é` and a non-UTF-8 byte (shown as U+FFFD) each pointed at `offset..offset + 1`, inside
+    /// the character.
+    #[test]
+    fn a_label_covers_whole_characters() {
+        for (text, span, covered) in [
+            ("éyyy", 0..1, "é"),
+            ("\u{fffd}", 0..1, "\u{fffd}"),
+            ("aé", 2..3, "é"),
+            ("a", 1..2, ""),
+        ] {
+            let finding = Finding::error(RuleId::SyntaxError, "1_a.up.sql", "bad").at(
+                text.into(),
+                span,
+                "here",
+            );
+            assert_eq!(&text[finding.span.clone().unwrap()], covered);
+            render(&finding);
+        }
     }
 
     #[test]

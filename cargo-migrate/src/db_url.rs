@@ -65,7 +65,15 @@ fn mask_userinfo(raw: &str) -> String {
 /// which ends the authority early, so that the URL cannot mean what was written.
 fn mask_userinfo_checked(raw: &str) -> (String, bool) {
     let (masked, reserved) = mask_authority(raw);
-    (mask_query_passwords(&masked), reserved)
+    // Masking the user part can cut into the query (up to an `@` in it, or past the `?` it
+    // starts with), and a stray `?` makes a key `?password`: the passwords of the URL as
+    // written are masked wherever they are left.
+    let masked = (written_passwords(raw).iter())
+        .filter(|s| s.len() >= 2)
+        .fold(mask_query_passwords(&masked), |masked, s| {
+            masked.replace(s.as_str(), "***")
+        });
+    (masked, reserved)
 }
 
 /// Masks `?password=…` and `sslpassword=…` query values, which drivers accept too.
@@ -90,43 +98,81 @@ fn mask_query_passwords(url: &str) -> String {
     format!("{base}?{}", pairs.join("&"))
 }
 
-/// A server URL written without `//` (`postgres:user:pw@host/db`) does not parse, and is shown
-/// in the error that says so: everything before its last `@` after the scheme could be a
-/// password, and only a user name before a `:` is kept.
+/// Where the scheme ends: at its first character that a scheme cannot have (RFC 3986 allows
+/// letters, digits, `+`, `-` and `.`), whatever separator was written after it.
+fn scheme_end(raw: &str) -> usize {
+    raw.find(|c: char| !c.is_ascii_alphanumeric() && !"+.-".contains(c))
+        .unwrap_or(raw.len())
+}
+
+/// The values of `password=`, `sslpassword=` and `pass=` anywhere in `url` after a character
+/// that is not a name's, each up to the next `&`, remembered.
+fn written_passwords(url: &str) -> Vec<String> {
+    let lower = url.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for key in ["password=", "pass="] {
+        for (at, _) in lower.match_indices(key) {
+            let before = lower[..at].trim_end_matches("ssl");
+            if before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let value = &url[at + key.len()..];
+            let value = &value[..value.find('&').unwrap_or(value.len())];
+            secrets::remember(value);
+            found.push(value.to_owned());
+        }
+    }
+    found
+}
+
+/// A server URL written without `//` (`postgres:user:pw@host/db`, or `postgres//user:pw@host/db`)
+/// does not parse, and is shown in the error that says so: everything after the scheme and its
+/// misspelt separator and before the last `@` could be a password, and all of it is masked (a
+/// user name cannot be told apart here: in `postgresu:pw:x@host/db` the user is glued to the
+/// scheme, and what precedes the first `:` is a password's).
 fn mask_without_slashes(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once(':') else {
+    let scheme_end = scheme_end(raw);
+    if raw[..scheme_end].eq_ignore_ascii_case("sqlite") && raw[scheme_end..].starts_with(':') {
         return raw.to_owned();
-    };
+    }
+    let separator = raw[scheme_end..]
+        .strip_prefix(':')
+        .unwrap_or(&raw[scheme_end..]);
+    let rest = separator.trim_start_matches('/');
+    let (start, rest) = raw.split_at(raw.len() - rest.len());
     let Some(at) = rest.rfind('@') else {
         return raw.to_owned();
     };
-    if scheme.eq_ignore_ascii_case("sqlite") {
-        return raw.to_owned();
-    }
     let userinfo = &rest[..at];
-    let (user, secret) = match userinfo.split_once(':') {
-        Some((user, secret)) => (format!("{user}:"), secret),
-        None => (String::new(), userinfo),
-    };
-    secrets::remember(secret);
-    format!("{scheme}:{user}***{}", &rest[at..])
+    if let Some((_, secret)) = userinfo.split_once(':') {
+        secrets::remember(secret);
+    }
+    secrets::remember(userinfo);
+    format!("{start}***{}", &rest[at..])
 }
 
 /// Masks the password of the `user:password@` part.
 /// A password with an unencoded `/`, `?` or `#` ends the authority before its `@`
 /// (`postgres://app:pa/ss@db/app`): then the last `@` is taken, and the bool is true, when the
 /// URL could not be what it says (that `@` is before the query, or the URL does not parse or
-/// names no database). A valid URL with `@` only in its query is left alone.
+/// names no database). A valid URL whose `@` after the authority are in query parameters' values
+/// only is left alone.
 fn mask_authority(raw: &str) -> (String, bool) {
-    let Some(scheme_end) = raw.find("://") else {
+    // The `://` right after the scheme: one further on (`postgres:u://x@h`) is a password's.
+    let scheme_end = scheme_end(raw);
+    if !raw[scheme_end..].starts_with("://") {
         return (mask_without_slashes(raw), false);
-    };
+    }
     let rest = &raw[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let Some(last) = rest.rfind('@') else {
         return (raw.to_owned(), false);
     };
-    let query = rest.find(['?', '#']).unwrap_or(rest.len());
+    // Where the query proper starts: an `@` between the authority and it (in the path, or after
+    // a `#`) is a password's whose `/` or `#` ended the authority early.
+    let query = rest[authority_end..]
+        .find('?')
+        .map_or(rest.len(), |q| authority_end + q);
     let (at, reserved) = if last < authority_end {
         (last, false)
     } else {
@@ -135,10 +181,34 @@ fn mask_authority(raw: &str) -> (String, bool) {
                 || u.query_pairs().any(|(k, _)| k == "host" || k == "socket");
             host && !u.path().trim_start_matches('/').is_empty()
         });
-        match rest[..authority_end].rfind('@') {
+        let in_path = rest[authority_end..query].contains('@');
+        // The `:` of `app:/pa@ss…` is a password's too: the URL parses, as the host `app` with
+        // an empty port.
+        let authority = &rest[..authority_end];
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        let after_host = match host.strip_prefix('[') {
+            Some(v6) => v6.split_once(']').map_or("", |(_, after)| after),
+            None => host,
+        };
+        let port = after_host
+            .split_once(':')
+            .is_none_or(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+        // Nor is a fragment part of a database URL: an `@` after a `#` is a password's.
+        let fragment = rest.find('#').unwrap_or(rest.len());
+        // And the `@` of `application_name=me@host` is in a parameter's value: one in a part of
+        // the query without `=` before it (`?-a@h/db`) is a password's.
+        let in_value = rest[query..].match_indices('@').all(|(at, _)| {
+            let before = &rest[query..query + at];
+            let pair = before.rfind(['?', '&']).unwrap_or(0);
+            before[pair..].contains('=')
+        });
+        let means_it = last > query && last < fragment && in_value && valid && !in_path && port;
+        match authority.rfind('@') {
             // An `@` in the query of a URL that means what it says is not a password's.
-            Some(at) if last > query && valid => (at, false),
-            None if last > query && valid => return (raw.to_owned(), false),
+            Some(at) if means_it => (at, false),
+            None if means_it => return (raw.to_owned(), false),
             // An `@` after a `/`, `?` or `#` that ended the authority early.
             _ => (last, true),
         }
@@ -203,7 +273,8 @@ impl DbUrl {
                 sqlite_path = Some(PathBuf::from(rest));
             }
         } else {
-            if !raw.contains("://") {
+            // Right after the scheme: a `://` further on is in a password or a path.
+            if !raw[scheme.len()..].starts_with("://") {
                 return Err(bad(&format!(
                     "it has no `//` after `{scheme}:` (write `{scheme}://user:password@host/database`)"
                 )));
@@ -458,14 +529,141 @@ mod tests {
         assert_eq!(tried, 5 * 4 * 3 * 4 * 3 * 9 * 3);
     }
 
+    /// Found by `random_urls_never_show_their_password` (issue 11): the key was `?password`.
+    #[test]
+    fn a_query_password_after_a_stray_question_mark_is_masked() {
+        for (url, masked) in [
+            (
+                "postgres://u@h??password=éa A?-",
+                "`postgres://u@h??password=***`",
+            ),
+            (
+                "postgres://u@h?#?password=éa A?-",
+                "`postgres://u@h?#?password=***`",
+            ),
+        ] {
+            let shown = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(shown.contains(masked), "{shown}");
+        }
+    }
+
     #[test]
     fn a_url_without_slashes_is_refused_and_masked() {
         let shown = DbUrl::parse("postgres:app:hunter22@db/prod")
             .unwrap_err()
             .to_string();
         assert!(!shown.contains("hunter22"), "{shown}");
-        assert!(shown.contains("postgres:app:***@db/prod"), "{shown}");
+        assert!(shown.contains("postgres:***@db/prod"), "{shown}");
         assert!(shown.contains("no `//` after `postgres:`"), "{shown}");
+    }
+
+    /// Found by `random_urls_never_show_their_password` (issue 11): with `//` but no `:`, the
+    /// scheme was read as `postgres//u` and the password as the user name; with the user glued
+    /// to the scheme, the password's first part was read as the user name; a `://` after the
+    /// scheme's `:` (in a host `127.0.0.1:` before a path `//`, or a password `//…`) was taken
+    /// for the one after the scheme.
+    #[test]
+    fn a_url_with_a_misspelt_separator_is_masked() {
+        for (url, secret, masked) in [
+            (
+                "postgres//u:00A0a~@h:5432/db?application_name=me@host",
+                "00A0a~",
+                "`postgres//***@host`",
+            ),
+            ("postgresu:-0= a:@h/db", "-0= a", "`postgresu:***@h/db`"),
+            ("sqlite//u:a0a AA@h/db", "a0a AA", "`sqlite//***@h/db`"),
+            (
+                "postgres:u:-0aéaA@127.0.0.1://",
+                "-0aéaA",
+                "`postgres:***@127.0.0.1://`",
+            ),
+            ("postgres:u://##AA@h/db", "##AA", "`postgres:***@h/db`"),
+            (
+                "postgres:u:a00=*a@127.0.0.1://?host=/run/pg",
+                "a00=*a",
+                "`postgres:***@127.0.0.1://?host=/run/pg`",
+            ),
+        ] {
+            let shown = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains(masked), "{shown}");
+            assert!(!scrub(url).contains(secret), "{url}");
+        }
+    }
+
+    /// Found by `random_urls_never_show_their_password` (issue 11): URLs whose password starts
+    /// with `/` and that have an `@` after it (in the fragment, in the query) were taken for
+    /// ones without a password.
+    #[test]
+    fn a_password_cut_short_by_a_slash_is_masked_whatever_follows() {
+        let shown = DbUrl::parse("postgres://u:/*=*-=@h#@")
+            .unwrap_err()
+            .to_string();
+        assert!(!shown.contains("*=*-="), "{shown}");
+        assert!(shown.contains("percent-encode"), "{shown}");
+        // These parse (the host `app` with an empty port, the rest a path and a fragment).
+        for (url, masked) in [
+            ("postgres://app:/~#-é*@h/db", "`postgres://app:***@h/db`"),
+            ("postgres://app:/a?b=1@h/db", "`postgres://app:***@h/db`"),
+            (
+                "postgres://us@er:/*#=Aa@h/db",
+                "`postgres://us@er:***@h/db`",
+            ),
+            ("postgres://u:0/é?é#@h/db", "`postgres://u:***@h/db`"),
+            ("postgres://u:0/0?-a@h/db", "`postgres://u:***@h/db`"),
+            (
+                "postgres://app:0/0?a$@h/db?application_name=me@host",
+                "`postgres://app:***@host`",
+            ),
+            (
+                "postgres://u:@=/aA#@h/db?application_name=me@host",
+                "`postgres://u:***@host`",
+            ),
+        ] {
+            let shown = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(shown.contains(masked), "{shown}");
+        }
+        // An `@` in the query of a URL with a host, a port and no password is not a password's.
+        for url in [
+            "postgres://db:5432/prod?application_name=me@host",
+            "postgres://[::1]:5432/prod?application_name=me@host",
+            "postgres://[::1]/prod?application_name=me@host",
+        ] {
+            assert_eq!(DbUrl::parse(url).unwrap().to_string(), url);
+        }
+    }
+
+    /// Found by `random_urls_never_show_their_password` (issue 11): masking the user part up to
+    /// an `@` in the query took the query's `?` (or cut into its password), and the query's
+    /// password was left.
+    #[test]
+    fn a_query_password_is_masked_when_the_user_part_takes_the_query_start() {
+        for (url, secret, masked) in [
+            (
+                "postgres://u:=-A/Aa@h/db?application_name=me@host&password==-A/Aa",
+                "-A/Aa",
+                "`postgres://u:***@host&password=***`",
+            ),
+            (
+                "postgres://u:éa*? 0@h/db?application_name=me@host&password=éa*? 0",
+                "éa*",
+                "`postgres://u:***@host&password=***`",
+            ),
+            (
+                "postgres://u:@?= ~#@h/db#x?password=@?= ~#",
+                "?= ~#",
+                "`postgres://u:******`",
+            ),
+            (
+                "postgres://u:@*a*~é@h?password=@*a*~é",
+                "*a*~é",
+                "`postgres://u:******`",
+            ),
+        ] {
+            let shown = DbUrl::parse(url).unwrap_err().to_string();
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains(masked), "{shown}");
+        }
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub(crate) mod cli;
 pub mod commands;
 #[doc(hidden)]
 pub mod config;
-pub(crate) mod db_url;
+// Public for tests/url_masking.rs only, which needs a process of its own (see there); not an
+// API.
+#[doc(hidden)]
+pub mod db_url;
 pub(crate) mod drift;
 pub mod embedded;
 pub(crate) mod error;
@@ -28,7 +31,8 @@ pub mod events;
 pub(crate) mod migrate;
 pub(crate) mod plan;
 pub(crate) mod script;
-pub(crate) mod secrets;
+#[doc(hidden)]
+pub mod secrets;
 pub(crate) mod session;
 pub(crate) mod snapshot;
 #[cfg(feature = "cli")]

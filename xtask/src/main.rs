@@ -6,6 +6,7 @@ mod build;
 mod chaos;
 mod codegen;
 mod flags;
+mod fuzz;
 mod hooks;
 #[cfg(test)]
 mod layering;
@@ -27,6 +28,8 @@ commands:
   chaos          fault injection against `cargo-migrate migrate up` (SIGKILL, dropped and
                  frozen connections, killed sessions; run `cargo xtask chaos --help`)
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
+  fuzz           run the property tests over random input for longer, and count (run
+                 `cargo xtask fuzz --help`)
   man            write the man pages of `cargo migrate` (default target/man/; --out DIR)
   pre-commit     the commit gate for this repository (what .githooks/pre-commit runs)
   install-hooks  enable .githooks/ in this clone (git config core.hooksPath .githooks)
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(rest),
         Some("chaos") => chaos::main(rest),
         Some("codegen") => codegen::main(&rest),
+        Some("fuzz") => fuzz::main(&rest),
         Some("man") => man::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),
         Some("install-hooks") => hooks::install(&rest),

@@ -33,6 +33,13 @@ mod tests {
             .render_report(&mut rendered, &set.findings[0])
             .unwrap();
         insta::assert_snapshot!(rendered);
+        // Found by the loading property (issue 11): the label ended inside the replacement
+        // character that stands for the bad byte.
+        let label = set.findings[0].span.clone().unwrap();
+        assert_eq!(
+            &set.findings[0].source.as_deref().unwrap()[label],
+            "\u{fffd}"
+        );
         assert_eq!(
             check(
                 Dialect::Postgres,

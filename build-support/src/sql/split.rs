@@ -135,7 +135,22 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
             }
         }
     }
-    Ok(Split { tokens, statements })
+    // Statements that share an executable comment (`/*!40101 SET a = 1; SET b = 2 */`) now
+    // overlap: they are one statement, or the comment would run once per statement in it.
+    let mut merged: Vec<(Statement, Range<usize>)> = Vec::with_capacity(statements.len());
+    for (statement, range) in statements {
+        match merged.last_mut() {
+            Some((last, last_range)) if statement.span.start < last.span.end => {
+                last.span.end = last.span.end.max(statement.span.end);
+                last_range.end = range.end;
+            }
+            _ => merged.push((statement, range)),
+        }
+    }
+    Ok(Split {
+        tokens,
+        statements: merged,
+    })
 }
 
 /// The byte ranges of MySQL executable comments, `/*!…*/` and MariaDB's `/*M!…*/`, outside
@@ -404,6 +419,22 @@ mod tests {
                 "SELECT '/*!1 not one */', \"/*!2\"",
                 "/*!40101 SET CHARACTER_SET_CLIENT=@OLD */",
             ],
+        );
+    }
+
+    /// Found by the splitting property (issue 11): each statement took the comment whole, so
+    /// the comment was two statements with the same span and would have run twice.
+    #[test]
+    fn statements_sharing_an_executable_comment_are_one() {
+        check(
+            Dialect::MySql,
+            "/*!40101 BEGIN;BEGIN",
+            &["/*!40101 BEGIN;BEGIN"],
+        );
+        check(
+            Dialect::MySql,
+            "SELECT 1; /*!40101 SET a = 1; SET b = 2 */; SELECT 2",
+            &["SELECT 1", "/*!40101 SET a = 1; SET b = 2 */", "SELECT 2"],
         );
     }
 

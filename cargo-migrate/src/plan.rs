@@ -88,7 +88,19 @@ pub fn plan_up<'s>(
                             .as_deref()
                             .unwrap_or("the newest applied migration")
                     ),
-                    "this usually comes from a merge: give it a version newer than every applied migration (rename both of its files), or apply it anyway with `cargo migrate up --allow-out-of-order`",
+                    {
+                        // The newest applied migration older than this one: where to revert to.
+                        let revert = entries
+                            .iter()
+                            .filter(|p| p.version < e.version && p.row.is_some_and(|r| r.success))
+                            .map(|p| format!("cargo migrate down --to {}", p.version))
+                            .next_back()
+                            .unwrap_or_else(|| "cargo migrate down --all".to_owned());
+                        format!(
+                            "this usually comes from a merge. If {name} came from the main branch it may be deployed already: do not renumber it; revert this database's newer migrations (`{revert}`) and run `cargo migrate up`, or renumber this branch's own migrations after it with `cargo migrate rebase`. If {name} is new and yours, give it a version newer than every applied migration (rename both of its files), or apply it as it is with `cargo migrate up --allow-out-of-order`",
+                            name = e.name()
+                        )
+                    },
                 ));
             }
             _ => {}
@@ -202,13 +214,21 @@ mod tests {
         let (_d, s) = set(&[("1_a.up.sql", ""), ("2_b.up.sql", "")]);
         let rows = vec![row(2, &s.get(2).unwrap().up.checksum.to_hex(), true)];
         let entries = status(&s, &rows);
-        let err = plan_up(&entries, None, false, false)
-            .unwrap_err()
-            .to_string();
+        let err = plan_up(&entries, None, false, false).unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "migration 1_a is pending but older than 2_b, which is already applied"
         );
+        // A migration merged in from main may be deployed: the help does not ask to renumber
+        // it before offering to revert the newer ones.
+        let Error::Refused {
+            help: Some(help), ..
+        } = err
+        else {
+            panic!("a refusal with help")
+        };
+        assert!(help.contains("do not renumber it"), "{help}");
+        assert!(help.contains("`cargo migrate down --all`"), "{help}");
         let plan = plan_up(&entries, None, true, false).unwrap();
         assert_eq!(plan.len(), 1);
     }

@@ -63,7 +63,7 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
             State::Applied => continue,
             State::Pending => "is pending: run `cargo migrate up`".to_owned(),
             State::OutOfOrder => {
-                "is pending but older than an applied migration: give it a newer version, or `cargo migrate up --allow-out-of-order`".to_owned()
+                "is pending but older than an applied migration: if it came from the main branch, do not renumber it (revert the newer ones, or `cargo migrate rebase` this branch's); if it is yours, give it a newer version, or `cargo migrate up --allow-out-of-order`".to_owned()
             }
             State::Modified => format!(
                 "was changed after it was applied (the diff is above): restore it, or `cargo migrate repair {}` if the edit is deliberate",

@@ -299,12 +299,8 @@ impl<B: Backend> Session<B> {
                 .watch
                 .guard::<B, _, _>(self.db.insert_row(&table, &row))
                 .await;
-            if let Err(e) = started {
-                if let Some(why) = lost(&e) {
-                    return Err(self.settle(m, Direction::Up, &why).await);
-                }
-                return Err(e).doing(&format!("recording the start of {}", m.name()));
-            }
+            self.settled(m, Direction::Up, started, "recording the start of")
+                .await?;
             let invalid_before = self.invalid_indexes().await;
             let start = Instant::now();
             if let Err((i, e)) = self.run_statements(script).await {
@@ -312,10 +308,8 @@ impl<B: Backend> Session<B> {
                     return Err(self.settle(m, Direction::Up, &why).await);
                 }
                 let left = self.left_by(script, i, &e, &invalid_before).await;
-                let outcome = if i > 0 {
-                    Outcome::Partial { applied: i, left }
-                } else if !left.is_nothing() {
-                    Outcome::MayHaveLeft(left)
+                let outcome = if let Some(kept) = stays_failed(i, left) {
+                    kept
                 } else {
                     let restored = if row.replaces {
                         // The row was a cleared one: it is again, keeping the repair's who and
@@ -338,12 +332,8 @@ impl<B: Backend> Session<B> {
                 .watch
                 .guard::<B, _, _>(self.db.finish_row(&table, m.version, us))
                 .await;
-            if let Err(e) = finished {
-                if let Some(why) = lost(&e) {
-                    return Err(self.settle(m, Direction::Up, &why).await);
-                }
-                return Err(e).doing(&format!("recording {}", m.name()));
-            }
+            self.settled(m, Direction::Up, finished, "recording")
+                .await?;
             Ok(us)
         }
     }
@@ -407,24 +397,20 @@ impl<B: Backend> Session<B> {
                 .watch
                 .guard::<B, _, _>(self.db.set_outcome(&table, m.version, false, false))
                 .await;
-            if let Err(e) = started {
-                if let Some(why) = lost(&e) {
-                    return Err(self.settle(m, Direction::Down, &why).await);
-                }
-                return Err(e).doing(&format!(
-                    "recording the start of the revert of {}",
-                    m.name()
-                ));
-            }
+            self.settled(
+                m,
+                Direction::Down,
+                started,
+                "recording the start of the revert of",
+            )
+            .await?;
             if let Err((i, e)) = self.run_statements(script).await {
                 if let Some(why) = lost(&e) {
                     return Err(self.settle(m, Direction::Down, &why).await);
                 }
                 let left = self.left_by(script, i, &e, &invalid_before).await;
-                let outcome = if i > 0 {
-                    Outcome::Partial { applied: i, left }
-                } else if !left.is_nothing() {
-                    Outcome::MayHaveLeft(left)
+                let outcome = if let Some(kept) = stays_failed(i, left) {
+                    kept
                 } else {
                     self.watch
                         .guard::<B, _, _>(self.db.set_outcome(&table, m.version, true, false))
@@ -438,12 +424,8 @@ impl<B: Backend> Session<B> {
                 .watch
                 .guard::<B, _, _>(self.db.delete_row(&table, m.version))
                 .await;
-            if let Err(e) = removed {
-                if let Some(why) = lost(&e) {
-                    return Err(self.settle(m, Direction::Down, &why).await);
-                }
-                return Err(e).doing(&format!("removing the record of {}", m.name()));
-            }
+            self.settled(m, Direction::Down, removed, "removing the record of")
+                .await?;
         }
         Ok(elapsed_us(start))
     }
@@ -551,6 +533,27 @@ impl<B: Backend> Session<B> {
             .guard::<B, _, _>(self.db.invalid_indexes())
             .await
             .unwrap_or_default()
+    }
+
+    /// `result` of one step of running `m`: after a lost connection, what happened as read
+    /// again ([`Session::settle`]); another error is the database's, while `doing` `m`.
+    async fn settled<T>(
+        &mut self,
+        m: &Migration,
+        direction: Direction,
+        result: sqlx::Result<T>,
+        doing: &str,
+    ) -> Result<T> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => Err(match lost(&e) {
+                Some(why) => self.settle(m, direction, &why).await,
+                None => Error::Database {
+                    doing: format!("{doing} {}", m.name()),
+                    source: e,
+                },
+            }),
+        }
     }
 
     /// The error for a connection lost (for the reason `why`) while `m` ran `direction`: what
@@ -762,6 +765,18 @@ fn os_user() -> Option<String> {
 #[cfg(not(unix))]
 fn os_user() -> Option<String> {
     None
+}
+
+/// How a statement that failed outside a transaction after `applied` others leaves the
+/// migration when its record must stay failed; `None` when nothing changed.
+fn stays_failed(applied: usize, left: Left) -> Option<Outcome> {
+    if applied > 0 {
+        Some(Outcome::Partial { applied, left })
+    } else if !left.is_nothing() {
+        Some(Outcome::MayHaveLeft(left))
+    } else {
+        None
+    }
 }
 
 /// What to do about a migration that failed half-way and stays recorded as failed.

@@ -19,6 +19,19 @@ macro_rules! on_every_database {
     };
 }
 
+/// `#[test]`s of `scenario(kind)` on the servers only (what SQLite has no counterpart for: a
+/// network connection, a server session, a schema-qualified table).
+macro_rules! on_servers {
+    ($($scenario:ident),* $(,)?) => {
+        mod postgres {
+            $(#[test] fn $scenario() { super::$scenario(crate::support::Kind::Postgres) })*
+        }
+        mod mysql {
+            $(#[test] fn $scenario() { super::$scenario(crate::support::Kind::MySql) })*
+        }
+    };
+}
+
 mod build_check;
 mod gate;
 mod git;

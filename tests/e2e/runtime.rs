@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, PgConnection, SqliteConnection};
 
 use crate::support::{
-    DEADLINE, Kind, Project, TestDb, assert_contains, expect, run, states, wait_until,
+    DEADLINE, Kind, Project, TestDb, assert_contains, expect, one_line, run, states, wait_until,
 };
 
 on_every_database!(
@@ -26,6 +26,17 @@ on_every_database!(
     wait_gives_up_with_what_it_waited_for,
     wait_does_not_retry_what_waiting_cannot_fix,
 );
+
+// As modules of their own: `on_every_database!` already made `postgres` and `mysql`.
+mod servers {
+    use super::*;
+    on_servers!(
+        either_spelling_of_the_tracking_table_takes_the_same_lock,
+        a_frozen_connection_is_given_up_on_and_the_outcome_read_again,
+        a_session_ended_by_the_server_is_reported_with_its_reason,
+        ctrl_c_stops_after_the_migration_in_flight,
+    );
+}
 
 /// The binary running in the background, its stderr read line by line as it comes.
 struct Running {
@@ -813,11 +824,7 @@ fn either_spelling_of_the_tracking_table_takes_the_same_lock(kind: Kind) {
     assert_eq!(states(&bare, &db), all_applied(3));
     expect(bare.on(&db, &["down", "--to", "1"]), 0);
 
-    gate.exec(match kind {
-        Kind::MySql => "START TRANSACTION",
-        _ => "BEGIN",
-    });
-    gate.exec("SELECT id FROM gate WHERE id = 1 FOR UPDATE");
+    let mut gate = close_gate(&db);
     let second = Running::start(&qualified, &db.url, &["up"]);
     wait_until("the qualified run to wait at the gate", || {
         session_waiting_at_the_gate(&db).is_some()
@@ -827,16 +834,6 @@ fn either_spelling_of_the_tracking_table_takes_the_same_lock(kind: Kind) {
     gate.exec("COMMIT");
     let (code, stderr) = second.finish();
     assert_eq!(code, 0, "{stderr}");
-}
-
-#[test]
-fn either_spelling_of_the_tracking_table_takes_the_same_lock_postgres() {
-    either_spelling_of_the_tracking_table_takes_the_same_lock(Kind::Postgres);
-}
-
-#[test]
-fn either_spelling_of_the_tracking_table_takes_the_same_lock_mysql() {
-    either_spelling_of_the_tracking_table_takes_the_same_lock(Kind::MySql);
 }
 
 /// A TCP proxy in front of a server that the test can freeze: connections made before
@@ -944,7 +941,7 @@ fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again(kind: Kind) {
         frozen_at.elapsed()
     );
     assert_eq!(code, 1, "{stderr}");
-    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = one_line(&stderr);
     assert_contains(
         &said,
         "the connection to the server was lost while applying 2_half: the server finished the statement, but its answer never arrived",
@@ -997,7 +994,7 @@ fn a_session_ended_by_the_server_is_reported_with_its_reason(kind: Kind) {
     }
     let (code, stderr) = runner.finish();
     assert_eq!(code, 1, "{stderr}");
-    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = one_line(&stderr);
     assert!(!said.contains("fix the statement"), "{said}");
     assert_contains(
         &said,
@@ -1024,26 +1021,6 @@ fn a_session_ended_by_the_server_is_reported_with_its_reason(kind: Kind) {
         }
     }
     assert_eq!(states(&p, &db), all_applied(3));
-}
-
-#[test]
-fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again_postgres() {
-    a_frozen_connection_is_given_up_on_and_the_outcome_read_again(Kind::Postgres);
-}
-
-#[test]
-fn a_frozen_connection_is_given_up_on_and_the_outcome_read_again_mysql() {
-    a_frozen_connection_is_given_up_on_and_the_outcome_read_again(Kind::MySql);
-}
-
-#[test]
-fn a_session_ended_by_the_server_is_reported_with_its_reason_postgres() {
-    a_session_ended_by_the_server_is_reported_with_its_reason(Kind::Postgres);
-}
-
-#[test]
-fn a_session_ended_by_the_server_is_reported_with_its_reason_mysql() {
-    a_session_ended_by_the_server_is_reported_with_its_reason(Kind::MySql);
 }
 
 /// A server that accepts the connection and never says a word: without `--wait` the run
@@ -1095,7 +1072,7 @@ fn ctrl_c_stops_after_the_migration_in_flight(kind: Kind) {
     gate.exec("COMMIT");
     let (code, stderr) = runner.finish();
     assert_eq!(code, 130, "{stderr}");
-    let said = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = one_line(&stderr);
     assert_contains(
         &said,
         "stopped by Ctrl-C after 1 migration(s) were applied, each one whole; the database is at 2_half, and the rest are still pending",
@@ -1111,14 +1088,4 @@ fn ctrl_c_stops_after_the_migration_in_flight(kind: Kind) {
     );
     expect(p.on(&db, &["up"]), 0);
     assert_eq!(states(&p, &db), all_applied(3));
-}
-
-#[test]
-fn ctrl_c_stops_after_the_migration_in_flight_postgres() {
-    ctrl_c_stops_after_the_migration_in_flight(Kind::Postgres);
-}
-
-#[test]
-fn ctrl_c_stops_after_the_migration_in_flight_mysql() {
-    ctrl_c_stops_after_the_migration_in_flight(Kind::MySql);
 }

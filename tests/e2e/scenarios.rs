@@ -1,6 +1,6 @@
 //! Scenarios that every database must pass.
 
-use crate::support::{Kind, Project, TestDb, assert_contains, expect, run, states};
+use crate::support::{Kind, Project, TestDb, assert_contains, expect, one_line, run, states};
 
 on_every_database!(
     lifecycle,
@@ -18,6 +18,12 @@ on_every_database!(
     a_refused_up_creates_no_database_file_and_no_tracking_table,
     every_template_passes_lint_and_verify,
 );
+
+// As a module of its own: `on_every_database!` already made `postgres` and `mysql`.
+mod servers {
+    use super::*;
+    on_servers!(a_failed_first_statement_that_may_have_changed_things_stays_failed);
+}
 
 fn applied(versions: &[i64]) -> Vec<(i64, String)> {
     versions
@@ -508,7 +514,7 @@ fn a_failed_first_statement_that_may_have_changed_things_stays_failed(kind: Kind
     p.pair("2_second", second, "SELECT 1;\n");
     let err = expect(p.on(&db, &["up"]), 1).stderr;
     // The help as one line, however the terminal width wrapped it.
-    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = one_line(&err);
     assert_contains(&err, expected);
     assert_contains(&err, "cargo migrate repair 2");
     assert!(!err.contains("nothing was applied"), "{err}");
@@ -537,16 +543,6 @@ fn a_failed_first_statement_that_may_have_changed_things_stays_failed(kind: Kind
     let err = expect(p.on(&db, &["up"]), 1).stderr;
     assert_contains(&err, "this was the first statement, so nothing was applied");
     assert_eq!(states(&p, &db)[2], (3, "pending".into()));
-}
-
-#[test]
-fn a_failed_first_statement_that_may_have_changed_things_stays_failed_postgres() {
-    a_failed_first_statement_that_may_have_changed_things_stays_failed(Kind::Postgres);
-}
-
-#[test]
-fn a_failed_first_statement_that_may_have_changed_things_stays_failed_mysql() {
-    a_failed_first_statement_that_may_have_changed_things_stays_failed(Kind::MySql);
 }
 
 /// Whether the tracking table exists (`TestDb::tables` leaves it out).

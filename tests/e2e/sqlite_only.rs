@@ -1,6 +1,6 @@
 //! What needs no server: configuration, files, and the embedded SQLite default.
 
-use crate::support::{Project, TestDb, assert_contains, expect, run, states};
+use crate::support::{Project, TestDb, assert_contains, expect, one_line, run, states};
 
 /// A project with a Cargo.toml, as `cargo migrate` is used in practice.
 fn cargo_project(manifest: &str) -> Project {
@@ -811,7 +811,7 @@ fn the_fix_for_an_applied_up_only_migration_is_one_that_works() {
     p.write("1_a.sql", "CREATE TABLE a (id INT);\n");
     expect(p.on(&db, &["up"]), 0);
     let lint = expect(p.cmd(&["lint"]), 1).all();
-    let lint = lint.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lint = one_line(&lint);
     assert_contains(
         &lint,
         "add `-- migrate:irreversible <reason>` at the top (if it is applied already, then run `cargo migrate repair 1` to accept the edit)",

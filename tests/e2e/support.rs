@@ -132,6 +132,11 @@ pub fn assert_contains(text: &str, needle: &str) {
     assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
 }
 
+/// `text` as one line with single spaces: a diagnostic however the terminal width wrapped it.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Runs `command` (a shell command line) in `dir` on a pseudo-terminal (util-linux `script`),
 /// with `envs` set and `DATABASE_URL` unset, typing `input`; what the terminal showed is
 /// `stdout`.

@@ -310,6 +310,16 @@ pub struct VerifyArgs {
     pub full_snapshots: bool,
 }
 
+impl From<&UpArgs> for crate::plan::UpOptions {
+    fn from(args: &UpArgs) -> Self {
+        crate::plan::UpOptions {
+            to: args.to,
+            allow_out_of_order: args.allow_out_of_order,
+            ignore_missing: args.ignore_missing,
+        }
+    }
+}
+
 impl From<&VerifyArgs> for crate::verify::Options {
     fn from(args: &VerifyArgs) -> Self {
         crate::verify::Options {

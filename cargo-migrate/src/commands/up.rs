@@ -35,11 +35,7 @@ pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
 async fn dry_run<B: Backend>(ctx: &Ctx, set: &MigrationSet, args: &UpArgs) -> Result<()> {
     // Refused as `apply` refuses it, though a dry run prints no warning.
     lint::config(ctx)?;
-    let options = UpOptions {
-        to: args.to,
-        allow_out_of_order: args.allow_out_of_order,
-        ignore_missing: args.ignore_missing,
-    };
+    let options = UpOptions::from(args);
     let dialect = ctx.cfg.url.kind.dialect();
     let plan = with_reader::<B, _>(&ctx.cfg, async |session| {
         prepare_up::<B>(
@@ -69,11 +65,7 @@ async fn refuse_before_creating<B: Backend>(
         return Ok(());
     }
     lint::config(ctx)?;
-    let options = UpOptions {
-        to: args.to,
-        allow_out_of_order: args.allow_out_of_order,
-        ignore_missing: args.ignore_missing,
-    };
+    let options = UpOptions::from(args);
     let dialect = ctx.cfg.url.kind.dialect();
     let dir = &ctx.cfg.dir_display;
     prepare_up::<B>(None, set, options, dialect, dir, &Observer::silent()).await?;
@@ -92,8 +84,7 @@ pub(crate) async fn apply<B: Backend>(
 ) -> Result<()> {
     let options = UpOptions {
         to,
-        allow_out_of_order: args.allow_out_of_order,
-        ignore_missing: args.ignore_missing,
+        ..UpOptions::from(args)
     };
     // The lint levels are read (and a bad one refused) as `lint` does, before anything runs.
     let lint_config = lint::config(ctx)?;

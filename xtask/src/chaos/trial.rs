@@ -232,12 +232,6 @@ fn inject(
     restart: Option<&PrivatePostgres>,
 ) -> Result<Landing> {
     let delay = Duration::from_millis(plan.delay_ms);
-    let ended = |running: &Running| {
-        Landing::Missed(format!(
-            "the run ended {:.3} s after its start, before the fault",
-            running.started.elapsed().as_secs_f64()
-        ))
-    };
     // The moment is taken just before the fault is injected (ending a session is a query).
     let landed = |after: Duration, what: String| Landing::Landed { after, what };
     match plan.fault {
@@ -251,13 +245,10 @@ fn inject(
         }
         Fault::Drop | Fault::Freeze => {
             let proxy = proxy.expect("a proxy fault has a proxy");
-            let anchor = match first_moment(running, || Ok(proxy.connections() > 0))? {
-                Some(anchor) => anchor,
-                None => return Ok(no_connection(running)),
+            let anchor = match fault_due(running, delay, || Ok(proxy.connections() > 0))? {
+                Ok(anchor) => anchor,
+                Err(missed) => return Ok(missed),
             };
-            if running.wait_until(anchor + delay).is_some() {
-                return Ok(ended(running));
-            }
             let at = running.started.elapsed();
             let n = match plan.fault {
                 Fault::Drop => proxy.drop_open(),
@@ -284,13 +275,10 @@ fn inject(
         Fault::Restart => {
             let pg = restart.expect("a restart trial has its server");
             let pid = running.pid();
-            let anchor = match first_moment(running, || Ok(!db.sessions(pid)?.is_empty()))? {
-                Some(anchor) => anchor,
-                None => return Ok(no_connection(running)),
+            let anchor = match fault_due(running, delay, || Ok(!db.sessions(pid)?.is_empty()))? {
+                Ok(anchor) => anchor,
+                Err(missed) => return Ok(missed),
             };
-            if running.wait_until(anchor + delay).is_some() {
-                return Ok(ended(running));
-            }
             let at = running.started.elapsed();
             pg.restart()?;
             Ok(landed(
@@ -304,13 +292,10 @@ fn inject(
         }
         Fault::ServerKill => {
             let pid = running.pid();
-            let anchor = match first_moment(running, || Ok(!db.sessions(pid)?.is_empty()))? {
-                Some(anchor) => anchor,
-                None => return Ok(no_connection(running)),
+            let anchor = match fault_due(running, delay, || Ok(!db.sessions(pid)?.is_empty()))? {
+                Ok(anchor) => anchor,
+                Err(missed) => return Ok(missed),
             };
-            if running.wait_until(anchor + delay).is_some() {
-                return Ok(ended(running));
-            }
             let Some(id) = db.sessions(pid)?.into_iter().next() else {
                 return Ok(Landing::Missed("the run's session had ended".to_owned()));
             };
@@ -329,6 +314,13 @@ fn inject(
     }
 }
 
+fn ended(running: &Running) -> Landing {
+    Landing::Missed(format!(
+        "the run ended {:.3} s after its start, before the fault",
+        running.started.elapsed().as_secs_f64()
+    ))
+}
+
 fn no_connection(running: &Running) -> Landing {
     Landing::Missed(format!(
         "no connection of the run's was seen ({:.3} s after its start)",
@@ -338,6 +330,23 @@ fn no_connection(running: &Running) -> Landing {
 
 /// The first moment `seen` holds while the run is alive; `None` if the run ends first or
 /// `CONNECT_BOUND` passes.
+/// Waits until the fault is due, `delay` after `seen` first holds, and returns when `seen`
+/// first held; `Err` with the missed landing when the run had no connection by then, or ended
+/// before the fault was due.
+fn fault_due(
+    running: &mut Running,
+    delay: Duration,
+    seen: impl FnMut() -> Result<bool>,
+) -> Result<Result<Instant, Landing>> {
+    let Some(anchor) = first_moment(running, seen)? else {
+        return Ok(Err(no_connection(running)));
+    };
+    if running.wait_until(anchor + delay).is_some() {
+        return Ok(Err(ended(running)));
+    }
+    Ok(Ok(anchor))
+}
+
 fn first_moment(
     running: &mut Running,
     mut seen: impl FnMut() -> Result<bool>,

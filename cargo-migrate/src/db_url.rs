@@ -30,6 +30,24 @@ impl DbKind {
             DbKind::MySql => Dialect::MySql,
         }
     }
+
+    /// The crate feature that compiles this database's driver.
+    pub fn feature(self) -> &'static str {
+        match self {
+            DbKind::Sqlite => "sqlite",
+            DbKind::Postgres => "postgres",
+            DbKind::MySql => "mysql",
+        }
+    }
+
+    /// Whether this build has the driver (see [`DbKind::feature`]).
+    pub fn is_built(self) -> bool {
+        match self {
+            DbKind::Sqlite => cfg!(feature = "sqlite"),
+            DbKind::Postgres => cfg!(feature = "postgres"),
+            DbKind::MySql => cfg!(feature = "mysql"),
+        }
+    }
 }
 
 /// A parsed database URL. Its `Display` masks the password; [`DbUrl::expose`] gives the real
@@ -252,6 +270,13 @@ impl DbUrl {
                 )));
             }
         };
+        if !kind.is_built() {
+            return Err(bad(&format!(
+                "this build of cargo-migrate has no {} driver: enable the `{}` feature of the `cargo-migrate` dependency",
+                kind.dialect(),
+                kind.feature()
+            )));
+        }
         if reserved && kind != DbKind::Sqlite {
             return Err(bad(
                 "its password seems to contain `/`, `?` or `#`, which end the password early: percent-encode them in the URL (`%2F`, `%3F`, `%23`; `@` is `%40`)",

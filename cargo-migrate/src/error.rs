@@ -31,6 +31,14 @@ pub enum Error {
     )]
     BadUrl { url: String, reason: String },
 
+    /// A database whose driver this build leaves out (the crate's per-database features).
+    #[error("this build of cargo-migrate has no {} driver", .0.dialect())]
+    #[diagnostic(
+        code(migrate::driver_not_built),
+        help("enable the `{}` feature of the `cargo-migrate` dependency", .0.feature())
+    )]
+    DriverNotBuilt(crate::db_url::DbKind),
+
     #[error("cannot connect to {url}: {cause}")]
     #[diagnostic(code(migrate::connect))]
     Connect {

@@ -11,6 +11,11 @@
 // code denied, still catches code nothing uses.
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!(
+    "cargo-migrate needs at least one database: enable its `postgres`, `mysql` or `sqlite` feature"
+);
+
 pub(crate) mod backend;
 #[cfg(feature = "cli")]
 pub(crate) mod cli;

@@ -11,7 +11,10 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, PgConnection, SqliteConnection};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, Executor, MySqlConnection, PgConnection,
+    SqliteConnection,
+};
 
 use crate::support::{
     DEADLINE, Kind, Project, TestDb, assert_contains, expect, one_line, run, states, wait_until,
@@ -162,9 +165,9 @@ impl Session {
         let Session { rt, conn } = self;
         rt.block_on(async {
             match conn {
-                Conn::Postgres(c) => c.execute(sql).await.map(drop),
-                Conn::MySql(c) => c.execute(sql).await.map(drop),
-                Conn::Sqlite(c) => c.execute(sql).await.map(drop),
+                Conn::Postgres(c) => c.execute(AssertSqlSafe(sql)).await.map(drop),
+                Conn::MySql(c) => c.execute(AssertSqlSafe(sql)).await.map(drop),
+                Conn::Sqlite(c) => c.execute(AssertSqlSafe(sql)).await.map(drop),
             }
         })
     }

@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sqlx::{Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection};
+use sqlx::{
+    AssertSqlSafe, Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -86,16 +88,16 @@ fn execute(kind: Kind, url: &str, sql: &str) -> sqlx::Result<()> {
         match kind {
             Kind::Sqlite => {
                 let mut c = SqliteConnection::connect(&format!("{url}?mode=rwc")).await?;
-                c.execute(sql).await.map(drop)
+                c.execute(AssertSqlSafe(sql)).await.map(drop)
             }
             Kind::Postgres => PgConnection::connect(url)
                 .await?
-                .execute(sql)
+                .execute(AssertSqlSafe(sql))
                 .await
                 .map(drop),
             Kind::MySql => MySqlConnection::connect(url)
                 .await?
-                .execute(sql)
+                .execute(AssertSqlSafe(sql))
                 .await
                 .map(drop),
         }
@@ -194,17 +196,26 @@ impl TestDb {
             match self.kind {
                 Kind::Sqlite => {
                     let mut c = SqliteConnection::connect(&self.url).await.unwrap();
-                    let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+                    let rows = sqlx::query(AssertSqlSafe(sql))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
                     rows.iter().map(|r| r.get::<String, _>(0)).collect()
                 }
                 Kind::Postgres => {
                     let mut c = PgConnection::connect(&self.url).await.unwrap();
-                    let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+                    let rows = sqlx::query(AssertSqlSafe(sql))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
                     rows.iter().map(|r| r.get::<String, _>(0)).collect()
                 }
                 Kind::MySql => {
                     let mut c = MySqlConnection::connect(&self.url).await.unwrap();
-                    let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+                    let rows = sqlx::query(AssertSqlSafe(sql))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
                     rows.iter().map(|r| r.get::<String, _>(0)).collect()
                 }
             }

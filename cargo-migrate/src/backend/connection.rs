@@ -1,14 +1,19 @@
 //! A backend's driver connection as one enum, so that the statements every backend runs alike
 //! (the tracking table's, a script's raw SQL) are written once.
 
+use sqlx::AssertSqlSafe;
+
 use crate::error::{DbContext, Result};
 use crate::state::AppliedRow;
 
 /// A backend's driver connection, so that the statements below are written once.
 #[derive(Debug)]
 pub enum Connection<'c> {
+    #[cfg(feature = "postgres")]
     Postgres(&'c mut sqlx::PgConnection),
+    #[cfg(feature = "mysql")]
     MySql(&'c mut sqlx::MySqlConnection),
+    #[cfg(feature = "sqlite")]
     Sqlite(&'c mut sqlx::SqliteConnection),
 }
 
@@ -26,17 +31,23 @@ impl Connection<'_> {
     /// takes them).
     pub(crate) async fn execute_raw(self, sql: &str) -> sqlx::Result<()> {
         match self {
-            Connection::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
-            Connection::MySql(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
-            Connection::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Connection::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(drop),
+            #[cfg(feature = "mysql")]
+            Connection::MySql(c) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(drop),
+            #[cfg(feature = "sqlite")]
+            Connection::Sqlite(c) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(drop),
         }
     }
 
     /// Runs the one statement `sql` with `params` bound in order.
     pub(crate) async fn execute(self, sql: &str, params: &[Param<'_>]) -> sqlx::Result<()> {
         match self {
+            #[cfg(feature = "postgres")]
             Connection::Postgres(c) => execute_bound(c, sql, params).await,
+            #[cfg(feature = "mysql")]
             Connection::MySql(c) => execute_bound(c, sql, params).await,
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => execute_bound(c, sql, params).await,
         }
     }
@@ -44,8 +55,11 @@ impl Connection<'_> {
     /// The rows `sql` selects (its columns from [`select_columns`]).
     pub(crate) async fn applied(self, sql: &str) -> Result<Vec<AppliedRow>> {
         match self {
+            #[cfg(feature = "postgres")]
             Connection::Postgres(c) => fetch_applied(c, sql).await,
+            #[cfg(feature = "mysql")]
             Connection::MySql(c) => fetch_applied(c, sql).await,
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => fetch_applied(c, sql).await,
         }
     }
@@ -53,28 +67,27 @@ impl Connection<'_> {
     /// The text `sql` selects, with `version` as its one parameter.
     pub(crate) async fn text(self, sql: &str, version: i64) -> Result<Option<String>> {
         match self {
+            #[cfg(feature = "postgres")]
             Connection::Postgres(c) => fetch_text(c, sql, version).await,
+            #[cfg(feature = "mysql")]
             Connection::MySql(c) => fetch_text(c, sql, version).await,
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => fetch_text(c, sql, version).await,
         }
     }
 }
 
-async fn execute_bound<'q, DB, E>(
-    executor: E,
-    sql: &'q str,
-    params: &'q [Param<'q>],
-) -> sqlx::Result<()>
+async fn execute_bound<'c, DB, E>(executor: E, sql: &str, params: &[Param<'_>]) -> sqlx::Result<()>
 where
     DB: sqlx::Database,
-    E: sqlx::Executor<'q, Database = DB>,
-    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    E: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let mut query = sqlx::query::<DB>(sql);
+    let mut query = sqlx::query::<DB>(AssertSqlSafe(sql));
     for param in params {
         query = match *param {
             Param::Int(v) => query.bind(v),
@@ -86,17 +99,17 @@ where
     query.execute(executor).await.map(drop)
 }
 
-async fn fetch_applied<'q, DB, E>(executor: E, sql: &'q str) -> Result<Vec<AppliedRow>>
+async fn fetch_applied<'c, DB, E>(executor: E, sql: &str) -> Result<Vec<AppliedRow>>
 where
     DB: sqlx::Database,
-    E: sqlx::Executor<'q, Database = DB>,
-    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    E: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
     for<'r> i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
 {
-    let rows = sqlx::query::<DB>(sql)
+    let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
         .fetch_all(executor)
         .await
         .doing("reading the tracking table")?;
@@ -106,15 +119,15 @@ where
         .doing("reading the tracking table")
 }
 
-async fn fetch_text<'q, DB, E>(executor: E, sql: &'q str, version: i64) -> Result<Option<String>>
+async fn fetch_text<'c, DB, E>(executor: E, sql: &str, version: i64) -> Result<Option<String>>
 where
     DB: sqlx::Database,
-    E: sqlx::Executor<'q, Database = DB>,
-    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    E: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
     (Option<String>,): for<'r> sqlx::FromRow<'r, DB::Row>,
 {
-    let text: Option<Option<String>> = sqlx::query_scalar::<DB, Option<String>>(sql)
+    let text: Option<Option<String>> = sqlx::query_scalar::<DB, Option<String>>(AssertSqlSafe(sql))
         .bind(version)
         .fetch_optional(executor)
         .await

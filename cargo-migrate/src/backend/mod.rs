@@ -6,14 +6,20 @@
 
 pub(crate) mod connect;
 mod connection;
+#[cfg(feature = "mysql")]
 mod mysql;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 pub(crate) mod tracking;
 pub(crate) mod watchdog;
 
+#[cfg(feature = "mysql")]
 pub use mysql::MySql;
+#[cfg(feature = "postgres")]
 pub use postgres::Postgres;
+#[cfg(feature = "sqlite")]
 pub use sqlite::Sqlite;
 
 pub(crate) use connect::connect;
@@ -25,22 +31,29 @@ pub(crate) use tracking::{
 
 use std::time::Duration;
 
-/// Runs a generic function with the backend type that matches a URL's scheme.
+/// Runs a generic function with the backend type that matches a URL's scheme. A scheme whose
+/// driver this build leaves out (see the crate's features) is refused by [`DbUrl::parse`], so
+/// its arm only returns that same error.
 macro_rules! with_backend {
     ($kind:expr, $B:ident => $body:expr) => {
         match $kind {
+            #[cfg(feature = "sqlite")]
             $crate::db_url::DbKind::Sqlite => {
                 type $B = $crate::backend::Sqlite;
                 $body
             }
+            #[cfg(feature = "postgres")]
             $crate::db_url::DbKind::Postgres => {
                 type $B = $crate::backend::Postgres;
                 $body
             }
+            #[cfg(feature = "mysql")]
             $crate::db_url::DbKind::MySql => {
                 type $B = $crate::backend::MySql;
                 $body
             }
+            #[allow(unreachable_patterns)]
+            missing => return Err($crate::error::Error::DriverNotBuilt(missing).into()),
         }
     };
 }

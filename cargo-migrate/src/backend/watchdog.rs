@@ -226,9 +226,12 @@ pub(crate) fn lost(error: &sqlx::Error) -> Option<String> {
             // PostgreSQL: class 08 (connection exception), 57P01-03 (terminated by an
             // administrator, crash, shutdown). MySQL/MariaDB: the server is going away, the
             // connection was killed, shutdown in progress.
+            #[cfg(feature = "mysql")]
             let number = db
                 .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
                 .map(|m| m.number());
+            #[cfg(not(feature = "mysql"))]
+            let number: Option<u16> = None;
             let gone = matches!(number, Some(1053 | 1927 | 2006 | 2013))
                 || (number.is_none() && (code.starts_with("08") || code.starts_with("57P0")));
             gone.then(|| {

@@ -15,6 +15,7 @@ mod tests;
 // `Change` is read only by the command line's rendering of verify's report.
 #[cfg_attr(not(feature = "cli"), allow(unused_imports))]
 pub use diff::{Change, Difference, diff};
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
 pub use sql::normalize_sql;
 
 use std::collections::{BTreeMap, BTreeSet};

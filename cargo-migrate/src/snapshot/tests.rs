@@ -147,7 +147,7 @@ fn an_index_definition_is_reported_only_when_nothing_more_precise_differs() {
 #[test]
 fn whitespace_is_normalised_outside_quotes() {
     assert_eq!(
-        normalize_sql("CREATE  VIEW v AS\n  SELECT ( a ,  b ) FROM t WHERE x = 'a  b'\n"),
+        sql::normalize_sql("CREATE  VIEW v AS\n  SELECT ( a ,  b ) FROM t WHERE x = 'a  b'\n"),
         "CREATE VIEW v AS SELECT (a, b) FROM t WHERE x = 'a  b'"
     );
 }

@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
-use sqlx::{ConnectOptions, Connection as _, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection as _, MySqlConnection, Row};
 
 use super::tracking::{AddColumns, Spelling, TrackingTypes, question_mark};
 use super::{Access, Backend, Connection, find_near, watchdog};
@@ -349,7 +349,7 @@ impl Backend for MySql {
 
     async fn end_session(&mut self, id: i64) -> sqlx::Result<()> {
         // KILL takes no placeholder; `id` is a number.
-        sqlx::raw_sql(&format!("KILL CONNECTION {id}"))
+        sqlx::raw_sql(AssertSqlSafe(format!("KILL CONNECTION {id}")))
             .execute(&mut self.conn)
             .await
             .map(drop)
@@ -405,7 +405,7 @@ impl Backend for MySql {
     async fn create_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()> {
         let name = scratch.database_name().unwrap_or_default();
         let mut admin = admin_connection(url).await?;
-        let created = sqlx::raw_sql(&format!("CREATE DATABASE `{name}`"))
+        let created = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
             .execute(&mut admin)
             .await;
         let _ = admin.close().await;
@@ -443,12 +443,12 @@ impl Backend for MySql {
             .await
             .unwrap_or_default();
             if there.is_some() {
-                let _ = sqlx::raw_sql(&format!("KILL {id}"))
+                let _ = sqlx::raw_sql(AssertSqlSafe(format!("KILL {id}")))
                     .execute(&mut admin)
                     .await;
             }
         }
-        let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
+        let dropped = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
             .execute(&mut admin)
             .await;
         let _ = admin.close().await;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sqlx::mysql::MySqlRow;
-use sqlx::{MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, MySqlConnection, Row};
 
 use crate::error::{DbContext, Result};
 use crate::snapshot::{
@@ -21,7 +21,7 @@ use crate::snapshot::{
 const DOING: &str = "reading the schema from information_schema";
 
 async fn fetch(conn: &mut MySqlConnection, sql: &str, tracking: &str) -> Result<Vec<MySqlRow>> {
-    sqlx::query(sql)
+    sqlx::query(AssertSqlSafe(sql))
         .bind(tracking)
         .fetch_all(&mut *conn)
         .await
@@ -384,11 +384,11 @@ pub(super) async fn read(conn: &mut MySqlConnection, table: &str) -> Result<Snap
 
     for name in sequences {
         let quoted = format!("`{}`", name.replace('`', "``"));
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(AssertSqlSafe(format!(
             "SELECT CAST(start_value AS CHAR), CAST(minimum_value AS CHAR), CAST(maximum_value AS CHAR),
                     CAST(increment AS CHAR), CAST(cycle_option AS CHAR), CAST(cache_size AS CHAR)
              FROM {quoted}"
-        ))
+        )))
         .fetch_one(&mut *conn)
         .await
         .doing(DOING)?;

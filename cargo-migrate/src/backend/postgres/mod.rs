@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
-use sqlx::{ConnectOptions, Connection as _, PgConnection, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection as _, PgConnection, Row};
 
 use super::tracking::{AddColumns, Batch, Spelling, TrackingTypes, numbered, quote_table};
 use super::{Access, Backend, Connection, char_to_byte, watchdog};
@@ -464,7 +464,7 @@ impl Backend for Postgres {
         let name = scratch.database_name().unwrap_or_default();
         let mut admin = admin_connection(url).await?;
         let doing = format!("creating the scratch database {name}");
-        match sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        match sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut admin)
             .await
         {
@@ -480,9 +480,9 @@ impl Backend for Postgres {
         }
         // Nothing in a scratch database needs to survive a crash: commits need not wait for
         // the disk.
-        let tuned = sqlx::raw_sql(&format!(
+        let tuned = sqlx::raw_sql(AssertSqlSafe(format!(
             "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
-        ))
+        )))
         .execute(&mut admin)
         .await;
         let _ = admin.close().await;
@@ -499,9 +499,11 @@ impl Backend for Postgres {
         };
         let doing = format!("dropping the scratch database {name}");
         let mut admin = admin_connection(url).await?;
-        let forced = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut admin)
-            .await;
+        let forced = sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await;
         let result = match forced {
             // Before PostgreSQL 13 there is no FORCE: end the sessions, then drop.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42601") => {
@@ -511,7 +513,7 @@ impl Backend for Postgres {
                 .bind(&name)
                 .execute(&mut admin)
                 .await;
-                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\"")))
                     .execute(&mut admin)
                     .await
                     .map(drop)

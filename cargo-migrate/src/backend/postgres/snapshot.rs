@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use crate::backend::quote_table;
 use crate::error::{DbContext, Error, Result};
@@ -64,7 +64,7 @@ async fn fetch(
     tracking: i64,
     filter: Option<&[i64]>,
 ) -> Result<Vec<PgRow>> {
-    let query = sqlx::query(sql).bind(tracking);
+    let query = sqlx::query(AssertSqlSafe(sql)).bind(tracking);
     let query = match filter {
         Some(oids) => query.bind(oids),
         None => query,

@@ -249,7 +249,7 @@ pub(crate) fn insert_and_commit_sql(
     format!("{write}; COMMIT")
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mysql"))]
 mod tests {
     use super::*;
 

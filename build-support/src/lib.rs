@@ -9,7 +9,28 @@
 //! that are missing or do not undo their up, dangerous statements, branch conflicts) with
 //! diagnostics that point at file, line and column; [`embed_migrations`] checks the same way and
 //! writes [`EMBEDDED_FILE`] into `OUT_DIR`, which `cargo_migrate::embedded_migrations!()`
-//! includes so an application migrates at start-up.
+//! includes so an application migrates at start-up:
+//!
+//! ```no_run
+//! // build.rs of an application that migrates its database when it starts:
+//! cargo_migrate_build_support::embed_migrations("migrations");
+//! // and in its code: cargo_migrate::embedded::Migrator::new(
+//! //     cargo_migrate::embedded_migrations!(), &database_url)?.up().await?;
+//! ```
+//!
+//! The checks are configured in `[package.metadata.migrate]` (or the workspace's), as for the
+//! `cargo migrate` command: the `dialect` the SQL is checked as (else the scheme of the URL in
+//! use, else SQLite, the embedded default) and the level of each rule:
+//!
+//! ```toml
+//! [package.metadata.migrate]
+//! dialect = "postgres"
+//! [package.metadata.migrate.lints]
+//! ban-drop-column = "warn"
+//! ```
+//!
+//! Features: `git` (default) finds migrations that conflict with the main branch (libgit2,
+//! without ssh or https); without it there is no branch check.
 //!
 //! Everything else this crate holds is the checker the `cargo migrate` command line shares with
 //! the build script: hidden from the docs, and not a stable API.

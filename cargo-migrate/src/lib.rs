@@ -5,6 +5,47 @@
 //! [`script`], [`session`], [`migrate`]), and (with the default `cli` feature) one module per
 //! command. Without `cli` it is what an application needs to migrate at start-up: [`embedded`].
 //! The library never prints: it reports [`events`].
+//!
+//! # Features
+//!
+//! - `cli` (default): the `cargo migrate` command; enables all three databases.
+//! - `postgres`, `mysql`, `sqlite`: one per database, so that an application compiles only the
+//!   drivers it uses: `cargo-migrate = { version = "0.1", default-features = false, features =
+//!   ["postgres"] }`. A URL for a database whose feature is off is refused with the feature to
+//!   enable.
+//!
+//! # Migrating at start-up
+//!
+//! An application's build.rs calls `cargo_migrate_build_support::embed_migrations("migrations")`
+//! and its code [`embedded_migrations!()`](crate::embedded_migrations) and [`embedded::Migrator`].
+//! Here the migrations are given inline instead, so that the example runs on its own:
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # fn main() -> cargo_migrate::Result<()> {
+//! use cargo_migrate::embedded::{EmbeddedMigrations, Migrator};
+//!
+//! // What `cargo_migrate::embedded_migrations!()` gives, from the build script's list.
+//! static FILES: &[(&str, &[u8])] = &[
+//!     ("20250101000000_users.up.sql", b"CREATE TABLE users (id INTEGER PRIMARY KEY);"),
+//!     ("20250101000000_users.down.sql", b"DROP TABLE users;"),
+//! ];
+//! let dir = tempfile::tempdir().unwrap();
+//! let url = format!("sqlite:{}", dir.path().join("app.db").display());
+//!
+//! let migrator = Migrator::new(EmbeddedMigrations::new("migrations", FILES), &url)?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! runtime.block_on(async {
+//!     // The same lock, checks and tracking rows as `cargo migrate up`.
+//!     let applied = migrator.up().await?;
+//!     assert_eq!(applied.len(), 1);
+//!     // Changes nothing; an error would name every migration that is not applied.
+//!     migrator.check().await
+//! })
+//! # }
+//! # #[cfg(not(feature = "sqlite"))]
+//! # fn main() {}
+//! ```
 
 // Without the command line, what only its commands use (verify's scratch databases and schema
 // snapshots, say) is compiled but unused; the default build, which clippy checks with dead

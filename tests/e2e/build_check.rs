@@ -442,3 +442,94 @@ fn build_and_lint_check_the_dialect_of_the_url_in_dotenv_and_follow_its_changes(
     assert!(!ok, "a changed .env did not re-run the check:\n{out}");
     assert!(out.contains("syntax-error"), "{out}");
 }
+
+/// An application on today's sqlx (0.9) that embeds the migrator with only the driver it uses:
+/// one sqlx in its dependency tree, no other database's driver, and it migrates its own SQLite
+/// database at start-up, then reads it with its own sqlx connection.
+#[test]
+fn an_application_on_sqlx_0_9_embeds_the_migrator_with_only_its_driver() {
+    let c = Crate::embedding(&[
+        ("1_users.up.sql", USERS_UP),
+        ("1_users.down.sql", USERS_DOWN),
+    ]);
+    let root = c.dir.path();
+    let library = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let manifest = manifest.replace(
+        "[build-dependencies]",
+        &format!(
+            "[dependencies]\ncargo-migrate = {{ path = {:?}, default-features = false, features = [\"sqlite\"] }}\nsqlx = {{ version = \"0.9\", default-features = false, features = [\"runtime-tokio\", \"sqlite\"] }}\ntokio = {{ version = \"1\", features = [\"rt\"] }}\n\n[build-dependencies]",
+            library.display().to_string()
+        ),
+    );
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(
+        root.join("src/main.rs"),
+        r#"use sqlx::Connection;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let url = "sqlite:app.db";
+        let migrator =
+            cargo_migrate::embedded::Migrator::new(cargo_migrate::embedded_migrations!(), url)
+                .unwrap();
+        let applied = migrator.up().await.unwrap();
+        println!("applied {}", applied.len());
+        let mut own = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let (tables,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM sqlite_master WHERE name = 'users'")
+                .fetch_one(&mut own)
+                .await
+                .unwrap();
+        println!("users tables {tables}");
+    });
+}
+"#,
+    )
+    .unwrap();
+    age(root);
+    assert_eq!(c.run(), "applied 1\nusers tables 1\n");
+    assert_eq!(
+        c.run(),
+        "applied 0\nusers tables 1\n",
+        "a second start applies nothing"
+    );
+
+    let tree = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    // `sqlx v0.9.1`, and ` (*)` after a package shown before.
+    let mut sqlx: Vec<&str> = tree
+        .lines()
+        .filter(|l| l.starts_with("sqlx "))
+        .map(|l| l.trim_end_matches(" (*)"))
+        .collect();
+    sqlx.sort_unstable();
+    sqlx.dedup();
+    assert_eq!(sqlx.len(), 1, "two sqlx stacks:\n{tree}");
+    assert!(sqlx[0].starts_with("sqlx v0.9."), "{tree}");
+    for driver in ["sqlx-postgres", "sqlx-mysql"] {
+        assert!(
+            !tree.lines().any(|l| l.starts_with(driver)),
+            "{driver} compiled for an application that uses SQLite only:\n{tree}"
+        );
+    }
+}

@@ -212,7 +212,9 @@ count() {
   python3 - "$1" <<'PY'
 import json, sys
 from collections import Counter
-items = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[1]))
+# format_version 1: an object with `findings` (before it: a bare array).
+items = doc['findings'] if isinstance(doc, dict) else doc
 c = {s: Counter(i['rule'] for i in items if i['severity'] == s) for s in ('error', 'warning')}
 fmt = lambda k: ' '.join(f'{r}={n}' for r, n in sorted(k.items(), key=lambda x: (-x[1], x[0]))) or '-'
 print(f"{sum(c['error'].values())}\t{sum(c['warning'].values())}\t{fmt(c['error'])}\t{fmt(c['warning'])}")

@@ -124,7 +124,8 @@ fn cli(db: &TestDb, args: &[&str]) -> Command {
 fn cli_states(db: &TestDb) -> Vec<(String, String)> {
     let out = expect(&mut cli(db, &["status", "--format", "json"]), 0);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("status JSON");
-    json.as_array()
+    json["migrations"]
+        .as_array()
         .expect("an array")
         .iter()
         .map(|m| {
@@ -142,7 +143,9 @@ fn cli_states(db: &TestDb) -> Vec<(String, String)> {
 /// columns that differ from run to run (when, how long).
 fn tracking_rows(db: &TestDb) -> Vec<serde_json::Value> {
     let out = expect(&mut cli(db, &["history", "--format", "json"]), 0);
-    let mut rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).expect("history JSON");
+    let history: serde_json::Value = serde_json::from_str(&out.stdout).expect("history JSON");
+    let mut rows: Vec<serde_json::Value> =
+        serde_json::from_value(history["migrations"].clone()).expect("history rows");
     for row in &mut rows {
         let row = row.as_object_mut().expect("an object");
         row.remove("applied_at");

@@ -101,7 +101,8 @@ fn an_older_version_on_the_branch_conflicts_naming_both_files() {
     );
     assert_contains(&out.stderr, "cargo migrate rebase");
     let json = expect(p.cmd(&["lint", "--format", "json"]), 1);
-    let findings: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let findings = &json["findings"];
     assert_eq!(findings[0]["rule"], "branch-conflict");
     assert_eq!(findings[0]["file"], "migrations/2_posts.up.sql");
     // check reports it as well.
@@ -254,7 +255,8 @@ fn outside_a_repository_the_check_is_skipped_and_said_once() {
         out.stderr
     );
     let quiet = expect(p.cmd(&["lint", "--format", "json"]), 0);
-    assert_eq!(quiet.stdout.trim(), "[]");
+    let quiet: serde_json::Value = serde_json::from_str(&quiet.stdout).unwrap();
+    assert_eq!(quiet["findings"], serde_json::json!([]), "{quiet}");
 }
 
 #[test]

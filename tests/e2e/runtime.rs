@@ -238,7 +238,8 @@ pub fn eight_concurrent_runs_apply_each_migration_exactly_once(kind: Kind) {
     ran.sort();
     assert_eq!(ran, ["1", "2", "3", "4", "5", "6"]);
     let history = expect(p.on(&db, &["history", "--format", "json"]), 0);
-    let rows: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let history: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let rows = &history["migrations"];
     assert_eq!(rows.as_array().unwrap().len(), 6, "{rows}");
     assert!(
         rows.as_array()

@@ -25,7 +25,7 @@ on_every_database!(
 fn history(p: &Project, db: &TestDb) -> Vec<serde_json::Value> {
     let out = expect(p.on(db, &["history", "--format", "json"]), 0);
     let rows: serde_json::Value = serde_json::from_str(&out.stdout).expect("history JSON parses");
-    rows.as_array().expect("an array").clone()
+    rows["migrations"].as_array().expect("an array").clone()
 }
 
 fn row(rows: &[serde_json::Value], version: i64) -> &serde_json::Value {
@@ -38,7 +38,7 @@ fn row(rows: &[serde_json::Value], version: i64) -> &serde_json::Value {
 fn status_json(p: &Project, db: &TestDb) -> Vec<serde_json::Value> {
     let out = expect(p.on(db, &["status", "--format", "json"]), 0);
     let items: serde_json::Value = serde_json::from_str(&out.stdout).expect("status JSON parses");
-    items.as_array().expect("an array").clone()
+    items["migrations"].as_array().expect("an array").clone()
 }
 
 pub fn drift_is_refused_with_a_diff_then_accepted_by_repair(kind: Kind) {

@@ -70,7 +70,8 @@ pub fn lifecycle(kind: Kind) {
     assert!(columns.iter().any(|c| c.trim() == "color"), "{columns:?}");
 
     let history = expect(p.on(&db, &["history", "--format", "json"]), 0);
-    let rows: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let history: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let rows = &history["migrations"];
     assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(rows[0]["success"], true);
 

@@ -343,7 +343,7 @@ fn lint_reports_json_and_check_gates_ci() {
     // lint runs without a database; clean migrations pass.
     let out = expect(p.cmd(&["lint", "--format", "json"]), 0);
     let findings: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(findings, serde_json::json!([]));
+    assert_eq!(findings["findings"], serde_json::json!([]));
     // check: pending migrations fail it, with what to run.
     let out = expect(p.on(&db, &["check"]), 1);
     assert_contains(
@@ -379,7 +379,7 @@ fn lint_reports_json_and_check_gates_ci() {
     );
     let out = expect(p.cmd(&["lint", "--format", "json"]), 1);
     let findings: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let first = &findings[0];
+    let first = &findings["findings"][0];
     assert_eq!(first["rule"], "down-leaves-object");
     assert_eq!(first["file"], "migrations/2_orders.up.sql");
     assert_eq!(
@@ -761,7 +761,7 @@ fn status_lists_every_migration_when_one_file_cannot_be_read() {
             assert_contains(&out.stdout, "invalid");
         } else {
             let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-            let got: Vec<(i64, &str)> = json
+            let got: Vec<(i64, &str)> = json["migrations"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -64,6 +64,7 @@ impl Project {
             .args(args)
             .env_remove("DATABASE_URL")
             .env_remove("CARGO_MIGRATE_USER")
+            .env_remove("GITHUB_ACTIONS")
             .env("NO_COLOR", "1");
         cmd
     }
@@ -114,7 +115,8 @@ pub fn expect(cmd: Command, code: i32) -> Output {
 pub fn states(project: &Project, db: &TestDb) -> Vec<(i64, String)> {
     let out = expect(project.on(db, &["status", "--format", "json"]), 0);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("status JSON parses");
-    json.as_array()
+    json["migrations"]
+        .as_array()
         .expect("an array")
         .iter()
         .map(|m| {

@@ -527,7 +527,7 @@ pub fn snapshots_of_one_schema_built_in_two_orders_are_equal(kind: Kind) {
     assert_eq!(dump(&a, &db_a, "sql"), dump(&b, &db_b, "sql"));
     let parsed: serde_json::Value = serde_json::from_str(&json_a).unwrap();
     assert!(
-        parsed["tables"]["orders"]["columns"]["total"].is_object(),
+        parsed["schema"]["tables"]["orders"]["columns"]["total"].is_object(),
         "{json_a}"
     );
 
@@ -567,6 +567,8 @@ pub fn dump_prints_the_normalised_schema(kind: Kind) {
         "the tracking table is left out:\n{sql}"
     );
     let json: serde_json::Value = serde_json::from_str(&dump(&p, &db, "json")).unwrap();
+    assert_eq!(json["format_version"], 1, "{json}");
+    let json = &json["schema"];
     let email = &json["tables"]["users"]["columns"]["email"];
     assert_eq!(email["nullable"], false, "{json}");
     let idx = &json["indexes"][index(kind, "users", "users_email_idx")];

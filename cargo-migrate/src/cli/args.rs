@@ -168,7 +168,7 @@ pub enum Command {
     /// running it
     Baseline(BaselineArgs),
     /// Run the build-time checks on the migrations (no database needed)
-    Lint(FormatArgs),
+    Lint(LintArgs),
     /// For CI: fail if anything is pending, modified, failed, out of order, unreviewed, in
     /// conflict with the main branch, or fails lint
     Check(CheckArgs),
@@ -274,7 +274,8 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct FormatArgs {
-    /// How to print the result: `human` (a table, for people) or `json` (for scripts and CI)
+    /// How to print the result: `human` (a table, for people) or `json` (a versioned document,
+    /// for scripts and CI)
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,
 }
@@ -283,7 +284,7 @@ pub struct FormatArgs {
 pub enum Format {
     /// A table and status lines, for people
     Human,
-    /// JSON on stdout, for scripts and CI
+    /// A JSON document on stdout (`format_version` 1), for scripts and CI
     Json,
 }
 
@@ -292,6 +293,48 @@ pub struct CheckArgs {
     /// Also run `verify`: prove every down script in a scratch database
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How `lint` and `check` print their findings.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct ReportArgs {
+    /// How to print the findings: `human` (diagnostics on stderr), `json` (a versioned
+    /// document on stdout) or `sarif` (SARIF 2.1.0 on stdout, for code scanning). In GitHub
+    /// Actions (`GITHUB_ACTIONS=true`) `human` also prints each finding as an annotation
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
+    /// With `--format human`: `human` (a report with the source lines) or `short` (one
+    /// `file:line:col: level[rule]: message` line per finding)
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Diagnostics and status lines on stderr, for people
+    #[default]
+    Human,
+    /// A JSON document on stdout (`format_version` 1), for scripts and CI
+    Json,
+    /// SARIF 2.1.0 on stdout, for code scanning (GitHub, GitLab, Azure DevOps)
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// A report per finding, with the source lines it points at
+    #[default]
+    Human,
+    /// One `file:line:col: level[rule]: message` line per finding
+    Short,
 }
 
 #[derive(Clone, Debug, Default, Args)]
@@ -432,7 +475,7 @@ mod tests {
         let args = cargo(&["check", "--verify"]).unwrap();
         assert!(matches!(
             args.command,
-            Command::Check(CheckArgs { verify: true })
+            Command::Check(CheckArgs { verify: true, .. })
         ));
     }
 

@@ -2,7 +2,10 @@
 
 use build_support::MigrationSet;
 
-use crate::cli::args::CheckArgs;
+use serde::Serialize;
+
+use crate::cli::args::{CheckArgs, ReportFormat};
+use crate::cli::machine::{self, FindingOut, LintSummary};
 use crate::cli::output;
 use crate::cli::report::eprintln_report;
 use crate::commands::{
@@ -13,6 +16,31 @@ use crate::error::{Error, Result};
 use crate::migrate::renamed_warning;
 use crate::state::{State, status};
 use crate::verify::Options;
+
+/// The JSON document of `check`: the lint counts and findings, where every migration stands
+/// (with what to do where it needs attention), and whether `--verify` passed.
+#[derive(Debug, Serialize)]
+struct CheckDocument<'a> {
+    #[serde(flatten)]
+    summary: LintSummary<'a>,
+    findings: Vec<FindingOut<'a>>,
+    migrations: Vec<CheckedMigration<'a>>,
+    /// `true` or `false` with `--verify`, else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<bool>,
+    /// Whether the check passed (the exit code is 0 exactly then).
+    ok: bool,
+}
+
+/// One migration of `check`'s document.
+#[derive(Debug, Serialize)]
+struct CheckedMigration<'a> {
+    version: i64,
+    name: &'a str,
+    state: State,
+    /// What needs attention and what to run, for a migration that fails the check.
+    problem: Option<&'a str>,
+}
 
 pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     ctx.announce_database();
@@ -26,8 +54,8 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     if let Some(reason) = &team.skipped {
         ctx.status("Skipped", reason);
     }
-    for finding in &findings {
-        eprintln_report(miette::Report::new(finding.clone()));
+    if args.report.format == ReportFormat::Human {
+        lint::print_findings(&findings, args.report.message_format, false);
     }
     let lint_result = lint::summarize(ctx, "check", &set, &findings);
 
@@ -78,11 +106,11 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
                 e.version
             ),
         };
-        problems.push(format!("{} {what}", e.name()));
+        problems.push((e, what));
     }
     // They fail the check: errors, not warnings.
-    for p in &problems {
-        output::error(p);
+    for (e, what) in &problems {
+        output::error(&format!("{} {what}", e.name()));
     }
     let verified = if !args.verify {
         Ok(())
@@ -92,6 +120,31 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     } else {
         verify::verify(ctx, &set, &Options::default()).await
     };
+    match args.report.format {
+        ReportFormat::Human => {}
+        ReportFormat::Sarif => output::stdout(&(machine::sarif(&findings) + "\n")),
+        ReportFormat::Json => machine::print_json(
+            "check",
+            &CheckDocument {
+                summary: lint::lint_summary(ctx, &set, &findings),
+                findings: findings.iter().map(FindingOut::of).collect(),
+                migrations: entries
+                    .iter()
+                    .map(|e| CheckedMigration {
+                        version: e.version,
+                        name: e.description(),
+                        state: e.state,
+                        problem: problems
+                            .iter()
+                            .find(|(p, _)| p.version == e.version && p.state == e.state)
+                            .map(|(_, what)| what.as_str()),
+                    })
+                    .collect(),
+                verified: args.verify.then_some(verified.is_ok()),
+                ok: lint_result.is_ok() && problems.is_empty() && verified.is_ok(),
+            },
+        ),
+    }
     let lint_result = match (lint_result, verified) {
         (Err(e), Err(v)) => {
             eprintln_report(miette::Report::new(v));

@@ -3,20 +3,27 @@
 
 use crate::backend::{Access, Backend};
 use crate::cli::args::DumpFormat;
+use crate::cli::machine;
 use crate::cli::output;
 use crate::commands::{Ctx, with_backend};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::snapshot::Snapshot;
 
+/// The JSON document of `dump`: the schema, the snapshot model (`tables`, `views`,
+/// `sequences`, `types`, `functions`, `triggers`, …). It names no database, so that the
+/// documents of two environments diff to their schemas' differences.
+#[derive(Debug, serde::Serialize)]
+struct DumpDocument<'a> {
+    schema: &'a Snapshot,
+}
+
 pub async fn run(ctx: &Ctx, format: DumpFormat) -> Result<()> {
     ctx.announce_database();
     let snapshot = with_backend!(ctx.cfg.url.kind, B => read::<B>(&ctx.cfg).await?);
     let text = match format {
         DumpFormat::Sql => snapshot.to_sql(),
-        DumpFormat::Json => {
-            serde_json::to_string_pretty(&snapshot).expect("a snapshot always serialises") + "\n"
-        }
+        DumpFormat::Json => machine::to_json("dump", &DumpDocument { schema: &snapshot }) + "\n",
     };
     output::stdout(&text);
     Ok(())

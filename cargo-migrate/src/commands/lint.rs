@@ -3,41 +3,83 @@
 use build_support::lints::{LintConfig, RuleId, lint};
 use build_support::{Finding, MigrationSet, Severity, lock};
 
-use crate::cli::args::Format;
+use serde::Serialize;
+
+use crate::cli::args::{MessageFormat, ReportArgs, ReportFormat};
+use crate::cli::machine::{self, FindingOut, LintSummary};
 use crate::cli::output;
 use crate::cli::report::eprintln_report;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
 
-pub fn run(ctx: &Ctx, format: Format) -> Result<()> {
+pub fn run(ctx: &Ctx, report: ReportArgs) -> Result<()> {
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
     let mut findings = findings(ctx, &set)?;
     let team = team_findings(ctx, &set, false)?;
     findings.extend(team.findings);
-    match format {
-        Format::Json => output::stdout(&(json(&findings) + "\n")),
-        Format::Human => {
+    match report.format {
+        ReportFormat::Json => machine::print_json(
+            "lint",
+            &LintDocument {
+                summary: lint_summary(ctx, &set, &findings),
+                findings: findings.iter().map(FindingOut::of).collect(),
+            },
+        ),
+        ReportFormat::Sarif => output::stdout(&(machine::sarif(&findings) + "\n")),
+        ReportFormat::Human => {
             // -q keeps the errors, and says how many warnings it left out in one line.
-            let mut hidden = 0;
-            for finding in &findings {
-                if ctx.quiet && finding.severity == Severity::Warning {
-                    hidden += 1;
-                    continue;
-                }
-                eprintln_report(miette::Report::new(finding.clone()));
-            }
-            if hidden > 0 {
-                output::status_always(
-                    "Hidden",
-                    &format!("{hidden} warning(s) (-q); `cargo migrate lint` shows them"),
-                );
-            }
+            print_findings(&findings, report.message_format, ctx.quiet);
             if let Some(reason) = &team.skipped {
                 ctx.status("Skipped", reason);
             }
         }
     }
     summarize(ctx, "lint", &set, &findings)
+}
+
+/// The JSON document of `lint`: the counts, then every finding.
+#[derive(Debug, Serialize)]
+struct LintDocument<'a> {
+    #[serde(flatten)]
+    summary: LintSummary<'a>,
+    findings: Vec<FindingOut<'a>>,
+}
+
+/// The counts of a lint run over `set`, for the JSON documents of `lint` and `check`.
+pub fn lint_summary<'a>(ctx: &'a Ctx, set: &MigrationSet, findings: &[Finding]) -> LintSummary<'a> {
+    LintSummary::new(
+        &ctx.cfg.dir_display,
+        ctx.cfg.lint_dialect.to_string(),
+        set.migrations.len(),
+        findings,
+    )
+}
+
+/// Prints the findings on stderr as reports (`--message-format human`) or one line each
+/// (`short`), and, in GitHub Actions, as annotations on stdout. With `hide_warnings` (`-q`),
+/// the warnings are counted in one line instead (annotations still show them).
+pub fn print_findings(findings: &[Finding], format: MessageFormat, hide_warnings: bool) {
+    let github = machine::in_github_actions();
+    let mut hidden = 0;
+    for finding in findings {
+        if github {
+            output::stdout(&(machine::github_annotation(finding) + "\n"));
+        }
+        if hide_warnings && finding.severity == Severity::Warning {
+            hidden += 1;
+            continue;
+        }
+        match format {
+            MessageFormat::Human => eprintln_report(miette::Report::new(finding.clone())),
+            MessageFormat::Short => output::stderr(&(machine::short_line(finding) + "\n")),
+        }
+    }
+    if hidden > 0 {
+        output::status_always(
+            "Hidden",
+            &format!("{hidden} warning(s) (-q); `cargo migrate lint` shows them"),
+        );
+    }
 }
 
 /// What the team checks found: branch conflicts, a damaged review lock and (when asked for)
@@ -141,31 +183,4 @@ pub fn summarize(ctx: &Ctx, command: &str, set: &MigrationSet, findings: &[Findi
         &checked,
     );
     Ok(())
-}
-
-fn json(findings: &[Finding]) -> String {
-    let items: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| {
-            let (line, column) = match (&f.source, &f.span) {
-                (Some(src), Some(span)) => {
-                    let (l, c) = build_support::line_col(src, span.start);
-                    (Some(l), Some(c))
-                }
-                _ => (None, None),
-            };
-            serde_json::json!({
-                "rule": f.rule.as_str(),
-                "severity": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
-                "message": f.message,
-                "file": f.file,
-                "line": line,
-                "column": column,
-                "version": f.version,
-                "help": f.help,
-                "doc": format!("{}/{}.md", build_support::DOCS_URL, f.rule),
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&items).expect("JSON values always serialise")
 }

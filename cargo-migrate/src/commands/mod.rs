@@ -152,7 +152,7 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::History(args) => history::run(ctx, args.format).await,
         Command::Repair(args) => repair::run(ctx, &args).await,
         Command::Baseline(args) => baseline::run(ctx, &args).await,
-        Command::Lint(args) => lint::run(ctx, args.format),
+        Command::Lint(args) => lint::run(ctx, args.report),
         Command::Check(args) => check::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
         Command::Dump(args) => dump::run(ctx, args.format).await,

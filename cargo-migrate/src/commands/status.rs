@@ -3,7 +3,10 @@
 use build_support::Read;
 use build_support::lints::RuleId;
 
+use serde::Serialize;
+
 use crate::cli::args::Format;
+use crate::cli::machine;
 use crate::cli::output;
 use crate::commands::{Ctx, read_applied, with_backend};
 use crate::error::{Error, Result};
@@ -16,7 +19,7 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
     let entries = status(&set, &rows);
     match format {
-        Format::Json => output::stdout(&(json(&entries) + "\n")),
+        Format::Json => machine::print_json("status", &document(ctx, &entries)),
         Format::Human => {
             output::stdout(&human(&entries));
             let count = |s: State| entries.iter().filter(|e| e.state == s).count();
@@ -136,34 +139,84 @@ fn note(row: &crate::state::AppliedRow) -> String {
     parts.join("; ")
 }
 
-fn json(entries: &[Entry<'_, '_>]) -> String {
-    let items: Vec<serde_json::Value> = entries
+/// The JSON document of `status`: the database (its URL, password masked) and every
+/// migration, in version order.
+#[derive(Debug, Serialize)]
+struct StatusDocument<'a> {
+    database: String,
+    migrations: Vec<StatusMigration<'a>>,
+}
+
+/// One migration of `status`: its files and, when applied, its tracking row.
+#[derive(Debug, Serialize)]
+struct StatusMigration<'a> {
+    version: i64,
+    /// The name: the file's slug, or the recorded name when the file is missing.
+    name: &'a str,
+    /// The same, under the name `history` gives it.
+    description: &'a str,
+    /// `applied`, `pending`, `out-of-order`, `missing`, `modified`, `failed` or `invalid`.
+    state: State,
+    up_file: Option<&'a str>,
+    down_file: Option<&'a str>,
+    /// SHA-256 of the up script as it is now (CRLF read as LF).
+    up_checksum: Option<String>,
+    /// UTC, RFC 3339.
+    applied_at: Option<&'a str>,
+    applied_by: Option<&'a str>,
+    execution_us: Option<i64>,
+    /// The up script's checksum when it was applied.
+    recorded_checksum: Option<&'a str>,
+    down_checksum: Option<String>,
+    recorded_down_checksum: Option<&'a str>,
+    /// The down script changed since the migration was applied.
+    down_modified: bool,
+    recorded_name: Option<&'a str>,
+    /// The file's name was changed since it was applied: the recorded name.
+    renamed_from: Option<&'a str>,
+    /// Recorded by `baseline`, not run.
+    baseline: bool,
+    repaired_at: Option<&'a str>,
+    repaired_by: Option<&'a str>,
+    /// A failed run that `repair` cleared (pending again).
+    cleared: bool,
+}
+
+fn document<'a>(ctx: &Ctx, entries: &'a [Entry<'_, '_>]) -> StatusDocument<'a> {
+    let migrations = entries
         .iter()
         .map(|e| {
-            serde_json::json!({
-                "version": e.version,
-                "name": e.description(),
-                // The field `history` calls it by.
-                "description": e.description(),
-                "state": e.state,
-                "up_file": e.migration.map(|m| m.up.display.clone()),
-                "down_file": e.migration.and_then(|m| m.down.as_ref().map(|d| d.display.clone())),
-                "up_checksum": e.migration.map(|m| m.up.checksum.to_hex()),
-                "applied_at": e.row.map(|r| r.applied_at.clone()),
-                "applied_by": e.row.map(|r| r.applied_by.clone()),
-                "execution_us": e.row.map(|r| r.execution_us),
-                "recorded_checksum": e.row.map(|r| r.up_checksum.clone()),
-                "down_checksum": e.migration.and_then(|m| m.down.as_ref().map(|d| d.checksum.to_hex())),
-                "recorded_down_checksum": e.row.and_then(|r| r.down_checksum.clone()),
-                "down_modified": e.down_modified,
-                "recorded_name": e.row.map(|r| r.description.clone()),
-                "renamed_from": e.renamed_from,
-                "baseline": e.row.is_some_and(|r| r.baseline),
-                "repaired_at": e.row.or(e.cleared).and_then(|r| r.repaired_at.clone()),
-                "repaired_by": e.row.or(e.cleared).and_then(|r| r.repaired_by.clone()),
-                "cleared": e.cleared.is_some(),
-            })
+            let repaired = e.row.or(e.cleared);
+            StatusMigration {
+                version: e.version,
+                name: e.description(),
+                description: e.description(),
+                state: e.state,
+                up_file: e.migration.map(|m| m.up.display.as_str()),
+                down_file: e
+                    .migration
+                    .and_then(|m| m.down.as_ref().map(|d| d.display.as_str())),
+                up_checksum: e.migration.map(|m| m.up.checksum.to_hex()),
+                applied_at: e.row.map(|r| r.applied_at.as_str()),
+                applied_by: e.row.map(|r| r.applied_by.as_str()),
+                execution_us: e.row.map(|r| r.execution_us),
+                recorded_checksum: e.row.map(|r| r.up_checksum.as_str()),
+                down_checksum: e
+                    .migration
+                    .and_then(|m| m.down.as_ref().map(|d| d.checksum.to_hex())),
+                recorded_down_checksum: e.row.and_then(|r| r.down_checksum.as_deref()),
+                down_modified: e.down_modified,
+                recorded_name: e.row.map(|r| r.description.as_str()),
+                renamed_from: e.renamed_from,
+                baseline: e.row.is_some_and(|r| r.baseline),
+                repaired_at: repaired.and_then(|r| r.repaired_at.as_deref()),
+                repaired_by: repaired.and_then(|r| r.repaired_by.as_deref()),
+                cleared: e.cleared.is_some(),
+            }
         })
         .collect();
-    serde_json::to_string_pretty(&items).expect("JSON values always serialise")
+    StatusDocument {
+        database: ctx.cfg.url.to_string(),
+        migrations,
+    }
 }

@@ -121,3 +121,34 @@ where
         .doing("reading the recorded up script")?;
     Ok(text.flatten())
 }
+
+impl Connection<'_> {
+    /// The rows `sql` selects, every column read as text (the statement casts each one: see
+    /// [`crate::foreign`]), `None` for NULL.
+    pub(crate) async fn text_rows(self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        match self {
+            Connection::Postgres(c) => fetch_text_rows(c, sql).await,
+            Connection::MySql(c) => fetch_text_rows(c, sql).await,
+            Connection::Sqlite(c) => fetch_text_rows(c, sql).await,
+        }
+    }
+}
+
+async fn fetch_text_rows<'q, DB, E>(executor: E, sql: &'q str) -> Result<Vec<Vec<Option<String>>>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'q, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Row;
+    let rows = sqlx::query::<DB>(sql)
+        .fetch_all(executor)
+        .await
+        .doing("reading another tool's tracking table")?;
+    rows.iter()
+        .map(|row| (0..row.len()).map(|i| row.try_get(i)).collect())
+        .collect::<sqlx::Result<_>>()
+        .doing("reading another tool's tracking table")
+}

@@ -45,8 +45,13 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
             target.name()
         ),
     )?;
+    // A database another tool migrated may be adopted this way, on purpose.
+    let cfg = crate::config::Config {
+        adopting: true,
+        ..ctx.cfg.clone()
+    };
     with_backend!(ctx.cfg.url.kind, B => {
-        with_lock::<B, _>(&ctx.cfg, async |session| {
+        with_lock::<B, _>(&cfg, async |session| {
             // Again under the lock: another run may have changed the table since.
             let rows = session.applied().await?;
             let entries = status(&set, &rows);

@@ -206,3 +206,26 @@ pub fn truthy(text: Option<&str>) -> bool {
         Some("1" | "t" | "true")
     )
 }
+
+/// Another tool's tracking table in the configured database, looked at read-only; `None` when
+/// there is none, or the database cannot be read (the caller's own error says more).
+pub async fn find<B: Backend>(cfg: &crate::config::Config) -> Option<Found> {
+    let mut db = crate::backend::connect::<B>(
+        &cfg.url,
+        crate::backend::Access::ReadOnly,
+        None,
+        &cfg.events,
+    )
+    .await
+    .ok()??;
+    if !db.tracking_columns(&cfg.table).await.ok()?.is_empty() {
+        db.close().await;
+        return None;
+    }
+    let found = detect(&mut db, cfg.sqlx_table.as_deref())
+        .await
+        .ok()
+        .flatten();
+    db.close().await;
+    found
+}

@@ -322,6 +322,13 @@ fn sqlx_like(file: &str, text: &str, golang: bool) -> Part {
         p.down = Some(text.to_owned());
         return Ok(Some(p));
     }
+    // Converted by an earlier `import`: sqlx ran (and checksummed) its own directive.
+    let sqlx_text = match text.strip_prefix("-- migrate:no-transaction") {
+        Some(rest) if !golang && (rest.starts_with('\n') || rest.starts_with("\r\n")) => {
+            format!("-- no-transaction{rest}")
+        }
+        _ => text.to_owned(),
+    };
     let (no_transaction, body) = if golang {
         (true, text)
     } else if let Some(rest) = text.strip_prefix("-- no-transaction") {
@@ -342,7 +349,7 @@ fn sqlx_like(file: &str, text: &str, golang: bool) -> Part {
     p.no_transaction = no_transaction && !ours;
     p.up = body.to_owned();
     if !golang {
-        p.checksummed = Some(text.to_owned());
+        p.checksummed = Some(sqlx_text);
     }
     Ok(Some(p))
 }

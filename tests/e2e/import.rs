@@ -19,6 +19,7 @@ on_every_database!(
     dbmate_history_is_imported,
     flyway_history_is_imported,
     dirty_and_failed_states_and_edited_files_are_refused,
+    verify_proves_the_history_builds_the_live_schema_or_refuses,
 );
 
 const USERS: &str = "CREATE TABLE users (id INT);\n";
@@ -435,4 +436,56 @@ pub fn dirty_and_failed_states_and_edited_files_are_refused(kind: Kind) {
         return;
     };
     expect(p.on(&db, &["baseline", "20240101000000"]), 0);
+}
+
+pub fn verify_proves_the_history_builds_the_live_schema_or_refuses(kind: Kind) {
+    // The live database is what the files build: proved, then recorded.
+    let Some((p, db)) = setup(kind, &goose(kind)) else {
+        return;
+    };
+    let out = expect(p.on(&db, &["import", "--from", "goose", "--verify"]), 0).all();
+    assert_contains(&out, "Proved");
+    assert_contains(&out, "recorded 2 migration(s) as applied");
+
+    // Someone changed the live database by hand: every difference is shown per object, and
+    // nothing is recorded or converted.
+    let Some((p, db)) = setup(kind, &goose(kind)) else {
+        return;
+    };
+    db.exec("ALTER TABLE users ADD extra INT");
+    db.exec("CREATE TABLE handmade (id INT)");
+    let out = one_line(&expect(p.on(&db, &["import", "--from", "goose", "--verify"]), 1).all());
+    assert_contains(
+        &out,
+        "do not build the live database's schema: 2 difference(s)",
+    );
+    assert_contains(
+        &out,
+        "column users.extra: in the live database, not built by the migrations",
+    );
+    assert_contains(
+        &out,
+        "table handmade: in the live database, not built by the migrations",
+    );
+    assert!(p.migrations().join("00001_create_users.sql").exists());
+    assert!(!db.tables().contains(&"_cargo_migrate".to_owned()));
+
+    // baseline --verify, the same proof for a database with no tool's table.
+    let Some(db) = TestDb::of(kind) else { return };
+    let p = Project::new();
+    p.pair("1_users", USERS, "DROP TABLE users;\n");
+    p.pair("2_posts", POSTS, "DROP TABLE posts;\n");
+    db.exec(USERS);
+    let out = one_line(&expect(p.on(&db, &["baseline", "2", "--verify"]), 1).all());
+    assert_contains(
+        &out,
+        "table posts: built by the migrations, not in the live database",
+    );
+    db.exec(POSTS);
+    let out = expect(p.on(&db, &["baseline", "2", "--verify"]), 0).all();
+    assert_contains(&out, "Proved");
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".into()), (2, "applied".into())]
+    );
 }

@@ -212,6 +212,10 @@ pub struct ImportArgs {
     /// nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// First prove that the converted history builds the live schema: apply it in a scratch
+    /// database on the same server and compare its `dump` with the database's, per object
+    #[arg(long)]
+    pub verify: bool,
 }
 
 fn parse_tool(text: &str) -> Result<crate::foreign::Tool, String> {
@@ -385,6 +389,11 @@ pub struct RepairArgs {
 pub struct BaselineArgs {
     /// The newest migration the database already has (its version)
     pub version: i64,
+    /// First prove that the migrations up to VERSION build the live schema: apply them in a
+    /// scratch database on the same server and compare its `dump` with the database's, per
+    /// object
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[cfg(test)]
@@ -433,7 +442,10 @@ mod tests {
         assert!(args.global.yes);
         assert!(matches!(
             args.command,
-            Command::Baseline(BaselineArgs { version: 7 })
+            Command::Baseline(BaselineArgs {
+                version: 7,
+                verify: false
+            })
         ));
         assert!(parse(&["baseline"]).is_err(), "baseline needs a version");
     }

@@ -38,6 +38,13 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
     if todo == 0 {
         return nothing_to_do(ctx, target);
     }
+    if args.verify {
+        let upto: Vec<&Migration> = set.migrations.iter().filter(|m| m.version <= v).collect();
+        let foreign =
+            with_backend!(ctx.cfg.url.kind, B => crate::foreign::find::<B>(&ctx.cfg).await);
+        crate::commands::import::prove(ctx, &upto, foreign.as_ref().map(|f| f.table.as_str()))
+            .await?;
+    }
     protect::confirm(
         ctx,
         &format!(

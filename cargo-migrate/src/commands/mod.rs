@@ -5,7 +5,7 @@
 mod baseline;
 mod check;
 mod down;
-mod dump;
+pub(crate) mod dump;
 mod history;
 mod import;
 mod init;

@@ -11,6 +11,8 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
+use build_support::{Migration, MigrationSet};
+
 use adopt::Known;
 use layout::{Converted, Layout};
 
@@ -21,6 +23,7 @@ use crate::commands::{Ctx, protect, with_backend, with_lock};
 use crate::config::{Config, UrlOrigin};
 use crate::error::{Error, Result};
 use crate::foreign::{self, Found, Tool};
+use crate::snapshot::{Change, Difference, diff};
 use crate::state::status;
 
 pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
@@ -111,6 +114,38 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
             line.push_str(" (checksums not compared: the files were converted earlier)");
         }
         ctx.status("Read", &line);
+    }
+    if args.verify {
+        let Some((found, a)) = &adopted else {
+            return Err(Error::config(
+                "`import --verify` compares the converted history with a database, and there is none to compare with",
+                Some("name the database with `--database-url` (`-D`) or `--env`".to_owned()),
+            ));
+        };
+        // The history as it will be, read from memory: nothing is written before the proof.
+        let files: Vec<(String, String)> = if layout.converted.is_empty() {
+            Vec::new()
+        } else {
+            layout
+                .converted
+                .iter()
+                .flat_map(|c| std::iter::once(c.up_file.clone()).chain(c.down_file.clone()))
+                .collect()
+        };
+        let set = if files.is_empty() {
+            ctx.load_strict()?
+        } else {
+            MigrationSet::from_files(
+                &ctx.cfg.dir_display,
+                files.iter().map(|(n, t)| (n.as_str(), t.as_bytes())),
+            )
+        };
+        let applied: Vec<&Migration> = set
+            .migrations
+            .iter()
+            .filter(|m| a.versions.contains(&m.version))
+            .collect();
+        prove(ctx, &applied, Some(&found.table)).await?;
     }
     if args.dry_run {
         if let Some((_, a)) = &adopted {
@@ -366,4 +401,77 @@ fn write_files(ctx: &Ctx, dir: &Path, changing: &[&Converted]) -> Result<()> {
 
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Proves that `migrations` build the live database's schema: applies them in a scratch
+/// database on the same server and compares its schema with the live one, per object (the
+/// tracking tables, ours and `foreign_table`, left out). Every difference is shown.
+pub(crate) async fn prove(
+    ctx: &Ctx,
+    migrations: &[&Migration],
+    foreign_table: Option<&str>,
+) -> Result<()> {
+    protect::refuse_scratch(ctx)?;
+    let (live, replayed) = with_backend!(ctx.cfg.url.kind, B => {
+        let live = crate::commands::dump::read::<B>(&ctx.cfg).await?;
+        let replayed =
+            crate::verify::replay_schema::<B>(&ctx.cfg, migrations, &ctx.cfg.dir_display).await?;
+        (live, replayed)
+    });
+    let differences: Vec<String> = diff(&live, &replayed)
+        .iter()
+        .filter(|d| foreign_table.is_none_or(|t| !mentions(&d.object, t)))
+        .map(in_words)
+        .collect();
+    if !differences.is_empty() {
+        return Err(Error::refused(
+            format!(
+                "the {} migration(s) do not build the live database's schema: {} difference(s):\n  {}",
+                migrations.len(),
+                differences.len(),
+                differences.join("\n  ")
+            ),
+            "nothing was recorded and no file changed; make the migrations say what the database has (a new migration for what was changed by hand, or the file as it was applied), then run the command again; `cargo migrate dump` prints the live schema",
+        ));
+    }
+    ctx.status(
+        "Proved",
+        &format!(
+            "the {} migration(s) build the live schema (compared per object with a scratch database's)",
+            migrations.len()
+        ),
+    );
+    Ok(())
+}
+
+/// Whether a difference's object (`table users`, `index users_pkey`) is about `table`.
+fn mentions(object: &str, table: &str) -> bool {
+    let table = table
+        .rsplit('.')
+        .next()
+        .unwrap_or(table)
+        .to_ascii_lowercase();
+    object
+        .to_ascii_lowercase()
+        .split([' ', '.', '(', ')', ','])
+        .any(|word| word == table || word.starts_with(&format!("{table}_")))
+}
+
+/// A difference between the live schema (before) and the replayed one (after), in words.
+fn in_words(d: &Difference) -> String {
+    let object = &d.object;
+    match &d.change {
+        Change::Left => format!("{object}: built by the migrations, not in the live database"),
+        Change::Missing => format!("{object}: in the live database, not built by the migrations"),
+        Change::Changed {
+            attribute,
+            before,
+            after,
+            ..
+        } => format!(
+            "{object}: {attribute} is {} in the live database, {} from the migrations",
+            before.as_deref().unwrap_or("not set"),
+            after.as_deref().unwrap_or("not set")
+        ),
+    }
 }

@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 
 use sha2::Digest;
 
+use crate::git::git;
 use crate::support::{Kind, Project, TestDb, assert_contains, expect, one_line, states};
 
 on_every_database!(
@@ -488,4 +489,144 @@ pub fn verify_proves_the_history_builds_the_live_schema_or_refuses(kind: Kind) {
         states(&p, &db),
         [(1, "applied".into()), (2, "applied".into())]
     );
+}
+
+/// The conversion in a git repository: the tool's files are renamed in the index, as `git mv`
+/// would, so that history follows them; nothing is left untracked.
+#[test]
+fn import_stages_the_renames_in_git() {
+    let p = Project::new();
+    let dir = p.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Test"]);
+    git(dir, &["config", "user.email", "test@example.com"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+    for (name, text) in diesel(Kind::Sqlite).files {
+        let path = p.migrations().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "diesel"]);
+
+    let dry = expect(p.cmd(&["import", "--from", "diesel", "--dry-run"]), 0).all();
+    assert_contains(
+        &dry,
+        "2024-01-01-000000_create_users/up.sql + 2024-01-01-000000_create_users/down.sql -> 20240101000000_create_users.up.sql + 20240101000000_create_users.down.sql",
+    );
+    assert_eq!(
+        git(dir, &["status", "--porcelain"]),
+        "",
+        "a dry run changes nothing"
+    );
+
+    let out = expect(p.cmd(&["import", "--from", "diesel"]), 0).all();
+    assert_contains(&out, "renames staged in git");
+    let staged = git(dir, &["diff", "--cached", "--name-status", "-M"]);
+    assert_contains(
+        &staged,
+        "R100\tmigrations/2024-01-01-000000_create_users/down.sql\tmigrations/20240101000000_create_users.down.sql",
+    );
+    assert_contains(
+        &staged,
+        "D\tmigrations/2024-01-02-000000_create_posts/metadata.toml",
+    );
+    let status = git(dir, &["status", "--porcelain"]);
+    assert!(!status.contains("??"), "nothing left untracked:\n{status}");
+    assert!(
+        !p.migrations()
+            .join("2024-01-01-000000_create_users")
+            .exists()
+    );
+    let up =
+        std::fs::read_to_string(p.migrations().join("20240102000000_create_posts.up.sql")).unwrap();
+    assert_eq!(
+        up,
+        format!(
+            "-- migrate:no-transaction\n-- imported from diesel: 2024-01-02-000000_create_posts/up.sql\n{POSTS}"
+        )
+    );
+    expect(p.cmd(&["lint"]), 0);
+}
+
+/// sqlx-cli's habits: `-D`, `--source`, `--target-version`, `--no-dotenv`, and sqlx.toml's
+/// migrations directory and table name.
+#[test]
+fn sqlx_habits_and_sqlx_toml() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("sqlx.toml"),
+        "[migrate]\nmigrations-dir = \"db/migrations\"\ntable-name = \"app_sqlx_history\"\n",
+    )
+    .unwrap();
+    let dir = p.path().join("db/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = sqlx(Kind::Sqlite);
+    for (name, text) in &fixture.files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    db.exec(
+        &fixture
+            .create
+            .replace("_sqlx_migrations", "app_sqlx_history"),
+    );
+    for row in &fixture.rows {
+        db.exec(&row.replace("_sqlx_migrations", "app_sqlx_history"));
+    }
+    db.exec(USERS);
+    db.exec(POSTS);
+
+    let refused = one_line(&expect(p.cmd(&["up", "-D", &db.url]), 1).all());
+    assert_contains(&refused, "app_sqlx_history");
+    assert_contains(&refused, "cargo migrate import --from sqlx");
+    let out = expect(p.cmd(&["import", "--from", "sqlx", "-D", &db.url]), 0).all();
+    assert_contains(&out, "recorded 2 migration(s) as applied");
+    assert_contains(&out, "their 2 checksums match the files");
+
+    std::fs::write(
+        dir.join("29990101000000_a.sql"),
+        "CREATE TABLE a (id INT);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("29990102000000_b.sql"),
+        "CREATE TABLE b (id INT);\n",
+    )
+    .unwrap();
+    expect(
+        p.cmd(&["up", "-D", &db.url, "--target-version", "29990101000000"]),
+        0,
+    );
+    let moved = p.path().join("elsewhere");
+    std::fs::rename(&dir, &moved).unwrap();
+    let status = expect(
+        p.cmd(&[
+            "status",
+            "-D",
+            &db.url,
+            "--source",
+            "elsewhere",
+            "--format",
+            "json",
+        ]),
+        0,
+    )
+    .stdout;
+    assert_eq!(status.matches("\"applied\"").count(), 3, "{status}");
+    assert_eq!(status.matches("\"pending\"").count(), 1, "{status}");
+
+    // A .env the project should not use this time.
+    std::fs::write(
+        p.path().join(".env"),
+        "DATABASE_URL=postgres://nobody@127.0.0.1:1/none\n",
+    )
+    .unwrap();
+    expect(p.cmd(&["status", "--source", "elsewhere"]), 2);
+    let out = expect(
+        p.cmd(&["status", "--source", "elsewhere", "--no-dotenv"]),
+        0,
+    )
+    .all();
+    assert_contains(&out, "Database sqlite:");
 }

@@ -312,6 +312,10 @@ fn imports(kind: Kind, fixture: Fixture) {
         t
     });
 
+    // `status` lists the migrations as pending here, and says why.
+    let shown = one_line(&expect(p.on(&db, &["status"]), 0).all());
+    assert_contains(&shown, "which cargo-migrate has not imported yet");
+
     // A dry run prints the plan and changes nothing.
     let dry = expect(
         p.on(&db, &["import", "--from", fixture.tool, "--dry-run"]),

@@ -14,6 +14,18 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     // The down scripts too: an edited one is shown.
     let set = ctx.load_lenient(Read::Everything)?;
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
+    if rows.is_empty()
+        && let Some(found) =
+            with_backend!(ctx.cfg.url.kind, B => crate::foreign::find::<B>(&ctx.cfg).await)
+    {
+        // Pending here, applied there: say so before the list says "pending".
+        output::warning(&format!(
+            "this database was migrated with {name} ({table}), which cargo-migrate has not imported yet: `cargo migrate import --from {id}` records what {name} applied",
+            name = found.tool.name(),
+            table = found.table,
+            id = found.tool.id()
+        ));
+    }
     let entries = status(&set, &rows);
     match format {
         Format::Json => output::stdout(&(json(&entries) + "\n")),

@@ -315,6 +315,11 @@ fn imports(kind: Kind, fixture: Fixture) {
     // `status` lists the migrations as pending here, and says why.
     let shown = one_line(&expect(p.on(&db, &["status"]), 0).all());
     assert_contains(&shown, "which cargo-migrate has not imported yet");
+    let checked = one_line(&expect(p.on(&db, &["check"]), 1).all());
+    assert_contains(
+        &checked,
+        &format!("cargo migrate import --from {}", fixture.tool),
+    );
 
     // A dry run prints the plan and changes nothing.
     let dry = expect(
@@ -345,6 +350,7 @@ fn imports(kind: Kind, fixture: Fixture) {
 
     let up = expect(p.on(&db, &["up"]), 0).all();
     assert_contains(&up, "nothing to apply");
+    expect(p.on(&db, &["check"]), 0);
 
     // A new migration applies on top.
     p.pair(

@@ -241,6 +241,10 @@ fn plan(tool: Tool, mut sources: Vec<Source>) -> Result<Layout> {
         if source.no_transaction {
             up.push_str("-- migrate:no-transaction\n");
         }
+        // The tool had no down script for it: irreversible, on purpose, as it was.
+        if source.down.is_none() && !source.up.contains("-- migrate:irreversible") {
+            up.push_str(&irreversible(tool));
+        }
         if renamed {
             let origin = source.files[0].to_string_lossy().into_owned();
             up.push_str(&format!("{IMPORTED_FROM}{}: {origin}\n", tool.id()));
@@ -262,6 +266,14 @@ fn plan(tool: Tool, mut sources: Vec<Source>) -> Result<Layout> {
         });
     }
     Ok(layout)
+}
+
+/// The directive a converted up-only migration gets.
+fn irreversible(tool: Tool) -> String {
+    format!(
+        "-- migrate:irreversible imported from {}, which had no down script\n",
+        tool.name()
+    )
 }
 
 /// A slug from the tool's name: lower case, `[a-z0-9_]`, never empty.
@@ -322,12 +334,26 @@ fn sqlx_like(file: &str, text: &str, golang: bool) -> Part {
         p.down = Some(text.to_owned());
         return Ok(Some(p));
     }
-    // Converted by an earlier `import`: sqlx ran (and checksummed) its own directive.
-    let sqlx_text = match text.strip_prefix("-- migrate:no-transaction") {
-        Some(rest) if !golang && (rest.starts_with('\n') || rest.starts_with("\r\n")) => {
-            format!("-- no-transaction{rest}")
+    // Converted by an earlier `import`: what sqlx ran (and checksummed) had its own directive
+    // and none of ours.
+    let sqlx_text = {
+        let irreversible = irreversible(Tool::Sqlx);
+        let mut rest = text;
+        let mut no_transaction = false;
+        loop {
+            if let Some(r) = rest.strip_prefix("-- migrate:no-transaction\n") {
+                (rest, no_transaction) = (r, true);
+            } else if let Some(r) = rest.strip_prefix(irreversible.as_str()) {
+                rest = r;
+            } else {
+                break;
+            }
         }
-        _ => text.to_owned(),
+        if no_transaction {
+            format!("-- no-transaction\n{rest}")
+        } else {
+            rest.to_owned()
+        }
     };
     let (no_transaction, body) = if golang {
         (true, text)
@@ -672,7 +698,7 @@ mod tests {
                 ("1_users.down.sql", "DROP TABLE users;\n"),
                 (
                     "2_idx.sql",
-                    "-- migrate:no-transaction\nCREATE INDEX i ON users (id);\n"
+                    "-- migrate:no-transaction\n-- migrate:irreversible imported from sqlx, which had no down script\nCREATE INDEX i ON users (id);\n"
                 ),
             ])
         );
@@ -681,6 +707,17 @@ mod tests {
         assert_eq!(
             layout.converted[1].source.checksummed.as_deref(),
             Some("-- no-transaction\nCREATE INDEX i ON users (id);\n")
+        );
+        // Converted, the files give sqlx's text back for its checksums, and stay as they are.
+        for (name, text) in files(&layout) {
+            std::fs::write(d.path().join(name), text).unwrap();
+        }
+        let again = read(Tool::Sqlx, d.path()).unwrap();
+        assert_eq!(files(&again), files(&layout));
+        assert!(!again.converted[1].changes_files(d.path()));
+        assert_eq!(
+            again.converted[1].source.checksummed,
+            layout.converted[1].source.checksummed
         );
     }
 

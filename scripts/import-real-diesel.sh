@@ -29,6 +29,7 @@ run_on() {
     local project="$WORK/$name"
     mkdir -p "$project"
     cd "$project"
+    printf '[migrations_directory]\ndir = "migrations"\n' > diesel.toml
     DATABASE_URL=$diesel_url "$DIESEL" setup --migration-dir migrations
     mkdir -p migrations/2024-01-01-000000_create_users migrations/2024-01-02-000000_create_posts
     printf 'CREATE TABLE users (id INT);\n' > migrations/2024-01-01-000000_create_users/up.sql
@@ -54,7 +55,7 @@ run_on() {
     grep -q "nothing to apply" <<< "$again" || fail "$name" "up applied something after import: $again"
     printf 'CREATE TABLE extra (id INT);\n' > migrations/29990101000000_extra.sql
     "$MIGRATE" migrate up -D "$url" -q || fail "$name" "a new migration did not apply"
-    echo "ok   $name: diesel_cli $("$DIESEL" --version | head -1 | awk '{print $2}') history of $count migration(s) imported"
+    echo "ok   $name: diesel_cli $("$DIESEL" --version | awk '/Version:/ {print $2}') history of $count migration(s) imported"
 }
 
 run_on sqlite "$WORK/real.db" "sqlite:$WORK/real.db"

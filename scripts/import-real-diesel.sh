@@ -22,7 +22,13 @@ MIGRATE="$ROOT/target/debug/cargo-migrate"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-fail() { echo "FAIL ($1): $2" >&2; exit 1; }
+CURRENT_URL=
+# A failure drops the database it made (the SQLite file goes with $WORK).
+fail() {
+    echo "FAIL ($1): $2" >&2
+    [ -n "$CURRENT_URL" ] && DATABASE_URL=$CURRENT_URL "$DIESEL" database drop >/dev/null 2>&1
+    exit 1
+}
 
 run_on() {
     local name=$1 diesel_url=$2 url=$3
@@ -31,6 +37,7 @@ run_on() {
     cd "$project"
     printf '[migrations_directory]\ndir = "migrations"\n' > diesel.toml
     DATABASE_URL=$diesel_url "$DIESEL" setup --migration-dir migrations
+    CURRENT_URL=$diesel_url
     mkdir -p migrations/2024-01-01-000000_create_users migrations/2024-01-02-000000_create_posts
     printf 'CREATE TABLE users (id INT);\n' > migrations/2024-01-01-000000_create_users/up.sql
     printf 'DROP TABLE users;\n' > migrations/2024-01-01-000000_create_users/down.sql

@@ -21,7 +21,13 @@ MIGRATE="$ROOT/target/debug/cargo-migrate"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-fail() { echo "FAIL ($1): $2" >&2; exit 1; }
+CURRENT_URL=
+# A failure drops the database it made (the SQLite file goes with $WORK).
+fail() {
+    echo "FAIL ($1): $2" >&2
+    [ -n "$CURRENT_URL" ] && "$SQLX" database drop -y -D "$CURRENT_URL" >/dev/null 2>&1
+    exit 1
+}
 
 run_on() {
     local name=$1 url=$2
@@ -33,6 +39,7 @@ run_on() {
     printf 'CREATE TABLE posts (id INT);\n' > migrations/20240102000000_create_posts.sql
     printf -- '-- no-transaction\nCREATE INDEX posts_id ON posts (id);\n' > migrations/20240103000000_index_posts.sql
     "$SQLX" database create -D "$url"
+    CURRENT_URL=$url
     "$SQLX" migrate run -D "$url" --source migrations
     local before
     before=$("$SQLX" migrate info -D "$url" --source migrations)

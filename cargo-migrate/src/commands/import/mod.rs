@@ -123,15 +123,11 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
             ));
         };
         // The history as it will be, read from memory: nothing is written before the proof.
-        let files: Vec<(String, String)> = if layout.converted.is_empty() {
-            Vec::new()
-        } else {
-            layout
-                .converted
-                .iter()
-                .flat_map(|c| std::iter::once(c.up_file.clone()).chain(c.down_file.clone()))
-                .collect()
-        };
+        let files: Vec<(String, String)> = layout
+            .converted
+            .iter()
+            .flat_map(|c| std::iter::once(c.up_file.clone()).chain(c.down_file.clone()))
+            .collect();
         let set = if files.is_empty() {
             ctx.load_strict()?
         } else {
@@ -190,7 +186,7 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
             "Finished",
             &format!(
                 "converted {} {} migration(s); adopt each database {} migrated with `cargo migrate import --from {} --database-url <URL>` (or `--env <NAME>`)",
-                layout.converted.len().max(known.len()),
+                known.len(),
                 tool.name(),
                 tool.name(),
                 tool.id()

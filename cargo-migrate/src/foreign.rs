@@ -165,7 +165,14 @@ pub async fn detect<B: Backend>(db: &mut B, sqlx_table: Option<&str>) -> Result<
             _ => tool.default_table(),
         };
         let columns = db.tracking_columns(table).await?;
-        if !columns.is_empty() && tool.owns(&columns) {
+        // Rails keeps a `schema_migrations` like dbmate's, next to `ar_internal_metadata`.
+        let rails = tool == Tool::Dbmate
+            && !columns.is_empty()
+            && !db
+                .tracking_columns("ar_internal_metadata")
+                .await?
+                .is_empty();
+        if !columns.is_empty() && tool.owns(&columns) && !rails {
             return Ok(Some(Found {
                 tool,
                 table: table.to_owned(),

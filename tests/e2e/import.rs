@@ -640,3 +640,16 @@ fn sqlx_habits_and_sqlx_toml() {
     .all();
     assert_contains(&out, "Database sqlite:");
 }
+
+/// Rails keeps a `schema_migrations` table shaped like dbmate's, next to
+/// `ar_internal_metadata`: that database is not taken for one dbmate migrated.
+#[test]
+fn a_rails_schema_migrations_table_is_not_taken_for_dbmate() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    p.pair("1_users", USERS, "DROP TABLE users;\n");
+    db.exec("CREATE TABLE schema_migrations (version varchar(128) primary key)");
+    db.exec("CREATE TABLE ar_internal_metadata (key varchar NOT NULL PRIMARY KEY, value varchar)");
+    expect(p.on(&db, &["up"]), 0);
+    assert_eq!(states(&p, &db), [(1, "applied".into())]);
+}

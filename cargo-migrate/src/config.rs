@@ -32,6 +32,8 @@ pub struct Overrides {
     pub lock_timeout: Option<Duration>,
     /// `--wait`: how long to retry connecting to a server that is not reachable yet.
     pub wait: Option<Duration>,
+    /// `--no-dotenv`: the URL only from the flag or the environment, never from `.env`.
+    pub no_dotenv: bool,
 }
 
 /// Where the database URL came from, for the status line.
@@ -86,6 +88,11 @@ pub struct Config {
     pub wait: Option<Duration>,
     /// Who hears what the library reports (waiting, warnings): nobody unless set.
     pub events: Observer,
+    /// Set by `baseline` and `import`, which adopt a database another tool migrated: a
+    /// writing session does not refuse it (see [`crate::foreign`]).
+    pub adopting: bool,
+    /// sqlx's tracking table, when `sqlx.toml` names one other than `_sqlx_migrations`.
+    pub sqlx_table: Option<String>,
 }
 
 /// Which manifest and table `init` writes to.
@@ -129,6 +136,8 @@ impl Config {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             wait: None,
             events: Observer::silent(),
+            adopting: false,
+            sqlx_table: None,
         })
     }
 
@@ -152,9 +161,12 @@ impl Config {
             ),
         };
 
-        let dir = match &overrides.dir {
-            Some(d) => cwd.join(d),
-            None => dir_base.join(metadata.dir.as_deref().unwrap_or(DEFAULT_DIR)),
+        let sqlx = sqlx_toml(&root);
+        let dir = match (&overrides.dir, &metadata.dir, &sqlx.migrations_dir) {
+            (Some(d), _, _) => cwd.join(d),
+            (None, Some(d), _) => dir_base.join(d),
+            (None, None, Some(d)) => root.join(d),
+            (None, None, None) => dir_base.join(DEFAULT_DIR),
         };
         let dir_display = display_relative(&dir, cwd);
 
@@ -185,7 +197,14 @@ impl Config {
         let env = |name: &str| std::env::var(name).ok();
         let (url, url_origin) = if let Some(raw) = &overrides.database_url {
             (DbUrl::parse(raw)?, UrlOrigin::Flag)
-        } else if let Some(FoundUrl { url, source }) = find_url(&url_env, env, cwd, &root)? {
+        } else if let Some(FoundUrl { url, source }) = if overrides.no_dotenv {
+            env(&url_env).filter(|v| !v.is_empty()).map(|url| FoundUrl {
+                url,
+                source: UrlSource::Env,
+            })
+        } else {
+            find_url(&url_env, env, cwd, &root)?
+        } {
             let origin = match source {
                 UrlSource::Env => UrlOrigin::Env(url_env),
                 UrlSource::DotEnv(path) => UrlOrigin::DotEnv(url_env, path),
@@ -245,7 +264,40 @@ impl Config {
             lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
             wait: overrides.wait,
             events: Observer::silent(),
+            adopting: false,
+            sqlx_table: sqlx.table_name,
         })
+    }
+}
+
+/// What cargo-migrate reads from a `sqlx.toml` next to the manifest: sqlx's migrations
+/// directory (when the config names none) and its tracking table's name.
+#[cfg(feature = "cli")]
+#[derive(Debug, Default)]
+struct SqlxToml {
+    migrations_dir: Option<String>,
+    table_name: Option<String>,
+}
+
+/// Reads `[migrate] migrations-dir` and `table-name` from `root/sqlx.toml`; a file that is
+/// missing or does not parse gives nothing (it is sqlx's to complain about).
+#[cfg(feature = "cli")]
+fn sqlx_toml(root: &Path) -> SqlxToml {
+    let Ok(text) = std::fs::read_to_string(root.join("sqlx.toml")) else {
+        return SqlxToml::default();
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return SqlxToml::default();
+    };
+    let get = |key: &str| {
+        doc.get("migrate")
+            .and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    SqlxToml {
+        migrations_dir: get("migrations-dir"),
+        table_name: get("table-name"),
     }
 }
 

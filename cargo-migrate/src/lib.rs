@@ -74,6 +74,7 @@ pub(crate) mod drift;
 pub mod embedded;
 pub(crate) mod error;
 pub mod events;
+pub(crate) mod foreign;
 pub(crate) mod migrate;
 pub(crate) mod plan;
 pub(crate) mod script;

@@ -146,6 +146,17 @@ impl<B: Backend> Session<B> {
         }
         .await;
         let (has_table, extended, has_down_script) = opened?;
+        if locked && !has_table && !cfg.adopting {
+            // Another tool's history: running it again would fail halfway, or worse.
+            let found = watch
+                .guard::<B, _, _>(crate::foreign::detect(&mut db, cfg.sqlx_table.as_deref()))
+                .await?;
+            if let Some(found) = found {
+                let _ = watch.guard::<B, _, _>(db.unlock(&cfg.table)).await;
+                close_within(db).await;
+                return Err(crate::foreign::refusal(&found));
+            }
+        }
         Ok(Some(Session {
             db,
             watch,
@@ -470,9 +481,21 @@ impl<B: Backend> Session<B> {
     /// Records `migrations` as applied without running them, as a baseline, in one
     /// transaction.
     pub async fn record_baseline(&mut self, migrations: &[&Migration]) -> Result<()> {
+        let by = self.applied_by.clone();
+        self.record_unrun(migrations, &by).await
+    }
+
+    /// Records `migrations`, which another tool applied (`tool`, its name), as applied without
+    /// running them, in one transaction; `applied_by` says who imported them from which tool
+    /// (`applied_at` is when).
+    pub async fn record_imported(&mut self, migrations: &[&Migration], tool: &str) -> Result<()> {
+        let by = format!("{} (imported from {tool})", self.applied_by);
+        self.record_unrun(migrations, &by).await
+    }
+
+    async fn record_unrun(&mut self, migrations: &[&Migration], by: &str) -> Result<()> {
         self.ensure_table().await?;
         let table = self.table.clone();
-        let by = self.applied_by.clone();
         self.watch
             .guard::<B, _, _>(self.db.begin())
             .await
@@ -487,7 +510,7 @@ impl<B: Backend> Session<B> {
                     up_checksum: &up,
                     down_checksum: down.as_deref(),
                     execution_us: 0,
-                    applied_by: &by,
+                    applied_by: by,
                     success: true,
                     up_script: storable_script(&m.up.text),
                     down_script: m.down.as_ref().and_then(|d| storable_script(&d.text)),

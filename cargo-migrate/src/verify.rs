@@ -229,6 +229,63 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
     Ok(steps)
 }
 
+/// The schema `migrations` build: their up scripts applied in order, through the migrator's
+/// `Session`, in a scratch database made next to `cfg.url` and dropped on every path (for
+/// `import --verify` and `baseline --verify`, which compare it with the live database's).
+pub async fn replay_schema<B: Backend>(
+    cfg: &Config,
+    migrations: &[&Migration],
+    dir: &str,
+) -> Result<crate::snapshot::Snapshot> {
+    let scratch = B::scratch_url(&cfg.url, &scratch_name())?;
+    let scripts = prepare_all(
+        migrations.iter().map(|m| &m.up),
+        cfg.url.kind.dialect(),
+        dir,
+    )?;
+    B::create_scratch(&cfg.url, &scratch).await?;
+    let database = shown(&scratch);
+    cfg.events.report(Event::ScratchCreated {
+        database: database.clone(),
+    });
+    let mut in_scratch = cfg.clone();
+    in_scratch.url = scratch.clone();
+    let result = async {
+        let mut session = Session::<B>::open(&in_scratch, Access::ReadWrite)
+            .await?
+            .expect("a writing session always connects or fails");
+        let mut applied = Ok(());
+        for (m, script) in migrations.iter().zip(&scripts) {
+            if let Err(e) = session.apply(m, script).await {
+                applied = Err(e);
+                break;
+            }
+        }
+        let closed = session.close().await;
+        applied?;
+        closed?;
+        let Some(mut probe) = B::connect(&scratch, Access::ReadOnly).await? else {
+            return Err(Error::refused(
+                format!("the scratch database {database} disappeared"),
+                "run the command again",
+            ));
+        };
+        let snapshot = probe.snapshot(&cfg.table).await;
+        probe.close().await;
+        snapshot
+    }
+    .await;
+    match B::drop_scratch(&cfg.url, &scratch).await {
+        Ok(()) => cfg.events.report(Event::ScratchDropped {
+            database: database.clone(),
+        }),
+        Err(e) => cfg.events.report(Event::Warning {
+            message: format!("cannot drop the scratch database {database} ({e}): drop it by hand"),
+        }),
+    }
+    result
+}
+
 /// A name no other run picks: `cm_verify_<pid>_<nanos>`.
 fn scratch_name() -> String {
     let nanos = std::time::SystemTime::now()

@@ -35,6 +35,7 @@ macro_rules! on_servers {
 mod build_check;
 mod gate;
 mod git;
+mod import;
 mod machine;
 mod runtime;
 mod safety;

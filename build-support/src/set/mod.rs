@@ -154,6 +154,18 @@ impl MigrationSet {
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (_, entry) in entries {
             if entry.file_type().is_dir() {
+                // Diesel's layout, `<version>_<name>/up.sql`: a migration that would never run.
+                if entry.path().join("up.sql").is_file() {
+                    let name = entry.file_name().to_string_lossy();
+                    set.findings.push(
+                        Finding::error(
+                            RuleId::InvalidFileName,
+                            shown(&format!("{name}/up.sql")),
+                            "a migration in Diesel's layout (`<version>_<name>/up.sql`): only the files directly in the migrations directory are migrations, so it would never run",
+                        )
+                        .with_help("convert Diesel's migrations with `cargo migrate import --from diesel` (it keeps their order and, with `--database-url`, records what Diesel applied)"),
+                    );
+                }
                 continue;
             }
             let Some(name) = entry.file_name().to_str() else {
@@ -463,6 +475,30 @@ mod tests {
             .iter()
             .map(|f| format!("{} {}: {}", f.rule, f.location(), f.message))
             .collect()
+    }
+
+    #[test]
+    fn a_directory_in_diesels_layout_points_at_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let diesel = dir.path().join("2024-01-01-000000_create_users");
+        std::fs::create_dir(&diesel).unwrap();
+        std::fs::write(diesel.join("up.sql"), "CREATE TABLE users (id INT);").unwrap();
+        std::fs::write(diesel.join("down.sql"), "DROP TABLE users;").unwrap();
+        std::fs::create_dir(dir.path().join("fixtures")).unwrap();
+        let set = MigrationSet::load(dir.path(), "migrations").unwrap();
+        assert_eq!(
+            findings(&set),
+            [
+                "invalid-file-name migrations/2024-01-01-000000_create_users/up.sql: a migration in Diesel's layout (`<version>_<name>/up.sql`): only the files directly in the migrations directory are migrations, so it would never run"
+            ]
+        );
+        assert!(set.has_errors());
+        assert!(
+            set.findings[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("cargo migrate import --from diesel"))
+        );
     }
 
     #[test]

@@ -134,3 +134,37 @@ where
         .doing("reading the recorded up script")?;
     Ok(text.flatten())
 }
+
+impl Connection<'_> {
+    /// The rows `sql` selects, every column read as text (the statement casts each one: see
+    /// [`crate::foreign`]), `None` for NULL.
+    pub(crate) async fn text_rows(self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Connection::Postgres(c) => fetch_text_rows(c, sql).await,
+            #[cfg(feature = "mysql")]
+            Connection::MySql(c) => fetch_text_rows(c, sql).await,
+            #[cfg(feature = "sqlite")]
+            Connection::Sqlite(c) => fetch_text_rows(c, sql).await,
+        }
+    }
+}
+
+async fn fetch_text_rows<'c, DB, E>(executor: E, sql: &str) -> Result<Vec<Vec<Option<String>>>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Row;
+    let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
+        .fetch_all(executor)
+        .await
+        .doing("reading another tool's tracking table")?;
+    rows.iter()
+        .map(|row| (0..row.len()).map(|i| row.try_get(i)).collect())
+        .collect::<sqlx::Result<_>>()
+        .doing("reading another tool's tracking table")
+}

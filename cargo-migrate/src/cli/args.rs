@@ -81,13 +81,17 @@ pub struct MigrateArgs {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Database URL (postgres://…, mysql://…, mariadb://…, sqlite:…); overrides the environment
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, short = 'D', global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Do not read the database URL from a `.env` file (only from the environment or the flag)
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
     /// Use the named environment from the config (`[…metadata.migrate.env.NAME]`)
     #[arg(long, global = true, value_name = "NAME")]
     pub env: Option<String>,
-    /// The migrations directory (default: `dir` from the config, else `migrations`)
-    #[arg(long, global = true, value_name = "DIR")]
+    /// The migrations directory (default: `dir` from the config, else `migrations-dir` from
+    /// sqlx.toml, else `migrations`); `--source` as sqlx-cli spells it
+    #[arg(long, visible_alias = "source", global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Path to Cargo.toml
     #[arg(long, global = true, value_name = "PATH")]
@@ -182,6 +186,9 @@ pub enum Command {
     /// Renumber this branch's new migrations after the main branch's newest (files renamed,
     /// review lock kept)
     Rebase,
+    /// Adopt another tool's history: convert its migration files in place and, with a database,
+    /// record what its tracking table says was applied (that table is left untouched)
+    Import(ImportArgs),
     /// The commit gate (run by the git hook): block a commit whose staged migrations are
     /// unreviewed, fail lint, conflict with main, or are not applied to your database
     PreCommit,
@@ -194,6 +201,28 @@ pub enum Command {
 pub struct CompletionsArgs {
     /// The shell to write the script for
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool whose files (and tracking table) to import
+    #[arg(long, value_name = "TOOL", value_parser = parse_tool)]
+    pub from: crate::foreign::Tool,
+    /// Print the conversion plan (renames, renumbering) and what would be recorded; change
+    /// nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// First prove that the converted history builds the live schema: apply it in a scratch
+    /// database on the same server and compare its `dump` with the database's, per object
+    #[arg(long)]
+    pub verify: bool,
+}
+
+fn parse_tool(text: &str) -> Result<crate::foreign::Tool, String> {
+    text.parse().map_err(|e| {
+        let ids: Vec<&str> = crate::foreign::Tool::ALL.iter().map(|t| t.id()).collect();
+        format!("{e}; one of: {}", ids.join(", "))
+    })
 }
 
 #[derive(Debug, Args)]
@@ -235,8 +264,8 @@ pub enum Template {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    /// Apply up to and including this version
-    #[arg(long, value_name = "VERSION")]
+    /// Apply up to and including this version (`--target-version` as sqlx-cli spells it)
+    #[arg(long, visible_alias = "target-version", value_name = "VERSION")]
     pub to: Option<i64>,
     /// Print the plan and the SQL that would run; change nothing
     #[arg(long)]
@@ -255,8 +284,9 @@ pub struct DownSelection {
     /// Revert this many migrations (default 1)
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
-    /// Revert every migration newer than this version
-    #[arg(long, value_name = "VERSION")]
+    /// Revert every migration newer than this version (`--target-version` as sqlx-cli spells
+    /// it)
+    #[arg(long, visible_alias = "target-version", value_name = "VERSION")]
     pub to: Option<i64>,
     /// Revert every applied migration
     #[arg(long)]
@@ -402,6 +432,11 @@ pub struct RepairArgs {
 pub struct BaselineArgs {
     /// The newest migration the database already has (its version)
     pub version: i64,
+    /// First prove that the migrations up to VERSION build the live schema: apply them in a
+    /// scratch database on the same server and compare its `dump` with the database's, per
+    /// object
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[cfg(test)]
@@ -450,7 +485,10 @@ mod tests {
         assert!(args.global.yes);
         assert!(matches!(
             args.command,
-            Command::Baseline(BaselineArgs { version: 7 })
+            Command::Baseline(BaselineArgs {
+                version: 7,
+                verify: false
+            })
         ));
         assert!(parse(&["baseline"]).is_err(), "baseline needs a version");
     }

@@ -38,6 +38,13 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
     if todo == 0 {
         return nothing_to_do(ctx, target);
     }
+    if args.verify {
+        let upto: Vec<&Migration> = set.migrations.iter().filter(|m| m.version <= v).collect();
+        let foreign =
+            with_backend!(ctx.cfg.url.kind, B => crate::foreign::find::<B>(&ctx.cfg).await);
+        crate::commands::import::prove(ctx, &upto, foreign.as_ref().map(|f| f.table.as_str()))
+            .await?;
+    }
     protect::confirm(
         ctx,
         &format!(
@@ -45,8 +52,13 @@ pub async fn run(ctx: &Ctx, args: &BaselineArgs) -> Result<()> {
             target.name()
         ),
     )?;
+    // A database another tool migrated may be adopted this way, on purpose.
+    let cfg = crate::config::Config {
+        adopting: true,
+        ..ctx.cfg.clone()
+    };
     with_backend!(ctx.cfg.url.kind, B => {
-        with_lock::<B, _>(&ctx.cfg, async |session| {
+        with_lock::<B, _>(&cfg, async |session| {
             // Again under the lock: another run may have changed the table since.
             let rows = session.applied().await?;
             let entries = status(&set, &rows);

@@ -60,6 +60,9 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     let lint_result = lint::summarize(ctx, "check", &set, &findings);
 
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
+    if rows.is_empty() {
+        crate::commands::status::warn_of_another_tool(ctx).await;
+    }
     let entries = status(&set, &rows);
     let mut problems = Vec::new();
     // Not failures: the schema is what was applied, but `down` would run another script than

@@ -30,7 +30,7 @@ pub async fn run(ctx: &Ctx, format: DumpFormat) -> Result<()> {
 }
 
 /// Reads the schema without creating or locking anything.
-async fn read<B: Backend>(cfg: &Config) -> Result<Snapshot> {
+pub(crate) async fn read<B: Backend>(cfg: &Config) -> Result<Snapshot> {
     let Some(mut db) =
         crate::backend::connect::<B>(&cfg.url, Access::ReadOnly, cfg.wait, &cfg.events).await?
     else {

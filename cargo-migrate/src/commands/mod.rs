@@ -5,8 +5,9 @@
 mod baseline;
 mod check;
 mod down;
-mod dump;
+pub(crate) mod dump;
 mod history;
+mod import;
 mod init;
 mod lint;
 mod new;
@@ -108,6 +109,7 @@ pub fn main() -> ExitCode {
         manifest_path: args.global.manifest_path.clone(),
         lock_timeout: Some(args.global.lock_timeout),
         wait: args.global.wait,
+        no_dotenv: args.global.no_dotenv,
     };
     let cwd = std::env::current_dir();
     if let Command::Completions(completions) = &args.command {
@@ -158,6 +160,7 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Dump(args) => dump::run(ctx, args.format).await,
         Command::Review(args) => review::run(ctx, &args),
         Command::Rebase => rebase::run(ctx).await,
+        Command::Import(args) => import::run(ctx, &args).await,
         Command::PreCommit | Command::Completions(_) => {
             unreachable!("`main` runs these before loading the config")
         }

@@ -17,6 +17,9 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     // The down scripts too: an edited one is shown.
     let set = ctx.load_lenient(Read::Everything)?;
     let rows = with_backend!(ctx.cfg.url.kind, B => read_applied::<B>(&ctx.cfg).await?);
+    if rows.is_empty() {
+        warn_of_another_tool(ctx).await;
+    }
     let entries = status(&set, &rows);
     match format {
         Format::Json => machine::print_json("status", &document(ctx, &entries)),
@@ -218,5 +221,19 @@ fn document<'a>(ctx: &Ctx, entries: &'a [Entry<'_, '_>]) -> StatusDocument<'a> {
     StatusDocument {
         database: ctx.cfg.url.to_string(),
         migrations,
+    }
+}
+
+/// On a database with no rows of ours that another tool migrated, warns that what is listed as
+/// pending was applied by that tool, and names `import` (for `status` and `check`).
+pub async fn warn_of_another_tool(ctx: &Ctx) {
+    let found = with_backend!(ctx.cfg.url.kind, B => crate::foreign::find::<B>(&ctx.cfg).await);
+    if let Some(found) = found {
+        output::warning(&format!(
+            "this database was migrated with {name} ({table}), which cargo-migrate has not imported yet: `cargo migrate import --from {id}` records what {name} applied",
+            name = found.tool.name(),
+            table = found.table,
+            id = found.tool.id()
+        ));
     }
 }

@@ -19,7 +19,16 @@ use crate::session::Session;
 
 pub async fn run(ctx: &Ctx, args: &UpArgs) -> Result<()> {
     ctx.announce_database();
-    let set = ctx.load_strict()?;
+    let set = match ctx.load_strict() {
+        Ok(set) => set,
+        // Files in another tool's layout: the database it migrated says which.
+        Err(e @ Error::Invalid { .. }) => {
+            let found =
+                with_backend!(ctx.cfg.url.kind, B => crate::foreign::find::<B>(&ctx.cfg).await);
+            return Err(found.map_or(e, |found| crate::foreign::refusal(&found)));
+        }
+        Err(e) => return Err(e),
+    };
     with_backend!(ctx.cfg.url.kind, B => {
         if args.dry_run {
             dry_run::<B>(ctx, &set, args).await

@@ -1,6 +1,11 @@
 //! The SQL that `cargo migrate new --template …` starts from, for each dialect, each with the
 //! down script that undoes it.
 
+/// The table a template names when neither `--table` nor the migration's name gives one.
+pub const PLACEHOLDER_TABLE: &str = "my_table";
+/// The referenced table of `add_foreign_key` when `--references` does not give one.
+pub const PLACEHOLDER_REFERENCES: &str = "other_table";
+
 use build_support::Dialect;
 
 use crate::cli::args::Template;
@@ -68,10 +73,10 @@ impl Names {
         let table = table
             .map(str::to_owned)
             .or(t)
-            .unwrap_or_else(|| "my_table".to_owned());
+            .unwrap_or_else(|| PLACEHOLDER_TABLE.to_owned());
         let references = references
             .map(str::to_owned)
-            .unwrap_or_else(|| "other_table".to_owned());
+            .unwrap_or_else(|| PLACEHOLDER_REFERENCES.to_owned());
         let column = column
             .map(str::to_owned)
             .or(c)

@@ -275,8 +275,25 @@ fn new_writes_templates_and_never_reuses_a_version() {
         &out.stderr,
         "Guessed table `orders`, column `placed_at` from the name",
     );
+    // A name that names no table: a placeholder, said to be one, not "guessed".
+    let out = expect(
+        p.cmd(&[
+            "new",
+            "add_email",
+            "--template",
+            "add_column",
+            "--column",
+            "email",
+        ]),
+        0,
+    );
+    assert_contains(
+        &out.stderr,
+        "warning: the name says nothing of the table `my_table` (--table): the files name a placeholder",
+    );
+    assert!(!out.stderr.contains("Guessed"), "{}", out.stderr);
     let out = expect(p.cmd(&["new", "backfill", "--up-only"]), 0);
-    assert_eq!(out.stdout, "migrations/29991231235962_backfill.sql\n");
+    assert_eq!(out.stdout, "migrations/29991231235963_backfill.sql\n");
     let out = expect(p.cmd(&["new", "!!!"]), 2);
     assert_contains(&out.stderr, "empty migration name");
     // The templates follow the database: PostgreSQL builds indexes concurrently.

@@ -10,7 +10,7 @@ use crate::cli::args::{NewArgs, Template};
 use crate::cli::output;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
-use crate::templates::{Names, check_name, render};
+use crate::templates::{Names, PLACEHOLDER_REFERENCES, PLACEHOLDER_TABLE, check_name, render};
 
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
     let foreign: String = args
@@ -59,15 +59,26 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
     // What the template names and was not given is guessed from the name: said, not silent,
     // since a name can be read more than one way.
     let mut guessed = Vec::new();
+    let mut placeholders = Vec::new();
     if args.template.is_some() && args.table.is_none() {
-        guessed.push(format!("table `{}`", names.table));
+        if names.table == PLACEHOLDER_TABLE {
+            placeholders.push(format!("table `{PLACEHOLDER_TABLE}` (--table)"));
+        } else {
+            guessed.push(format!("table `{}`", names.table));
+        }
     }
     let uses_column = !matches!(args.template, None | Some(Template::CreateTable));
     if uses_column && args.column.is_none() {
         guessed.push(format!("column `{}`", names.column));
     }
     if args.template == Some(Template::AddForeignKey) && args.references.is_none() {
-        guessed.push(format!("referenced table `{}`", names.references));
+        if names.references == PLACEHOLDER_REFERENCES {
+            placeholders.push(format!(
+                "referenced table `{PLACEHOLDER_REFERENCES}` (--references)"
+            ));
+        } else {
+            guessed.push(format!("referenced table `{}`", names.references));
+        }
     }
     if !guessed.is_empty() {
         ctx.status(
@@ -77,6 +88,12 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
                 guessed.join(", ")
             ),
         );
+    }
+    if !placeholders.is_empty() {
+        output::warning(&format!(
+            "the name says nothing of the {}: the files name a placeholder; replace it, or run `new` again with the option",
+            placeholders.join(" or the ")
+        ));
     }
     let (up, down) = render(args.template, ctx.cfg.dialect, &slug, &names, args.up_only);
     let base = format!("{version}_{slug}");

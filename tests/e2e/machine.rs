@@ -257,3 +257,24 @@ fn github_actions_gets_an_annotation_per_finding() {
     // Outside GitHub Actions, stdout stays empty.
     assert_eq!(expect(p.cmd(&["lint"]), 1).stdout, "");
 }
+
+#[test]
+fn verify_prints_a_versioned_json_document() {
+    let p = Project::new();
+    p.pair(
+        "1_users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+        "DROP TABLE users;\n",
+    )
+    .pair(
+        "2_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nCREATE INDEX posts_id ON posts (id);\n",
+        "DROP INDEX posts_id;\n",
+    );
+    let db = TestDb::sqlite();
+    let out = expect(p.on(&db, &["verify", "--format", "json"]), 1);
+    let doc = json(&out.stdout);
+    insta::assert_json_snapshot!("verify", doc);
+    // The diagnostics for people are still on stderr.
+    assert!(out.stderr.contains("posts"), "{}", out.stderr);
+}

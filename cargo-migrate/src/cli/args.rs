@@ -310,9 +310,10 @@ pub struct FormatArgs {
     pub format: Format,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A table and status lines, for people
+    #[default]
     Human,
     /// A JSON document on stdout (`format_version` 1), for scripts and CI
     Json,
@@ -381,6 +382,10 @@ pub struct VerifyArgs {
     /// Read the whole schema for every snapshot, not only what changed (slower)
     #[arg(long)]
     pub full_snapshots: bool,
+    /// How to print the result: `human` (diagnostics and a summary on stderr) or `json` (a
+    /// versioned document on stdout, besides the diagnostics)
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
 }
 
 impl From<&UpArgs> for crate::plan::UpOptions {

@@ -275,6 +275,15 @@ fn verify_prints_a_versioned_json_document() {
     let out = expect(p.on(&db, &["verify", "--format", "json"]), 1);
     let doc = json(&out.stdout);
     insta::assert_json_snapshot!("verify", doc);
-    // The diagnostics for people are still on stderr.
-    assert!(out.stderr.contains("posts"), "{}", out.stderr);
+    // The diagnostics and the progress lines for people are still on stderr.
+    assert!(
+        out.stderr.contains("Verifying 1_users [1/2]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Verifying 2_posts [2/2]"),
+        "{}",
+        out.stderr
+    );
 }

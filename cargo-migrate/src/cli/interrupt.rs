@@ -1,4 +1,4 @@
-//! Ctrl-C during `up` or `down`, and the progress lines of a run. The first Ctrl-C asks the run
+//! Ctrl-C during `up` or `down`, and the progress lines of a run (also `verify`'s). The first Ctrl-C asks the run
 //! to stop after the migration in flight (each migration is a unit: applied, or not); the run
 //! then says what it did and what is left. A second Ctrl-C stops at once, saying what the
 //! migration in flight may have left.
@@ -16,10 +16,45 @@ pub struct Run {
     verb: &'static str,
     stop: Arc<AtomicBool>,
     current: Arc<Mutex<Option<String>>>,
+    progress: Progress,
+}
+
+/// The `[n/N]` counter of a run's progress lines, with the elapsed time on a terminal (a CI
+/// log gets plain lines).
+#[derive(Debug)]
+pub struct Progress {
     total: AtomicUsize,
     done: AtomicUsize,
     start: Instant,
     terminal: bool,
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        Progress {
+            total: AtomicUsize::new(total),
+            done: AtomicUsize::new(0),
+            start: Instant::now(),
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("CI").is_none(),
+        }
+    }
+
+    /// The line of the next migration, `name`: `name [n/N]` (only `name` when there is one).
+    pub fn next_line(&self, name: &str) -> String {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        let total = self.total.load(Ordering::SeqCst).max(n);
+        match (total, self.terminal) {
+            (1, _) => name.to_owned(),
+            (_, false) => format!("{name} [{n}/{total}]"),
+            (_, true) => format!(
+                "{name} [{n}/{total}, {} elapsed]",
+                output::duration(
+                    i64::try_from(self.start.elapsed().as_micros()).unwrap_or(i64::MAX)
+                )
+            ),
+        }
+    }
 }
 
 impl Run {
@@ -30,12 +65,7 @@ impl Run {
             verb,
             stop: Arc::new(AtomicBool::new(false)),
             current: Arc::new(Mutex::new(None)),
-            total: AtomicUsize::new(0),
-            done: AtomicUsize::new(0),
-            start: Instant::now(),
-            // A terminal gets the elapsed time too; a CI log gets plain lines.
-            terminal: std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("CI").is_none(),
+            progress: Progress::new(0),
         };
         let (stop, current) = (run.stop.clone(), run.current.clone());
         let doing = match verb {
@@ -80,7 +110,7 @@ impl Run {
 
     /// How many migrations the plan holds.
     pub fn planned(&self, total: usize) {
-        self.total.store(total, Ordering::SeqCst);
+        self.progress.total.store(total, Ordering::SeqCst);
     }
 
     /// Before migration `name` runs: its progress line, or `Break` when Ctrl-C asked to stop.
@@ -89,19 +119,7 @@ impl Run {
             return ControlFlow::Break(());
         }
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
-        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-        let total = self.total.load(Ordering::SeqCst).max(n);
-        let line = match (total, self.terminal) {
-            (1, _) => name.to_owned(),
-            (_, false) => format!("{name} [{n}/{total}]"),
-            (_, true) => format!(
-                "{name} [{n}/{total}, {} elapsed]",
-                output::duration(
-                    i64::try_from(self.start.elapsed().as_micros()).unwrap_or(i64::MAX)
-                )
-            ),
-        };
-        output::status(self.verb, &line);
+        output::status(self.verb, &self.progress.next_line(name));
         ControlFlow::Continue(())
     }
 

@@ -77,13 +77,16 @@ pub fn warning(message: &str) {
 /// The CLI's observer of the library's events: warnings as `warning:` lines, the rest as
 /// status lines (silenced by `--quiet`).
 pub fn printer() -> Observer {
-    Observer::new(|event: &Event| {
-        if event.is_warning() {
-            warning(&event.to_string());
-        } else {
-            status(event.verb(), &event.to_string());
-        }
-    })
+    Observer::new(print_event)
+}
+
+/// How [`printer`] prints one event: a warning, or a status line.
+pub fn print_event(event: &Event) {
+    if event.is_warning() {
+        warning(&event.to_string());
+    } else {
+        status(event.verb(), &event.to_string());
+    }
 }
 
 /// Writes the product to stdout. A closed pipe is not an error: the process exits 0 quietly.

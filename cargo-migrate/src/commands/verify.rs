@@ -7,10 +7,14 @@ use build_support::MigrationSet;
 use serde::Serialize;
 
 use crate::cli::args::{Format, VerifyArgs};
+use crate::cli::interrupt::Progress;
 use crate::cli::machine;
+use crate::cli::output;
 use crate::cli::report;
 use crate::commands::{Ctx, protect};
+use crate::config::Config;
 use crate::error::Result;
+use crate::events::{Event, Observer};
 use crate::verify::{Options, Problem, Report, Stop};
 
 pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
@@ -18,7 +22,7 @@ pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
     protect::refuse_scratch(ctx)?;
     let set = ctx.load_strict()?;
     let report = crate::verify::verify(
-        &ctx.cfg,
+        &with_progress(&ctx.cfg, &set, args.to),
         &set,
         &args.into(),
         ctrl_c(),
@@ -33,9 +37,29 @@ pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
 
 /// Verifies a loaded, valid migration set (for `check --verify`).
 pub async fn verify(ctx: &Ctx, set: &MigrationSet, options: &Options) -> Result<()> {
+    let cfg = with_progress(&ctx.cfg, set, options.to);
     let report =
-        crate::verify::verify(&ctx.cfg, set, options, ctrl_c(), report::verify_problem).await?;
+        crate::verify::verify(&cfg, set, options, ctrl_c(), report::verify_problem).await?;
     report::verify_outcome(report)
+}
+
+/// `cfg` whose events print each migration's line with `[n/N]` (of the migrations up to
+/// `to`), as `up` and `down` do.
+fn with_progress(cfg: &Config, set: &MigrationSet, to: Option<i64>) -> Config {
+    let total = set
+        .migrations
+        .iter()
+        .filter(|m| to.is_none_or(|to| m.version <= to))
+        .count();
+    let progress = Progress::new(total);
+    let mut cfg = cfg.clone();
+    cfg.events = Observer::new(move |event: &Event| match event {
+        Event::Verifying { .. } => {
+            output::status(event.verb(), &progress.next_line(&event.to_string()));
+        }
+        _ => output::print_event(event),
+    });
+    cfg
 }
 
 /// The JSON document of `verify`: every migration the run got to with what was found, why

@@ -152,6 +152,10 @@ fn lint_and_check_print_sarif_that_the_schema_accepts() {
     let p = project();
     let lint = json(&expect(p.cmd(&["lint", "--format", "sarif"]), 1).stdout);
     assert_valid_sarif(&lint);
+    insta::assert_json_snapshot!("sarif", lint, {
+        ".runs[].tool.driver.version" => "[version]",
+        ".runs[].tool.driver.rules[].helpUri" => "[doc]",
+    });
     // The validator does reject what the schema forbids.
     let mut wrong = lint.clone();
     wrong["runs"][0]["results"][0]["level"] = "fatal".into();
@@ -236,6 +240,13 @@ fn github_actions_gets_an_annotation_per_finding() {
     let out = expect(cmd, 1);
     let annotations: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::")).collect();
     assert_eq!(annotations.len(), 2, "{}", out.stdout);
+    let docs = format!("{}/", env!("CARGO_PKG_VERSION"));
+    insta::assert_snapshot!(
+        "annotations",
+        out.stdout
+            .replace(&format!("blob/v{docs}"), "blob/[version]/")
+            .replace("blob/main/", "blob/[version]/")
+    );
     assert!(
         annotations
             .iter()

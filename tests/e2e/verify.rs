@@ -13,6 +13,7 @@ on_every_database!(
     a_down_that_leaves_an_index_is_reported,
     a_down_that_restores_a_column_with_the_wrong_type_is_reported,
     a_down_that_fails_is_reported_with_its_location_and_verify_carries_on,
+    a_failed_no_transaction_down_inside_its_own_begin_keeps_the_summary,
     a_down_that_drops_too_much_is_reported,
     a_rename_the_down_does_not_reverse_is_reported,
     incremental_snapshots_report_what_full_snapshots_report,
@@ -346,6 +347,43 @@ pub fn a_down_that_fails_is_reported_with_its_location_and_verify_carries_on(kin
     assert!(!out.stderr.contains("Verifying 3_tags"), "{}", out.stderr);
     assert!(
         out.stderr.contains("stopped early (--fail-fast)"),
+        "{}",
+        out.stderr
+    );
+    assert_scratch_gone(&db, tmp.path(), &out);
+}
+
+/// A `no-transaction` down that opens its own transaction and fails inside it: the session
+/// ends that transaction before it records the failure and releases the lock, so the run goes
+/// on and its summary is printed.
+pub fn a_failed_no_transaction_down_inside_its_own_begin_keeps_the_summary(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Project::new();
+    p.pair("1_users", USERS, "DROP TABLE users;\n");
+    p.pair(
+        "2_audit",
+        "CREATE TABLE audit (id INT);\n",
+        "-- migrate:no-transaction\nBEGIN;\nDROP TABLE audit;\nDROP TABLE no_such_table;\nCOMMIT;\n",
+    );
+    p.pair(
+        "3_tags",
+        "CREATE TABLE tags (id INT);\n",
+        "DROP TABLE tags;\n",
+    );
+    let out = verify(&p, &db, tmp.path(), &[]);
+    expect_code(&out, 1);
+    assert_contains(
+        &out.stderr,
+        "migration 2_audit failed at migrations/2_audit.down.sql:4:",
+    );
+    assert_contains(&out.stderr, "Verifying 3_tags");
+    assert_contains(
+        &out.stderr,
+        "verify failed: 1 migration(s) not undone by their down script: 2_audit",
+    );
+    assert!(
+        !out.stderr.contains("current transaction is aborted"),
         "{}",
         out.stderr
     );

@@ -42,6 +42,7 @@ mod misplaced_directive;
 mod non_utf8_file;
 mod object_used_before_created;
 mod orphan_down;
+mod placeholder_migration;
 mod require_concurrent_index_creation;
 mod require_down_script;
 mod rule_id;
@@ -148,6 +149,7 @@ pub static RULES: &[Rule] = &[
     object_used_before_created::RULE,
     require_down_script::RULE,
     empty_up_script::RULE,
+    placeholder_migration::RULE,
     empty_down_script::RULE,
     down_leaves_object::RULE,
     down_drops_foreign_object::RULE,

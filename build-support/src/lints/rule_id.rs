@@ -40,6 +40,7 @@ rule_ids! {
     ObjectUsedBeforeCreated = "object-used-before-created",
     RequireDownScript = "require-down-script",
     EmptyUpScript = "empty-up-script",
+    PlaceholderMigration = "placeholder-migration",
     EmptyDownScript = "empty-down-script",
     DownLeavesObject = "down-leaves-object",
     DownDropsForeignObject = "down-drops-foreign-object",

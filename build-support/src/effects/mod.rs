@@ -14,9 +14,9 @@ pub(crate) mod tests;
 mod types;
 
 use sqlparser::ast::{
-    AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation, AlterTypeOperation,
-    CopySource, DropBehavior, Ident, ObjectName, ReferentialAction, SchemaName, Statement,
-    TableObject,
+    AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation, AlterTriggerOperation,
+    AlterTypeOperation, AlterViewOperation, CopySource, DropBehavior, Ident, ObjectName,
+    ReferentialAction, SchemaName, SequenceOptions, Statement, TableObject,
 };
 
 use crate::Dialect;
@@ -130,7 +130,26 @@ impl Effects {
                     or_replace,
                 ));
             }
-            Statement::AlterView { name, .. } => self.use_object(ObjectKind::View, name),
+            Statement::AlterView(view) => match &view.operation {
+                AlterViewOperation::RenameTo { new_name } => {
+                    let (from, to) = (self.name(&view.name), self.name(new_name));
+                    self.push(renames(
+                        ObjectId::new(ObjectKind::View, from),
+                        ObjectId::new(ObjectKind::View, to),
+                    ));
+                }
+                _ => self.use_object(ObjectKind::View, &view.name),
+            },
+            Statement::AlterTrigger(trigger) => {
+                self.push(uses(ObjectId::table(&self.name(&trigger.table_name))));
+                if let AlterTriggerOperation::Rename { new_name } = &trigger.operation {
+                    let (from, to) = (self.ident(&trigger.name), self.ident(new_name));
+                    self.push(renames(
+                        ObjectId::new(ObjectKind::Trigger, from),
+                        ObjectId::new(ObjectKind::Trigger, to),
+                    ));
+                }
+            }
             Statement::AlterIndex {
                 name,
                 operation: AlterIndexOperation::RenameIndex { index_name },
@@ -181,7 +200,7 @@ impl Effects {
             Statement::CreateSequence {
                 name,
                 if_not_exists,
-                owned_by,
+                sequence_options,
                 ..
             } => {
                 let name = self.name(name);
@@ -190,8 +209,10 @@ impl Effects {
                     *if_not_exists,
                     false,
                 ));
-                if let Some(owner) = owned_by {
-                    self.owner_column(owner);
+                for option in sequence_options {
+                    if let SequenceOptions::OwnedBy(Some(owner)) = option {
+                        self.owner_column(owner);
+                    }
                 }
             }
             Statement::CreateFunction(function) => {

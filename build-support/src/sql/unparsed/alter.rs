@@ -23,23 +23,6 @@ pub(super) fn alter_sequence(w: &Words) -> Option<Vec<Effect>> {
     Some(vec![Effect::Use { object: id }])
 }
 
-pub(super) fn alter_trigger_rename(w: &Words) -> Option<Vec<Effect>> {
-    if !w.starts(&["ALTER", "TRIGGER"]) {
-        return None;
-    }
-    let (name, next) = w.name(2)?;
-    let on = w.find(next, "ON")?;
-    let (_, after) = w.name(on + 1)?;
-    if w.is(after, "RENAME") && w.is(after + 1, "TO") {
-        let (to, _) = w.name(after + 2)?;
-        return Some(vec![Effect::Rename {
-            from: ObjectId::new(ObjectKind::Trigger, name),
-            to: ObjectId::new(ObjectKind::Trigger, to),
-        }]);
-    }
-    Some(Vec::new())
-}
-
 pub(super) fn alter_index(w: &Words) -> Option<Vec<Effect>> {
     if !w.starts(&["ALTER", "INDEX"]) {
         return None;

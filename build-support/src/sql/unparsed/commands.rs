@@ -83,7 +83,3 @@ pub(super) fn dynamic_sql(w: &Words) -> Option<Vec<Effect>> {
 pub(super) fn pragma(w: &Words) -> Option<Vec<Effect>> {
     w.starts(&["PRAGMA"]).then(Vec::new)
 }
-
-pub(super) fn empty_select(w: &Words) -> Option<Vec<Effect>> {
-    (w.tokens.len() == 1 && w.is(0, "SELECT")).then(Vec::new)
-}

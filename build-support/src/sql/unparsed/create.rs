@@ -26,22 +26,6 @@ pub(super) fn create_sequence(w: &Words) -> Option<Vec<Effect>> {
     }])
 }
 
-pub(super) fn create_extension(w: &Words) -> Option<Vec<Effect>> {
-    if !w.starts(&["CREATE", "EXTENSION"]) {
-        return None;
-    }
-    let if_not_exists = w.is(2, "IF");
-    let (name, _) = w.name(w.skip(2, &[&["IF", "NOT", "EXISTS"]]))?;
-    Some(vec![Effect::Create {
-        object: ObjectId::new(ObjectKind::Extension, name),
-        if_not_exists,
-        or_replace: false,
-        on: None,
-        references: None,
-        columns: Vec::new(),
-    }])
-}
-
 /// `CREATE TABLE` forms sqlparser rejects: `LIKE … INCLUDING`, PostgreSQL 18 `CONSTRAINT n NOT
 /// NULL c`, SQLite's table constraints written without commas between them. The table is
 /// rewritten without them and parsed again; if even that fails, the table is created with

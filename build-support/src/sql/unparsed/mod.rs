@@ -16,12 +16,12 @@ use alter::{
     alter_index, alter_other_object, alter_sequence, alter_table_extra, alter_view_rename,
 };
 use commands::{
-    comment_on, do_block, drop_index_concurrently, drop_other_object, dynamic_sql, maintenance,
-    pragma, reindex, reindex_concurrently, session_command,
+    comment_on, do_block, drop_index_concurrently, drop_index_options, drop_other_object,
+    dynamic_sql, maintenance, pragma, reindex, reindex_concurrently, session_command,
 };
 use create::{
-    create_event, create_fulltext_index, create_other_object, create_routine, create_sequence,
-    create_table_extra, create_trigger,
+    binary_attribute, create_event, create_fulltext_index, create_index_on_only,
+    create_other_object, create_routine, create_sequence, create_table_extra, create_trigger,
 };
 use cursor::Words;
 
@@ -191,6 +191,24 @@ pub static FORMS: &[Form] = &[
         dialects: LITE,
         body: false,
         matcher: pragma,
+    },
+    Form {
+        id: "create-index-on-only",
+        dialects: PG,
+        body: false,
+        matcher: create_index_on_only,
+    },
+    Form {
+        id: "binary-attribute",
+        dialects: MY,
+        body: false,
+        matcher: binary_attribute,
+    },
+    Form {
+        id: "drop-index-options",
+        dialects: MY,
+        body: false,
+        matcher: drop_index_options,
     },
 ];
 

@@ -186,6 +186,31 @@ fn replay_up(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        // A table renamed after the up added columns or constraints to it takes them along:
+        // they are still this migration's, under the new name.
+        for effect in &statement.effects {
+            if let Effect::Rename { from, to } = effect
+                && from.kind == ObjectKind::Table
+            {
+                let moved = |id: &ObjectId| {
+                    (id.parent.as_deref() == Some(from.name.as_str())).then(|| ObjectId {
+                        parent: Some(to.name.clone()),
+                        ..id.clone()
+                    })
+                };
+                for (_, id) in &mut facts.created {
+                    if let Some(new) = moved(id) {
+                        *id = new;
+                    }
+                }
+                created_here = created_here
+                    .into_iter()
+                    .map(|id| moved(&id).unwrap_or(id))
+                    .collect();
+                let made: Vec<ObjectId> = facts.made.iter().filter_map(moved).collect();
+                facts.made.extend(made);
+            }
+        }
         for event in events.iter() {
             if let Event::Missing(object) = event
                 && let Some(&later) = first_creator.get(object)

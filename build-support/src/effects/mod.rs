@@ -204,16 +204,26 @@ impl Effects {
                 ..
             } => {
                 let name = self.name(name);
-                self.push(creates(
-                    ObjectId::new(ObjectKind::Sequence, name),
-                    *if_not_exists,
-                    false,
-                ));
-                for option in sequence_options {
-                    if let SequenceOptions::OwnedBy(Some(owner)) = option {
-                        self.owner_column(owner);
-                    }
-                }
+                let at = self.list.len();
+                let owner = sequence_options
+                    .iter()
+                    .filter_map(|o| match o {
+                        SequenceOptions::OwnedBy(Some(owner)) => self.owner_column(owner),
+                        _ => None,
+                    })
+                    .last();
+                // Created before the column it is owned by is used, and dropped with its table.
+                self.list.insert(
+                    at,
+                    Effect::Create {
+                        object: ObjectId::new(ObjectKind::Sequence, name),
+                        if_not_exists: *if_not_exists,
+                        or_replace: false,
+                        on: owner,
+                        references: None,
+                        columns: Vec::new(),
+                    },
+                );
             }
             Statement::CreateFunction(function) => {
                 let name = self.name(&function.name);

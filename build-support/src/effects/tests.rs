@@ -494,7 +494,7 @@ fn types_sequences_and_extensions() {
     );
     pg(
         "CREATE SEQUENCE IF NOT EXISTS s OWNED BY t.id",
-        &["create sequence s if not exists", "use column t.id"],
+        &["create sequence s on t if not exists", "use column t.id"],
     );
     pg(
         "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"",
@@ -638,7 +638,7 @@ fn forms_sqlparser_now_parses() {
         ),
         (
             "CREATE SEQUENCE s AS integer OWNED BY t.id",
-            &["create sequence s", "use column t.id"],
+            &["create sequence s on t", "use column t.id"],
         ),
         (
             "CREATE EXTENSION IF NOT EXISTS ltree SCHEMA public",

@@ -29,6 +29,7 @@ mod ban_drop_table;
 mod branch_conflict;
 mod concurrently_in_transaction;
 mod damaged_lock;
+mod definition_not_restored;
 mod down_drop_order;
 mod down_drops_foreign_object;
 mod down_leaves_object;
@@ -155,6 +156,7 @@ pub static RULES: &[Rule] = &[
     down_drops_foreign_object::RULE,
     down_drop_order::RULE,
     down_rename_not_reversed::RULE,
+    definition_not_restored::RULE,
     concurrently_in_transaction::RULE,
     transaction_control::RULE,
     ban_drop_table::RULE,

@@ -46,6 +46,7 @@ rule_ids! {
     DownDropsForeignObject = "down-drops-foreign-object",
     DownDropOrder = "down-drop-order",
     DownRenameNotReversed = "down-rename-not-reversed",
+    DefinitionNotRestored = "definition-not-restored",
     ConcurrentlyInTransaction = "concurrently-in-transaction",
     TransactionControl = "transaction-control",
     BanDropTable = "ban-drop-table",

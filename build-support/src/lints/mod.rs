@@ -27,6 +27,7 @@ mod adding_not_nullable_field;
 mod ban_drop_column;
 mod ban_drop_table;
 mod branch_conflict;
+mod column_change_not_reverted;
 mod concurrently_in_transaction;
 mod damaged_lock;
 mod definition_not_restored;
@@ -157,6 +158,7 @@ pub static RULES: &[Rule] = &[
     down_drop_order::RULE,
     down_rename_not_reversed::RULE,
     definition_not_restored::RULE,
+    column_change_not_reverted::RULE,
     concurrently_in_transaction::RULE,
     transaction_control::RULE,
     ban_drop_table::RULE,

@@ -47,6 +47,7 @@ rule_ids! {
     DownDropOrder = "down-drop-order",
     DownRenameNotReversed = "down-rename-not-reversed",
     DefinitionNotRestored = "definition-not-restored",
+    ColumnChangeNotReverted = "column-change-not-reverted",
     ConcurrentlyInTransaction = "concurrently-in-transaction",
     TransactionControl = "transaction-control",
     BanDropTable = "ban-drop-table",

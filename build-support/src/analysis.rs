@@ -74,6 +74,8 @@ pub struct MigrationFacts {
     /// Everything the up creates or renames something to, whether or not it is new (a table
     /// rebuilt under its own name): the down may drop any of it.
     pub made: HashSet<ObjectId>,
+    /// The up drops or renames something that existed before it.
+    pub changes_existing: bool,
     /// Views and functions that existed before the up and that it defines anew (`OR REPLACE`,
     /// or dropped and created again), with the statement: the down must define them again as
     /// they were.
@@ -213,11 +215,13 @@ fn replay_up(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
-        // A table renamed after the up added columns or constraints to it takes them along:
-        // they are still this migration's, under the new name.
+        // A table that existed before, renamed after the up added columns or constraints to
+        // it, takes them along: they are still this migration's, under the new name. (A table
+        // the up made and renamed, as SQLite rebuilds one, replaces the old one whole.)
         for effect in &statement.effects {
             if let Effect::Rename { from, to } = effect
                 && from.kind == ObjectKind::Table
+                && !created_here.contains(from)
             {
                 let moved = |id: &ObjectId| {
                     (id.parent.as_deref() == Some(from.name.as_str())).then(|| ObjectId {
@@ -252,6 +256,7 @@ fn replay_up(
         }
     }
     facts.created.retain(|(_, id)| catalog.exists(id));
+    facts.changes_existing = !replaced.is_empty();
     // A rename whose new name is gone by the end, or whose old name the up creates again (a
     // table rebuilt through a temporary name), is not a rename the down must reverse.
     facts.renames_not_reversed = renames

@@ -161,6 +161,26 @@ mod cases {
                 ],
                 None,
             ),
+            // SQLite's rebuild of a table through a new one renamed to its name, both ways.
+            (
+                Dialect::Sqlite,
+                &[
+                    (
+                        "1_t.up.sql",
+                        "CREATE TABLE keys (id INTEGER PRIMARY KEY, label TEXT);",
+                    ),
+                    ("1_t.down.sql", "DROP TABLE keys;"),
+                    (
+                        "2_r.up.sql",
+                        "CREATE TABLE keys_new (id INTEGER PRIMARY KEY, label TEXT NOT NULL, kind TEXT);\nINSERT INTO keys_new (id, label) SELECT id, label FROM keys;\nDROP TABLE keys;\nALTER TABLE keys_new RENAME TO keys;",
+                    ),
+                    (
+                        "2_r.down.sql",
+                        "CREATE TABLE keys_old (id INTEGER PRIMARY KEY, label TEXT);\nINSERT INTO keys_old (id, label) SELECT id, label FROM keys;\nDROP TABLE keys;\nALTER TABLE keys_old RENAME TO keys;",
+                    ),
+                ],
+                None,
+            ),
             // Still caught: an index of a known table the down leaves.
             (
                 pg,

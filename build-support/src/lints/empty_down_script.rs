@@ -40,22 +40,18 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The up changes the schema in the replay: it creates something new, drops or renames
-/// something, changes it in a way the model does not follow, or may do anything. An up that
+/// something that existed (a `DROP … IF EXISTS` of nothing changes nothing), changes something
+/// in a way the model does not follow, or may do anything. An up that
 /// only changes data (which an empty down leaves as it is, like any down), or whose DDL finds
 /// its objects there already (`ADD COLUMN IF NOT EXISTS` on a column that exists), does not.
 fn up_changes_schema(cx: &Cx<'_>) -> bool {
     !cx.facts.created.is_empty()
         || cx.facts.opaque
+        || cx.facts.changes_existing
         || cx.facts.up.statements.iter().any(|s| {
-            s.effects.iter().any(|e| {
-                matches!(
-                    e,
-                    Effect::Drop { .. }
-                        | Effect::Rename { .. }
-                        | Effect::Uncertain { .. }
-                        | Effect::Opaque
-                )
-            })
+            s.effects
+                .iter()
+                .any(|e| matches!(e, Effect::Uncertain { .. } | Effect::Opaque))
         })
 }
 

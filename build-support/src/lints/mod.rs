@@ -38,6 +38,7 @@ mod down_rename_not_reversed;
 mod duplicate_version;
 mod empty_down_script;
 mod empty_up_script;
+mod enum_value_not_removable;
 mod invalid_directive;
 mod invalid_file_name;
 mod misplaced_directive;
@@ -159,6 +160,7 @@ pub static RULES: &[Rule] = &[
     down_rename_not_reversed::RULE,
     definition_not_restored::RULE,
     column_change_not_reverted::RULE,
+    enum_value_not_removable::RULE,
     concurrently_in_transaction::RULE,
     transaction_control::RULE,
     ban_drop_table::RULE,

@@ -48,6 +48,7 @@ rule_ids! {
     DownRenameNotReversed = "down-rename-not-reversed",
     DefinitionNotRestored = "definition-not-restored",
     ColumnChangeNotReverted = "column-change-not-reverted",
+    EnumValueNotRemovable = "enum-value-not-removable",
     ConcurrentlyInTransaction = "concurrently-in-transaction",
     TransactionControl = "transaction-control",
     BanDropTable = "ban-drop-table",

@@ -141,7 +141,7 @@ impl Effects {
                 _ => self.use_object(ObjectKind::View, &view.name),
             },
             Statement::AlterTrigger(trigger) => {
-                self.push(uses(ObjectId::table(&self.name(&trigger.table_name))));
+                self.push(uses(ObjectId::table(self.name(&trigger.table_name))));
                 if let AlterTriggerOperation::Rename { new_name } = &trigger.operation {
                     let (from, to) = (self.ident(&trigger.name), self.ident(new_name));
                     self.push(renames(

@@ -132,7 +132,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     Script::Up,
                     i,
                     format!("column {table}.{column} existed before this migration, and this statement {what}; the down script does not change it back"),
-                    format!("{what}"),
+                    what.to_owned(),
                 )
                 .with_help(format!(
                     "in the down script, give {table}.{column} back its previous definition (`ALTER TABLE {table} ALTER COLUMN {column} …`, or MySQL's `MODIFY COLUMN`)"

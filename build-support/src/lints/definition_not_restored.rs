@@ -52,7 +52,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     Script::Down,
                     *k,
                     format!("{object} is created here with another body than the one it had before the up script"),
-                    format!("another body than before the up"),
+                    "another body than before the up".to_owned(),
                 )
                 .with_help(format!(
                     "give {object} the body it had before this migration (the one the latest earlier migration that defines it gave it)"

@@ -96,7 +96,8 @@ mod cases {
     #[test]
     fn what_goes_with_a_drop_is_not_left_behind() {
         let pg = Dialect::Postgres;
-        let cases: &[(Dialect, &[(&str, &str)], Option<&str>)] = &[
+        type Files<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Dialect, Files, Option<&str>)] = &[
             // A column's indexes and constraints go with it.
             (
                 pg,

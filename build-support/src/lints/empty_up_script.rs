@@ -114,7 +114,8 @@ mod tests {
             ("2_b.up.sql", "CREATE TABLE b (id INT);"),
             ("2_b.down.sql", "DROP TABLE b;"),
         ];
-        let cases: &[(&[(&str, &str)], bool, bool)] = &[
+        type Files<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Files, bool, bool)] = &[
             // The template, untouched, also with later migrations after it.
             (
                 &[

@@ -81,34 +81,47 @@ fn column_changes(
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let Some(down) = &cx.facts.down else { return };
-    if cx.facts.opaque || down.error.is_some() || down.statements.is_empty() {
+    if cx.facts.opaque || down.error.is_some() {
         return;
     }
     // What the down touches: columns it alters or drops, tables it drops, renames or changes
-    // in ways the model does not follow (any of which may restore the column).
+    // in ways the model does not follow (any of which may restore the column). Columns and
+    // tables the up renames are the rename rule's to judge: their names differ on the way back.
     let mut columns: HashSet<(String, String)> = HashSet::new();
     let mut tables: HashSet<String> = HashSet::new();
+    let mut note = |object: &ObjectId| match object.kind {
+        ObjectKind::Table => {
+            tables.insert(object.name.clone());
+        }
+        ObjectKind::Column => {
+            if let Some(t) = &object.parent {
+                columns.insert((t.clone(), object.name.clone()));
+            }
+        }
+        _ => {}
+    };
+    for e in cx.facts.up.statements.iter().flat_map(|s| &s.effects) {
+        if let Effect::Rename { from, to } = e {
+            note(from);
+            note(to);
+        }
+    }
     for s in &down.statements {
         for e in &s.effects {
             match e {
                 Effect::Opaque => return,
+                Effect::Rename { from, to } => {
+                    note(from);
+                    note(to);
+                }
                 Effect::Drop { object, .. }
                 | Effect::Uncertain { object }
-                | Effect::Rename { from: object, .. }
-                | Effect::Create { object, .. } => match object.kind {
-                    ObjectKind::Table => {
-                        tables.insert(object.name.clone());
-                    }
-                    ObjectKind::Column => {
-                        if let Some(t) = &object.parent {
-                            columns.insert((t.clone(), object.name.clone()));
-                        }
-                    }
-                    _ => {}
-                },
+                | Effect::Create { object, .. } => note(object),
                 _ => {}
             }
         }
+    }
+    for s in &down.statements {
         if let Some((table, changed)) = column_changes(s, cx.dialect) {
             columns.extend(changed.into_iter().map(|(c, _)| (table.clone(), c)));
         }
@@ -201,6 +214,20 @@ mod cases {
                 my,
                 "ALTER TABLE crates MODIFY COLUMN title VARCHAR(200) NOT NULL;",
                 "ALTER TABLE crates MODIFY COLUMN title TEXT;",
+                false,
+            ),
+            // An empty down reverts nothing.
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN hits TYPE BIGINT, ALTER COLUMN hits SET NOT NULL;",
+                "-- nothing\n",
+                true,
+            ),
+            // Renamed by the up and back by the down: judged by the rename rule.
+            (
+                pg,
+                "ALTER TABLE crates RENAME COLUMN title TO name;\nALTER TABLE crates ALTER COLUMN name SET NOT NULL;\nALTER TABLE crates RENAME TO packages;",
+                "ALTER TABLE packages RENAME TO crates;\nALTER TABLE crates RENAME COLUMN name TO title;\nALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
                 false,
             ),
         ];

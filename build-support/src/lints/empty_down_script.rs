@@ -2,7 +2,8 @@
 //! Flags a down script with no statement in it (empty, or only comments) when its up script
 //! changes the schema: creates something new, drops, renames or alters something. An up that
 //! only changes data, or whose DDL finds everything there already (`ADD COLUMN IF NOT EXISTS`
-//! on a column that exists), may have an empty down.
+//! on a column that exists), may have an empty down; so may one whose effects are unknown (a
+//! `DO` block).
 //!
 //! ## Why is this bad?
 //! A rollback "succeeds" and the schema stays as the up script left it: the tracking table now
@@ -40,18 +41,21 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The up changes the schema in the replay: it creates something new, drops or renames
-/// something that existed (a `DROP … IF EXISTS` of nothing changes nothing), changes something
-/// in a way the model does not follow, or may do anything. An up that
+/// something that existed (a `DROP … IF EXISTS` of nothing changes nothing), or changes
+/// something in a way the model does not follow. An up that
 /// only changes data (which an empty down leaves as it is, like any down), or whose DDL finds
 /// its objects there already (`ADD COLUMN IF NOT EXISTS` on a column that exists), does not.
 fn up_changes_schema(cx: &Cx<'_>) -> bool {
+    // An up that may do anything (a `DO` block) is not judged: what it changes is unknown.
+    if cx.facts.opaque {
+        return false;
+    }
     !cx.facts.created.is_empty()
-        || cx.facts.opaque
         || cx.facts.changes_existing
         || cx.facts.up.statements.iter().any(|s| {
             s.effects
                 .iter()
-                .any(|e| matches!(e, Effect::Uncertain { .. } | Effect::Opaque))
+                .any(|e| matches!(e, Effect::Uncertain { .. }))
         })
 }
 

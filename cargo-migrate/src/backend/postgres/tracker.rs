@@ -16,7 +16,9 @@ use crate::error::{DbContext, Result};
 use crate::snapshot::Snapshot;
 
 /// What the event triggers need: a log table, two functions, two event triggers. Creating an
-/// event trigger takes a superuser; without one, snapshots read everything every time.
+/// event trigger takes a superuser; without one, snapshots read everything every time. A
+/// command on no catalog object (`GRANT`, whose privileges snapshots do not compare) comes
+/// without a catalog and is not logged.
 const INSTALL: &str = "
 CREATE SCHEMA _cargo_migrate_verify;
 CREATE UNLOGGED TABLE _cargo_migrate_verify.changes (
@@ -25,7 +27,8 @@ CREATE UNLOGGED TABLE _cargo_migrate_verify.changes (
 CREATE FUNCTION _cargo_migrate_verify.ddl_command_end() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO _cargo_migrate_verify.changes
-    SELECT classid, objid, object_type, false, NULL FROM pg_event_trigger_ddl_commands();
+    SELECT classid, objid, object_type, false, NULL FROM pg_event_trigger_ddl_commands()
+     WHERE classid IS NOT NULL;
 END $$;
 CREATE FUNCTION _cargo_migrate_verify.sql_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN

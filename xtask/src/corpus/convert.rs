@@ -131,14 +131,33 @@ struct Entry {
     no_transaction: bool,
 }
 
-/// Converts the files of one history.
-pub fn convert(files: &[SourceFile], layout: Layout) -> Converted {
+/// Converts the files of one history. `setup`, when given, is SQL the source tool's
+/// environment runs before the first migration (a schema the deployment creates, say): it
+/// becomes an up-only first migration, `<v>_corpus_setup.sql`, so that lint and verify both see
+/// it.
+pub fn convert(files: &[SourceFile], layout: Layout, setup: Option<&str>) -> Converted {
     let mut notes = Vec::new();
     let mut entries = match layout {
         Layout::Flat => flat(files, &mut notes),
         Layout::Diesel => diesel(files, &mut notes),
         Layout::Goose => goose(files, &mut notes),
     };
+    if let Some(sql) = setup {
+        entries.push(Entry {
+            key: (i64::MIN, 0, String::new()),
+            version: 1,
+            slug: "corpus_setup".to_owned(),
+            up: None,
+            down: None,
+            only: Some((
+                "(setup in scripts/corpus.txt)".to_owned(),
+                format!("-- migrate:irreversible the environment the source tool expects\n{sql}\n")
+                    .into_bytes(),
+            )),
+            no_transaction: false,
+        });
+        notes.push(format!("a first migration runs the setup: {sql}"));
+    }
     entries.sort_by(|a, b| a.key.cmp(&b.key));
     // Versions must be positive and unique: keep each one unless it is 0 or not above the one
     // before it (shared versions, diesel's 00000000000000_*), which becomes the previous + 1.
@@ -536,6 +555,7 @@ mod tests {
                 ("README.md", "e"),
             ]),
             Layout::Flat,
+            None,
         );
         assert_eq!(
             names(&c),
@@ -566,6 +586,7 @@ mod tests {
                 ("V0002.C.up.sql", "c"),
             ]),
             Layout::Flat,
+            None,
         );
         let got: Vec<_> = c.files.iter().map(|(n, _, _)| n.as_str()).collect();
         assert_eq!(got, ["1_a.sql", "2_b.sql", "3_c.sql"]);
@@ -593,6 +614,7 @@ mod tests {
                 ("notes/readme.txt", "g"),
             ]),
             Layout::Diesel,
+            None,
         );
         assert_eq!(
             names(&c),
@@ -641,6 +663,7 @@ mod tests {
                 ("00003_code.go", "package migrations"),
             ]),
             Layout::Goose,
+            None,
         );
         assert_eq!(
             names(&c),
@@ -663,6 +686,24 @@ mod tests {
             c.notes.iter().any(|n| n.contains("1 Go migration")),
             "{:?}",
             c.notes
+        );
+    }
+
+    #[test]
+    fn a_setup_is_an_up_only_first_migration() {
+        let c = convert(
+            &files(&[("00_init.up.sql", "a"), ("00_init.down.sql", "b")]),
+            Layout::Flat,
+            Some("CREATE SCHEMA IF NOT EXISTS auth;"),
+        );
+        let got: Vec<_> = c.files.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(
+            got,
+            ["1_corpus_setup.sql", "2_init.up.sql", "2_init.down.sql"]
+        );
+        assert_eq!(
+            text(&c, "1_corpus_setup.sql"),
+            "-- migrate:irreversible the environment the source tool expects\nCREATE SCHEMA IF NOT EXISTS auth;\n"
         );
     }
 

@@ -112,6 +112,8 @@ struct History {
     path: String,
     layout: Layout,
     dialect: String,
+    /// SQL the source tool's environment runs first (see [`convert::convert`]).
+    setup: Option<String>,
 }
 
 impl History {
@@ -144,12 +146,21 @@ fn read_corpus(file: &Path) -> Result<Vec<History>> {
                 n + 1
             ));
         }
+        let setup = fields.get(4).and_then(|f| f.strip_prefix("setup="));
+        if fields.len() > 4 && setup.is_none() {
+            return Err(format!(
+                "{}:{}: the fifth field, if any, is `setup=<SQL>`",
+                file.display(),
+                n + 1
+            ));
+        }
         out.push(History {
             repo: repo.to_owned(),
             path: path.to_owned(),
             layout: Layout::parse(layout)
                 .map_err(|e| format!("{}:{}: {e}", file.display(), n + 1))?,
             dialect: dialect.to_owned(),
+            setup: setup.map(str::to_owned),
         });
     }
     Ok(out)
@@ -270,7 +281,7 @@ fn one(
     }
     extract(&gitdir, &h.path, &raw)?;
     let files = convert::read_dir(&raw.join(&h.path))?;
-    let converted = convert::convert(&files, h.layout);
+    let converted = convert::convert(&files, h.layout, h.setup.as_deref());
     eprintln!("   converted {} migration(s)", converted.migrations);
     for note in &converted.notes {
         eprintln!("   note: {note}");

@@ -74,6 +74,16 @@ pub struct MigrationFacts {
     /// Everything the up creates or renames something to, whether or not it is new (a table
     /// rebuilt under its own name): the down may drop any of it.
     pub made: HashSet<ObjectId>,
+    /// The up drops or renames something that existed before it.
+    pub changes_existing: bool,
+    /// Views and functions that existed before the up and that it defines anew (`OR REPLACE`,
+    /// or dropped and created again), with the statement: the down must define them again as
+    /// they were.
+    pub redefined: Vec<(usize, ObjectId)>,
+    /// Of `redefined`, what the down leaves with the up's definition (it does not define it
+    /// again), or defines with another body than before the up (a function), with the down
+    /// statement that does (`None`: none does).
+    pub redefinitions_not_restored: Vec<(usize, ObjectId, Option<usize>)>,
 }
 
 /// The facts of every migration, parallel to `set.migrations`.
@@ -109,11 +119,20 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
         catalog.preexisting(ObjectId::new(ObjectKind::Schema, "public"));
     }
     let mut events = Vec::new();
+    let mut bodies = Bodies::default();
     for (m, facts) in set.migrations.iter().zip(&mut migrations) {
         replay_up(&mut catalog, m.version, &first_creator, facts, &mut events);
+        // The bodies of the functions the up defines anew, as they were before it.
+        let before: HashMap<ObjectId, String> = facts
+            .redefined
+            .iter()
+            .filter_map(|(_, o)| Some((o.clone(), bodies.0.get(o)?.clone())))
+            .collect();
+        bodies.replay(&facts.up);
         match facts.down.take() {
             Some(down) => {
                 try_down(&mut catalog, m.version, &down, facts, &mut events);
+                restored(&before, &down, facts);
                 facts.down = Some(down);
             }
             None => facts.renames_not_reversed.clear(),
@@ -154,6 +173,16 @@ fn replay_up(
                 }
                 _ => {}
             }
+            if let Effect::Create {
+                object, or_replace, ..
+            } = effect
+                && matches!(object.kind, ObjectKind::Function | ObjectKind::View)
+                && !created_here.contains(object)
+                && ((*or_replace && catalog.exists(object)) || replaced.contains(object))
+                && !facts.redefined.iter().any(|(_, o)| o == object)
+            {
+                facts.redefined.push((i, object.clone()));
+            }
             match effect {
                 Effect::Create { object, .. }
                     if !catalog.exists(object)
@@ -186,6 +215,33 @@ fn replay_up(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        // A table that existed before, renamed after the up added columns or constraints to
+        // it, takes them along: they are still this migration's, under the new name. (A table
+        // the up made and renamed, as SQLite rebuilds one, replaces the old one whole.)
+        for effect in &statement.effects {
+            if let Effect::Rename { from, to } = effect
+                && from.kind == ObjectKind::Table
+                && !created_here.contains(from)
+            {
+                let moved = |id: &ObjectId| {
+                    (id.parent.as_deref() == Some(from.name.as_str())).then(|| ObjectId {
+                        parent: Some(to.name.clone()),
+                        ..id.clone()
+                    })
+                };
+                for (_, id) in &mut facts.created {
+                    if let Some(new) = moved(id) {
+                        *id = new;
+                    }
+                }
+                created_here = created_here
+                    .into_iter()
+                    .map(|id| moved(&id).unwrap_or(id))
+                    .collect();
+                let made: Vec<ObjectId> = facts.made.iter().filter_map(moved).collect();
+                facts.made.extend(made);
+            }
+        }
         for event in events.iter() {
             if let Event::Missing(object) = event
                 && let Some(&later) = first_creator.get(object)
@@ -200,6 +256,7 @@ fn replay_up(
         }
     }
     facts.created.retain(|(_, id)| catalog.exists(id));
+    facts.changes_existing = !replaced.is_empty();
     // A rename whose new name is gone by the end, or whose old name the up creates again (a
     // table rebuilt through a temporary name), is not a rename the down must reverse.
     facts.renames_not_reversed = renames
@@ -530,4 +587,90 @@ mod tests {
         );
         assert!(found.is_empty(), "{found:?}");
     }
+}
+
+/// The body of each function as the ups left it (PostgreSQL stores it as written, and verify
+/// compares it), by function.
+#[derive(Debug, Default)]
+struct Bodies(HashMap<ObjectId, String>);
+
+impl Bodies {
+    fn replay(&mut self, script: &ParsedFile) {
+        for statement in &script.statements {
+            for effect in &statement.effects {
+                match effect {
+                    Effect::Create { object, .. } if object.kind == ObjectKind::Function => {
+                        match function_body(statement) {
+                            Some(body) => self.0.insert(object.clone(), body),
+                            None => self.0.remove(object),
+                        };
+                    }
+                    Effect::Drop { object, .. } if object.kind == ObjectKind::Function => {
+                        self.0.remove(object);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The body of a `CREATE FUNCTION` statement, without its quotes.
+fn function_body(statement: &ParsedStatement) -> Option<String> {
+    let Some(sqlparser::ast::Statement::CreateFunction(f)) = statement.ast() else {
+        return None;
+    };
+    use sqlparser::ast::{CreateFunctionBody, Expr, Value};
+    let body = match f.function_body.as_ref()? {
+        CreateFunctionBody::AsBeforeOptions { body, .. }
+        | CreateFunctionBody::AsAfterOptions(body) => body,
+        _ => return None,
+    };
+    match body {
+        Expr::Value(v) => match &v.value {
+            Value::DollarQuotedString(d) => Some(d.value.clone()),
+            Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Which of the up's redefinitions the down does not restore: it defines the object again
+/// nowhere, or (a function) with another body than the one before the up.
+fn restored(before: &HashMap<ObjectId, String>, down: &ParsedFile, facts: &mut MigrationFacts) {
+    if down.error.is_some() || down.statements.is_empty() || facts.opaque {
+        return;
+    }
+    let mut out = Vec::new();
+    for (i, object) in &facts.redefined {
+        let mut defined = None;
+        let mut dropped = false;
+        for (k, statement) in down.statements.iter().enumerate() {
+            for effect in &statement.effects {
+                match effect {
+                    Effect::Create { object: o, .. } if o == object => defined = Some(k),
+                    Effect::Drop { object: o, .. } if o == object => dropped = true,
+                    Effect::Opaque => return,
+                    _ => {}
+                }
+            }
+        }
+        match defined {
+            // Dropped for good: what existed before is missing, which `foreign_drops` says.
+            None if dropped => {}
+            None => out.push((*i, object.clone(), None)),
+            Some(k) => {
+                let was = before.get(object);
+                let now = function_body(&down.statements[k]);
+                if object.kind == ObjectKind::Function
+                    && let (Some(was), Some(now)) = (was, now)
+                    && was.trim() != now.trim()
+                {
+                    out.push((*i, object.clone(), Some(k)));
+                }
+            }
+        }
+    }
+    facts.redefinitions_not_restored = out;
 }

@@ -115,7 +115,10 @@ impl Catalog {
         out
     }
 
-    /// Whether the model can say nothing for sure about `id`.
+    /// Whether the model can say nothing for sure about `id`. An index or trigger is uncertain
+    /// with its table, and when its table is one no statement the model follows made (a
+    /// partition made by a function, say): what goes away with that table, or is attached to
+    /// another table's index, is unknown.
     pub fn is_uncertain(&self, id: &ObjectId) -> bool {
         if self.opaque {
             return true;
@@ -123,6 +126,18 @@ impl Catalog {
         let table = match id.kind {
             ObjectKind::Table => Some(id.name.as_str()),
             ObjectKind::Column | ObjectKind::Constraint => id.parent.as_deref(),
+            ObjectKind::Index | ObjectKind::Trigger => {
+                let Some(on) = self.objects.get(id).and_then(|o| o.on.as_deref()) else {
+                    return false;
+                };
+                let a_view = self
+                    .objects
+                    .contains_key(&ObjectId::new(ObjectKind::View, on));
+                if !self.tables.contains_key(on) && !a_view {
+                    return true;
+                }
+                Some(on)
+            }
             _ => None,
         };
         table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.uncertain))

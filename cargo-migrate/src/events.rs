@@ -46,6 +46,9 @@ pub enum Event {
     },
     /// `verify` dropped its scratch database.
     ScratchDropped { database: String },
+    /// `verify` made its scratch database again, with the ups up to and including `after`,
+    /// whose down left it in a state of its own, and goes on with the next migration.
+    ScratchRebuilt { database: String, after: String },
 }
 
 /// What `verify` does with one migration.
@@ -75,6 +78,7 @@ impl Event {
             Event::Verifying { .. } => "Applying",
             Event::Verified { .. } => "Verified",
             Event::ScratchDropped { .. } => "Dropped",
+            Event::ScratchRebuilt { .. } => "Rebuilt",
         }
     }
 
@@ -134,6 +138,10 @@ impl fmt::Display for Event {
                 }
             }
             Event::ScratchDropped { database } => write!(f, "scratch database {database}"),
+            Event::ScratchRebuilt { database, after } => write!(
+                f,
+                "scratch database {database} with the up scripts up to {after} (its down left the database in a state of its own), to go on with the next migration"
+            ),
         }
     }
 }

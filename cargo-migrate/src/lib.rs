@@ -88,6 +88,8 @@ pub mod staged;
 pub(crate) mod state;
 #[cfg(feature = "cli")]
 mod templates;
-pub(crate) mod verify;
+// Public for `cargo xtask corpus`, which runs the engine in-process as its oracle; not an API.
+#[doc(hidden)]
+pub mod verify;
 
 pub use error::{Error, Result, exit};

@@ -318,6 +318,7 @@ impl<B: Backend> Session<B> {
                 if let Some(why) = lost(&e) {
                     return Err(self.settle(m, Direction::Up, &why).await);
                 }
+                self.end_script_transaction().await;
                 let left = self.left_by(script, i, &e, &invalid_before).await;
                 let outcome = if let Some(kept) = stays_failed(i, left) {
                     kept
@@ -419,6 +420,7 @@ impl<B: Backend> Session<B> {
                 if let Some(why) = lost(&e) {
                     return Err(self.settle(m, Direction::Down, &why).await);
                 }
+                self.end_script_transaction().await;
                 let left = self.left_by(script, i, &e, &invalid_before).await;
                 let outcome = if let Some(kept) = stays_failed(i, left) {
                     kept
@@ -535,6 +537,15 @@ impl<B: Backend> Session<B> {
                 Err(e).doing("recording the baseline")
             }
         }
+    }
+
+    /// After a statement of a `no-transaction` script failed: ends a transaction the script
+    /// opened itself (`BEGIN` … the failed statement), which the server would otherwise keep
+    /// open (aborted, on PostgreSQL, refusing every later statement: recording the failure,
+    /// releasing the lock). Outside a transaction the `ROLLBACK` changes nothing (PostgreSQL
+    /// warns, SQLite refuses it, MySQL ignores it), so its result is not looked at.
+    async fn end_script_transaction(&mut self) {
+        let _ = self.watch.guard::<B, _, _>(self.db.rollback()).await;
     }
 
     /// After a failed run of the whole script (rolled back), replays it one statement at a time

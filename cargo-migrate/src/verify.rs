@@ -4,7 +4,12 @@
 //! For each migration in order: snapshot the schema, apply the up script, apply the down script,
 //! snapshot again — the two snapshots must be equal — then apply the up script again, so that the
 //! next migration starts where it would in production. Irreversible migrations are applied and
-//! not reverted. The scratch database lives on the configured database's server (a temporary file
+//! not reverted. A migration whose down fails outside a transaction, leaves the schema different
+//! or keeps its up from running again leaves the scratch database in a state production never
+//! sees, so the run rebuilds it (drops it, makes it again and applies the ups up to and
+//! including that migration) and goes on with the next one: one run finds every broken
+//! migration (`--fail-fast` stops at the first instead). Only an up script that fails after the
+//! ups before it stops the run, since every later migration builds on it. The scratch database lives on the configured database's server (a temporary file
 //! for SQLite) and is dropped at the end, also when the run fails or is cancelled; the configured
 //! database itself is only ever connected to in order to create and drop the scratch one.
 //!
@@ -77,8 +82,9 @@ pub enum Problem {
     DownFailed { error: Error, rolled_back: bool },
     /// After its down script the schema is not what it was before its up script.
     NotUndone(Vec<Difference>),
-    /// Its up script failed when applied again after its down script; the run stops there.
-    /// `not_undone`: the down had left differences ([`Problem::NotUndone`]).
+    /// Its up script failed when applied again after its down script; the run rebuilds its
+    /// scratch database and goes on (with [`Options::fail_fast`] it stops there). `not_undone`:
+    /// the down had left differences ([`Problem::NotUndone`]).
     UpFailedAgain { error: Error, not_undone: bool },
 }
 
@@ -87,8 +93,8 @@ pub enum Problem {
 pub enum Stop {
     /// [`Options::fail_fast`], after a migration failed.
     FailFast,
-    /// The up script of `migration` failed (`after_down`: when applied again after its down):
-    /// every later migration builds on it.
+    /// The up script of `migration` failed (`after_down`: when applied again after its down,
+    /// which stops only a [`Options::fail_fast`] run): every later migration builds on it.
     UpFailed { migration: String, after_down: bool },
     /// The `cancel` future completed.
     Cancelled,
@@ -345,19 +351,42 @@ async fn in_scratch<'s, B: Backend>(
         stopped: None,
         not_dropped: None,
     };
-    let outcome = tokio::select! {
-        biased;
-        () = async {
-            if !cancelled {
-                cancel.as_mut().await;
+    // The ups of `steps[..start]` are replayed without being verified: 0 at first, and after a
+    // rebuild every migration up to the one that left the database in a state of its own.
+    let mut start = 0;
+    loop {
+        let outcome = tokio::select! {
+            biased;
+            () = async {
+                if !cancelled {
+                    cancel.as_mut().await;
+                }
+            } => None,
+            result = run_steps::<B>(&in_scratch, steps, start, options, &mut report, &mut on_problem) => Some(result),
+        };
+        match outcome {
+            None => report.stopped = Some(Stop::Cancelled),
+            Some(Err(e)) => report.stopped = Some(Stop::Error(e)),
+            Some(Ok(Ran::ToTheEnd)) => {}
+            Some(Ok(Ran::Rebuild { applied })) => {
+                let made_again = match B::drop_scratch(&cfg.url, &scratch).await {
+                    Ok(()) => B::create_scratch(&cfg.url, &scratch).await,
+                    Err(e) => Err(e),
+                };
+                match made_again {
+                    Ok(()) => {
+                        cfg.events.report(Event::ScratchRebuilt {
+                            database: database.clone(),
+                            after: steps[applied - 1].migration.name(),
+                        });
+                        start = applied;
+                        continue;
+                    }
+                    Err(e) => report.stopped = Some(Stop::Error(e)),
+                }
             }
-        } => None,
-        result = run_steps::<B>(&in_scratch, steps, options, &mut report, &mut on_problem) => Some(result),
-    };
-    match outcome {
-        None => report.stopped = Some(Stop::Cancelled),
-        Some(Err(e)) => report.stopped = Some(Stop::Error(e)),
-        Some(Ok(())) => {}
+        }
+        break;
     }
     match B::drop_scratch(&cfg.url, &scratch).await {
         Ok(()) => cfg.events.report(Event::ScratchDropped { database }),
@@ -375,15 +404,27 @@ async fn in_scratch<'s, B: Backend>(
     Ok(report)
 }
 
-/// Runs the steps on a session and a snapshot connection of the scratch database. An error is
-/// what stopped the run; everything else is in `report`.
+/// How [`run_steps`] ended, when nothing stopped the run.
+enum Ran {
+    ToTheEnd,
+    /// A migration left the scratch database in a state of its own: the run goes on in a new
+    /// one with the ups of the first `applied` steps.
+    Rebuild {
+        applied: usize,
+    },
+}
+
+/// Runs the steps on a session and a snapshot connection of the scratch database: the ups of
+/// `steps[..start]` (already verified, or before `--from`) without a report, then the rest. An
+/// error is what stopped the run; everything else is in `report`.
 async fn run_steps<'s, B: Backend>(
     cfg: &Config,
     steps: &[Step<'s>],
+    start: usize,
     options: &Options,
     report: &mut Report<'s>,
     on_problem: &mut impl FnMut(&Migration, &Problem),
-) -> Result<()> {
+) -> Result<Ran> {
     let mut session = Session::<B>::open(cfg, Access::ReadWrite)
         .await?
         .expect("a writing session always connects or fails");
@@ -419,24 +460,29 @@ async fn run_steps<'s, B: Backend>(
             report: &mut *report,
             on_problem: &mut *on_problem,
         };
-        run.steps(steps).await?;
+        run.replay(&steps[..start]).await?;
+        if let Some(applied) = run.steps(&steps[start..]).await? {
+            return Ok(Ran::Rebuild {
+                applied: start + applied,
+            });
+        }
         if tracked {
             cross_check::<B>(cfg, &mut probe).await?;
         }
-        Ok::<(), Error>(())
+        Ok::<Ran, Error>(Ran::ToTheEnd)
     }
     .await;
     probe.close().await;
     let closed = session.close().await;
-    result?;
+    let ran = result?;
     closed?;
-    if report.passed() {
+    if matches!(ran, Ran::ToTheEnd) && report.passed() {
         cfg.events.report(Event::Verified {
             migrations: report.verified(),
             irreversible: report.irreversible(),
         });
     }
-    Ok(())
+    Ok(ran)
 }
 
 /// Snapshots that only read what changed are checked once, at the end, against one that reads
@@ -524,14 +570,35 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
         }
     }
 
-    async fn steps(&mut self, steps: &[Step<'s>]) -> Result<()> {
+    /// Applies the ups of steps that ran before, in a rebuilt scratch database. They succeeded
+    /// then, so a failure now is an error of the run.
+    async fn replay(&mut self, steps: &[Step<'s>]) -> Result<()> {
         for step in steps {
+            if let Err(e) = self.session.apply(step.migration, &step.up).await {
+                return Err(Error::refused(
+                    format!(
+                        "the up script of {} failed when verify applied it again to rebuild its scratch database, although it had succeeded there before: {e}",
+                        step.migration.name()
+                    ),
+                    "does the migration depend on something outside the database (the time, a random value, another database)? run `cargo migrate verify --fail-fast` to stop at the first broken migration instead",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the steps; `Some(n)` when the scratch database must be rebuilt with the ups of the
+    /// first `n` of them before the run goes on.
+    async fn steps(&mut self, steps: &[Step<'s>]) -> Result<Option<usize>> {
+        // A rebuild after the last step would change nothing the run still looks at.
+        let rebuild = |i: usize| (i + 1 < steps.len()).then_some(i + 1);
+        for (i, step) in steps.iter().enumerate() {
             let m = step.migration;
             if !step.verify {
                 self.start(m, VerifyStep::BeforeFrom);
                 self.announce(m, VerifyStep::BeforeFrom);
                 if !self.apply(step).await {
-                    return Ok(());
+                    return Ok(None);
                 }
                 continue;
             }
@@ -547,11 +614,11 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
                 }
                 self.announce(m, kind);
                 if !self.apply(step).await {
-                    return Ok(());
+                    return Ok(None);
                 }
                 if self.fail_fast && kind == VerifyStep::NoDown {
                     self.stop(Stop::FailFast);
-                    return Ok(());
+                    return Ok(None);
                 }
                 continue;
             };
@@ -559,18 +626,21 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
             self.announce(m, VerifyStep::Verify);
             let before = self.probe.snapshot(self.table).await?;
             if !self.apply(step).await {
-                return Ok(());
+                return Ok(None);
             }
             if let Err(error) = self.session.revert(m, down).await {
-                self.found(Problem::DownFailed {
-                    error,
-                    rolled_back: B::TRANSACTIONAL_DDL && !down.no_transaction(),
-                });
+                let rolled_back = B::TRANSACTIONAL_DDL && !down.no_transaction();
+                self.found(Problem::DownFailed { error, rolled_back });
                 if self.fail_fast {
                     self.stop(Stop::FailFast);
-                    return Ok(());
+                    return Ok(None);
                 }
-                continue;
+                // Rolled back, the up is still applied as in production; otherwise part of
+                // the down may have stayed.
+                if rolled_back {
+                    continue;
+                }
+                return Ok(rebuild(i));
             }
             let after = self.probe.snapshot(self.table).await?;
             let differences = diff(&before, &after);
@@ -579,19 +649,26 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
                 self.found(Problem::NotUndone(differences));
                 if self.fail_fast {
                     self.stop(Stop::FailFast);
-                    return Ok(());
+                    return Ok(None);
                 }
             }
             if let Err(error) = self.session.apply(m, &step.up).await {
                 self.found(Problem::UpFailedAgain { error, not_undone });
-                self.stop(Stop::UpFailed {
-                    migration: m.name(),
-                    after_down: true,
-                });
-                return Ok(());
+                if self.fail_fast {
+                    self.stop(Stop::UpFailed {
+                        migration: m.name(),
+                        after_down: true,
+                    });
+                    return Ok(None);
+                }
+                return Ok(rebuild(i));
+            }
+            // What the down left is still there under the up applied again.
+            if not_undone {
+                return Ok(rebuild(i));
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -704,27 +781,42 @@ mod tests {
                 format!("Created scratch database {scratch} (dropped at the end)"),
                 "Verifying 1_users".to_owned(),
                 "Verifying 2_index".to_owned(),
+                format!(
+                    "Rebuilt scratch database {scratch} with the up scripts up to 2_index (its down left the database in a state of its own), to go on with the next migration"
+                ),
                 "Applying 3_seed (irreversible: applied, not reverted)".to_owned(),
                 format!("Dropped scratch database {scratch}"),
             ]
         );
     }
 
-    #[test]
-    fn an_up_that_fails_after_its_down_stops_the_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let (cfg, _) = config(&dir);
-        let files = [
+    /// `2_index` creates its index without `IF NOT EXISTS` and its down leaves it, so its up
+    /// fails when applied again; `4_more` is broken the same way.
+    fn two_broken() -> Vec<(&'static str, &'static [u8])> {
+        vec![
             FILES[0],
             FILES[1],
             (
                 "2_index.up.sql",
-                b"CREATE INDEX users_id_idx ON users (id);".as_slice(),
+                b"CREATE INDEX users_id_idx ON users (id);",
             ),
             FILES[3],
             FILES[4],
-        ];
-        let set = MigrationSet::from_files("migrations", files);
+            (
+                "4_more.up.sql",
+                b"CREATE TABLE more (a INT); CREATE INDEX more_a ON more (a);",
+            ),
+            ("4_more.down.sql", b"DROP INDEX more_a;"),
+            ("5_last.up.sql", b"CREATE TABLE last (a INT);"),
+            ("5_last.down.sql", b"DROP TABLE last;"),
+        ]
+    }
+
+    #[test]
+    fn every_broken_migration_is_reported_in_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, seen) = config(&dir);
+        let set = MigrationSet::from_files("migrations", two_broken());
         let report = verify_all(&cfg, &set);
         let problems = &report.migrations[1].problems;
         assert!(
@@ -740,11 +832,55 @@ mod tests {
             ),
             "{problems:?}"
         );
+        assert!(report.stopped.is_none(), "{report:?}");
+        let steps: Vec<_> = report
+            .migrations
+            .iter()
+            .map(|c| (c.migration.name(), c.problems.len()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("1_users".to_owned(), 0),
+                ("2_index".to_owned(), 2),
+                ("3_seed".to_owned(), 0),
+                ("4_more".to_owned(), 2),
+                ("5_last".to_owned(), 0),
+            ]
+        );
+        assert_eq!(
+            report.failed().map(Migration::name).collect::<Vec<_>>(),
+            ["2_index", "4_more"]
+        );
+        // 5_last is proved in a database rebuilt without 4_more's down: its table is the only
+        // one left after its down there.
+        assert!(report.migrations[4].verified());
+        let seen = seen.lock().unwrap();
+        let rebuilt: Vec<_> = seen.iter().filter(|l| l.starts_with("Rebuilt")).collect();
+        assert_eq!(rebuilt.len(), 2, "{seen:?}");
+        assert!(rebuilt[0].contains("up to 2_index"), "{rebuilt:?}");
+        assert!(rebuilt[1].contains("up to 4_more"), "{rebuilt:?}");
+    }
+
+    #[test]
+    fn fail_fast_stops_where_an_up_fails_after_its_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, _) = config(&dir);
+        let set = MigrationSet::from_files("migrations", two_broken());
+        let options = Options {
+            fail_fast: true,
+            ..Options::default()
+        };
+        let report = block_on(verify(
+            &cfg,
+            &set,
+            &options,
+            std::future::pending(),
+            |_, _| {},
+        ))
+        .unwrap();
         assert!(
-            matches!(
-                &report.stopped,
-                Some(Stop::UpFailed { migration, after_down: true }) if migration == "2_index"
-            ),
+            matches!(&report.stopped, Some(Stop::FailFast)),
             "{report:?}"
         );
         assert_eq!(report.migrations.len(), 2, "3_seed was run");

@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod chaos;
 mod codegen;
+mod corpus;
 mod flags;
 mod fuzz;
 mod hooks;
@@ -28,6 +29,8 @@ commands:
   chaos          fault injection against `cargo-migrate migrate up` (SIGKILL, dropped and
                  frozen connections, killed sessions; run `cargo xtask chaos --help`)
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
+  corpus         lint and verify real migration histories and compare the two: false
+                 alarms, misses, recall (run `cargo xtask corpus --help`)
   fuzz           run the property tests over random input for longer, and count (run
                  `cargo xtask fuzz --help`)
   man            write the man pages of `cargo migrate` (default target/man/; --out DIR)
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(rest),
         Some("chaos") => chaos::main(rest),
         Some("codegen") => codegen::main(&rest),
+        Some("corpus") => corpus::main(rest),
         Some("fuzz") => fuzz::main(&rest),
         Some("man") => man::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),

@@ -158,6 +158,7 @@ impl Effects {
             | AlterTableOperation::SetLogged
             | AlterTableOperation::SetUnlogged
             | AlterTableOperation::SetOptionsParens { .. }
+            | AlterTableOperation::ResetOptions { .. }
             | AlterTableOperation::SetTblProperties { .. }
             | AlterTableOperation::Algorithm { .. }
             | AlterTableOperation::Lock { .. }

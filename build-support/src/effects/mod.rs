@@ -14,9 +14,9 @@ pub(crate) mod tests;
 mod types;
 
 use sqlparser::ast::{
-    AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation, AlterTypeOperation,
-    CopySource, DropBehavior, Ident, ObjectName, ReferentialAction, SchemaName, Statement,
-    TableObject,
+    AlterFunctionOperation, AlterIndexOperation, AlterSchemaOperation, AlterTriggerOperation,
+    AlterTypeOperation, AlterViewOperation, CopySource, DropBehavior, Ident, ObjectName,
+    ReferentialAction, SchemaName, SequenceOptions, Statement, TableObject,
 };
 
 use crate::Dialect;
@@ -130,7 +130,26 @@ impl Effects {
                     or_replace,
                 ));
             }
-            Statement::AlterView { name, .. } => self.use_object(ObjectKind::View, name),
+            Statement::AlterView(view) => match &view.operation {
+                AlterViewOperation::RenameTo { new_name } => {
+                    let (from, to) = (self.name(&view.name), self.name(new_name));
+                    self.push(renames(
+                        ObjectId::new(ObjectKind::View, from),
+                        ObjectId::new(ObjectKind::View, to),
+                    ));
+                }
+                _ => self.use_object(ObjectKind::View, &view.name),
+            },
+            Statement::AlterTrigger(trigger) => {
+                self.push(uses(ObjectId::table(self.name(&trigger.table_name))));
+                if let AlterTriggerOperation::Rename { new_name } = &trigger.operation {
+                    let (from, to) = (self.ident(&trigger.name), self.ident(new_name));
+                    self.push(renames(
+                        ObjectId::new(ObjectKind::Trigger, from),
+                        ObjectId::new(ObjectKind::Trigger, to),
+                    ));
+                }
+            }
             Statement::AlterIndex {
                 name,
                 operation: AlterIndexOperation::RenameIndex { index_name },
@@ -181,18 +200,30 @@ impl Effects {
             Statement::CreateSequence {
                 name,
                 if_not_exists,
-                owned_by,
+                sequence_options,
                 ..
             } => {
                 let name = self.name(name);
-                self.push(creates(
-                    ObjectId::new(ObjectKind::Sequence, name),
-                    *if_not_exists,
-                    false,
-                ));
-                if let Some(owner) = owned_by {
-                    self.owner_column(owner);
-                }
+                let at = self.list.len();
+                let owner = sequence_options
+                    .iter()
+                    .filter_map(|o| match o {
+                        SequenceOptions::OwnedBy(Some(owner)) => self.owner_column(owner),
+                        _ => None,
+                    })
+                    .last();
+                // Created before the column it is owned by is used, and dropped with its table.
+                self.list.insert(
+                    at,
+                    Effect::Create {
+                        object: ObjectId::new(ObjectKind::Sequence, name),
+                        if_not_exists: *if_not_exists,
+                        or_replace: false,
+                        on: owner,
+                        references: None,
+                        columns: Vec::new(),
+                    },
+                );
             }
             Statement::CreateFunction(function) => {
                 let name = self.name(&function.name);

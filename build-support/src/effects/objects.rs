@@ -116,7 +116,9 @@ impl Effects {
     }
 
     /// `OWNED BY table.column` of a sequence.
-    pub(super) fn owner_column(&mut self, owner: &ObjectName) {
+    /// `OWNED BY table.column`: uses the column; returns the table, which takes the sequence
+    /// along when it is dropped.
+    pub(super) fn owner_column(&mut self, owner: &ObjectName) -> Option<String> {
         let parts: Vec<String> = owner
             .0
             .iter()
@@ -124,7 +126,9 @@ impl Effects {
             .collect();
         if let [.., table, column] = parts.as_slice() {
             self.push(uses(ObjectId::column(table, column)));
+            return Some(table.clone());
         }
+        None
     }
 
     pub(super) fn use_relation(&mut self, relation: &TableFactor) {

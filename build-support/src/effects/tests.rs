@@ -494,7 +494,7 @@ fn types_sequences_and_extensions() {
     );
     pg(
         "CREATE SEQUENCE IF NOT EXISTS s OWNED BY t.id",
-        &["create sequence s if not exists", "use column t.id"],
+        &["create sequence s on t if not exists", "use column t.id"],
     );
     pg(
         "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"",
@@ -606,4 +606,52 @@ fn sqlite_virtual_table() {
         "CREATE VIRTUAL TABLE ft USING fts5(a, b)",
         &["create table ft", "uncertain table ft"],
     );
+}
+
+/// Forms sqlparser 0.64 parses that the unparsed-form registry used to recognise: the parsed
+/// statements have the effects the forms had.
+#[test]
+fn forms_sqlparser_now_parses() {
+    let pg = Dialect::Postgres;
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "ALTER TRIGGER trg ON t RENAME TO trg2",
+            &["use table t", "rename trigger trg -> trigger trg2"],
+        ),
+        ("ALTER VIEW v RENAME TO w", &["rename view v -> view w"]),
+        (
+            "ALTER MATERIALIZED VIEW IF EXISTS v RENAME TO w",
+            &["rename view v -> view w"],
+        ),
+        ("ALTER VIEW v OWNER TO r", &["use view v"]),
+        (
+            "ALTER TABLE t ATTACH PARTITION p FOR VALUES FROM (1) TO (2)",
+            &["use table t", "uncertain table t"],
+        ),
+        (
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO r",
+            &[],
+        ),
+        (
+            "CREATE SEQUENCE s START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1",
+            &["create sequence s"],
+        ),
+        (
+            "CREATE SEQUENCE s AS integer OWNED BY t.id",
+            &["create sequence s on t", "use column t.id"],
+        ),
+        (
+            "CREATE EXTENSION IF NOT EXISTS ltree SCHEMA public",
+            &["create extension ltree if not exists"],
+        ),
+        ("CREATE AGGREGATE a (int) (sfunc = f, stype = int)", &[]),
+        ("CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING", &[]),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY v", &[]),
+        ("SELECT", &[]),
+        ("ALTER TABLE t RESET (fillfactor)", &["use table t"]),
+        ("ALTER TABLE t SET (fillfactor = 70)", &["use table t"]),
+    ];
+    for (sql, expected) in cases {
+        check(sql, pg, expected);
+    }
 }

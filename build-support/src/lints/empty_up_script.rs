@@ -1,6 +1,8 @@
 //! ## What it does
-//! Flags an up script with no statement in it: empty, or only comments, like the file
-//! `cargo migrate new` writes before the change is filled in.
+//! Flags an up script with no statement in it (empty, or only comments) that is still to be
+//! written: the file `cargo migrate new` writes, untouched, or the newest migration of the set.
+//! An empty up with later migrations after it is a placeholder kept in the history, which
+//! `placeholder-migration` reports as a warning instead.
 //!
 //! ## Why is this bad?
 //! `up` records the migration as applied although nothing ran. When the SQL is written into it
@@ -30,14 +32,44 @@ pub(super) const RULE: Rule = Rule {
     check: Some(check),
 };
 
+/// A line of the up script `cargo migrate new` writes (cargo-migrate's `templates.rs`).
+const TEMPLATE_LINE: &str = "-- Write the schema change here.";
+
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    let up = &cx.facts.up;
-    if up.error.is_none() && up.statements.is_empty() {
+    // A placeholder that says why with `-- migrate:allow empty-up-script` (written before
+    // `placeholder-migration` existed) is still this rule's, so that its allow silences it.
+    if is_empty_up(cx) && (still_to_write(cx) || allowed_here(cx)) {
         out.push(
             cx.at_file(RULE.id, Script::Up, "the up script has no statement: applying it would change nothing")
                 .with_help("write the schema change in it; if the migration is meant to do nothing, say why with `-- migrate:allow empty-up-script <reason>`"),
         );
     }
+}
+
+/// The up script parses and has no statement.
+pub(super) fn is_empty_up(cx: &Cx<'_>) -> bool {
+    let up = &cx.facts.up;
+    up.error.is_none() && up.statements.is_empty()
+}
+
+/// The migration says `-- migrate:allow empty-up-script`.
+pub(super) fn allowed_here(cx: &Cx<'_>) -> bool {
+    cx.migration
+        .directives()
+        .allow
+        .iter()
+        .any(|a| a.rule == RULE.id.as_str())
+}
+
+/// An empty up that cannot be a placeholder kept in the history: the template, untouched, or
+/// the newest migration (the one not applied anywhere yet, as far as the files can tell).
+pub(super) fn still_to_write(cx: &Cx<'_>) -> bool {
+    cx.migration.up.text.contains(TEMPLATE_LINE)
+        || cx
+            .set
+            .migrations
+            .last()
+            .is_some_and(|m| m.version == cx.migration.version)
 }
 
 #[cfg(test)]
@@ -70,6 +102,72 @@ mod tests {
                 ),
                 "",
                 "{up}"
+            );
+        }
+    }
+
+    /// (files, whether `empty-up-script` reports migration 1, whether `placeholder-migration`
+    /// does).
+    #[test]
+    fn placeholders_in_history_are_not_errors() {
+        let later = [
+            ("2_b.up.sql", "CREATE TABLE b (id INT);"),
+            ("2_b.down.sql", "DROP TABLE b;"),
+        ];
+        type Files<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Files, bool, bool)] = &[
+            // The template, untouched, also with later migrations after it.
+            (
+                &[
+                    (
+                        "1_a.up.sql",
+                        "-- a\n-- Write the schema change here. Each statement ends with `;`.\n",
+                    ),
+                    ("1_a.down.sql", "-- Revert a\n"),
+                    later[0],
+                    later[1],
+                ],
+                true,
+                false,
+            ),
+            // An empty newest migration is still to be written.
+            (
+                &[
+                    ("1_a.up.sql", "-- renumbered, nothing to do\n"),
+                    ("1_a.down.sql", ""),
+                ],
+                true,
+                false,
+            ),
+            // A placeholder with later migrations after it.
+            (
+                &[
+                    ("1_a.up.sql", "-- kept so that the numbers stay\n"),
+                    ("1_a.down.sql", "-- nothing\n"),
+                    later[0],
+                    later[1],
+                ],
+                false,
+                true,
+            ),
+            (
+                &[("1_a.sql", "/* moved to 2 */"), later[0], later[1]],
+                false,
+                true,
+            ),
+        ];
+        for (files, error, warning) in cases {
+            let errors = check(Dialect::Postgres, files, "empty-up-script");
+            let warnings = check(Dialect::Postgres, files, "placeholder-migration");
+            let unused = check(Dialect::Postgres, files, "unused-allow");
+            assert_eq!(
+                (
+                    errors.contains("1_a"),
+                    warnings.contains("1_a"),
+                    unused.as_str()
+                ),
+                (*error, *warning, ""),
+                "{files:?}\n{errors}\n{warnings}"
             );
         }
     }

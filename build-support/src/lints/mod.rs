@@ -27,8 +27,10 @@ mod adding_not_nullable_field;
 mod ban_drop_column;
 mod ban_drop_table;
 mod branch_conflict;
+mod column_change_not_reverted;
 mod concurrently_in_transaction;
 mod damaged_lock;
+mod definition_not_restored;
 mod down_drop_order;
 mod down_drops_foreign_object;
 mod down_leaves_object;
@@ -36,12 +38,14 @@ mod down_rename_not_reversed;
 mod duplicate_version;
 mod empty_down_script;
 mod empty_up_script;
+mod enum_value_not_removable;
 mod invalid_directive;
 mod invalid_file_name;
 mod misplaced_directive;
 mod non_utf8_file;
 mod object_used_before_created;
 mod orphan_down;
+mod placeholder_migration;
 mod require_concurrent_index_creation;
 mod require_down_script;
 mod rule_id;
@@ -148,11 +152,15 @@ pub static RULES: &[Rule] = &[
     object_used_before_created::RULE,
     require_down_script::RULE,
     empty_up_script::RULE,
+    placeholder_migration::RULE,
     empty_down_script::RULE,
     down_leaves_object::RULE,
     down_drops_foreign_object::RULE,
     down_drop_order::RULE,
     down_rename_not_reversed::RULE,
+    definition_not_restored::RULE,
+    column_change_not_reverted::RULE,
+    enum_value_not_removable::RULE,
     concurrently_in_transaction::RULE,
     transaction_control::RULE,
     ban_drop_table::RULE,

@@ -1,6 +1,8 @@
 //! ## What it does
 //! Replays the up scripts in version order and flags an up script that uses a table, column or
-//! type that only a *later* migration creates, naming that migration.
+//! type that only a *later* migration creates, naming that migration. On SQLite a foreign key
+//! may name a table made later (SQLite checks `REFERENCES` only when rows are written), so such
+//! a reference is not flagged there.
 //!
 //! ## Why is this bad?
 //! Migrations run in version order. After a merge, a branch's migration can sort before the one
@@ -25,7 +27,9 @@
 //! ```
 
 use super::{Cx, Level, Rule, RuleId, Script};
+use crate::Dialect;
 use crate::finding::Finding;
+use crate::model::{ObjectId, ObjectKind};
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::ObjectUsedBeforeCreated,
@@ -35,6 +39,9 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, object, later) in &cx.facts.used_before_created {
+        if cx.dialect == Dialect::Sqlite && foreign_key_target(cx, *index, object) {
+            continue;
+        }
         let creator = cx.name_of(*later);
         out.push(
             cx.at_statement(
@@ -49,6 +56,81 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 cx.migration.name()
             )),
         );
+    }
+}
+
+/// `object` (a table, or a column of one) is the target of a foreign key the statement declares:
+/// its text has `REFERENCES <table>` (SQLite gives its constraints no names, so no effect says
+/// so).
+fn foreign_key_target(cx: &Cx<'_>, index: usize, object: &ObjectId) -> bool {
+    let table = match object.kind {
+        ObjectKind::Table => &object.name,
+        ObjectKind::Column => match &object.parent {
+            Some(table) => table,
+            None => return false,
+        },
+        _ => return false,
+    };
+    let Some(statement) = cx.facts.up.statements.get(index) else {
+        return false;
+    };
+    let Some(text) = cx.migration.up.text.get(statement.span.clone()) else {
+        return false;
+    };
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .windows(2)
+        .any(|w| w[0] == "references" && w[1] == table.to_lowercase())
+}
+
+#[cfg(test)]
+mod cases {
+    use crate::Dialect;
+    use crate::lints::test_support::check;
+
+    /// (dialect, the first migration's up, whether it is flagged): the second migration creates
+    /// `owners`.
+    #[test]
+    fn a_foreign_key_to_a_later_table_is_legal_on_sqlite_only() {
+        let cases: &[(Dialect, &str, bool)] = &[
+            (
+                Dialect::Sqlite,
+                "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners (id));",
+                false,
+            ),
+            (
+                Dialect::Sqlite,
+                "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER, FOREIGN KEY (owner_id) REFERENCES owners (id));",
+                false,
+            ),
+            (
+                Dialect::Sqlite,
+                "CREATE TABLE pets (id INTEGER PRIMARY KEY);\nINSERT INTO owners (id) VALUES (1);",
+                true,
+            ),
+            (
+                Dialect::Postgres,
+                "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners (id));",
+                true,
+            ),
+        ];
+        for (dialect, up, flagged) in cases {
+            let files = [
+                ("1_pets.up.sql", *up),
+                ("1_pets.down.sql", "DROP TABLE pets;"),
+                (
+                    "2_owners.up.sql",
+                    "CREATE TABLE owners (id INTEGER PRIMARY KEY);",
+                ),
+                ("2_owners.down.sql", "DROP TABLE owners;"),
+            ];
+            let found = check(*dialect, &files, "object-used-before-created");
+            assert_eq!(!found.is_empty(), *flagged, "{dialect:?} {up}\n{found}");
+        }
     }
 }
 

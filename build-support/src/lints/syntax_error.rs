@@ -94,6 +94,50 @@ mod tests {
         ));
     }
 
+    /// Valid forms of real histories that are no syntax error, in a whole migration whose down
+    /// undoes them (so no other rule speaks either): (dialect, up, down).
+    #[test]
+    fn valid_forms_are_not_syntax_errors() {
+        let pg = Dialect::Postgres;
+        let my = Dialect::MySql;
+        let cases: &[(Dialect, &str, &str)] = &[
+            (
+                pg,
+                "CREATE TABLE meters (id INT NOT NULL);\nALTER TABLE meters ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (RESTART 10);\nALTER TABLE meters SET (fillfactor = 80);\nALTER TABLE meters RESET (fillfactor);\n",
+                "DROP TABLE meters;\n",
+            ),
+            (
+                pg,
+                "CREATE TABLE readings (taken_at DATE NOT NULL) PARTITION BY RANGE (taken_at);\nCREATE INDEX readings_at ON ONLY readings (taken_at);\n",
+                "DROP INDEX readings_at;\nDROP TABLE readings;\n",
+            ),
+            (
+                pg,
+                "CREATE TABLE meters (id INT);\nCREATE VIEW meter_ids AS SELECT id FROM meters;\nALTER VIEW meter_ids RENAME TO meter_list;\n",
+                "ALTER VIEW meter_list RENAME TO meter_ids;\nDROP VIEW meter_ids;\nDROP TABLE meters;\n",
+            ),
+            (
+                my,
+                "CREATE TABLE labels (name VARCHAR(30) BINARY NOT NULL, KEY labels_name (name));\n",
+                "DROP TABLE labels;\n",
+            ),
+            (
+                my,
+                "CREATE TABLE labels (id INT);\nALTER TABLE labels ADD COLUMN (hue INT, tone INT);\nCREATE INDEX labels_hue ON labels (hue);\n",
+                "DROP INDEX labels_hue ON labels ALGORITHM=INPLACE LOCK=NONE;\nALTER TABLE labels DROP COLUMN tone, DROP COLUMN hue;\nDROP TABLE labels;\n",
+            ),
+            (
+                my,
+                "CREATE TABLE labels (id INT, hue INT, KEY labels_hue (hue));\n",
+                "ALTER TABLE labels DROP KEY labels_hue;\nDROP TABLE labels;\n",
+            ),
+        ];
+        for (dialect, up, down) in cases {
+            let files = [("1_a.up.sql", *up), ("1_a.down.sql", *down)];
+            assert_eq!(check(*dialect, &files, "syntax-error"), "", "{up}");
+        }
+    }
+
     /// An up that does not parse hides what it creates: its down is not judged against it (it
     /// drew a false `down-drops-foreign-object`).
     #[test]

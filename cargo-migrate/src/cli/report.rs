@@ -124,7 +124,7 @@ pub fn verify_problem(m: &Migration, problem: &Problem) {
             let then = if *rolled_back {
                 "the failed down was rolled back and verify went on with the next migration"
             } else {
-                "the statements before it stay applied in the scratch database (MySQL commits schema changes at once, and `-- migrate:no-transaction` scripts run outside a transaction), so what verify reports for later migrations may follow from this one"
+                "the statements before it stayed applied (MySQL commits schema changes at once, and `-- migrate:no-transaction` scripts run outside a transaction), so verify rebuilds its scratch database up to this migration's up and goes on with the next one"
             };
             failure(
                 error,
@@ -143,7 +143,7 @@ pub fn verify_problem(m: &Migration, problem: &Problem) {
             failure(
                 error,
                 format!(
-                    "the up script of {name} fails when it runs again after its down script: {because}; verify stops here, because every later migration builds on this one"
+                    "the up script of {name} fails when it runs again after its down script: {because}; verify rebuilds its scratch database up to this migration's up and goes on (with --fail-fast it stops here)"
                 ),
             );
         }

@@ -13,7 +13,7 @@ mod proxy;
 mod report;
 mod restart;
 mod rng;
-mod run;
+pub(crate) mod run;
 mod trial;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -4,7 +4,8 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::cursor::{Words, render, reparse, split_top_level};
+use super::cursor::{Words, matching_paren, render, reparse, split_top_level};
+use crate::Dialect;
 use crate::model::{Effect, ObjectId, ObjectKind};
 
 pub(super) fn alter_sequence(w: &Words) -> Option<Vec<Effect>> {
@@ -21,23 +22,6 @@ pub(super) fn alter_sequence(w: &Words) -> Option<Vec<Effect>> {
         }]);
     }
     Some(vec![Effect::Use { object: id }])
-}
-
-pub(super) fn alter_trigger_rename(w: &Words) -> Option<Vec<Effect>> {
-    if !w.starts(&["ALTER", "TRIGGER"]) {
-        return None;
-    }
-    let (name, next) = w.name(2)?;
-    let on = w.find(next, "ON")?;
-    let (_, after) = w.name(on + 1)?;
-    if w.is(after, "RENAME") && w.is(after + 1, "TO") {
-        let (to, _) = w.name(after + 2)?;
-        return Some(vec![Effect::Rename {
-            from: ObjectId::new(ObjectKind::Trigger, name),
-            to: ObjectId::new(ObjectKind::Trigger, to),
-        }]);
-    }
-    Some(Vec::new())
 }
 
 pub(super) fn alter_index(w: &Words) -> Option<Vec<Effect>> {
@@ -140,8 +124,9 @@ pub(super) fn alter_table_extra(w: &Words) -> Option<Vec<Effect>> {
     let mut extra = vec![uses];
     let mut kept: Vec<&[Token]> = Vec::new();
     let mut unknown = false;
+    let prefix = render(&w.tokens[..next]);
     for action in split_top_level(&w.tokens[next..]) {
-        match table_action(w, action, &table) {
+        match table_action(w, action, &table, &prefix) {
             Some(effects) => {
                 unknown = true;
                 extra.extend(effects);
@@ -168,13 +153,36 @@ pub(super) fn alter_table_extra(w: &Words) -> Option<Vec<Effect>> {
 }
 
 /// The effects of one `ALTER TABLE` action sqlparser does not know, or `None` for an action it
-/// does (or a malformed one).
-fn table_action(w: &Words, action: &[Token], table: &str) -> Option<Vec<Effect>> {
+/// does (or a malformed one). `prefix` is the statement up to the actions (`ALTER TABLE t`),
+/// for an action written again in a form sqlparser parses.
+fn table_action(w: &Words, action: &[Token], table: &str, prefix: &str) -> Option<Vec<Effect>> {
     let a = Words {
         tokens: action.to_vec(),
         dialect: w.dialect,
         glued: false,
     };
+    if w.dialect == Dialect::MySql {
+        // `DROP KEY k` is `DROP INDEX k`.
+        if a.is(0, "DROP") && a.is(1, "KEY") {
+            return reparse(
+                &format!("{prefix} DROP INDEX {}", render(&action[2..])),
+                w.dialect,
+            );
+        }
+        // `ADD [COLUMN] (a T, b T)` adds each column.
+        let open = 1 + usize::from(a.is(1, "COLUMN"));
+        if a.is(0, "ADD") && action.get(open) == Some(&Token::LParen) {
+            let close = matching_paren(action, open)?;
+            if close + 1 != action.len() {
+                return None;
+            }
+            let columns: Vec<String> = split_top_level(&action[open + 1..close])
+                .into_iter()
+                .map(|c| format!("ADD COLUMN {}", render(c)))
+                .collect();
+            return reparse(&format!("{prefix} {}", columns.join(", ")), w.dialect);
+        }
+    }
     // PostgreSQL 18: `ADD CONSTRAINT name NOT NULL column`.
     if a.starts(&["ADD", "CONSTRAINT"]) && a.is(3, "NOT") && a.is(4, "NULL") {
         let (name, _) = a.name(2)?;
@@ -205,7 +213,29 @@ fn table_action(w: &Words, action: &[Token], table: &str) -> Option<Vec<Effect>>
             what.as_deref(),
             Some("STATISTICS" | "STORAGE" | "COMPRESSION")
         ) || a.tokens.get(after + 1) == Some(&Token::LParen);
-        if set && known {
+        // An identity column's generation and sequence options: `ADD GENERATED … AS IDENTITY
+        // (options)`, `SET GENERATED …`, `SET INCREMENT BY …`, `RESTART [WITH n]`, `DROP
+        // IDENTITY [IF EXISTS]`.
+        let identity = w.dialect == Dialect::Postgres
+            && ((a.is(after, "ADD") && a.is(after + 1, "GENERATED"))
+                || (a.is(after, "SET")
+                    && matches!(
+                        what.as_deref(),
+                        Some(
+                            "GENERATED"
+                                | "INCREMENT"
+                                | "START"
+                                | "MINVALUE"
+                                | "MAXVALUE"
+                                | "NO"
+                                | "CACHE"
+                                | "CYCLE"
+                                | "RESTART"
+                        )
+                    ))
+                || a.is(after, "RESTART")
+                || (a.is(after, "DROP") && a.is(after + 1, "IDENTITY")));
+        if (set && known) || identity {
             return Some(vec![Effect::Use {
                 object: ObjectId::column(table, column),
             }]);

@@ -1,6 +1,7 @@
-//! The forms that are neither `CREATE` nor `ALTER`: `DO` blocks, `DROP INDEX CONCURRENTLY` and
-//! drops of untracked object kinds, `REINDEX`, `COMMENT ON`, maintenance and session commands,
-//! MySQL's dynamic SQL, SQLite's `PRAGMA` and PostgreSQL's empty `SELECT`.
+//! The forms that are neither `CREATE` nor `ALTER`: `DO` blocks, `DROP INDEX CONCURRENTLY`,
+//! MySQL's `DROP INDEX … ON t ALGORITHM=… LOCK=…` and drops of untracked object kinds,
+//! `REINDEX`, `COMMENT ON`, maintenance and session commands, MySQL's dynamic SQL and SQLite's
+//! `PRAGMA`.
 
 use sqlparser::tokenizer::Token;
 
@@ -84,6 +85,25 @@ pub(super) fn pragma(w: &Words) -> Option<Vec<Effect>> {
     w.starts(&["PRAGMA"]).then(Vec::new)
 }
 
-pub(super) fn empty_select(w: &Words) -> Option<Vec<Effect>> {
-    (w.tokens.len() == 1 && w.is(0, "SELECT")).then(Vec::new)
+/// MySQL: `DROP INDEX i ON t` with `ALGORITHM [=] …` and `LOCK [=] …` options: the drop without
+/// them.
+pub(super) fn drop_index_options(w: &Words) -> Option<Vec<Effect>> {
+    if !w.starts(&["DROP", "INDEX"]) {
+        return None;
+    }
+    let on = w.find(2, "ON")?;
+    let (_, options) = w.name(on + 1)?;
+    let mut i = options;
+    while i < w.tokens.len() {
+        if !(w.is(i, "ALGORITHM") || w.is(i, "LOCK")) {
+            return None;
+        }
+        i += 1 + usize::from(w.tokens.get(i + 1) == Some(&Token::Eq));
+        w.kw(i)?;
+        i += 1;
+    }
+    if options == w.tokens.len() {
+        return None;
+    }
+    super::cursor::reparse(&super::cursor::render(&w.tokens[..options]), w.dialect)
 }

@@ -1,7 +1,8 @@
-//! `CREATE …` forms: sequences and extensions with options sqlparser rejects, tables it cannot
-//! parse as written (rewritten and parsed again), routines, triggers and events (whose bodies
-//! may hold anything), MySQL full-text indexes, and other object kinds without a schema effect
-//! the model tracks.
+//! `CREATE …` forms: sequences with options sqlparser rejects, tables it cannot parse as written
+//! (rewritten and parsed again), PostgreSQL's `CREATE INDEX … ON ONLY`, MySQL's `BINARY`
+//! attribute of a character column, routines, triggers and events (whose bodies may hold
+//! anything), MySQL full-text indexes, and other object kinds without a schema effect the model
+//! tracks.
 
 use sqlparser::tokenizer::Token;
 
@@ -18,22 +19,6 @@ pub(super) fn create_sequence(w: &Words) -> Option<Vec<Effect>> {
     let (name, _) = w.name(w.skip(start + 1, &[&["IF", "NOT", "EXISTS"]]))?;
     Some(vec![Effect::Create {
         object: ObjectId::new(ObjectKind::Sequence, name),
-        if_not_exists,
-        or_replace: false,
-        on: None,
-        references: None,
-        columns: Vec::new(),
-    }])
-}
-
-pub(super) fn create_extension(w: &Words) -> Option<Vec<Effect>> {
-    if !w.starts(&["CREATE", "EXTENSION"]) {
-        return None;
-    }
-    let if_not_exists = w.is(2, "IF");
-    let (name, _) = w.name(w.skip(2, &[&["IF", "NOT", "EXISTS"]]))?;
-    Some(vec![Effect::Create {
-        object: ObjectId::new(ObjectKind::Extension, name),
         if_not_exists,
         or_replace: false,
         on: None,
@@ -305,4 +290,78 @@ pub(super) fn create_other_object(w: &Words) -> Option<Vec<Effect>> {
     );
     (w.is(0, "CREATE") && w.kw(at).is_some_and(|k| OTHER_KINDS.contains(&k.as_str())))
         .then(Vec::new)
+}
+
+/// PostgreSQL: `CREATE [UNIQUE] INDEX … ON ONLY parent …`, an index of a partitioned table made
+/// without its partitions' (they are attached later): the index of `parent` all the same.
+pub(super) fn create_index_on_only(w: &Words) -> Option<Vec<Effect>> {
+    let index = w.skip(1, &[&["UNIQUE"]]);
+    if !(w.is(0, "CREATE") && w.is(index, "INDEX")) {
+        return None;
+    }
+    let on = w.find(index + 1, "ON")?;
+    if !w.is(on + 1, "ONLY") {
+        return None;
+    }
+    let text = format!(
+        "{} {}",
+        render(&w.tokens[..=on]),
+        render(&w.tokens[on + 2..])
+    );
+    reparse(&text, w.dialect)
+}
+
+/// MySQL: the `BINARY` attribute of a character column (`VARCHAR(20) BINARY`, `TEXT BINARY`),
+/// a binary collation of its character set, in `CREATE TABLE` and `ALTER TABLE`: the statement
+/// without it.
+pub(super) fn binary_attribute(w: &Words) -> Option<Vec<Effect>> {
+    if !(w.starts(&["CREATE", "TABLE"])
+        || w.starts(&["CREATE", "TEMPORARY", "TABLE"])
+        || w.starts(&["ALTER", "TABLE"]))
+    {
+        return None;
+    }
+    const TEXT_TYPES: &[&str] = &[
+        "CHAR",
+        "VARCHAR",
+        "CHARACTER",
+        "NCHAR",
+        "NVARCHAR",
+        "TEXT",
+        "TINYTEXT",
+        "MEDIUMTEXT",
+        "LONGTEXT",
+        "ENUM",
+        "SET",
+    ];
+    let is_text = |i: usize| TEXT_TYPES.iter().any(|t| w.is(i, t));
+    let mut attributes = Vec::new();
+    for i in 1..w.tokens.len() {
+        if !w.is(i, "BINARY") {
+            continue;
+        }
+        // `BINARY` right after a character type, or after its `(length)`.
+        let after_type = if w.tokens[i - 1] == Token::RParen {
+            let open = (0..i - 1).rev().find(|&j| {
+                w.tokens[j] == Token::LParen && matching_paren(&w.tokens, j) == Some(i - 1)
+            });
+            open.is_some_and(|o| o > 0 && is_text(o - 1))
+        } else {
+            is_text(i - 1)
+        };
+        if after_type {
+            attributes.push(i);
+        }
+    }
+    if attributes.is_empty() {
+        return None;
+    }
+    let kept: Vec<Token> = w
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !attributes.contains(i))
+        .map(|(_, t)| t.clone())
+        .collect();
+    reparse(&render(&kept), w.dialect)
 }

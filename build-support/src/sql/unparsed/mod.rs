@@ -13,16 +13,15 @@ mod cursor;
 mod tests;
 
 use alter::{
-    alter_index, alter_other_object, alter_sequence, alter_table_extra, alter_trigger_rename,
-    alter_view_rename,
+    alter_index, alter_other_object, alter_sequence, alter_table_extra, alter_view_rename,
 };
 use commands::{
-    comment_on, do_block, drop_index_concurrently, drop_other_object, dynamic_sql, empty_select,
-    maintenance, pragma, reindex, reindex_concurrently, session_command,
+    comment_on, do_block, drop_index_concurrently, drop_index_options, drop_other_object,
+    dynamic_sql, maintenance, pragma, reindex, reindex_concurrently, session_command,
 };
 use create::{
-    create_event, create_extension, create_fulltext_index, create_other_object, create_routine,
-    create_sequence, create_table_extra, create_trigger,
+    binary_attribute, create_event, create_fulltext_index, create_index_on_only,
+    create_other_object, create_routine, create_sequence, create_table_extra, create_trigger,
 };
 use cursor::Words;
 
@@ -92,12 +91,6 @@ pub static FORMS: &[Form] = &[
         matcher: alter_sequence,
     },
     Form {
-        id: "alter-trigger-rename",
-        dialects: PG,
-        body: false,
-        matcher: alter_trigger_rename,
-    },
-    Form {
         id: "alter-index",
         dialects: PG,
         body: false,
@@ -126,12 +119,6 @@ pub static FORMS: &[Form] = &[
         dialects: PG,
         body: false,
         matcher: create_sequence,
-    },
-    Form {
-        id: "create-extension-schema",
-        dialects: PG,
-        body: false,
-        matcher: create_extension,
     },
     Form {
         id: "create-table-extra",
@@ -206,10 +193,22 @@ pub static FORMS: &[Form] = &[
         matcher: pragma,
     },
     Form {
-        id: "empty-select",
+        id: "create-index-on-only",
         dialects: PG,
         body: false,
-        matcher: empty_select,
+        matcher: create_index_on_only,
+    },
+    Form {
+        id: "binary-attribute",
+        dialects: MY,
+        body: false,
+        matcher: binary_attribute,
+    },
+    Form {
+        id: "drop-index-options",
+        dialects: MY,
+        body: false,
+        matcher: drop_index_options,
     },
 ];
 

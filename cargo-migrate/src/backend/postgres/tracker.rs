@@ -16,7 +16,9 @@ use crate::error::{DbContext, Result};
 use crate::snapshot::Snapshot;
 
 /// What the event triggers need: a log table, two functions, two event triggers. Creating an
-/// event trigger takes a superuser; without one, snapshots read everything every time.
+/// event trigger takes a superuser; without one, snapshots read everything every time. A
+/// command on no catalog object (`GRANT`, whose privileges snapshots do not compare) comes
+/// without a catalog and is not logged.
 const INSTALL: &str = "
 CREATE SCHEMA _cargo_migrate_verify;
 CREATE UNLOGGED TABLE _cargo_migrate_verify.changes (
@@ -25,7 +27,8 @@ CREATE UNLOGGED TABLE _cargo_migrate_verify.changes (
 CREATE FUNCTION _cargo_migrate_verify.ddl_command_end() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO _cargo_migrate_verify.changes
-    SELECT classid, objid, object_type, false, NULL FROM pg_event_trigger_ddl_commands();
+    SELECT classid, objid, object_type, false, NULL FROM pg_event_trigger_ddl_commands()
+     WHERE classid IS NOT NULL;
 END $$;
 CREATE FUNCTION _cargo_migrate_verify.sql_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -39,13 +42,16 @@ CREATE EVENT TRIGGER _cargo_migrate_verify_drop ON sql_drop
 ";
 
 /// Takes the change log. Each change row: catalog, oid, object type, dropped, address names,
-/// the relation it belongs to and that relation's kind. Then, in the same round trip, one
-/// `relation` row with the JSON document of each relation that changed and still exists.
+/// the relation it belongs to and that relation's kind. The partitions (and inheritance
+/// children) of a relation that changed come as change rows of their own: a column or an index
+/// added to a partitioned table reaches each partition, and the event triggers name only the
+/// table the command named. Then, in the same round trip, one `relation` row with the JSON
+/// document of each relation that changed and still exists.
 fn changes_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         format!(
-            "WITH c AS (DELETE FROM {HELPER_SCHEMA}.changes RETURNING classid, objid, object_type, dropped, names),
+            "WITH RECURSIVE c AS (DELETE FROM {HELPER_SCHEMA}.changes RETURNING classid, objid, object_type, dropped, names),
 owned AS (
     SELECT t.*, CASE
         WHEN t.dropped AND t.object_type = 'table column' THEN t.objid
@@ -63,14 +69,25 @@ owned AS (
         WHEN t.classid = 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = t.objid)
         WHEN t.classid = 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = t.objid)
     END AS owner FROM c t
+),
+children(oid) AS (
+    SELECT i.inhrelid FROM pg_inherits i
+     WHERE i.inhparent = ANY (ARRAY(SELECT owner FROM owned WHERE owner IS NOT NULL))
+    UNION
+    SELECT i.inhrelid FROM pg_inherits i JOIN children d ON i.inhparent = d.oid
 )
 SELECT o.classid::regclass::text, o.objid::int8, o.object_type, o.dropped, o.names, o.owner::int8,
        (SELECT x.relkind::text FROM pg_class x WHERE x.oid = o.owner), NULL::text
   FROM owned o
 UNION ALL
+SELECT 'pg_class', d.oid::int8, 'table', false, NULL, d.oid::int8,
+       (SELECT x.relkind::text FROM pg_class x WHERE x.oid = d.oid), NULL::text
+  FROM children d
+UNION ALL
 SELECT 'relation', c.oid::int8, NULL, NULL, NULL, NULL, NULL, {json}::text
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.oid = ANY (ARRAY(SELECT owner FROM owned WHERE owner IS NOT NULL)) AND {relations}",
+ WHERE c.oid = ANY (ARRAY(SELECT owner FROM owned WHERE owner IS NOT NULL)
+                    || ARRAY(SELECT oid FROM children)) AND {relations}",
             json = relation_json(),
             relations = relations_where(),
         )

@@ -6,8 +6,14 @@ use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::lints::RuleId;
 
-/// Where the generated rule docs live (`docs/lints/<rule>.md` in the repository).
-pub const DOCS_URL: &str = "https://github.com/cargo-migrate/cargo-migrate/blob/main/docs/lints";
+/// Where the generated rule docs live (`docs/lints/<rule>.md` in the repository), at the tag of
+/// this version (`v0.1.0`), so that a diagnostic links the rule as the installed version has
+/// it.
+pub const DOCS_URL: &str = concat!(
+    "https://github.com/cargo-migrate/cargo-migrate/blob/v",
+    env!("CARGO_PKG_VERSION"),
+    "/docs/lints"
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {

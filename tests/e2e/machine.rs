@@ -267,6 +267,18 @@ fn github_actions_gets_an_annotation_per_finding() {
     assert!(out.stderr.contains("empty-down-script"), "{}", out.stderr);
     // Outside GitHub Actions, stdout stays empty.
     assert_eq!(expect(p.cmd(&["lint"]), 1).stdout, "");
+    // check annotates a migration that needs attention on its up file.
+    std::fs::write(p.migrations().join("2_drop_legacy.down.sql"), "SELECT 1;\n").unwrap();
+    let db = TestDb::sqlite();
+    let mut cmd = p.on(&db, &["check"]);
+    cmd.env("GITHUB_ACTIONS", "true");
+    let out = expect(cmd, 1);
+    assert!(
+        out.stdout.lines().any(|l| l
+            == "::error file=migrations/1_users.up.sql,title=pending::1_users is pending: run `cargo migrate up`"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -179,8 +179,34 @@ pub fn in_github_actions() -> bool {
 /// The workflow command that annotates `finding`'s file and lines in GitHub Actions
 /// (`::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`).
 pub fn github_annotation(finding: &Finding) -> String {
-    let mut properties = vec![format!("file={}", escape_property(&finding.file))];
-    if let Some(r) = Region::of(finding) {
+    let mut message = finding.message.clone();
+    if let Some(help) = &finding.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    message.push_str(&format!("\n{}", doc_url(finding)));
+    annotation(
+        finding.severity,
+        Some(&finding.file),
+        Region::of(finding),
+        finding.rule.as_str(),
+        &message,
+    )
+}
+
+/// A workflow command of `severity` on `file` (and `region`), titled `title`.
+pub fn annotation(
+    severity: Severity,
+    file: Option<&str>,
+    region: Option<Region>,
+    title: &str,
+    message: &str,
+) -> String {
+    let mut properties = Vec::new();
+    if let Some(file) = file {
+        properties.push(format!("file={}", escape_property(file)));
+    }
+    if let Some(r) = region {
         properties.push(format!("line={}", r.line));
         properties.push(format!("col={}", r.column));
         properties.push(format!("endLine={}", r.end_line));
@@ -188,21 +214,15 @@ pub fn github_annotation(finding: &Finding) -> String {
             properties.push(format!("endColumn={}", r.end_column));
         }
     }
-    properties.push(format!("title={}", escape_property(finding.rule.as_str())));
-    let mut message = finding.message.clone();
-    if let Some(help) = &finding.help {
-        message.push_str("\nhelp: ");
-        message.push_str(help);
-    }
-    message.push_str(&format!("\n{}", doc_url(finding)));
-    let command = match finding.severity {
+    properties.push(format!("title={}", escape_property(title)));
+    let command = match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     format!(
         "::{command} {}::{}",
         properties.join(","),
-        escape_data(&message)
+        escape_data(message)
     )
 }
 

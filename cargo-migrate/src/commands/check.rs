@@ -1,6 +1,6 @@
 //! `cargo migrate check`: one command for CI that fails when anything needs attention.
 
-use build_support::MigrationSet;
+use build_support::{MigrationSet, Severity};
 
 use serde::Serialize;
 
@@ -112,8 +112,17 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         problems.push((e, what));
     }
     // They fail the check: errors, not warnings.
+    let github = args.report.format == ReportFormat::Human && machine::in_github_actions();
     for (e, what) in &problems {
-        output::error(&format!("{} {what}", e.name()));
+        let message = format!("{} {what}", e.name());
+        if github {
+            let file = e.migration.map(|m| m.up.display.as_str());
+            output::stdout(
+                &(machine::annotation(Severity::Error, file, None, e.state.as_str(), &message)
+                    + "\n"),
+            );
+        }
+        output::error(&message);
     }
     let verified = if !args.verify {
         Ok(())

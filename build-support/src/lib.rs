@@ -57,8 +57,8 @@ pub use set::{
 pub use sql::unparsed;
 #[doc(hidden)]
 pub use sql::{
-    ParsedStatement, SplitError, Statement, StatementKind, parse_script, split_statements,
-    transaction_control,
+    ParsedStatement, SplitError, Statement, StatementKind, parse_script, split_in_pieces,
+    split_statements, transaction_control,
 };
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.

@@ -7,4 +7,4 @@ mod split;
 pub mod unparsed;
 
 pub use parse::{ParsedStatement, StatementKind, parse_script};
-pub use split::{SplitError, Statement, split_statements, transaction_control};
+pub use split::{SplitError, Statement, split_in_pieces, split_statements, transaction_control};

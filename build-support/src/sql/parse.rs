@@ -6,9 +6,9 @@ use std::ops::Range;
 
 use sqlparser::ast::Statement as Ast;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Location;
+use sqlparser::tokenizer::{Location, TokenWithSpan};
 
-use super::split::{SplitError, offset_of, split_tokens};
+use super::split::{PIECE, SplitError, Statement, for_each_statement, offset_from};
 use super::unparsed;
 use crate::model::Effect;
 use crate::{Dialect, effects};
@@ -53,60 +53,76 @@ impl ParsedStatement {
 /// a statement that does not parse is kept as [`StatementKind::Invalid`].
 pub fn parse_script(text: &str, dialect: Dialect) -> Result<Vec<ParsedStatement>, SplitError> {
     let sqlparser_dialect = dialect.sqlparser();
-    let split = split_tokens(text, dialect)?;
-    Ok(split
-        .statements
-        .into_iter()
-        .map(|(s, range)| {
-            let sql = s.text(text);
-            // The statement's tokens from the script's one tokenization: their locations are
-            // the script's, so a parse error points into the file directly.
-            let parsed = Parser::new(&*sqlparser_dialect)
-                .with_tokens_with_locations(split.tokens[range].to_vec())
-                .parse_statements();
-            let (kind, effects) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
-                Ok(Some(ast)) => {
-                    let effects = effects::of_statement(&ast, dialect);
-                    (StatementKind::Parsed(Box::new(ast)), effects)
-                }
-                Ok(None) => match unparsed::recognize(sql, dialect) {
-                    Some(form) => (StatementKind::Recognized(form.id), form.effects),
-                    None => (
-                        StatementKind::Invalid {
-                            message: "not a single SQL statement".to_owned(),
-                            offset: s.span.start,
-                        },
-                        Vec::new(),
-                    ),
-                },
-                Err(error) => match unparsed::recognize(sql, dialect) {
-                    Some(form) => (StatementKind::Recognized(form.id), form.effects),
-                    None => {
-                        let message = error.to_string();
-                        let offset = error_offset(text, &message)
-                            .filter(|o| s.span.contains(o) || *o == s.span.end)
-                            .unwrap_or(s.span.start);
-                        // The position is shown as file:line:col instead.
-                        let message = message.trim_start_matches("sql parser error: ");
-                        let message = message
-                            .rsplit_once(" at Line: ")
-                            .map_or(message, |(m, _)| m)
-                            .to_owned();
-                        (StatementKind::Invalid { message, offset }, Vec::new())
-                    }
-                },
-            };
-            ParsedStatement {
-                span: s.span,
-                kind,
-                effects,
-            }
-        })
-        .collect())
+    let mut parsed = Vec::new();
+    for_each_statement(text, dialect, PIECE, |s, tokens| {
+        parsed.push(parse_statement(
+            text,
+            s,
+            tokens,
+            dialect,
+            &*sqlparser_dialect,
+        ));
+    })?;
+    Ok(parsed)
 }
 
-/// sqlparser ends its messages with "at Line: L, Column: C" (1-based, in the script).
-fn error_offset(script: &str, message: &str) -> Option<usize> {
+/// One statement, from its tokens of the script's tokenization: their locations are the
+/// script's, so a parse error points into the file directly.
+fn parse_statement(
+    text: &str,
+    s: Statement,
+    tokens: &[TokenWithSpan],
+    dialect: Dialect,
+    sqlparser_dialect: &dyn sqlparser::dialect::Dialect,
+) -> ParsedStatement {
+    let sql = s.text(text);
+    let parsed = Parser::new(sqlparser_dialect)
+        .with_tokens_with_locations(tokens.to_vec())
+        .parse_statements();
+    let (kind, effects) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
+        Ok(Some(ast)) => {
+            let effects = effects::of_statement(&ast, dialect);
+            (StatementKind::Parsed(Box::new(ast)), effects)
+        }
+        Ok(None) => match unparsed::recognize(sql, dialect) {
+            Some(form) => (StatementKind::Recognized(form.id), form.effects),
+            None => (
+                StatementKind::Invalid {
+                    message: "not a single SQL statement".to_owned(),
+                    offset: s.span.start,
+                },
+                Vec::new(),
+            ),
+        },
+        Err(error) => match unparsed::recognize(sql, dialect) {
+            Some(form) => (StatementKind::Recognized(form.id), form.effects),
+            None => {
+                let message = error.to_string();
+                let first = tokens.first().map(|t| t.span.start);
+                let offset = first
+                    .and_then(|first| error_offset(text, s.span.start, first, &message))
+                    .filter(|o| s.span.contains(o) || *o == s.span.end)
+                    .unwrap_or(s.span.start);
+                // The position is shown as file:line:col instead.
+                let message = message.trim_start_matches("sql parser error: ");
+                let message = message
+                    .rsplit_once(" at Line: ")
+                    .map_or(message, |(m, _)| m)
+                    .to_owned();
+                (StatementKind::Invalid { message, offset }, Vec::new())
+            }
+        },
+    };
+    ParsedStatement {
+        span: s.span,
+        kind,
+        effects,
+    }
+}
+
+/// sqlparser ends its messages with "at Line: L, Column: C" (1-based, in the script); the
+/// statement starts at byte `start`, location `first`.
+fn error_offset(script: &str, start: usize, first: Location, message: &str) -> Option<usize> {
     let (_, rest) = message.rsplit_once("at Line: ")?;
     let (line, rest) = rest.split_once(", Column: ")?;
     let line: u64 = line.trim().parse().ok()?;
@@ -115,7 +131,12 @@ fn error_offset(script: &str, message: &str) -> Option<usize> {
         .trim_end_matches(|c: char| !c.is_ascii_digit())
         .parse()
         .ok()?;
-    Some(offset_of(script, Location::new(line, column)))
+    let at = Location::new(line, column);
+    // Before the statement: its start (then the caller's filter keeps it there).
+    if (at.line, at.column) < (first.line, first.column) {
+        return Some(start);
+    }
+    Some(offset_from(script, start, first, at))
 }
 
 #[cfg(test)]

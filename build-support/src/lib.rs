@@ -57,7 +57,7 @@ pub use set::{
 pub use sql::unparsed;
 #[doc(hidden)]
 pub use sql::{
-    ParsedStatement, SplitError, Statement, StatementKind, parse_script, split_in_pieces,
+    ParsedStatement, SplitError, Statement, StatementKind, Syntax, parse_script, split_in_pieces,
     split_statements, transaction_control,
 };
 

@@ -617,21 +617,8 @@ impl Bodies {
 
 /// The body of a `CREATE FUNCTION` statement, without its quotes.
 fn function_body(statement: &ParsedStatement) -> Option<String> {
-    let Some(sqlparser::ast::Statement::CreateFunction(f)) = statement.ast() else {
-        return None;
-    };
-    use sqlparser::ast::{CreateFunctionBody, Expr, Value};
-    let body = match f.function_body.as_ref()? {
-        CreateFunctionBody::AsBeforeOptions { body, .. }
-        | CreateFunctionBody::AsAfterOptions(body) => body,
-        _ => return None,
-    };
-    match body {
-        Expr::Value(v) => match &v.value {
-            Value::DollarQuotedString(d) => Some(d.value.clone()),
-            Value::SingleQuotedString(s) => Some(s.clone()),
-            _ => None,
-        },
+    match statement.syntax()? {
+        crate::sql::Syntax::CreateFunction { body } => body.clone(),
         _ => None,
     }
 }

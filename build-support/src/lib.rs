@@ -29,8 +29,10 @@
 //! ban-drop-column = "warn"
 //! ```
 //!
-//! Features: `git` (default) finds migrations that conflict with the main branch (libgit2,
-//! without ssh or https); without it there is no branch check.
+//! Features: `git` (default) finds migrations that conflict with the main branch, reading the
+//! repository through the `git` command (no C library in the build); `libgit2` (off by default)
+//! reads it with libgit2 where no `git` command is installed. Without either there is no branch
+//! check.
 //!
 //! Everything else this crate holds is the checker the `cargo migrate` command line shares with
 //! the build script: hidden from the docs, and not a stable API.
@@ -78,8 +80,8 @@ pub use set::{
 pub use sql::unparsed;
 #[doc(hidden)]
 pub use sql::{
-    ParsedStatement, SplitError, Statement, StatementKind, parse_script, split_statements,
-    transaction_control,
+    ParsedStatement, SplitError, Statement, StatementKind, Syntax, parse_script, split_in_pieces,
+    split_statements, transaction_control,
 };
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.

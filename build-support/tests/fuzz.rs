@@ -12,8 +12,8 @@ use std::ops::Range;
 
 use cargo_migrate_build_support::lints::{LintConfig, lint};
 use cargo_migrate_build_support::{
-    Dialect, Finding, MigrationSet, SplitError, StatementKind, parse_script, split_statements,
-    unparsed,
+    Dialect, Finding, MigrationSet, SplitError, StatementKind, parse_script, split_in_pieces,
+    split_statements, unparsed,
 };
 use proptest::prelude::*;
 
@@ -196,6 +196,15 @@ proptest! {
             }
             Err(error) => check_error(&text, &error)?,
         }
+    }
+
+    /// Tokenizing a piece at a time (down to a piece per `;`) splits exactly as tokenizing the
+    /// whole script at once, errors included.
+    #[test]
+    fn splitting_in_pieces(dialect in dialect(), text in sql(), piece in 1usize..64) {
+        let whole = split_in_pieces(&text, dialect, usize::MAX);
+        prop_assert_eq!(split_in_pieces(&text, dialect, piece), whole.clone());
+        prop_assert_eq!(split_statements(&text, dialect), whole);
     }
 
     /// Parsing splits exactly as the splitter does (the migrator runs the splitter's

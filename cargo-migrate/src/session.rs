@@ -274,10 +274,10 @@ impl<B: Backend> Session<B> {
             let start = Instant::now();
             // The script, its tracking row and the commit, in as few round trips as the
             // backend allows (one, on PostgreSQL).
-            let sql = joined(script);
+            let statements = texts(script);
             let applied = self
                 .watch
-                .guard::<B, _, _>(self.db.apply_and_record(&sql, &table, &row))
+                .guard::<B, _, _>(self.db.apply_and_record(&statements, &table, &row))
                 .await;
             if let Err(e) = applied {
                 if let Some(why) = lost(&e) {
@@ -762,14 +762,13 @@ async fn close_within<B: Backend>(db: B) {
     let _ = tokio::time::timeout(Duration::from_secs(2), db.close()).await;
 }
 
-/// The script's statements as one SQL text.
-fn joined(script: &Script<'_>) -> String {
-    let statements: Vec<&str> = script
+/// The text of each of the script's statements.
+fn texts<'a>(script: &'a Script<'_>) -> Vec<&'a str> {
+    script
         .statements
         .iter()
         .map(|s| s.text(&script.file.text))
-        .collect();
-    statements.join(";\n")
+        .collect()
 }
 
 /// Who ran the migration, for the tracking table: `CARGO_MIGRATE_USER`, the login the

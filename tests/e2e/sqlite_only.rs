@@ -996,3 +996,42 @@ fn lint_quiet_sums_up_the_warnings() {
     assert!(!quiet.contains("ban-drop-table ("), "{quiet}");
     assert_contains(&quiet, "Hidden 30 warning(s) (-q)");
 }
+
+/// A script longer than one query carries on SQLite (a few kilobytes) runs in several, in one
+/// transaction: all of it with its tracking row, or, when a statement in a later query fails,
+/// none of it, with the failure at its line.
+#[test]
+fn a_long_script_runs_whole_or_not_at_all() {
+    let db = TestDb::sqlite();
+    let p = Project::new();
+    let inserts: String = (1..=2000)
+        .map(|i| format!("INSERT INTO t VALUES ({i}, 'row; {i}');\n"))
+        .collect();
+    p.pair(
+        "1_long",
+        &format!("CREATE TABLE t (id INT PRIMARY KEY, s TEXT);\n{inserts}"),
+        "DROP TABLE t;",
+    );
+    // 1,500 rows into a new table, then the first one again: line 1,502 fails.
+    let first: String = inserts
+        .lines()
+        .take(1500)
+        .map(|l| l.replace(" t ", " u ") + "\n")
+        .collect();
+    p.pair(
+        "2_fails_late",
+        &format!(
+            "CREATE TABLE u (id INT PRIMARY KEY, s TEXT);\n{first}INSERT INTO u VALUES (1, 'again');\n"
+        ),
+        "DROP TABLE u;",
+    );
+    let out = expect(p.on(&db, &["up"]), 1);
+    assert_contains(&out.stderr, "migrations/2_fails_late.up.sql:1502:");
+    assert_eq!(db.strings("SELECT CAST(count(*) AS TEXT) FROM t"), ["2000"]);
+    assert_eq!(db.strings("SELECT s FROM t WHERE id = 2000"), ["row; 2000"]);
+    assert!(!db.tables().contains(&"u".to_owned()), "{:?}", db.tables());
+    assert_eq!(
+        states(&p, &db),
+        [(1, "applied".to_owned()), (2, "pending".to_owned())]
+    );
+}

@@ -17,11 +17,12 @@
 //! ```
 //! or add the column as nullable, backfill it, then set `NOT NULL` in a later migration.
 
-use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, Statement};
+use sqlparser::ast::{ColumnDef, ColumnOption};
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectKind};
+use crate::sql::Syntax;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::AddingNotNullableField,
@@ -31,7 +32,7 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        let Some(Statement::AlterTable(alter)) = statement.ast() else {
+        let Some(Syntax::AlterTable { added_columns, .. }) = statement.syntax() else {
             continue;
         };
         // The table's normalised name, as the effects give it.
@@ -44,10 +45,8 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         if !cx.facts.preexisting_tables.contains(table) || emptied_before(cx, index, table) {
             continue;
         }
-        for op in &alter.operations {
-            if let AlterTableOperation::AddColumn { column_def, .. } = op
-                && needs_a_value(column_def)
-            {
+        for column_def in added_columns {
+            if needs_a_value(column_def) {
                 out.push(
                     cx.at_statement(
                         RULE.id,
@@ -70,11 +69,10 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 /// `TRUNCATE t`): then it has no rows to fill.
 fn emptied_before(cx: &Cx<'_>, index: usize, table: &str) -> bool {
     cx.facts.up.statements[..index].iter().any(|s| {
-        let empties = match s.ast() {
-            Some(Statement::Delete(delete)) => delete.selection.is_none(),
-            Some(Statement::Truncate { .. }) => true,
-            _ => false,
-        };
+        let empties = matches!(
+            s.syntax(),
+            Some(Syntax::Delete { every_row: true } | Syntax::Truncate)
+        );
         empties
             && s.effects.iter().any(|e| {
                 matches!(e, Effect::Use { object } if object.kind == ObjectKind::Table && object.name == table)

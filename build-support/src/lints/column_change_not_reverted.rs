@@ -24,14 +24,12 @@
 
 use std::collections::HashSet;
 
-use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
-
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::effects::ident_name;
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectId, ObjectKind};
-use crate::sql::ParsedStatement;
+use crate::sql::{ParsedStatement, Syntax};
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::ColumnChangeNotReverted,
@@ -45,37 +43,20 @@ fn column_changes(
     s: &ParsedStatement,
     dialect: Dialect,
 ) -> Option<(String, Vec<(String, &'static str)>)> {
-    let Some(Statement::AlterTable(alter)) = s.ast() else {
+    let Some(Syntax::AlterTable {
+        changed_columns, ..
+    }) = s.syntax()
+    else {
         return None;
     };
     let table = s.effects.iter().find_map(|e| match e {
         Effect::Use { object } if object.kind == ObjectKind::Table => Some(object.name.clone()),
         _ => None,
     })?;
-    let mut columns = Vec::new();
-    for op in &alter.operations {
-        let change = match op {
-            AlterTableOperation::AlterColumn { column_name, op } => {
-                let what = match op {
-                    AlterColumnOperation::SetNotNull => "makes it NOT NULL",
-                    AlterColumnOperation::DropNotNull => "makes it nullable",
-                    AlterColumnOperation::SetDefault { .. } => "sets its default",
-                    AlterColumnOperation::DropDefault => "drops its default",
-                    AlterColumnOperation::SetDataType { .. } => "changes its type",
-                    _ => "changes it",
-                };
-                (ident_name(column_name, dialect), what)
-            }
-            AlterTableOperation::ModifyColumn { col_name, .. } => {
-                (ident_name(col_name, dialect), "redefines it")
-            }
-            AlterTableOperation::ChangeColumn { old_name, .. } => {
-                (ident_name(old_name, dialect), "redefines it")
-            }
-            _ => continue,
-        };
-        columns.push(change);
-    }
+    let columns = changed_columns
+        .iter()
+        .map(|(column, what)| (ident_name(column, dialect), *what))
+        .collect();
     Some((table, columns))
 }
 

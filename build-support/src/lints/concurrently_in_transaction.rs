@@ -18,12 +18,10 @@
 //! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 //! ```
 
-use sqlparser::ast::Statement;
-
 use super::{Cx, Level, Rule, RuleId};
 use crate::Dialect;
 use crate::finding::Finding;
-use crate::sql::StatementKind;
+use crate::sql::{StatementKind, Syntax};
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::ConcurrentlyInTransaction,
@@ -37,9 +35,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
     for (script, file, index, statement) in cx.transactional_statements() {
         let concurrent = match &statement.kind {
-            StatementKind::Parsed(ast) => {
-                matches!(&**ast, Statement::CreateIndex(ci) if ci.concurrently)
-            }
+            StatementKind::Parsed(syntax) => *syntax == Syntax::CreateIndex { concurrently: true },
             StatementKind::Recognized(form) => form.contains("concurrently"),
             StatementKind::Invalid { .. } => false,
         };

@@ -24,7 +24,7 @@
 //! or, in the down script, create the type again without the value (a new type, the columns
 //! moved to it, the old one dropped and the new one renamed).
 
-use sqlparser::ast::{AlterTypeOperation, Statement};
+use crate::sql::Syntax;
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
@@ -42,10 +42,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for (i, s) in cx.facts.up.statements.iter().enumerate() {
-        let Some(Statement::AlterType(alter)) = s.ast() else {
-            continue;
-        };
-        if !matches!(alter.operation, AlterTypeOperation::AddValue(_)) {
+        if s.syntax() != Some(&Syntax::AlterTypeAddValue) {
             continue;
         }
         let Some(ty) = s.effects.iter().find_map(|e| match e {

@@ -17,12 +17,11 @@
 //! CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 //! ```
 
-use sqlparser::ast::Statement;
-
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::Dialect;
 use crate::finding::Finding;
 use crate::model::Effect;
+use crate::sql::Syntax;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::RequireConcurrentIndexCreation,
@@ -35,12 +34,12 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        let Some(Statement::CreateIndex(create)) = statement.ast() else {
+        let Some(Syntax::CreateIndex {
+            concurrently: false,
+        }) = statement.syntax()
+        else {
             continue;
         };
-        if create.concurrently {
-            continue;
-        }
         let table = statement.effects.iter().find_map(|e| match e {
             Effect::Use { object } if object.parent.is_none() => Some(&object.name),
             _ => None,

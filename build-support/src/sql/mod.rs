@@ -6,5 +6,5 @@ mod parse;
 mod split;
 pub mod unparsed;
 
-pub use parse::{ParsedStatement, StatementKind, parse_script};
-pub use split::{SplitError, Statement, split_statements, transaction_control};
+pub use parse::{ParsedStatement, StatementKind, Syntax, parse_script};
+pub use split::{SplitError, Statement, split_in_pieces, split_statements, transaction_control};

@@ -49,21 +49,48 @@ impl SplitError {
 }
 
 pub fn split_statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
-    Ok(split_tokens(text, dialect)?
-        .statements
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect())
+    split_in_pieces(text, dialect, PIECE)
 }
 
-/// A script's tokens (the one tokenization of it) and its statements, each with the range of
-/// its tokens, so that the parser can reuse them.
-pub(crate) struct Split {
-    pub tokens: Vec<TokenWithSpan>,
-    pub statements: Vec<(Statement, Range<usize>)>,
+/// [`split_statements`] tokenizing `piece` bytes at a time (at least): the split does not
+/// depend on it (a property test compares a piece of one byte with the whole script at once).
+#[doc(hidden)]
+pub fn split_in_pieces(
+    text: &str,
+    dialect: Dialect,
+    piece: usize,
+) -> Result<Vec<Statement>, SplitError> {
+    let mut statements = Vec::new();
+    for_each_statement(text, dialect, piece, |statement, _| {
+        statements.push(statement)
+    })?;
+    Ok(statements)
 }
 
-pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitError> {
+/// How much of a script is tokenized at a time: the tokens of a piece are dropped once its
+/// statements are handed on, so that a script of many megabytes never has all its tokens (some
+/// 100 bytes each, several per word) in memory at once.
+pub(crate) const PIECE: usize = 64 * 1024;
+
+/// Calls `each` with every statement of the script, in order, and its tokens (with their
+/// locations in the whole script, so that a parser reading them points into the file).
+///
+/// The script is tokenized a piece at a time: from the start of the next statement to a `;`
+/// at least `piece` bytes further (outside MySQL's executable comments), and only the
+/// statements that end with a top-level `;` inside the piece are taken; the next piece starts
+/// after the last of them. A `;` ends no token but its own, and the tokenizer looks back only
+/// at the previous token (a word or a period; a `;` and the start of the text are alike to it),
+/// so every taken statement has exactly the tokens the whole script would give it. A piece
+/// that ends inside a string or a comment counts only up to the token that could not be read;
+/// a piece without a complete statement is tried again twice as long, so that the work stays
+/// linear in the script's length; a tokenizer error counts only once the piece reaches the end
+/// of the script.
+pub(crate) fn for_each_statement(
+    text: &str,
+    dialect: Dialect,
+    piece: usize,
+    mut each: impl FnMut(Statement, &[TokenWithSpan]),
+) -> Result<(), SplitError> {
     // No server takes a NUL in SQL text, and SQLite's C API would stop reading the script at it
     // (and loop on what is left): refused here, so that no command runs such a script.
     if let Some(offset) = text.find('\0') {
@@ -84,61 +111,152 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
     let blanked = blank_markers(text, &executable);
     let tokens_text = blanked.as_deref().unwrap_or(text);
     let sqlparser_dialect = dialect.sqlparser();
-    let tokens = Tokenizer::new(&*sqlparser_dialect, tokens_text)
-        .with_unescape(false)
-        .tokenize_with_location()
-        .map_err(|e| SplitError {
-            offset: Cursor::new(text).offset(e.location),
-            message: e.message,
-            help: "close the string, quoted name or comment that starts here",
-        })?;
+    let piece = piece.max(1);
 
-    let mut cursor = Cursor::new(text);
-    let mut statements = Vec::new();
-    let mut current: Option<Current> = None;
-    for (i, t) in tokens.iter().enumerate() {
-        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
-            continue;
-        }
-        if t.token == Token::SemiColon && current.as_ref().is_none_or(|c| c.depth == 0) {
-            if let Some(c) = current.take() {
-                statements.push((
-                    Statement {
-                        span: c.start..c.end,
-                    },
-                    c.first..c.last + 1,
-                ));
+    // Where the next piece starts: a byte offset and its location.
+    let mut start = Mark {
+        offset: 0,
+        location: Location::new(1, 1),
+    };
+    let mut length = piece;
+    let mut tokens = Vec::new();
+    // The statements of a piece, waiting for the executable comments' widening and merging.
+    let mut taken: Vec<(Statement, Range<usize>)> = Vec::new();
+    while start.offset < text.len() {
+        let end = piece_end(tokens_text, &executable, start.offset, length);
+        let last = end == text.len();
+        tokens.clear();
+        let tokenized = Tokenizer::new(&*sqlparser_dialect, &tokens_text[start.offset..end])
+            .with_unescape(false)
+            .tokenize_with_location_into_buf_with_mapper(&mut tokens, |mut t| {
+                t.span.start = start.shift(t.span.start);
+                t.span.end = start.shift(t.span.end);
+                t
+            });
+        // A piece that ends inside a string or a comment stops the tokenizer there: the tokens
+        // before that are the script's all the same (they are kept in `tokens`), so the
+        // statements they end are taken.
+        let failed = match tokenized {
+            Err(e) if last => {
+                return Err(SplitError {
+                    offset: Cursor::at(text, &start).offset(start.shift(e.location)),
+                    message: e.message,
+                    help: "close the string, quoted name or comment that starts here",
+                });
             }
-            continue;
-        }
-        let start = cursor.offset(t.span.start);
-        let c = current.get_or_insert_with(|| Current::new(start, i));
-        c.observe(&t.token, || next_word(&tokens[i + 1..]));
-        c.end = cursor.offset(t.span.end);
-        c.last = i;
-    }
-    if let Some(c) = current {
-        statements.push((
-            Statement {
-                span: c.start..c.end,
-            },
-            c.first..c.last + 1,
-        ));
-    }
-    for (statement, _) in &mut statements {
-        for region in &executable {
-            if region.contains(&statement.span.start) {
-                statement.span.start = region.start;
+            result => result.is_err(),
+        };
+        let last = last && !failed;
+
+        let mut cursor = Cursor::at(text, &start);
+        let mut current: Option<Current> = None;
+        // After the last top-level `;` of the piece outside executable comments: where the
+        // next piece starts, and how many of the statements taken end before it.
+        let mut resume = None;
+        for (i, t) in tokens.iter().enumerate() {
+            if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+                continue;
             }
-            if statement.span.end > region.start && statement.span.end < region.end {
-                statement.span.end = region.end;
+            if t.token == Token::SemiColon && current.as_ref().is_none_or(|c| c.depth == 0) {
+                if let Some(c) = current.take() {
+                    taken.push((
+                        Statement {
+                            span: c.start..c.end,
+                        },
+                        c.first..c.last + 1,
+                    ));
+                }
+                let at = cursor.offset(t.span.start);
+                if region_at(&executable, at).is_none() {
+                    let mark = Mark {
+                        offset: cursor.offset(t.span.end),
+                        location: t.span.end,
+                    };
+                    resume = Some((mark, taken.len()));
+                }
+                continue;
             }
+            let offset = cursor.offset(t.span.start);
+            let c = current.get_or_insert_with(|| Current::new(offset, i));
+            c.observe(&t.token, || next_word(&tokens[i + 1..]));
+            c.end = cursor.offset(t.span.end);
+            c.last = i;
+        }
+        if last && let Some(c) = current {
+            taken.push((
+                Statement {
+                    span: c.start..c.end,
+                },
+                c.first..c.last + 1,
+            ));
+        }
+        if !last {
+            // The statements after it are read again with the next piece.
+            taken.truncate(resume.map_or(0, |(_, taken)| taken));
+        }
+        widen_and_merge(&mut taken, &executable);
+        for (statement, range) in taken.drain(..) {
+            each(statement, &tokens[range]);
+        }
+        match resume {
+            _ if last => break,
+            Some((mark, _)) => {
+                start = mark;
+                length = piece;
+            }
+            // No statement ended in the piece (a long routine body): a longer one.
+            None => length = length.saturating_mul(2),
         }
     }
-    // Statements that share an executable comment (`/*!40101 SET a = 1; SET b = 2 */`) now
-    // overlap: they are one statement, or the comment would run once per statement in it.
+    Ok(())
+}
+
+/// The end of the piece that starts at `start`: just after the first `;` at least `length`
+/// bytes further that is not inside an executable comment, or the end of the text.
+fn piece_end(text: &str, executable: &[Range<usize>], start: usize, length: usize) -> usize {
+    let mut from = start.saturating_add(length - 1);
+    while from < text.len() {
+        // Bytes: `from` may be inside a character, and a `;` byte is always the character.
+        let Some(at) = text.as_bytes()[from..]
+            .iter()
+            .position(|&b| b == b';')
+            .map(|i| from + i)
+        else {
+            break;
+        };
+        match region_at(executable, at) {
+            Some(region) => from = region.end,
+            None => return at + 1,
+        }
+    }
+    text.len()
+}
+
+/// The executable comment (of the sorted, disjoint `regions`) that holds byte `offset`.
+fn region_at(regions: &[Range<usize>], offset: usize) -> Option<&Range<usize>> {
+    let i = regions.partition_point(|r| r.end <= offset);
+    regions.get(i).filter(|r| r.contains(&offset))
+}
+
+/// A statement that starts or ends inside an executable comment takes the comment whole, and
+/// statements that then share one (`/*!40101 SET a = 1; SET b = 2 */`) are one statement, or
+/// the comment would run once per statement in it.
+fn widen_and_merge(statements: &mut Vec<(Statement, Range<usize>)>, executable: &[Range<usize>]) {
+    if executable.is_empty() {
+        return;
+    }
+    for (statement, _) in statements.iter_mut() {
+        if let Some(region) = region_at(executable, statement.span.start) {
+            statement.span.start = region.start;
+        }
+        if let Some(region) = region_at(executable, statement.span.end)
+            && statement.span.end > region.start
+        {
+            statement.span.end = region.end;
+        }
+    }
     let mut merged: Vec<(Statement, Range<usize>)> = Vec::with_capacity(statements.len());
-    for (statement, range) in statements {
+    for (statement, range) in statements.drain(..) {
         match merged.last_mut() {
             Some((last, last_range)) if statement.span.start < last.span.end => {
                 last.span.end = last.span.end.max(statement.span.end);
@@ -147,10 +265,28 @@ pub(crate) fn split_tokens(text: &str, dialect: Dialect) -> Result<Split, SplitE
             _ => merged.push((statement, range)),
         }
     }
-    Ok(Split {
-        tokens,
-        statements: merged,
-    })
+    *statements = merged;
+}
+
+/// A byte offset of the script and its location (1-based line and column, in characters).
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    offset: usize,
+    location: Location,
+}
+
+impl Mark {
+    /// A location in a piece that starts here, as a location in the whole script.
+    fn shift(&self, at: Location) -> Location {
+        if at.line <= 1 {
+            Location::new(
+                self.location.line,
+                self.location.column + at.column.max(1) - 1,
+            )
+        } else {
+            Location::new(self.location.line + at.line - 1, at.column)
+        }
+    }
 }
 
 /// The byte ranges of MySQL executable comments, `/*!…*/` and MariaDB's `/*M!…*/`, outside
@@ -225,9 +361,15 @@ fn blank_markers(text: &str, regions: &[Range<usize>]) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// The byte offset of a tokenizer location (1-based line and column, in characters).
-pub(crate) fn offset_of(text: &str, location: Location) -> usize {
-    Cursor::new(text).offset(location)
+/// The byte offset of the tokenizer location `to` (1-based line and column, in characters),
+/// counted from byte `from`, whose location is `from_location` (so that it costs the distance
+/// between them, not the length of the text before).
+pub(crate) fn offset_from(text: &str, from: usize, from_location: Location, to: Location) -> usize {
+    let mark = Mark {
+        offset: from,
+        location: from_location,
+    };
+    Cursor::at(text, &mark).offset(to)
 }
 
 /// The transaction-control keyword a statement starts with (`BEGIN`, `START TRANSACTION`,
@@ -364,12 +506,13 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Self {
+    /// A cursor at `mark`, for locations from there on.
+    fn at(text: &'a str, mark: &Mark) -> Self {
         Cursor {
             text,
-            line: 1,
-            column: 1,
-            offset: 0,
+            line: mark.location.line,
+            column: mark.location.column,
+            offset: mark.offset,
         }
     }
 
@@ -436,6 +579,48 @@ mod tests {
             "SELECT 1; /*!40101 SET a = 1; SET b = 2 */; SELECT 2",
             &["SELECT 1", "/*!40101 SET a = 1; SET b = 2 */", "SELECT 2"],
         );
+    }
+
+    /// Statements, their spans and the errors' offsets do not depend on how much is tokenized
+    /// at a time, whether a piece ends inside a string, a comment, a routine body or an
+    /// executable comment.
+    #[test]
+    fn pieces_split_as_the_whole_script() {
+        let scripts = [
+            (
+                Dialect::Postgres,
+                "SELECT 'a;b;c';\n-- x; y;\nSELECT 2; /* ; */ SELECT $$;$$;",
+            ),
+            (
+                Dialect::Sqlite,
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET n = n + 1;\n  SELECT 1;\nEND;\nSELECT 'é;'; SELECT 3",
+            ),
+            (
+                Dialect::MySql,
+                "SELECT 1; /*!40101 SET a = 1; SET b = 2 */; SELECT '\\';'; CREATE PROCEDURE p() BEGIN SELECT 1; END;",
+            ),
+            // Found by the property: a piece that stopped inside a string after a `;` inside
+            // an executable comment must not resume there.
+            (
+                Dialect::MySql,
+                r"/*!40101 END;\''' CREATE UNIQUE INDEX i ON t (a)''*/;E'",
+            ),
+            (Dialect::Postgres, "SELECT 1;\\nSELECT 'oops;\\n;;"),
+            (
+                Dialect::Postgres,
+                "SELECT 1;\nSELECT 2 FROM t WHERE a = ;;\nSELECT 'x",
+            ),
+        ];
+        for (dialect, script) in scripts {
+            let whole = split_in_pieces(script, dialect, usize::MAX);
+            for piece in 1..script.len() + 2 {
+                assert_eq!(
+                    split_in_pieces(script, dialect, piece),
+                    whole,
+                    "{script:?} in pieces of {piece}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,24 +1,72 @@
-//! `migrate lint` on the synthetic set, whole process: parsing, replaying and every rule.
+//! `migrate lint` on the synthetic set, whole process: parsing, replaying and every rule; its
+//! time and, where GNU time is installed, its peak memory against the input's size.
 
 use std::time::Duration;
 
-use super::report::Row;
-use super::{Ctx, command_row};
+use super::report::{Row, Samples};
+use super::{Ctx, human, progress, time_with_peak};
 use crate::Result;
 use crate::bench::inputs::BenchSet;
 
-/// The issue's target: 5,000 migrations under a second.
-const TARGET_N: usize = 5000;
-const TARGET: Duration = Duration::from_secs(1);
+/// Issue 16's targets, whole process: 5,000 migrations under half a second and 20,000 under
+/// two; peak memory at most 20× the input plus 50 MB, and under 150 MiB at 20,000.
+const TARGETS: &[(usize, Duration)] = &[
+    (5000, Duration::from_millis(500)),
+    (20_000, Duration::from_secs(2)),
+];
+const MEMORY_CAP_N: usize = 20_000;
+const MEMORY_CAP_KIB: usize = 150 * 1024;
 
-pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Row> {
-    // The URL only selects the dialect; lint never connects.
-    command_row(
-        ctx,
-        "lint (PostgreSQL dialect)",
-        ("lint", "postgres://bench@localhost/bench"),
-        set,
-        ctx.runs.max(3),
-        (set.n == TARGET_N).then_some(TARGET),
-    )
+pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
+    let mut samples = Samples::default();
+    let mut peak = None;
+    for _ in 0..ctx.runs.max(3) {
+        // The URL only selects the dialect; lint never connects.
+        let mut cmd = ctx.migrate(
+            "lint",
+            "postgres://bench@localhost/bench",
+            &set.migrations(),
+        );
+        let (time, rss) = time_with_peak(&mut cmd, "cargo-migrate migrate lint")?;
+        samples.push(time);
+        peak = peak.max(rss);
+    }
+    progress(&format!(
+        "lint N={}: median {}, min {}",
+        set.n,
+        human(samples.median()),
+        human(samples.min())
+    ));
+    let target = TARGETS.iter().find(|(n, _)| *n == set.n).map(|(_, t)| *t);
+    let mut rows = vec![Row::Status {
+        benchmark: "lint (PostgreSQL dialect)",
+        n: set.n,
+        samples,
+        target,
+    }];
+    if let Some(kib) = peak {
+        let input = input_bytes(&set.migrations());
+        let mut target_kib = (20 * input + 50_000_000) / 1024;
+        if set.n == MEMORY_CAP_N {
+            target_kib = target_kib.min(MEMORY_CAP_KIB);
+        }
+        rows.push(Row::Memory {
+            benchmark: "lint peak RSS",
+            n: set.n,
+            kib,
+            target_kib,
+        });
+    }
+    Ok(rows)
+}
+
+/// The bytes of every file in the directory.
+fn input_bytes(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len() as usize)
+        .sum()
 }

@@ -8,6 +8,7 @@
 //! wall-clock time of a whole child process, measured on a fresh database, several times; the
 //! table reports medians.
 
+mod big;
 mod gate;
 mod inputs;
 mod lint;
@@ -45,7 +46,14 @@ pub fn main(args: Vec<String>) -> Result<()> {
         runs: opts.runs,
         status_runs: opts.status_runs,
     };
-    let rows = run_all(&ctx, &root, server.as_ref(), !opts.skip_sqlite, &sets)?;
+    let rows = run_all(
+        &ctx,
+        &root,
+        server.as_ref(),
+        !opts.skip_sqlite,
+        opts.big_mb,
+        &sets,
+    )?;
     print!("{}", report::render(&rows, opts.runs));
     Ok(())
 }
@@ -128,6 +136,7 @@ fn run_all(
     root: &Path,
     server: Option<&postgres::Server>,
     run_sqlite: bool,
+    big_mb: usize,
     sets: &[BenchSet],
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
@@ -142,12 +151,57 @@ fn run_all(
         }
     }
     for set in sets {
-        rows.push(lint::bench(ctx, set)?);
+        rows.extend(lint::bench(ctx, set)?);
+    }
+    if big_mb > 0 {
+        let big = big::BigScript::write(&ctx.work_dir, big_mb)?;
+        if run_sqlite {
+            rows.push(big::sqlite(ctx, &big)?);
+        }
+        if let Some(server) = server {
+            rows.push(big::postgres(ctx, server, &big)?);
+        }
+        rows.extend(big::lint(ctx, &big)?);
     }
     for set in sets {
         rows.push(noop_build::bench(ctx, root, set)?);
     }
     Ok(rows)
+}
+
+/// Times a child process like [`process::time`], and reads its peak resident memory (KiB)
+/// through GNU time (`/usr/bin/time -f`), when that is installed.
+pub fn time_with_peak(cmd: &mut Command, what: &str) -> Result<(Duration, Option<usize>)> {
+    const GNU_TIME: &str = "/usr/bin/time";
+    const MARK: &str = "bench-peak-rss-kib=";
+    if !Path::new(GNU_TIME).is_file() {
+        return Ok((process::time(cmd, what)?, None));
+    }
+    let mut timed = Command::new(GNU_TIME);
+    timed
+        .arg("-f")
+        .arg(format!("{MARK}%M"))
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    let start = std::time::Instant::now();
+    let out = process::run(&mut timed, what)?;
+    let elapsed = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(MARK))
+        .and_then(|kib| kib.trim().parse().ok());
+    Ok((elapsed, peak))
 }
 
 /// Fails unless a query's text result is the count `want`.

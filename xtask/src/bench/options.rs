@@ -21,6 +21,8 @@ options:
   --status-runs N      timed `migrate status` runs on PostgreSQL (default 20; 0 skips them)
   --skip-postgres      do not run the PostgreSQL benchmarks
   --skip-sqlite        do not run the SQLite benchmarks
+  --big-mb N           also time `up` of one N-megabyte script of INSERTs against the floor
+                       (SQLite, PostgreSQL) and `lint` of it (default 8; 0 skips it)
   --regenerate         regenerate the inputs even if target/bench-sets has them
   --generator PATH     the input generator (default <workspace>/../shared/bench/gen_migrations.py)
   -h, --help           show this help
@@ -37,6 +39,7 @@ pub struct Options {
     pub status_runs: usize,
     pub skip_postgres: bool,
     pub skip_sqlite: bool,
+    pub big_mb: usize,
     pub regenerate: bool,
     pub generator: Option<PathBuf>,
 }
@@ -49,6 +52,7 @@ impl Default for Options {
             status_runs: 20,
             skip_postgres: false,
             skip_sqlite: false,
+            big_mb: 8,
             regenerate: false,
             generator: None,
         }
@@ -70,6 +74,7 @@ impl Options {
                 "--generator" => opts.generator = Some(PathBuf::from(value()?)),
                 "--skip-postgres" => opts.skip_postgres = true,
                 "--skip-sqlite" => opts.skip_sqlite = true,
+                "--big-mb" => opts.big_mb = parse_count("--big-mb", &value()?, 0)?,
                 "--regenerate" => opts.regenerate = true,
                 _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
             }
@@ -116,6 +121,7 @@ mod tests {
             "--runs=5",
             "--skip-sqlite",
             "--generator=g.py",
+            "--big-mb=50",
         ])
         .unwrap()
         .unwrap();
@@ -123,6 +129,7 @@ mod tests {
         assert_eq!(opts.runs, 5);
         assert!(opts.skip_sqlite && !opts.skip_postgres);
         assert_eq!(opts.generator, Some(PathBuf::from("g.py")));
+        assert_eq!(opts.big_mb, 50);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! PostgreSQL: `psql -f all_tx.sql` (the floor) against `cargo-migrate migrate up`, each on a
 //! fresh database, and `migrate status` on the migrated database.
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -217,6 +218,38 @@ fn status_row(ctx: &Ctx, db: &Database<'_>, set: &BenchSet) -> Result<Row> {
         ctx.status_runs,
         (set.n == STATUS_TARGET_N).then_some(STATUS_TARGET),
     )
+}
+
+/// `psql -f SCRIPT` on a fresh database, checked to leave `rows` rows in `table`.
+pub(super) fn psql_file(
+    server: &Server,
+    script: &Path,
+    table: &str,
+    rows: usize,
+) -> Result<Duration> {
+    let db = server.create_database()?;
+    let mut cmd = psql(&db.url);
+    cmd.arg("-f").arg(script);
+    let time = process::time(&mut cmd, &format!("psql -f {}", script.display()))?;
+    let got = db.query(&format!("SELECT count(*) FROM {table}"))?;
+    expect_count(&got, rows, &format!("psql: rows in {table}"))?;
+    Ok(time)
+}
+
+/// `cargo-migrate migrate up` of `migrations` on a fresh database, checked likewise.
+pub(super) fn up_dir(
+    ctx: &Ctx,
+    server: &Server,
+    migrations: &Path,
+    table: &str,
+    rows: usize,
+) -> Result<Duration> {
+    let db = server.create_database()?;
+    let mut cmd = ctx.migrate("up", &db.url, migrations);
+    let time = process::time(&mut cmd, "cargo-migrate migrate up")?;
+    let got = db.query(&format!("SELECT count(*) FROM {table}"))?;
+    expect_count(&got, rows, &format!("cargo-migrate: rows in {table}"))?;
+    Ok(time)
 }
 
 /// `psql -X -q -v ON_ERROR_STOP=1 -d URL`: no psqlrc, no command tags, stop at the first error.

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use super::human;
 
+/// KiB as MiB for people: `183.6 MiB`.
+fn mib(kib: usize) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
 /// The timings of one measurement, in run order.
 #[derive(Debug, Clone, Default)]
 pub struct Samples(Vec<Duration>);
@@ -66,6 +71,13 @@ pub enum Row {
         samples: Samples,
         target: Option<Duration>,
     },
+    /// The highest peak resident memory of cargo-migrate's runs, in KiB, and its target.
+    Memory {
+        benchmark: &'static str,
+        n: usize,
+        kib: usize,
+        target_kib: usize,
+    },
 }
 
 impl Row {
@@ -76,6 +88,9 @@ impl Row {
             Row::Status {
                 samples, target, ..
             } => target.map(|t| samples.median() < t),
+            Row::Memory {
+                kib, target_kib, ..
+            } => Some(kib <= target_kib),
         }
     }
 
@@ -122,6 +137,19 @@ impl Row {
                 "—".into(),
                 target.map_or("—".into(), |t| format!("< {}{verdict}", human(t))),
             ],
+            Row::Memory {
+                benchmark,
+                n,
+                kib,
+                target_kib,
+            } => [
+                (*benchmark).to_owned(),
+                n.to_string(),
+                "—".into(),
+                mib(*kib),
+                "—".into(),
+                format!("≤ {}{verdict}", mib(*target_kib)),
+            ],
         }
     }
 
@@ -159,6 +187,16 @@ impl Row {
                 human(samples.median()),
                 target.map_or("—".into(), human),
                 samples.spread()
+            ),
+            Row::Memory {
+                benchmark,
+                n,
+                kib,
+                target_kib,
+            } => format!(
+                "{benchmark}, N={n}: {} at most (target ≤ {}): {word}",
+                mib(*kib),
+                mib(*target_kib)
             ),
         })
     }
@@ -228,6 +266,23 @@ mod tests {
         );
         assert_eq!(samples(&[]).median(), Duration::ZERO);
         assert_eq!(samples(&[5, 3, 9]).min(), Duration::from_millis(3));
+    }
+
+    #[test]
+    fn memory_rows() {
+        let row = |kib| Row::Memory {
+            benchmark: "lint peak RSS",
+            n: 20_000,
+            kib,
+            target_kib: 150 * 1024,
+        };
+        assert_eq!(row(150 * 1024).met(), Some(true));
+        assert_eq!(row(150 * 1024 + 1).met(), Some(false));
+        let table = render(&[row(188_416)], 3);
+        assert!(
+            table.contains("| lint peak RSS | 20000 | — | 184.0 MiB | — | ≤ 150.0 MiB ✗ |"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -126,3 +126,42 @@ impl Drop for DbFile {
         self.remove();
     }
 }
+
+/// `sqlite3 FILE ".read SCRIPT"` on a fresh WAL database, checked to leave `rows` rows in
+/// `table`.
+pub(super) fn read_script(
+    ctx: &Ctx,
+    script: &Path,
+    name: &str,
+    table: &str,
+    rows: usize,
+) -> Result<Duration> {
+    let db = DbFile::create(ctx, name)?;
+    let path = script
+        .to_str()
+        .filter(|s| !s.contains('\''))
+        .ok_or_else(|| format!("{}: unusable path for `.read`", script.display()))?;
+    let mut cmd = sqlite3(&db.0);
+    cmd.arg(format!(".read '{path}'"));
+    let time = process::time(&mut cmd, &format!("sqlite3 .read {path}"))?;
+    let got = db.query(&format!("SELECT count(*) FROM {table}"))?;
+    expect_count(&got, rows, &format!("sqlite3: rows in {table}"))?;
+    Ok(time)
+}
+
+/// `cargo-migrate migrate up` of `migrations` on a fresh WAL database, checked likewise.
+pub(super) fn up_dir(
+    ctx: &Ctx,
+    migrations: &Path,
+    name: &str,
+    table: &str,
+    rows: usize,
+) -> Result<Duration> {
+    let db = DbFile::create(ctx, name)?;
+    let url = format!("sqlite:{}", db.0.display());
+    let mut cmd = ctx.migrate("up", &url, migrations);
+    let time = process::time(&mut cmd, "cargo-migrate migrate up")?;
+    let got = db.query(&format!("SELECT count(*) FROM {table}"))?;
+    expect_count(&got, rows, &format!("cargo-migrate: rows in {table}"))?;
+    Ok(time)
+}

@@ -54,6 +54,9 @@ pub struct Batch {
     /// SQL for the microseconds since the transaction began, evaluated by the server where the
     /// tracking row is written; called just before the transaction begins.
     pub elapsed: fn() -> String,
+    /// The most SQL text one query should carry, if there is a limit: a script longer than
+    /// that goes in several queries of whole statements, in the same transaction.
+    pub max_query: Option<usize>,
 }
 
 /// The `$i` placeholders of PostgreSQL.
@@ -189,20 +192,21 @@ pub(crate) trait Tracking: Backend {
         self.execute(sql).await
     }
 
-    /// Runs a whole up script (`sql`) in a new transaction, inserts its tracking row and
-    /// commits. `row.execution_us` is replaced by the time the script took. Where the server
-    /// takes a batch, all of it is one round trip in which the server times the script, and a
-    /// failing statement stops the rest, COMMIT included.
+    /// Runs a whole up script (its `statements`) in a new transaction, inserts its tracking
+    /// row and commits. `row.execution_us` is replaced by the time the script took. Where the
+    /// server takes a batch, all of it is one round trip (or, past the batch's `max_query`, a
+    /// few, each of whole statements) in which the server times the script, and a failing
+    /// statement stops the rest, COMMIT included.
     async fn apply_and_record(
         &mut self,
-        sql: &str,
+        statements: &[&str],
         table: &str,
         row: &NewRow<'_>,
     ) -> sqlx::Result<()> {
         let spelling = &Self::SPELLING;
         let Some(batch) = &spelling.batch else {
             let start = std::time::Instant::now();
-            self.begin_and_execute(sql).await?;
+            self.begin_and_execute(&statements.join(";\n")).await?;
             let row = NewRow {
                 execution_us: rows::elapsed_us(start),
                 ..row.clone()
@@ -212,12 +216,23 @@ pub(crate) trait Tracking: Backend {
         let elapsed = (batch.elapsed)();
         let table = self.tracking_table(table);
         let record = insert_and_commit_sql(&table, row, &elapsed, spelling.now, batch.literal);
-        let sql = if sql.is_empty() {
-            format!("{};\n{record}", spelling.begin)
-        } else {
-            format!("{};\n{sql};\n{record}", spelling.begin)
-        };
-        self.execute(&sql).await
+        let limit = batch.max_query.unwrap_or(usize::MAX);
+        let mut query = String::from(spelling.begin);
+        for statement in statements {
+            if !query.is_empty() && query.len().saturating_add(statement.len()) > limit {
+                self.execute(&query).await?;
+                query.clear();
+            }
+            if !query.is_empty() {
+                query.push_str(";\n");
+            }
+            query.push_str(statement);
+        }
+        if !query.is_empty() {
+            query.push_str(";\n");
+        }
+        query.push_str(&record);
+        self.execute(&query).await
     }
 
     /// Inserts the tracking row and commits the open transaction (in one round trip where the

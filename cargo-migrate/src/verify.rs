@@ -704,14 +704,12 @@ mod tests {
 
     /// `verify` with the default options, never cancelled, problems only in the report.
     fn verify_all<'s>(cfg: &Config, set: &'s MigrationSet) -> Report<'s> {
-        block_on(verify(
-            cfg,
-            set,
-            &Options::default(),
-            std::future::pending(),
-            |_, _| {},
-        ))
-        .unwrap()
+        verify_with(cfg, set, &Options::default())
+    }
+
+    /// `verify` with `options`, never cancelled, problems only in the report.
+    fn verify_with<'s>(cfg: &Config, set: &'s MigrationSet, options: &Options) -> Report<'s> {
+        block_on(verify(cfg, set, options, std::future::pending(), |_, _| {})).unwrap()
     }
 
     fn block_on<T>(future: impl Future<Output = T>) -> T {
@@ -871,14 +869,7 @@ mod tests {
             fail_fast: true,
             ..Options::default()
         };
-        let report = block_on(verify(
-            &cfg,
-            &set,
-            &options,
-            std::future::pending(),
-            |_, _| {},
-        ))
-        .unwrap();
+        let report = verify_with(&cfg, &set, &options);
         assert!(
             matches!(&report.stopped, Some(Stop::FailFast)),
             "{report:?}"
@@ -899,14 +890,7 @@ mod tests {
             to: Some(1),
             ..Options::default()
         };
-        let report = block_on(verify(
-            &cfg,
-            &set,
-            &options,
-            std::future::pending(),
-            |_, _| {},
-        ))
-        .unwrap();
+        let report = verify_with(&cfg, &set, &options);
         assert!(report.passed());
         let seen = seen.lock().unwrap();
         assert_eq!(

@@ -395,6 +395,18 @@ mod tests {
         git(dir, &all);
     }
 
+    /// `git merge --no-commit feature`, as a user named `t` (a merge left in progress).
+    const MERGE_FEATURE: [&str; 8] = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "merge",
+        "--no-commit",
+        "-q",
+        "feature",
+    ];
+
     fn git(dir: &Path, args: &[&str]) {
         let out = Command::new("git")
             .current_dir(dir)
@@ -507,26 +519,7 @@ mod tests {
         );
         // During the merge into main, the other side is the branch.
         git(root.path(), &["checkout", "-q", "main"]);
-        let out = Command::new("git")
-            .current_dir(root.path())
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "merge",
-                "--no-commit",
-                "-q",
-                "feature",
-            ])
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        git(root.path(), &MERGE_FEATURE);
         let merging = check_branch(&dir, &load(&dir), Dialect::Postgres, None);
         assert_eq!(merging.skipped, None, "{}", summary(&merging));
         assert_eq!(merging.conflicts.len(), 1, "{}", summary(&merging));
@@ -595,22 +588,7 @@ mod tests {
         agree("packed refs", None);
         git(root.path(), &["checkout", "-q", "main"]);
         agree("on main", None);
-        let out = Command::new("git")
-            .current_dir(root.path())
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "merge",
-                "--no-commit",
-                "-q",
-                "feature",
-            ])
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        git(root.path(), &MERGE_FEATURE);
         agree("merging into main", None);
     }
 

@@ -4,7 +4,7 @@ use build_support::{MigrationSet, Severity};
 
 use serde::Serialize;
 
-use crate::cli::args::{CheckArgs, ReportFormat};
+use crate::cli::args::{CheckArgs, Format, ReportFormat};
 use crate::cli::machine::{self, FindingOut, LintSummary};
 use crate::cli::output;
 use crate::cli::report::eprintln_report;
@@ -130,7 +130,7 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         output::warning("verify skipped: the migration files have errors (listed above)");
         Ok(())
     } else {
-        verify::verify(ctx, &set, &Options::default()).await
+        verify::verify(ctx, &set, &Options::default(), Format::Human).await
     };
     match args.report.format {
         ReportFormat::Human => {}

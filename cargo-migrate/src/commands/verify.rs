@@ -21,25 +21,23 @@ pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
     ctx.announce_database();
     protect::refuse_scratch(ctx)?;
     let set = ctx.load_strict()?;
-    let report = crate::verify::verify(
-        &with_progress(&ctx.cfg, &set, args.to),
-        &set,
-        &args.into(),
-        ctrl_c(),
-        report::verify_problem,
-    )
-    .await?;
-    if args.format == Format::Json {
-        machine::print_json("verify", &document(&report));
-    }
-    report::verify_outcome(report)
+    verify(ctx, &set, &args.into(), args.format).await
 }
 
-/// Verifies a loaded, valid migration set (for `check --verify`).
-pub async fn verify(ctx: &Ctx, set: &MigrationSet, options: &Options) -> Result<()> {
+/// Verifies a loaded, valid migration set (for `verify`, and `check --verify` in `human`), and
+/// prints its JSON document with `Format::Json`.
+pub async fn verify(
+    ctx: &Ctx,
+    set: &MigrationSet,
+    options: &Options,
+    format: Format,
+) -> Result<()> {
     let cfg = with_progress(&ctx.cfg, set, options.to);
     let report =
         crate::verify::verify(&cfg, set, options, ctrl_c(), report::verify_problem).await?;
+    if format == Format::Json {
+        machine::print_json("verify", &document(&report));
+    }
     report::verify_outcome(report)
 }
 

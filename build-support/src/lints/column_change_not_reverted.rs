@@ -39,7 +39,7 @@ pub(super) const RULE: Rule = Rule {
 
 /// The table an `ALTER TABLE` statement alters (normalised, from its effects) and the columns
 /// whose definition each of its actions changes, with what the action does.
-fn column_changes(
+pub(super) fn column_changes(
     s: &ParsedStatement,
     dialect: Dialect,
 ) -> Option<(String, Vec<(String, &'static str)>)> {

@@ -27,6 +27,7 @@ mod adding_not_nullable_field;
 mod ban_drop_column;
 mod ban_drop_table;
 mod branch_conflict;
+mod changing_column_type;
 mod column_change_not_reverted;
 mod concurrently_in_transaction;
 mod damaged_lock;
@@ -39,6 +40,7 @@ mod duplicate_version;
 mod empty_down_script;
 mod empty_up_script;
 mod enum_value_not_removable;
+mod identifier_too_long;
 mod invalid_directive;
 mod invalid_file_name;
 mod misplaced_directive;
@@ -46,6 +48,9 @@ mod non_utf8_file;
 mod object_used_before_created;
 mod orphan_down;
 mod placeholder_migration;
+mod prefer_robust_stmts;
+mod renaming_column;
+mod renaming_table;
 mod require_concurrent_index_creation;
 mod require_down_script;
 mod rule_id;
@@ -167,6 +172,11 @@ pub static RULES: &[Rule] = &[
     ban_drop_column::RULE,
     adding_not_nullable_field::RULE,
     require_concurrent_index_creation::RULE,
+    renaming_table::RULE,
+    renaming_column::RULE,
+    identifier_too_long::RULE,
+    changing_column_type::RULE,
+    prefer_robust_stmts::RULE,
     unused_allow::RULE,
     branch_conflict::RULE,
     unreviewed_migration::RULE,

@@ -25,6 +25,7 @@
 use super::column_change_not_reverted::column_changes;
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
+use crate::model::ObjectId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::ChangingColumnType,
@@ -41,7 +42,10 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         for (column, what) in changed {
-            if what != "changes its type" {
+            // A column this migration adds is not in use yet, even on an existing table.
+            if what != "changes its type"
+                || cx.facts.made.contains(&ObjectId::column(&table, &column))
+            {
                 continue;
             }
             out.push(
@@ -90,14 +94,14 @@ mod tests {
             &[
                 invoices,
                 invoices_down,
-                // A default is not a type; a table made by the same migration is not in use.
+                // A default is not a type; a column or table made by the same migration is not in use.
                 (
                     "2_amount.up.sql",
-                    "ALTER TABLE invoices ALTER COLUMN amount SET DEFAULT 0;\nCREATE TABLE refunds (id BIGINT PRIMARY KEY, amount INTEGER);\nALTER TABLE refunds ALTER COLUMN amount TYPE BIGINT;"
+                    "ALTER TABLE invoices ALTER COLUMN amount SET DEFAULT 0;\nALTER TABLE invoices ADD COLUMN cents INTEGER;\nALTER TABLE invoices ALTER COLUMN cents TYPE BIGINT;\nCREATE TABLE refunds (id BIGINT PRIMARY KEY, amount INTEGER);\nALTER TABLE refunds ALTER COLUMN amount TYPE BIGINT;"
                 ),
                 (
                     "2_amount.down.sql",
-                    "DROP TABLE refunds;\nALTER TABLE invoices ALTER COLUMN amount DROP DEFAULT;"
+                    "DROP TABLE refunds;\nALTER TABLE invoices DROP COLUMN cents;\nALTER TABLE invoices ALTER COLUMN amount DROP DEFAULT;"
                 ),
             ]
         ));

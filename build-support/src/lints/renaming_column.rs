@@ -38,7 +38,11 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let Some(table) = from.parent.as_deref() else {
                 continue;
             };
-            if from.kind != ObjectKind::Column || !cx.facts.preexisting_tables.contains(table) {
+            // A column this migration adds is not in use yet, even on an existing table.
+            if from.kind != ObjectKind::Column
+                || !cx.facts.preexisting_tables.contains(table)
+                || cx.facts.made.contains(from)
+            {
                 continue;
             }
             out.push(
@@ -90,9 +94,12 @@ mod tests {
                 users_down,
                 (
                     "2_new.up.sql",
-                    "CREATE TABLE teams (id BIGINT PRIMARY KEY, title TEXT);\nALTER TABLE teams RENAME COLUMN title TO name;"
+                    "CREATE TABLE teams (id BIGINT PRIMARY KEY, title TEXT);\nALTER TABLE teams RENAME COLUMN title TO name;\nALTER TABLE users ADD COLUMN nick TEXT;\nALTER TABLE users RENAME COLUMN nick TO handle;"
                 ),
-                ("2_new.down.sql", "DROP TABLE teams;"),
+                (
+                    "2_new.down.sql",
+                    "ALTER TABLE users DROP COLUMN handle;\nDROP TABLE teams;"
+                ),
             ]
         ));
     }

@@ -295,6 +295,24 @@ impl Cx<'_> {
         })
     }
 
+    /// The renames of objects of `kind` in the up script, with the index of the statement that
+    /// renames each: (statement, from, to).
+    pub fn up_renames(
+        &self,
+        kind: ObjectKind,
+    ) -> impl Iterator<Item = (usize, &ObjectId, &ObjectId)> {
+        let statements = self.facts.up.statements.iter().enumerate();
+        statements.flat_map(move |(index, statement)| {
+            statement
+                .effects
+                .iter()
+                .filter_map(move |effect| match effect {
+                    Effect::Rename { from, to } if from.kind == kind => Some((index, from, to)),
+                    _ => None,
+                })
+        })
+    }
+
     /// Every statement of the scripts that run inside the migration's transaction (those
     /// without `-- migrate:no-transaction`), with its script, file and index.
     pub fn transactional_statements(

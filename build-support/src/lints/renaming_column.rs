@@ -21,7 +21,7 @@
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
-use crate::model::{Effect, ObjectKind};
+use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::RenamingColumn,
@@ -30,35 +30,27 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        for effect in &statement.effects {
-            let Effect::Rename { from, to } = effect else {
-                continue;
-            };
-            let Some(table) = from.parent.as_deref() else {
-                continue;
-            };
-            // A column this migration adds is not in use yet, even on an existing table.
-            if from.kind != ObjectKind::Column
-                || !cx.facts.preexisting_tables.contains(table)
-                || cx.facts.made.contains(from)
-            {
-                continue;
-            }
-            out.push(
-                cx.at_statement(
-                    RULE.id,
-                    Script::Up,
-                    index,
-                    format!(
-                        "the up script renames column {table}.{} to {}: the application still running during the deploy names {}",
-                        from.name, to.name, from.name
-                    ),
-                    "renames a column in use",
-                )
-                .with_help("add the new column and move over in steps, or say that no running code uses it: `-- migrate:allow renaming-column <reason>`"),
-            );
+    for (index, from, to) in cx.up_renames(ObjectKind::Column) {
+        let Some(table) = from.parent.as_deref() else {
+            continue;
+        };
+        // A column this migration adds is not in use yet, even on an existing table.
+        if !cx.facts.preexisting_tables.contains(table) || cx.facts.made.contains(from) {
+            continue;
         }
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                index,
+                format!(
+                    "the up script renames column {table}.{} to {}: the application still running during the deploy names {}",
+                    from.name, to.name, from.name
+                ),
+                "renames a column in use",
+            )
+            .with_help("add the new column and move over in steps, or say that no running code uses it: `-- migrate:allow renaming-column <reason>`"),
+        );
     }
 }
 

@@ -23,7 +23,7 @@
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
-use crate::model::{Effect, ObjectKind};
+use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::RenamingTable,
@@ -32,28 +32,23 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for (index, statement) in cx.facts.up.statements.iter().enumerate() {
-        for effect in &statement.effects {
-            let Effect::Rename { from, to } = effect else {
-                continue;
-            };
-            if from.kind != ObjectKind::Table || !cx.facts.preexisting_tables.contains(&from.name) {
-                continue;
-            }
-            out.push(
-                cx.at_statement(
-                    RULE.id,
-                    Script::Up,
-                    index,
-                    format!(
-                        "the up script renames the existing table {} to {}: the application still running during the deploy names {}",
-                        from.name, to.name, from.name
-                    ),
-                    "renames a table in use",
-                )
-                .with_help("add the new table beside the old one and move over in steps, or say that no running code uses it: `-- migrate:allow renaming-table <reason>`"),
-            );
+    for (index, from, to) in cx.up_renames(ObjectKind::Table) {
+        if !cx.facts.preexisting_tables.contains(&from.name) {
+            continue;
         }
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                index,
+                format!(
+                    "the up script renames the existing table {} to {}: the application still running during the deploy names {}",
+                    from.name, to.name, from.name
+                ),
+                "renames a table in use",
+            )
+            .with_help("add the new table beside the old one and move over in steps, or say that no running code uses it: `-- migrate:allow renaming-table <reason>`"),
+        );
     }
 }
 

@@ -204,7 +204,8 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
         }
     }
     let lint_config = LintConfig::new(config.dialect)
-        .with_levels((config.metadata.lints.iter()).map(|(k, v)| (k.as_str(), v.as_str())))?;
+        .with_levels((config.metadata.lints.iter()).map(|(k, v)| (k.as_str(), v.as_str())))?
+        .with_version(config.metadata.server_version(config.dialect))?;
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(120)

@@ -29,6 +29,11 @@ pub struct MigrateMetadata {
     pub table: Option<String>,
     pub main_branch: Option<String>,
     pub dialect: Option<String>,
+    /// The PostgreSQL version the lock model assumes where no server says (`"15"`,
+    /// `"16.2"`); else `lock_model::ServerVersion::default_for`.
+    pub postgres_version: Option<String>,
+    /// The MySQL or MariaDB version the lock model assumes (`"8.0.29"`, `"10.11"`).
+    pub mysql_version: Option<String>,
     #[serde(default)]
     pub lints: BTreeMap<String, String>,
     #[serde(default)]
@@ -75,8 +80,19 @@ impl MigrateMetadata {
             table: package.table.or(workspace.table),
             main_branch: package.main_branch.or(workspace.main_branch),
             dialect: package.dialect.or(workspace.dialect),
+            postgres_version: package.postgres_version.or(workspace.postgres_version),
+            mysql_version: package.mysql_version.or(workspace.mysql_version),
             lints,
             env,
+        }
+    }
+
+    /// The configured server version for `dialect`'s lock model, unparsed.
+    pub fn server_version(&self, dialect: Dialect) -> Option<&str> {
+        match dialect {
+            Dialect::Postgres => self.postgres_version.as_deref(),
+            Dialect::MySql => self.mysql_version.as_deref(),
+            Dialect::Sqlite => None,
         }
     }
 

@@ -60,6 +60,8 @@ pub mod lints;
 #[doc(hidden)]
 pub mod lock;
 #[doc(hidden)]
+pub mod lock_model;
+#[doc(hidden)]
 pub mod model;
 mod set;
 mod sql;
@@ -80,8 +82,8 @@ pub use set::{
 pub use sql::unparsed;
 #[doc(hidden)]
 pub use sql::{
-    ParsedStatement, SplitError, Statement, StatementKind, Syntax, parse_script, split_in_pieces,
-    split_statements, transaction_control,
+    Alter, ConstraintKind, DefaultKind, LockMode, Op, ParsedStatement, SplitError, Statement,
+    StatementKind, Syntax, parse_script, split_in_pieces, split_statements, transaction_control,
 };
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.

@@ -68,8 +68,9 @@ use std::str::FromStr;
 
 use crate::analysis::{Analysis, MigrationFacts, ParsedFile, analyze};
 use crate::finding::{Finding, Severity};
+use crate::lock_model::{self, Prediction, ServerVersion};
 use crate::model::{Effect, ObjectId, ObjectKind};
-use crate::{Dialect, Migration, MigrationSet, ParsedStatement, SqlFile};
+use crate::{Dialect, Migration, MigrationSet, Op, ParsedStatement, SqlFile};
 
 /// How a finding of a rule is treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -196,6 +197,8 @@ pub fn rule(id: RuleId) -> &'static Rule {
 pub struct LintConfig {
     pub dialect: Dialect,
     pub levels: BTreeMap<RuleId, Level>,
+    /// The server version the lock model assumes.
+    pub version: ServerVersion,
 }
 
 impl LintConfig {
@@ -203,7 +206,19 @@ impl LintConfig {
         LintConfig {
             dialect,
             levels: BTreeMap::new(),
+            version: ServerVersion::default_for(dialect),
         }
+    }
+
+    /// The configured `postgres_version`/`mysql_version`, if any; a version that does not
+    /// read as one is an error.
+    pub fn with_version(mut self, version: Option<&str>) -> Result<Self, String> {
+        if let Some(text) = version {
+            self.version = ServerVersion::parse(text).ok_or_else(|| {
+                format!("server version `{text}` is not a version such as \"15\" or \"8.0.29\"")
+            })?;
+        }
+        Ok(self)
     }
 
     /// Reads `[…metadata.migrate.lints]`-style pairs; an unknown rule or level is an error.
@@ -256,6 +271,8 @@ pub struct Cx<'a> {
     pub migration: &'a Migration,
     pub facts: &'a MigrationFacts,
     pub dialect: Dialect,
+    /// The server version the lock model assumes.
+    pub version: ServerVersion,
 }
 
 /// Which script of the migration a finding points into.
@@ -311,6 +328,24 @@ impl Cx<'_> {
                     _ => None,
                 })
         })
+    }
+
+    /// The up script's operations with what the lock model predicts for each, in order:
+    /// (statement index, operation, prediction). Operations the model has nothing to say about
+    /// (a `SET`, anything on SQLite) are left out.
+    pub fn up_predictions(&self) -> impl Iterator<Item = (usize, &Op, Prediction)> {
+        let statements = self.facts.up.statements.iter().enumerate();
+        statements.flat_map(move |(index, statement)| {
+            statement.ops.iter().filter_map(move |op| {
+                lock_model::predict(op, self.dialect, self.version).map(|p| (index, op, p))
+            })
+        })
+    }
+
+    /// Whether `table` existed before this migration: a table the migration creates is empty,
+    /// so locking or rewriting it costs nothing.
+    pub fn existed_before(&self, table: &str) -> bool {
+        self.facts.preexisting_tables.contains(table)
     }
 
     /// Every statement of the scripts that run inside the migration's transaction (those
@@ -382,6 +417,7 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
             migration,
             facts,
             dialect: config.dialect,
+            version: config.version,
         };
         for rule in RULES {
             if let Some(check) = rule.check

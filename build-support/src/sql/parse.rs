@@ -11,6 +11,7 @@ use sqlparser::ast::{
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Location, TokenWithSpan};
 
+use super::ops::{self, Op};
 use super::split::{PIECE, SplitError, Statement, for_each_statement, offset_from};
 use super::unparsed;
 use crate::model::Effect;
@@ -24,6 +25,8 @@ pub struct ParsedStatement {
     pub kind: StatementKind,
     /// What it does to the schema, in order.
     pub effects: Vec<Effect>,
+    /// What it does in the lock model's terms (see [`Op`]).
+    pub ops: Vec<Op>,
 }
 
 #[derive(Clone, Debug)]
@@ -182,23 +185,25 @@ fn parse_statement(
     let parsed = Parser::new(sqlparser_dialect)
         .with_tokens_with_locations(tokens.to_vec())
         .parse_statements();
-    let (kind, effects) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
+    let (kind, effects, ops) = match parsed.map(|mut v| (v.len() == 1).then(|| v.remove(0))) {
         Ok(Some(ast)) => {
             let effects = effects::of_statement(&ast, dialect);
-            (StatementKind::Parsed(Syntax::of(ast)), effects)
+            let ops = ops::of(&ast, dialect);
+            (StatementKind::Parsed(Syntax::of(ast)), effects, ops)
         }
         Ok(None) => match unparsed::recognize(sql, dialect) {
-            Some(form) => (StatementKind::Recognized(form.id), form.effects),
+            Some(form) => (StatementKind::Recognized(form.id), form.effects, form.ops),
             None => (
                 StatementKind::Invalid {
                     message: "not a single SQL statement".to_owned(),
                     offset: s.span.start,
                 },
                 Vec::new(),
+                Vec::new(),
             ),
         },
         Err(error) => match unparsed::recognize(sql, dialect) {
-            Some(form) => (StatementKind::Recognized(form.id), form.effects),
+            Some(form) => (StatementKind::Recognized(form.id), form.effects, form.ops),
             None => {
                 let message = error.to_string();
                 let first = tokens.first().map(|t| t.span.start);
@@ -212,7 +217,11 @@ fn parse_statement(
                     .rsplit_once(" at Line: ")
                     .map_or(message, |(m, _)| m)
                     .to_owned();
-                (StatementKind::Invalid { message, offset }, Vec::new())
+                (
+                    StatementKind::Invalid { message, offset },
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
         },
     };
@@ -220,6 +229,7 @@ fn parse_statement(
         span: s.span,
         kind,
         effects,
+        ops,
     }
 }
 

@@ -131,10 +131,11 @@ pub fn findings(ctx: &Ctx, set: &MigrationSet) -> Result<Vec<Finding>> {
 pub fn config(ctx: &Ctx) -> Result<LintConfig> {
     LintConfig::new(ctx.cfg.lint_dialect)
         .with_levels(ctx.cfg.metadata.lints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .and_then(|c| c.with_version(ctx.cfg.metadata.server_version(ctx.cfg.lint_dialect)))
         .map_err(|e| {
             Error::config(
                 e,
-                Some("set each rule in [...metadata.migrate.lints] to \"allow\", \"warn\" or \"deny\"; the rules are listed in docs/lints/".to_owned()),
+                Some("set each rule in [...metadata.migrate.lints] to \"allow\", \"warn\" or \"deny\" (the rules are listed in docs/lints/), and postgres_version/mysql_version to a version such as \"15\"".to_owned()),
             )
         })
 }

@@ -9,6 +9,7 @@ mod alter;
 mod commands;
 mod create;
 mod cursor;
+mod ops;
 #[cfg(test)]
 mod tests;
 
@@ -27,12 +28,15 @@ use cursor::Words;
 
 use crate::Dialect;
 use crate::model::Effect;
+use crate::sql::ops::Op;
 
 /// A recognised statement: which form, and what it does to the schema.
 #[derive(Clone, Debug)]
 pub struct Recognized {
     pub id: &'static str,
     pub effects: Vec<Effect>,
+    /// What it does in the lock model's terms.
+    pub ops: Vec<Op>,
 }
 
 /// One valid form sqlparser rejects.
@@ -219,5 +223,11 @@ pub fn recognize(statement: &str, dialect: Dialect) -> Option<Recognized> {
         .iter()
         .filter(|f| f.dialects.contains(&dialect))
         .filter(|f| f.body || !words.glued)
-        .find_map(|f| (f.matcher)(&words).map(|effects| Recognized { id: f.id, effects }))
+        .find_map(|f| {
+            (f.matcher)(&words).map(|effects| Recognized {
+                id: f.id,
+                effects,
+                ops: ops::of(f.id, &words),
+            })
+        })
 }

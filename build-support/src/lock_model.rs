@@ -1,0 +1,580 @@
+//! The lock model: for each operation of a statement ([`Op`]), the locks it takes, on which
+//! table or index, whether it rewrites or scans the table, and, on MySQL, which online DDL
+//! algorithm it can use, by dialect and server version.
+//!
+//! The facts are PostgreSQL's manual (ALTER TABLE's lock level per subcommand, "Explicit
+//! Locking", CREATE INDEX, REINDEX) and MySQL 8's and MariaDB's online DDL tables. A lock is
+//! held until its transaction ends: in a migration's transaction, until its COMMIT.
+//! `verify --locks` traces what the server really takes and reports every statement whose
+//! traced lock is stronger than predicted here; a test on the real server keeps the two
+//! equal for every form the model knows.
+
+use crate::Dialect;
+use crate::sql::{Alter, ConstraintKind, DefaultKind, Op};
+
+pub use crate::sql::LockMode;
+
+/// A server version: `15`, `8.0.29`, `10.11` (a MySQL-family version from 10 up is MariaDB's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServerVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl ServerVersion {
+    /// The version assumed when neither the configuration nor a server says: the oldest the
+    /// model treats as current (PostgreSQL 15, the oldest community-supported major at the end
+    /// of 2026; MySQL 8.0).
+    pub fn default_for(dialect: Dialect) -> ServerVersion {
+        match dialect {
+            Dialect::Postgres => ServerVersion::new(15, 0, 0),
+            Dialect::MySql => ServerVersion::new(8, 0, 0),
+            Dialect::Sqlite => ServerVersion::new(3, 0, 0),
+        }
+    }
+
+    pub const fn new(major: u32, minor: u32, patch: u32) -> ServerVersion {
+        ServerVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// Reads `15`, `15.4`, `8.0.29`, and a server's own `version()` text (`15.20 (Debian …)`,
+    /// `10.11.19-MariaDB-0+deb12u1`): the leading dotted numbers.
+    pub fn parse(text: &str) -> Option<ServerVersion> {
+        let numbers = text
+            .trim()
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .next()?;
+        let mut parts = numbers.split('.').filter(|p| !p.is_empty());
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some(ServerVersion::new(major, minor, patch))
+    }
+
+    /// A MySQL-family version of MariaDB (10 and later; MySQL went from 5.7 to 8).
+    pub fn is_mariadb(self) -> bool {
+        self.major >= 10
+    }
+
+    fn at_least(self, major: u32, minor: u32, patch: u32) -> bool {
+        self >= ServerVersion::new(major, minor, patch)
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)?;
+        if self.patch > 0 {
+            write!(f, ".{}", self.patch)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an operation writes every row of its table anew.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rewrite {
+    No,
+    Yes,
+    /// It depends on what the model cannot see from the files: why, in words.
+    Unless(&'static str),
+}
+
+/// What a relation is, for a lock on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Table,
+    Index,
+}
+
+/// One lock an operation takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lock {
+    pub relation: Relation,
+    pub name: String,
+    pub mode: LockMode,
+}
+
+/// MySQL's online DDL: the best algorithm an `ALTER TABLE` action can use and whether other
+/// sessions may go on writing while it runs (`LOCK=NONE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Online {
+    pub algorithm: Algorithm,
+    pub concurrent_writes: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Algorithm {
+    Instant,
+    Inplace,
+    Copy,
+}
+
+impl Algorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Instant => "INSTANT",
+            Algorithm::Inplace => "INPLACE",
+            Algorithm::Copy => "COPY",
+        }
+    }
+}
+
+/// What one operation costs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// PostgreSQL: the locks, strongest first. MySQL and SQLite: none (see `online`).
+    pub locks: Vec<Lock>,
+    pub rewrite: Rewrite,
+    /// Reads every row (a constraint validated, an index built, a NOT NULL checked).
+    pub scan: bool,
+    /// A `CONCURRENTLY` form: it waits for every transaction that might use the table and
+    /// cannot run in a transaction block.
+    pub waits: bool,
+    /// MySQL: the online DDL an `ALTER TABLE` action can use.
+    pub online: Option<Online>,
+}
+
+impl Prediction {
+    fn new(locks: Vec<Lock>) -> Prediction {
+        Prediction {
+            locks,
+            rewrite: Rewrite::No,
+            scan: false,
+            waits: false,
+            online: None,
+        }
+    }
+
+    fn rewrite(mut self, rewrite: Rewrite) -> Prediction {
+        self.rewrite = rewrite;
+        self
+    }
+
+    fn scan(mut self, scan: bool) -> Prediction {
+        self.scan = scan;
+        self
+    }
+
+    fn waits(mut self) -> Prediction {
+        self.waits = true;
+        self
+    }
+
+    /// The strongest lock it takes on `table`.
+    pub fn mode_on(&self, table: &str) -> Option<LockMode> {
+        self.locks
+            .iter()
+            .filter(|l| l.relation == Relation::Table && l.name == table)
+            .map(|l| l.mode)
+            .max()
+    }
+
+    /// The strongest lock it takes on any relation.
+    pub fn strongest(&self) -> Option<LockMode> {
+        self.locks.iter().map(|l| l.mode).max()
+    }
+}
+
+fn table(name: &str, mode: LockMode) -> Lock {
+    Lock {
+        relation: Relation::Table,
+        name: name.to_owned(),
+        mode,
+    }
+}
+
+fn index(name: &str, mode: LockMode) -> Lock {
+    Lock {
+        relation: Relation::Index,
+        name: name.to_owned(),
+        mode,
+    }
+}
+
+/// What `op` costs on `dialect` at `version`; `None` when it takes no lock worth naming (a
+/// `SET`), or on SQLite, where every write locks the whole database.
+pub fn predict(op: &Op, dialect: Dialect, version: ServerVersion) -> Option<Prediction> {
+    match dialect {
+        Dialect::Postgres => postgres(op, version),
+        Dialect::MySql => mysql(op, version),
+        Dialect::Sqlite => None,
+    }
+}
+
+fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
+    use LockMode::*;
+    let p = match op {
+        Op::Alter { table: t, action } => return Some(postgres_alter(t, action, version)),
+        Op::CreateTable {
+            references,
+            partition_of,
+            ..
+        } => {
+            let mut locks: Vec<Lock> = partition_of
+                .iter()
+                .map(|parent| table(parent, AccessExclusive))
+                .collect();
+            locks.extend(references.iter().map(|r| table(r, ShareRowExclusive)));
+            if locks.is_empty() {
+                return None;
+            }
+            Prediction::new(locks)
+        }
+        Op::CreateIndex {
+            table: t,
+            concurrently: false,
+            ..
+        } => Prediction::new(vec![table(t, Share)]).scan(true),
+        Op::CreateIndex {
+            table: t,
+            concurrently: true,
+            ..
+        } => Prediction::new(vec![table(t, ShareUpdateExclusive)])
+            .scan(true)
+            .waits(),
+        // The index's table is locked as strongly; the statement does not name it.
+        Op::DropIndex {
+            index: i,
+            concurrently: false,
+        } => Prediction::new(vec![index(i, AccessExclusive)]),
+        Op::DropIndex {
+            index: i,
+            concurrently: true,
+        } => Prediction::new(vec![index(i, ShareUpdateExclusive)]).waits(),
+        Op::DropTable { table: t } | Op::Truncate { table: t } | Op::DropTrigger { table: t } => {
+            Prediction::new(vec![table(t, AccessExclusive)])
+        }
+        Op::Reindex {
+            name,
+            table: is_table,
+            concurrently,
+        } => {
+            let (on_table, on_index) = if *concurrently && version.at_least(12, 0, 0) {
+                (ShareUpdateExclusive, ShareUpdateExclusive)
+            } else {
+                (Share, AccessExclusive)
+            };
+            let locks = if *is_table {
+                vec![table(name, on_table)]
+            } else {
+                vec![index(name, on_index)]
+            };
+            let p = Prediction::new(locks).rewrite(Rewrite::No).scan(true);
+            if *concurrently { p.waits() } else { p }
+        }
+        Op::CreateTrigger { table: t } => Prediction::new(vec![table(t, ShareRowExclusive)]),
+        Op::LockTable { table: t, mode } => Prediction::new(vec![table(t, *mode)]),
+        Op::Write { table: t } => Prediction::new(vec![table(t, RowExclusive)]),
+        Op::SetLockTimeout { .. } => return None,
+    };
+    Some(p)
+}
+
+/// The binary-coercible targets: a `varchar` or `text` column made `text` or a longer
+/// `varchar`, a `numeric` given more precision. From another type they rewrite.
+fn maybe_coercible(to: &str) -> bool {
+    to == "text"
+        || to.starts_with("varchar")
+        || to.starts_with("character varying")
+        || to.starts_with("numeric")
+        || to.starts_with("decimal")
+        || to == "citext"
+}
+
+fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction {
+    use LockMode::*;
+    let exclusive = || Prediction::new(vec![table(t, AccessExclusive)]);
+    match action {
+        Alter::AddColumn {
+            default,
+            not_null,
+            fills_rows,
+            unique,
+            references,
+            check,
+            ..
+        } => {
+            let rewrite = *fills_rows
+                || *default == Some(DefaultKind::Volatile)
+                || (default.is_some() && !version.at_least(11, 0, 0));
+            let mut locks = vec![table(t, AccessExclusive)];
+            locks.extend(references.iter().map(|r| table(r, ShareRowExclusive)));
+            let filled = rewrite || default.is_some();
+            Prediction::new(locks)
+                .rewrite(if rewrite { Rewrite::Yes } else { Rewrite::No })
+                // A new column is NULL in every row: checking it needs a scan only when a
+                // default or a rewrite gives it values (or NOT NULL must find no row).
+                .scan(*unique || (filled && (*check || references.is_some())) || (*not_null && default.is_none()))
+        }
+        Alter::SetType { to, using, .. } => exclusive().rewrite(if *using || !maybe_coercible(to) {
+            Rewrite::Yes
+        } else {
+            Rewrite::Unless("the old type is binary-coercible to the new one (a varchar made text or longer)")
+        }),
+        Alter::SetNotNull { .. } => exclusive().scan(true),
+        Alter::AddConstraint {
+            kind,
+            not_valid,
+            ..
+        } => match kind {
+            ConstraintKind::ForeignKey { references } => {
+                Prediction::new(vec![table(t, ShareRowExclusive), table(references, ShareRowExclusive)])
+                    .scan(!not_valid)
+            }
+            ConstraintKind::Check => exclusive().scan(!not_valid),
+            ConstraintKind::Unique | ConstraintKind::PrimaryKey | ConstraintKind::Other => {
+                exclusive().scan(true)
+            }
+            ConstraintKind::UsingIndex => exclusive(),
+        },
+        Alter::ValidateConstraint { .. } => {
+            Prediction::new(vec![table(t, ShareUpdateExclusive)]).scan(true)
+        }
+        Alter::SetLogging => exclusive().rewrite(Rewrite::Yes),
+        Alter::StorageParameters => Prediction::new(vec![table(t, ShareUpdateExclusive)]),
+        Alter::AttachPartition { partition } => {
+            let parent = if version.at_least(12, 0, 0) {
+                ShareUpdateExclusive
+            } else {
+                AccessExclusive
+            };
+            Prediction::new(vec![table(partition, AccessExclusive), table(t, parent)]).scan(true)
+        }
+        Alter::DetachPartition {
+            partition,
+            concurrently,
+        } => {
+            if *concurrently && version.at_least(14, 0, 0) {
+                Prediction::new(vec![
+                    table(t, ShareUpdateExclusive),
+                    table(partition, ShareUpdateExclusive),
+                ])
+                .waits()
+            } else {
+                Prediction::new(vec![table(t, AccessExclusive), table(partition, AccessExclusive)])
+            }
+        }
+        Alter::Trigger => Prediction::new(vec![table(t, ShareRowExclusive)]),
+        Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
+        Alter::DropColumn { .. }
+        | Alter::DropNotNull { .. }
+        | Alter::SetDefault { .. }
+        | Alter::DropDefault { .. }
+        | Alter::AddIdentity { .. }
+        | Alter::ColumnOptions { .. }
+        | Alter::DropConstraint { .. }
+        | Alter::RenameColumn { .. }
+        | Alter::RenameTable
+        | Alter::RenameConstraint
+        | Alter::RowSecurity
+        | Alter::ReplicaIdentity
+        | Alter::Inherit
+        | Alter::OwnerTo
+        | Alter::Other => exclusive(),
+    }
+}
+
+fn mysql(op: &Op, version: ServerVersion) -> Option<Prediction> {
+    let Op::Alter { action, .. } = op else {
+        return match op {
+            Op::CreateIndex { .. } => Some(online(Algorithm::Inplace, true).scan(true)),
+            Op::DropIndex { .. } => Some(online(Algorithm::Inplace, true)),
+            _ => None,
+        };
+    };
+    Some(mysql_alter(action, version))
+}
+
+fn online(algorithm: Algorithm, concurrent_writes: bool) -> Prediction {
+    let mut p = Prediction::new(Vec::new());
+    p.online = Some(Online {
+        algorithm,
+        concurrent_writes,
+    });
+    if algorithm == Algorithm::Copy {
+        p.rewrite = Rewrite::Yes;
+    }
+    p
+}
+
+/// MySQL 8.0's "Online DDL Operations" and MariaDB's "InnoDB Online DDL Operations with
+/// ALGORITHM=INSTANT" tables, for the actions the model knows.
+fn mysql_alter(action: &Alter, v: ServerVersion) -> Prediction {
+    let instant_add = if v.is_mariadb() {
+        v.at_least(10, 3, 2)
+    } else {
+        v.at_least(8, 0, 12)
+    };
+    let instant_drop = if v.is_mariadb() {
+        v.at_least(10, 4, 0)
+    } else {
+        v.at_least(8, 0, 29)
+    };
+    let instant_rename = if v.is_mariadb() {
+        v.at_least(10, 5, 2)
+    } else {
+        v.at_least(8, 0, 28)
+    };
+    let rebuild = || online(Algorithm::Inplace, true).rewrite(Rewrite::Yes);
+    match action {
+        Alter::AddColumn {
+            fills_rows,
+            unique,
+            references,
+            check,
+            ..
+        } => {
+            if references.is_some() || *check {
+                online(Algorithm::Copy, false)
+            } else if *fills_rows {
+                // AUTO_INCREMENT or a stored generated column: every row is written.
+                online(Algorithm::Inplace, false).rewrite(Rewrite::Yes)
+            } else if *unique {
+                rebuild().scan(true)
+            } else if instant_add {
+                online(Algorithm::Instant, true)
+            } else {
+                rebuild()
+            }
+        }
+        Alter::DropColumn { .. } => {
+            if instant_drop {
+                online(Algorithm::Instant, true)
+            } else {
+                rebuild()
+            }
+        }
+        Alter::RenameColumn { .. } => {
+            if instant_rename {
+                online(Algorithm::Instant, true)
+            } else {
+                online(Algorithm::Inplace, true)
+            }
+        }
+        Alter::SetDefault { .. } | Alter::DropDefault { .. } | Alter::RenameTable => {
+            online(Algorithm::Instant, true)
+        }
+        Alter::AddConstraint { kind, .. } => match kind {
+            ConstraintKind::Unique => online(Algorithm::Inplace, true).scan(true),
+            ConstraintKind::PrimaryKey => rebuild().scan(true),
+            _ => online(Algorithm::Copy, false).scan(true),
+        },
+        Alter::DropConstraint { name } if name == "primary" => online(Algorithm::Copy, false),
+        Alter::DropConstraint { .. } | Alter::RenameConstraint => online(Algorithm::Inplace, true),
+        Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
+        _ => online(Algorithm::Copy, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::parse_script;
+
+    fn predict_all(sql: &str, dialect: Dialect, version: &str) -> Vec<Prediction> {
+        let version = ServerVersion::parse(version).unwrap();
+        parse_script(sql, dialect)
+            .unwrap()
+            .iter()
+            .flat_map(|s| s.ops.iter())
+            .filter_map(|op| predict(op, dialect, version))
+            .collect()
+    }
+
+    #[test]
+    fn versions_parse_from_config_and_from_servers() {
+        assert_eq!(
+            ServerVersion::parse("15"),
+            Some(ServerVersion::new(15, 0, 0))
+        );
+        assert_eq!(
+            ServerVersion::parse("15.20 (Debian 15.20-0+deb12u1)"),
+            Some(ServerVersion::new(15, 20, 0))
+        );
+        let maria = ServerVersion::parse("10.11.19-MariaDB-0+deb12u1").unwrap();
+        assert_eq!(maria, ServerVersion::new(10, 11, 19));
+        assert!(maria.is_mariadb());
+        assert!(!ServerVersion::parse("8.0.29").unwrap().is_mariadb());
+        assert_eq!(ServerVersion::parse("x"), None);
+    }
+
+    #[test]
+    fn constant_defaults_stopped_rewriting_in_postgres_11() {
+        let sql = "ALTER TABLE t ADD COLUMN a INT NOT NULL DEFAULT 0";
+        assert_eq!(
+            predict_all(sql, Dialect::Postgres, "10")[0].rewrite,
+            Rewrite::Yes
+        );
+        assert_eq!(
+            predict_all(sql, Dialect::Postgres, "11")[0].rewrite,
+            Rewrite::No
+        );
+        let volatile = "ALTER TABLE t ADD COLUMN a UUID DEFAULT gen_random_uuid()";
+        assert_eq!(
+            predict_all(volatile, Dialect::Postgres, "16")[0].rewrite,
+            Rewrite::Yes
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_locks_both_tables() {
+        let p = &predict_all(
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b_id) REFERENCES b (id)",
+            Dialect::Postgres,
+            "15",
+        )[0];
+        assert_eq!(p.mode_on("a"), Some(LockMode::ShareRowExclusive));
+        assert_eq!(p.mode_on("b"), Some(LockMode::ShareRowExclusive));
+        assert!(p.scan);
+    }
+
+    #[test]
+    fn concurrently_forms_depend_on_the_version() {
+        let reindex = "REINDEX INDEX CONCURRENTLY i";
+        assert_eq!(
+            predict_all(reindex, Dialect::Postgres, "11")[0].strongest(),
+            Some(LockMode::AccessExclusive)
+        );
+        assert_eq!(
+            predict_all(reindex, Dialect::Postgres, "12")[0].strongest(),
+            Some(LockMode::ShareUpdateExclusive)
+        );
+        let detach = "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY";
+        assert_eq!(
+            predict_all(detach, Dialect::Postgres, "13")[0].mode_on("p"),
+            Some(LockMode::AccessExclusive)
+        );
+        assert_eq!(
+            predict_all(detach, Dialect::Postgres, "14")[0].mode_on("p"),
+            Some(LockMode::ShareUpdateExclusive)
+        );
+    }
+
+    #[test]
+    fn mysql_instant_add_column_by_version() {
+        let sql = "ALTER TABLE t ADD COLUMN a INT";
+        let algorithm = |v| {
+            predict_all(sql, Dialect::MySql, v)[0]
+                .online
+                .unwrap()
+                .algorithm
+        };
+        assert_eq!(algorithm("8.0.11"), Algorithm::Inplace);
+        assert_eq!(algorithm("8.0.12"), Algorithm::Instant);
+        assert_eq!(algorithm("10.11"), Algorithm::Instant);
+        let modify = "ALTER TABLE t MODIFY a BIGINT";
+        assert_eq!(
+            predict_all(modify, Dialect::MySql, "8.0.30")[0].online,
+            Some(Online {
+                algorithm: Algorithm::Copy,
+                concurrent_writes: false
+            })
+        );
+    }
+}

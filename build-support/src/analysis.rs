@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::{Catalog, Event};
 use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::sql::SplitError;
-use crate::sql::{ParsedStatement, parse_script};
+use crate::sql::{Op, ParsedStatement, parse_script};
 use crate::{Dialect, MigrationSet};
 
 /// A script as the checker sees it.
@@ -56,8 +56,12 @@ pub struct MigrationFacts {
     pub down: Option<ParsedFile>,
     /// An up statement needs an object that only a later migration (the version) creates.
     pub used_before_created: Vec<(usize, ObjectId, i64)>,
-    /// Tables the up touches that existed before this migration.
+    /// Tables the up touches that existed before this migration (also those its operations
+    /// reach through an index: `DROP INDEX`, `REINDEX`).
     pub preexisting_tables: HashSet<String>,
+    /// The indexes the up's statements name without their table (`DROP INDEX`, `REINDEX
+    /// INDEX`), looked up in the catalog before the statement runs.
+    pub named_indexes: Vec<NamedIndex>,
     /// Objects the up created that still exist after it, with the creating statement.
     pub created: Vec<(usize, ObjectId)>,
     /// Of `created`, what still exists after the down script.
@@ -84,6 +88,18 @@ pub struct MigrationFacts {
     /// again), or defines with another body than before the up (a function), with the down
     /// statement that does (`None`: none does).
     pub redefinitions_not_restored: Vec<(usize, ObjectId, Option<usize>)>,
+}
+
+/// An index a statement names without its table, as the catalog knew it just before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedIndex {
+    pub statement: usize,
+    pub index: String,
+    /// Its table, when the model knows the index.
+    pub table: Option<String>,
+    /// The index or its table existed before this migration: the index is on a table in use
+    /// (an index an earlier migration made is, even when the model does not know its table).
+    pub on_existing_table: bool,
 }
 
 /// The facts of every migration, parallel to `set.migrations`.
@@ -213,6 +229,14 @@ fn replay_up(
                 _ => {}
             }
         }
+        note_named_indexes(
+            catalog,
+            &created_here,
+            i,
+            statement,
+            &mut facts.preexisting_tables,
+            &mut facts.named_indexes,
+        );
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
         // A table that existed before, renamed after the up added columns or constraints to
@@ -263,6 +287,52 @@ fn replay_up(
         .into_iter()
         .filter(|(_, from, to)| catalog.exists(to) && !facts.made.contains(from))
         .collect();
+}
+
+/// Looks up the index or table that statement `i`'s `DROP INDEX` or `REINDEX` names, before
+/// the statement runs (a dropped index is gone after it).
+fn note_named_indexes(
+    catalog: &Catalog,
+    created_here: &HashSet<ObjectId>,
+    i: usize,
+    statement: &ParsedStatement,
+    preexisting_tables: &mut HashSet<String>,
+    named_indexes: &mut Vec<NamedIndex>,
+) {
+    let existed = |id: &ObjectId| catalog.exists(id) && !created_here.contains(id);
+    for op in &statement.ops {
+        let index = match op {
+            Op::DropIndex { index, .. }
+            | Op::Reindex {
+                name: index,
+                table: false,
+                ..
+            } => index,
+            Op::Reindex {
+                name, table: true, ..
+            } => {
+                if existed(&ObjectId::table(name.clone())) {
+                    preexisting_tables.insert(name.clone());
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let id = ObjectId::new(ObjectKind::Index, index.clone());
+        let table = catalog.get(&id).and_then(|info| info.on.clone());
+        let table_existed = table
+            .as_ref()
+            .is_some_and(|t| existed(&ObjectId::table(t.clone())));
+        if let Some(t) = table.as_ref().filter(|_| table_existed) {
+            preexisting_tables.insert(t.clone());
+        }
+        named_indexes.push(NamedIndex {
+            statement: i,
+            index: index.clone(),
+            on_existing_table: table_existed || existed(&id),
+            table,
+        });
+    }
 }
 
 /// Applies a down script on top of its up, notes what it gets wrong, and takes it back.

@@ -52,6 +52,9 @@ mod prefer_robust_stmts;
 mod renaming_column;
 mod renaming_table;
 mod require_concurrent_index_creation;
+mod require_concurrent_index_deletion;
+mod require_concurrent_partition_detach;
+mod require_concurrent_reindex;
 mod require_down_script;
 mod rule_id;
 mod syntax_error;
@@ -66,7 +69,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::analysis::{Analysis, MigrationFacts, ParsedFile, analyze};
+use crate::analysis::{Analysis, MigrationFacts, NamedIndex, ParsedFile, analyze};
 use crate::finding::{Finding, Severity};
 use crate::lock_model::{self, Prediction, ServerVersion};
 use crate::model::{Effect, ObjectId, ObjectKind};
@@ -178,6 +181,9 @@ pub static RULES: &[Rule] = &[
     identifier_too_long::RULE,
     changing_column_type::RULE,
     prefer_robust_stmts::RULE,
+    require_concurrent_index_deletion::RULE,
+    require_concurrent_reindex::RULE,
+    require_concurrent_partition_detach::RULE,
     unused_allow::RULE,
     branch_conflict::RULE,
     unreviewed_migration::RULE,
@@ -348,6 +354,16 @@ impl Cx<'_> {
         self.facts.preexisting_tables.contains(table)
     }
 
+    /// The index that statement `statement` of the up names without its table (`DROP INDEX
+    /// i`, `REINDEX INDEX i`), if it is on a table that existed before this migration. An
+    /// index the model does not know (no migration made it) is not.
+    pub fn index_on_existing_table(&self, statement: usize, index: &str) -> Option<&NamedIndex> {
+        self.facts
+            .named_indexes
+            .iter()
+            .find(|n| n.statement == statement && n.index == index && n.on_existing_table)
+    }
+
     /// Every statement of the scripts that run inside the migration's transaction (those
     /// without `-- migrate:no-transaction`), with its script, file and index.
     pub fn transactional_statements(
@@ -511,12 +527,18 @@ pub(crate) mod test_support {
     /// Lints `files` (name, text) as a migration directory and renders the findings of `rule`
     /// as a user sees them (without colour), for snapshots. No finding renders as "".
     pub fn check(dialect: Dialect, files: &[(&str, &str)], rule: &str) -> String {
+        check_with(&LintConfig::new(dialect), files, rule)
+    }
+
+    /// [`check`] with a config: a rule that is `allow` by default enabled, another server
+    /// version.
+    pub fn check_with(config: &LintConfig, files: &[(&str, &str)], rule: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
         let set = MigrationSet::load(dir.path(), "migrations").unwrap();
-        let findings = lint(&set, &LintConfig::new(dialect));
+        let findings = lint(&set, config);
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
                 .with_width(100)
@@ -542,6 +564,21 @@ pub(crate) mod test_support {
             "the good files have {rule} findings"
         );
         check(dialect, bad, rule)
+    }
+
+    /// [`bad_not_good`] under `config`.
+    pub fn bad_not_good_with(
+        config: &LintConfig,
+        rule: &str,
+        bad: &[(&str, &str)],
+        good: &[(&str, &str)],
+    ) -> String {
+        assert_eq!(
+            check_with(config, good, rule),
+            "",
+            "the good files have {rule} findings"
+        );
+        check_with(config, bad, rule)
     }
 }
 

@@ -37,6 +37,7 @@ mod gate;
 mod git;
 mod import;
 mod machine;
+mod online_ddl;
 mod runtime;
 mod safety;
 mod scenarios;

@@ -187,6 +187,11 @@ impl TestDb {
         execute(self.kind, &self.url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// Runs one statement, returning the server's refusal instead of failing the test.
+    pub fn try_exec(&self, sql: &str) -> sqlx::Result<()> {
+        execute(self.kind, &self.url, sql)
+    }
+
     /// The first column of every row, as text.
     pub fn strings(&self, sql: &str) -> Vec<String> {
         if self.kind == Kind::Sqlite && !self.sqlite_path().exists() {

@@ -564,6 +564,14 @@ fn add_column(column: &ColumnDef, dialect: Dialect) -> Alter {
                 *fills_rows |= !is_virtual;
             }
             ColumnOption::Identity(_) => *fills_rows = true,
+            // MySQL's identity column: each row is numbered.
+            ColumnOption::DialectSpecific(tokens)
+                if tokens
+                    .iter()
+                    .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")) =>
+            {
+                *fills_rows = true;
+            }
             _ => {}
         }
     }

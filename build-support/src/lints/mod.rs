@@ -56,6 +56,7 @@ mod require_concurrent_index_deletion;
 mod require_concurrent_partition_detach;
 mod require_concurrent_reindex;
 mod require_down_script;
+mod require_online_ddl;
 mod rule_id;
 mod syntax_error;
 mod transaction_control;
@@ -184,6 +185,7 @@ pub static RULES: &[Rule] = &[
     require_concurrent_index_deletion::RULE,
     require_concurrent_reindex::RULE,
     require_concurrent_partition_detach::RULE,
+    require_online_ddl::RULE,
     unused_allow::RULE,
     branch_conflict::RULE,
     unreviewed_migration::RULE,

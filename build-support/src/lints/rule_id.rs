@@ -63,6 +63,7 @@ rule_ids! {
     RequireConcurrentIndexDeletion = "require-concurrent-index-deletion",
     RequireConcurrentReindex = "require-concurrent-reindex",
     RequireConcurrentPartitionDetach = "require-concurrent-partition-detach",
+    RequireOnlineDdl = "require-online-ddl",
     UnusedAllow = "unused-allow",
     BranchConflict = "branch-conflict",
     UnreviewedMigration = "unreviewed-migration",

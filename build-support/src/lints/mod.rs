@@ -48,7 +48,11 @@ mod non_utf8_file;
 mod object_used_before_created;
 mod orphan_down;
 mod placeholder_migration;
+mod prefer_bigint_over_int;
+mod prefer_identity;
 mod prefer_robust_stmts;
+mod prefer_text_field;
+mod prefer_timestamptz;
 mod renaming_column;
 mod renaming_table;
 mod require_concurrent_index_creation;
@@ -74,6 +78,7 @@ use crate::analysis::{Analysis, MigrationFacts, NamedIndex, ParsedFile, analyze}
 use crate::finding::{Finding, Severity};
 use crate::lock_model::{self, Prediction, ServerVersion};
 use crate::model::{Effect, ObjectId, ObjectKind};
+use crate::sql::Syntax;
 use crate::{Dialect, Migration, MigrationSet, Op, ParsedStatement, SqlFile};
 
 /// How a finding of a rule is treated.
@@ -186,6 +191,10 @@ pub static RULES: &[Rule] = &[
     require_concurrent_reindex::RULE,
     require_concurrent_partition_detach::RULE,
     require_online_ddl::RULE,
+    prefer_bigint_over_int::RULE,
+    prefer_text_field::RULE,
+    prefer_timestamptz::RULE,
+    prefer_identity::RULE,
     unused_allow::RULE,
     branch_conflict::RULE,
     unreviewed_migration::RULE,
@@ -335,6 +344,32 @@ impl Cx<'_> {
                     Effect::Rename { from, to } if from.kind == kind => Some((index, from, to)),
                     _ => None,
                 })
+        })
+    }
+
+    /// The columns the up script's `CREATE TABLE` and `ALTER TABLE … ADD COLUMN` statements
+    /// define, in order: (statement index, column name as written, its type as written,
+    /// lower-cased).
+    pub fn up_new_columns(&self) -> impl Iterator<Item = (usize, &str, String)> {
+        let statements = self.facts.up.statements.iter().enumerate();
+        statements.flat_map(|(index, statement)| {
+            let columns: Vec<(&str, String)> = match statement.syntax() {
+                Some(Syntax::CreateTable { columns }) => columns
+                    .iter()
+                    .map(|(name, data_type)| (name.as_str(), data_type.clone()))
+                    .collect(),
+                Some(Syntax::AlterTable { added_columns, .. }) => added_columns
+                    .iter()
+                    .map(|c| {
+                        let data_type = c.data_type.to_string().to_ascii_lowercase();
+                        (c.name.value.as_str(), data_type)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            columns
+                .into_iter()
+                .map(move |(name, data_type)| (index, name, data_type))
         })
     }
 

@@ -49,6 +49,11 @@ pub enum Syntax {
     CreateIndex {
         concurrently: bool,
     },
+    /// `CREATE TABLE`: each column's name and type, as written (the type lower-cased). Not the
+    /// whole column definitions: a dump's tables would keep their defaults and constraints.
+    CreateTable {
+        columns: Vec<(String, String)>,
+    },
     /// `ALTER TABLE`: the columns it adds, and the existing columns whose definition its
     /// actions change (`ALTER COLUMN`, MySQL's `MODIFY`/`CHANGE`) with what each does.
     AlterTable {
@@ -75,6 +80,13 @@ impl Syntax {
         match ast {
             Ast::CreateIndex(create) => Syntax::CreateIndex {
                 concurrently: create.concurrently,
+            },
+            Ast::CreateTable(create) => Syntax::CreateTable {
+                columns: create
+                    .columns
+                    .into_iter()
+                    .map(|c| (c.name.value, c.data_type.to_string().to_ascii_lowercase()))
+                    .collect(),
             },
             Ast::AlterTable(alter) => {
                 let mut added_columns = Vec::new();
@@ -258,11 +270,20 @@ mod tests {
 
     #[test]
     fn parses_each_statement_and_keeps_spans() {
-        let script = "CREATE TABLE a (id INT);\n\nCREATE TABLE b (id INT);";
+        let script = "CREATE TABLE a (id INT);\n\nCREATE TABLE b (id INT, at TIMESTAMP(3));\nSELECT 1;";
         let parsed = parse_script(script, Dialect::Postgres).unwrap();
-        assert_eq!(parsed.len(), 2);
-        assert_eq!(parsed[1].text(script), "CREATE TABLE b (id INT)");
-        assert_eq!(parsed[1].syntax(), Some(&Syntax::Other));
+        assert_eq!(parsed.len(), 3);
+        assert_eq!(parsed[1].text(script), "CREATE TABLE b (id INT, at TIMESTAMP(3))");
+        assert_eq!(
+            parsed[1].syntax(),
+            Some(&Syntax::CreateTable {
+                columns: vec![
+                    ("id".to_owned(), "int".to_owned()),
+                    ("at".to_owned(), "timestamp(3)".to_owned())
+                ]
+            })
+        );
+        assert_eq!(parsed[2].syntax(), Some(&Syntax::Other));
     }
 
     #[test]

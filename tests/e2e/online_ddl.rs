@@ -108,7 +108,11 @@ fn the_server_accepts_and_refuses_online_ddl_as_predicted() {
             table.push_str(&format!(
                 "{action:<52} {clause:<29} predicted {:<4} {:<5} {:<8} server {:<8} {mark}\n",
                 online.algorithm.as_str(),
-                if online.concurrent_writes { "+dml" } else { "-dml" },
+                if online.concurrent_writes {
+                    "+dml"
+                } else {
+                    "-dml"
+                },
                 verdict(expected),
                 verdict(got),
             ));

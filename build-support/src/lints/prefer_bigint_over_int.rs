@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn bad_and_good() {
         let bad = [
-            ("1_init.up.sql", "CREATE TABLE orders (id SERIAL PRIMARY KEY, quantity INTEGER);\nALTER TABLE orders ADD COLUMN rank SMALLINT;"),
+            (
+                "1_init.up.sql",
+                "CREATE TABLE orders (id SERIAL PRIMARY KEY, quantity INTEGER);\nALTER TABLE orders ADD COLUMN rank SMALLINT;",
+            ),
             ("1_init.down.sql", "SELECT 1;"),
         ];
         // `allow` by default.
@@ -78,7 +81,10 @@ mod tests {
             "prefer-bigint-over-int",
             &bad,
             &[
-                ("1_init.up.sql", "CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, quantity BIGINT);\nALTER TABLE orders ADD COLUMN rank BIGINT;"),
+                (
+                    "1_init.up.sql",
+                    "CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, quantity BIGINT);\nALTER TABLE orders ADD COLUMN rank BIGINT;"
+                ),
                 ("1_init.down.sql", "SELECT 1;"),
             ]
         ));

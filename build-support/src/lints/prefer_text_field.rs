@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn bad_and_good() {
         let bad = [
-            ("1_init.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255));\nALTER TABLE users ADD COLUMN name CHARACTER VARYING(100);"),
+            (
+                "1_init.up.sql",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255));\nALTER TABLE users ADD COLUMN name CHARACTER VARYING(100);",
+            ),
             ("1_init.down.sql", "SELECT 1;"),
         ];
         // `allow` by default.
@@ -83,7 +86,10 @@ mod tests {
             "prefer-text-field",
             &bad,
             &[
-                ("1_init.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT CHECK (char_length(email) <= 255));\nALTER TABLE users ADD COLUMN name VARCHAR;"),
+                (
+                    "1_init.up.sql",
+                    "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT CHECK (char_length(email) <= 255));\nALTER TABLE users ADD COLUMN name VARCHAR;"
+                ),
                 ("1_init.down.sql", "SELECT 1;"),
             ]
         ));

@@ -64,7 +64,10 @@ mod tests {
     #[test]
     fn bad_and_good() {
         let bad = [
-            ("1_init.up.sql", "CREATE TABLE events (id BIGINT PRIMARY KEY, happened_at TIMESTAMP);\nALTER TABLE events ADD COLUMN seen_at TIMESTAMP(3) WITHOUT TIME ZONE;"),
+            (
+                "1_init.up.sql",
+                "CREATE TABLE events (id BIGINT PRIMARY KEY, happened_at TIMESTAMP);\nALTER TABLE events ADD COLUMN seen_at TIMESTAMP(3) WITHOUT TIME ZONE;",
+            ),
             ("1_init.down.sql", "SELECT 1;"),
         ];
         // `allow` by default.
@@ -77,7 +80,10 @@ mod tests {
             "prefer-timestamptz",
             &bad,
             &[
-                ("1_init.up.sql", "CREATE TABLE events (id BIGINT PRIMARY KEY, happened_at TIMESTAMPTZ);\nALTER TABLE events ADD COLUMN seen_at TIMESTAMP(3) WITH TIME ZONE;"),
+                (
+                    "1_init.up.sql",
+                    "CREATE TABLE events (id BIGINT PRIMARY KEY, happened_at TIMESTAMPTZ);\nALTER TABLE events ADD COLUMN seen_at TIMESTAMP(3) WITH TIME ZONE;"
+                ),
                 ("1_init.down.sql", "SELECT 1;"),
             ]
         ));

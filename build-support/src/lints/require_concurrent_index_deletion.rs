@@ -44,10 +44,10 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let Some(named) = cx.index_on_existing_table(statement, index) else {
             continue;
         };
-        let on = named
-            .table
-            .as_ref()
-            .map_or_else(|| "its table".to_owned(), |t| format!("the existing table {t}"));
+        let on = named.table.as_ref().map_or_else(
+            || "its table".to_owned(),
+            |t| format!("the existing table {t}"),
+        );
         out.push(
             cx.at_statement(
                 RULE.id,

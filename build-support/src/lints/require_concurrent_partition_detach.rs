@@ -75,7 +75,10 @@ mod tests {
             "1_events.up.sql",
             "CREATE TABLE events (id BIGINT, at DATE) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
         );
-        let events_down = ("1_events.down.sql", "DROP TABLE events_2024;\nDROP TABLE events;");
+        let events_down = (
+            "1_events.down.sql",
+            "DROP TABLE events_2024;\nDROP TABLE events;",
+        );
         let attach_back = (
             "2_detach.down.sql",
             "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",

@@ -47,16 +47,20 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             if !cx.existed_before(name) {
                 continue;
             }
-            format!("REINDEX TABLE {name} blocks writes to the existing table {name}, and reads through its indexes, until every index is rebuilt")
+            format!(
+                "REINDEX TABLE {name} blocks writes to the existing table {name}, and reads through its indexes, until every index is rebuilt"
+            )
         } else {
             let Some(named) = cx.index_on_existing_table(statement, name) else {
                 continue;
             };
-            let on = named
-                .table
-                .as_ref()
-                .map_or_else(|| "its table".to_owned(), |t| format!("the existing table {t}"));
-            format!("REINDEX INDEX {name} blocks writes to {on}, and reads through the index, until it is rebuilt")
+            let on = named.table.as_ref().map_or_else(
+                || "its table".to_owned(),
+                |t| format!("the existing table {t}"),
+            );
+            format!(
+                "REINDEX INDEX {name} blocks writes to {on}, and reads through the index, until it is rebuilt"
+            )
         };
         out.push(
             cx.at_statement(RULE.id, Script::Up, statement, what, "locks the table")

@@ -125,11 +125,11 @@ fn server(version: ServerVersion) -> String {
 /// Whether the statement asks for online DDL: `ALGORITHM=INSTANT` (with no `LOCK`, or
 /// `LOCK=DEFAULT|NONE`), or `ALGORITHM=INPLACE` (MariaDB also `NOCOPY`) with `LOCK=NONE`.
 fn online_clauses(statement: &Statement<'_>) -> bool {
-    match (statement.algorithm, statement.lock) {
-        (Some("INSTANT"), None | Some("DEFAULT" | "NONE")) => true,
-        (Some("INPLACE" | "NOCOPY"), Some("NONE")) => true,
-        _ => false,
-    }
+    matches!(
+        (statement.algorithm, statement.lock),
+        (Some("INSTANT"), None | Some("DEFAULT" | "NONE"))
+            | (Some("INPLACE" | "NOCOPY"), Some("NONE"))
+    )
 }
 
 /// The clause the model predicts the server refuses, if any.

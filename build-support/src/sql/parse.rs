@@ -270,10 +270,14 @@ mod tests {
 
     #[test]
     fn parses_each_statement_and_keeps_spans() {
-        let script = "CREATE TABLE a (id INT);\n\nCREATE TABLE b (id INT, at TIMESTAMP(3));\nSELECT 1;";
+        let script =
+            "CREATE TABLE a (id INT);\n\nCREATE TABLE b (id INT, at TIMESTAMP(3));\nSELECT 1;";
         let parsed = parse_script(script, Dialect::Postgres).unwrap();
         assert_eq!(parsed.len(), 3);
-        assert_eq!(parsed[1].text(script), "CREATE TABLE b (id INT, at TIMESTAMP(3))");
+        assert_eq!(
+            parsed[1].text(script),
+            "CREATE TABLE b (id INT, at TIMESTAMP(3))"
+        );
         assert_eq!(
             parsed[1].syntax(),
             Some(&Syntax::CreateTable {

@@ -210,9 +210,10 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(120)
             .with_links(false);
-    let mut findings = lint(&set, &lint_config);
+    // The branch check first: the migrations it finds new on this branch are deployed nowhere
+    // yet, which the rules take into account.
     #[cfg(feature = "git")]
-    {
+    let (lint_config, conflicts) = {
         let branch = crate::git::check_branch(
             dir,
             &set,
@@ -224,13 +225,17 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
                 .cargo_lines
                 .push(format!("cargo:rerun-if-changed={}", file.display()));
         }
-        findings.extend(
-            branch
-                .conflicts
-                .into_iter()
-                .filter_map(|f| lint_config.apply_level(f)),
-        );
-    }
+        let versions = branch.branch_migrations.iter().map(|(v, _)| *v);
+        (lint_config.with_undeployed(versions), branch.conflicts)
+    };
+    #[cfg(not(feature = "git"))]
+    let conflicts: Vec<crate::Finding> = Vec::new();
+    let mut findings = lint(&set, &lint_config);
+    findings.extend(
+        conflicts
+            .into_iter()
+            .filter_map(|f| lint_config.apply_level(f)),
+    );
     // A build does not fail on the review lock unless the config says so: at their default
     // level, an unreviewed migration and a damaged lock are warnings here.
     let lock_level = |id: RuleId| lint_config.configured(id).unwrap_or(Level::Warn);

@@ -1,7 +1,7 @@
 //! The in-memory schema that replaying migrations builds, with an undo journal so a down
 //! script can be tried and taken back without copying the whole catalog.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{Effect, ObjectId, ObjectKind};
 
@@ -51,6 +51,16 @@ pub struct Catalog {
     tables: HashMap<String, TableInfo>,
     /// Every object that is not a table, column or constraint.
     objects: HashMap<ObjectId, ObjectInfo>,
+    /// Lookups that would otherwise scan every object or table on each drop and rename (which
+    /// made a long history quadratic). Each is a superset: an entry is added whenever an object
+    /// or constraint it indexes appears (undo included) and never removed, so a lookup checks
+    /// its candidates against `objects` and `tables`.
+    /// The objects whose `on` was ever the table.
+    objects_on: HashMap<String, HashSet<ObjectId>>,
+    /// The tables that ever had a constraint referencing the table.
+    referencers: HashMap<String, HashSet<String>>,
+    /// The names of the sequences that ever existed, in order, for the `<table>_…_seq` prefix.
+    sequences: BTreeSet<String>,
     /// Something ran whose effects are unknown: absence proves nothing any more.
     opaque: bool,
     journal: Option<Vec<Undo>>,
@@ -90,12 +100,7 @@ impl Catalog {
         if !matches!(id.kind, ObjectKind::Table | ObjectKind::View) {
             return Vec::new();
         }
-        let mut out: Vec<ObjectId> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| o.on.as_deref() == Some(id.name.as_str()))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let mut out = self.objects_on(&id.name);
         if let Some(t) = self
             .tables
             .get(&id.name)
@@ -153,13 +158,14 @@ impl Catalog {
         for undo in self.journal.take().unwrap_or_default().into_iter().rev() {
             match undo {
                 Undo::Table(name, Some(t)) => {
+                    self.index_table(&name, &t);
                     self.tables.insert(name, t);
                 }
                 Undo::Table(name, None) => {
                     self.tables.remove(&name);
                 }
                 Undo::Object(id, Some(o)) => {
-                    self.objects.insert(id, o);
+                    self.put_object(id, o);
                 }
                 Undo::Object(id, None) => {
                     self.objects.remove(&id);
@@ -189,7 +195,72 @@ impl Catalog {
 
     /// A schema that exists without any migration (PostgreSQL's `public`).
     pub fn preexisting(&mut self, id: ObjectId) {
-        self.objects.insert(id, ObjectInfo::default());
+        self.put_object(id, ObjectInfo::default());
+    }
+
+    /// Inserts an object, keeping the lookups.
+    fn put_object(&mut self, id: ObjectId, info: ObjectInfo) {
+        if let Some(on) = &info.on {
+            self.objects_on
+                .entry(on.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+        if id.kind == ObjectKind::Sequence {
+            self.sequences.insert(id.name.clone());
+        }
+        self.objects.insert(id, info);
+    }
+
+    /// Notes the tables `table`'s constraints reference.
+    fn index_table(&mut self, name: &str, table: &TableInfo) {
+        for c in table.constraints.values() {
+            if let Some(r) = &c.references {
+                self.referencers
+                    .entry(r.clone())
+                    .or_default()
+                    .insert(name.to_owned());
+            }
+        }
+    }
+
+    /// The objects whose `on` is `table`, sorted (so that what follows from them does not
+    /// depend on hashing).
+    fn objects_on(&self, table: &str) -> Vec<ObjectId> {
+        let mut out: Vec<ObjectId> = self
+            .objects_on
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|id| {
+                self.objects
+                    .get(*id)
+                    .is_some_and(|o| o.on.as_deref() == Some(table))
+            })
+            .cloned()
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The tables other than `table` with a constraint that references it, sorted.
+    fn referencing(&self, table: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .referencers
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|from| {
+                self.tables.get(*from).is_some_and(|t| {
+                    t.constraints
+                        .values()
+                        .any(|c| c.references.as_deref() == Some(table))
+                })
+            })
+            .cloned()
+            .collect();
+        out.sort();
+        out
     }
 
     /// Applies every effect of one statement.
@@ -276,10 +347,13 @@ impl Catalog {
     }
 
     fn note_references(&self, table: &str, events: &mut Vec<Event>) {
-        for (from, info) in &self.tables {
+        for from in self.referencing(table) {
             if from == table {
                 continue;
             }
+            let Some(info) = self.tables.get(&from) else {
+                continue;
+            };
             for (name, c) in &info.constraints {
                 if c.references.as_deref() == Some(table) {
                     events.push(Event::DropReferenced {
@@ -315,6 +389,16 @@ impl Catalog {
                     return;
                 }
                 self.save_table(&table);
+                if let Some(r) = info
+                    .references
+                    .as_ref()
+                    .filter(|_| id.kind == ObjectKind::Constraint)
+                {
+                    self.referencers
+                        .entry(r.clone())
+                        .or_default()
+                        .insert(table.clone());
+                }
                 if let Some(t) = self.tables.get_mut(&table) {
                     let part = if id.kind == ObjectKind::Column {
                         &mut t.columns
@@ -329,7 +413,7 @@ impl Catalog {
                     return;
                 }
                 self.save_object(id);
-                self.objects.insert(id.clone(), info);
+                self.put_object(id.clone(), info);
             }
         }
     }
@@ -347,18 +431,17 @@ impl Catalog {
                 // Its indexes and triggers go with it, and so do the sequences named after its
                 // columns (`<table>_<column>_seq`, owned by the column as serial ones are).
                 let owned_prefix = format!("{}_", id.name);
-                let dependents: Vec<ObjectId> = self
-                    .objects
-                    .iter()
-                    .filter(|(k, o)| {
-                        o.on.as_deref() == Some(id.name.as_str())
-                            || (id.kind == ObjectKind::Table
-                                && k.kind == ObjectKind::Sequence
-                                && k.name.starts_with(&owned_prefix)
-                                && k.name.ends_with("_seq"))
-                    })
-                    .map(|(k, _)| k.clone())
-                    .collect();
+                let mut dependents = self.objects_on(&id.name);
+                if id.kind == ObjectKind::Table {
+                    let owned = self
+                        .sequences
+                        .range(owned_prefix.clone()..)
+                        .take_while(|name| name.starts_with(&owned_prefix))
+                        .filter(|name| name.ends_with("_seq"))
+                        .map(|name| ObjectId::new(ObjectKind::Sequence, name.clone()))
+                        .filter(|seq| self.objects.contains_key(seq));
+                    dependents.extend(owned);
+                }
                 for dep in dependents {
                     self.save_object(&dep);
                     self.objects.remove(&dep);
@@ -381,12 +464,9 @@ impl Catalog {
                 if id.kind == ObjectKind::Column {
                     // So do its indexes.
                     let dependents: Vec<ObjectId> = self
-                        .objects
-                        .iter()
-                        .filter(|(_, o)| {
-                            o.on.as_deref() == Some(table.as_str()) && o.columns.contains(&id.name)
-                        })
-                        .map(|(k, _)| k.clone())
+                        .objects_on(&table)
+                        .into_iter()
+                        .filter(|k| self.objects[k].columns.contains(&id.name))
                         .collect();
                     for dep in dependents {
                         self.save_object(&dep);
@@ -410,30 +490,23 @@ impl Catalog {
                 self.save_table(&from.name);
                 self.save_table(&to.name);
                 self.tables.remove(&from.name);
+                self.index_table(&to.name, &t);
                 self.tables.insert(to.name.clone(), t);
-                let moved: Vec<ObjectId> = self
-                    .objects
-                    .iter()
-                    .filter(|(_, o)| o.on.as_deref() == Some(from.name.as_str()))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for id in moved {
+                for id in self.objects_on(&from.name) {
                     self.save_object(&id);
-                    if let Some(o) = self.objects.get_mut(&id) {
+                    if let Some(mut o) = self.objects.remove(&id) {
                         o.on = Some(to.name.clone());
+                        self.put_object(id, o);
                     }
                 }
                 // Foreign keys that pointed at the old name now point at the new one.
-                let referencing: Vec<String> = self
-                    .tables
-                    .iter()
-                    .filter(|(_, t)| {
-                        t.constraints
-                            .values()
-                            .any(|c| c.references.as_deref() == Some(from.name.as_str()))
-                    })
-                    .map(|(name, _)| name.clone())
-                    .collect();
+                let referencing = self.referencing(&from.name);
+                for name in &referencing {
+                    self.referencers
+                        .entry(to.name.clone())
+                        .or_default()
+                        .insert(name.clone());
+                }
                 for name in referencing {
                     self.save_table(&name);
                     if let Some(t) = self.tables.get_mut(&name) {

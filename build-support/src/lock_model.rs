@@ -23,13 +23,14 @@ pub struct ServerVersion {
 }
 
 impl ServerVersion {
-    /// The version assumed when neither the configuration nor a server says: the oldest the
-    /// model treats as current (PostgreSQL 15, the oldest community-supported major at the end
-    /// of 2026; MySQL 8.0).
+    /// The version assumed when neither the configuration nor a server says: the oldest
+    /// release its makers still support at the end of 2026 (PostgreSQL 15; MySQL 8.4, the LTS
+    /// after 8.0's end of life), so that a prediction is never better than a supported server
+    /// gives.
     pub fn default_for(dialect: Dialect) -> ServerVersion {
         match dialect {
             Dialect::Postgres => ServerVersion::new(15, 0, 0),
-            Dialect::MySql => ServerVersion::new(8, 0, 0),
+            Dialect::MySql => ServerVersion::new(8, 4, 0),
             Dialect::Sqlite => ServerVersion::new(3, 0, 0),
         }
     }
@@ -128,7 +129,8 @@ impl Algorithm {
 /// What one operation costs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prediction {
-    /// PostgreSQL: the locks, strongest first. MySQL and SQLite: none (see `online`).
+    /// PostgreSQL: the locks, one per relation (the strongest), by name. MySQL and SQLite: none
+    /// (see `online`).
     pub locks: Vec<Lock>,
     pub rewrite: Rewrite,
     /// Reads every row (a constraint validated, an index built, a NOT NULL checked).
@@ -200,11 +202,19 @@ fn index(name: &str, mode: LockMode) -> Lock {
 /// What `op` costs on `dialect` at `version`; `None` when it takes no lock worth naming (a
 /// `SET`), or on SQLite, where every write locks the whole database.
 pub fn predict(op: &Op, dialect: Dialect, version: ServerVersion) -> Option<Prediction> {
-    match dialect {
+    let mut prediction = match dialect {
         Dialect::Postgres => postgres(op, version),
         Dialect::MySql => mysql(op, version),
         Dialect::Sqlite => None,
-    }
+    }?;
+    // One lock per relation, the strongest (a foreign key to its own table names it twice).
+    prediction
+        .locks
+        .sort_by(|a, b| (a.name.as_str(), b.mode).cmp(&(b.name.as_str(), a.mode)));
+    prediction
+        .locks
+        .dedup_by(|later, first| later.name == first.name && later.relation == first.relation);
+    Some(prediction)
 }
 
 fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
@@ -483,6 +493,144 @@ fn mysql_alter(action: &Alter, v: ServerVersion) -> Prediction {
         Alter::DropConstraint { .. } | Alter::RenameConstraint => online(Algorithm::Inplace, true),
         Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
         _ => online(Algorithm::Copy, false),
+    }
+}
+
+impl Op {
+    /// The table the operation is on, when it names one (`DROP INDEX` names only its index,
+    /// `SET lock_timeout` none).
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Op::Alter { table, .. }
+            | Op::CreateTable { table, .. }
+            | Op::CreateIndex { table, .. }
+            | Op::DropTable { table }
+            | Op::CreateTrigger { table }
+            | Op::DropTrigger { table }
+            | Op::Truncate { table }
+            | Op::LockTable { table, .. }
+            | Op::Write { table } => Some(table),
+            Op::Reindex {
+                name, table: true, ..
+            } => Some(name),
+            Op::Reindex { .. } | Op::DropIndex { .. } | Op::SetLockTimeout { .. } => None,
+        }
+    }
+}
+
+/// The operation in a few words, as `explain` and the rules name it: `ADD COLUMN email`,
+/// `CREATE INDEX on users`.
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::Alter { action, .. } => write!(f, "{action}"),
+            Op::CreateTable {
+                table,
+                partition_of: Some(parent),
+                ..
+            } => write!(f, "CREATE TABLE {table} PARTITION OF {parent}"),
+            Op::CreateTable { table, .. } => write!(f, "CREATE TABLE {table}"),
+            Op::CreateIndex {
+                table,
+                unique,
+                concurrently,
+            } => write!(
+                f,
+                "CREATE {}INDEX {}on {table}",
+                if *unique { "UNIQUE " } else { "" },
+                if *concurrently { "CONCURRENTLY " } else { "" }
+            ),
+            Op::DropIndex {
+                index,
+                concurrently,
+            } => write!(
+                f,
+                "DROP INDEX {}{index}",
+                if *concurrently { "CONCURRENTLY " } else { "" }
+            ),
+            Op::DropTable { table } => write!(f, "DROP TABLE {table}"),
+            Op::Reindex {
+                name,
+                table,
+                concurrently,
+            } => write!(
+                f,
+                "REINDEX {} {}{name}",
+                if *table { "TABLE" } else { "INDEX" },
+                if *concurrently { "CONCURRENTLY " } else { "" }
+            ),
+            Op::CreateTrigger { table } => write!(f, "CREATE TRIGGER on {table}"),
+            Op::DropTrigger { table } => write!(f, "DROP TRIGGER on {table}"),
+            Op::Truncate { table } => write!(f, "TRUNCATE {table}"),
+            Op::LockTable { table, mode } => {
+                write!(f, "LOCK TABLE {table} IN {} MODE", mode.as_str())
+            }
+            Op::Write { table } => write!(f, "write to {table}"),
+            Op::SetLockTimeout { off: false } => f.write_str("SET lock_timeout"),
+            Op::SetLockTimeout { off: true } => f.write_str("SET lock_timeout = 0"),
+        }
+    }
+}
+
+impl std::fmt::Display for Alter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Alter::AddColumn { column, .. } => write!(f, "ADD COLUMN {column}"),
+            Alter::DropColumn { column } => write!(f, "DROP COLUMN {column}"),
+            Alter::SetType { column, to, .. } => write!(f, "ALTER COLUMN {column} TYPE {to}"),
+            Alter::SetNotNull { column } => write!(f, "ALTER COLUMN {column} SET NOT NULL"),
+            Alter::DropNotNull { column } => write!(f, "ALTER COLUMN {column} DROP NOT NULL"),
+            Alter::SetDefault { column } => write!(f, "ALTER COLUMN {column} SET DEFAULT"),
+            Alter::DropDefault { column } => write!(f, "ALTER COLUMN {column} DROP DEFAULT"),
+            Alter::AddIdentity { column } => write!(f, "ALTER COLUMN {column} ADD IDENTITY"),
+            Alter::ColumnOptions { column } => write!(f, "ALTER COLUMN {column} SET options"),
+            Alter::AddConstraint {
+                name,
+                kind,
+                not_valid,
+            } => {
+                let kind = match kind {
+                    ConstraintKind::Check => "CHECK",
+                    ConstraintKind::ForeignKey { .. } => "FOREIGN KEY",
+                    ConstraintKind::Unique => "UNIQUE",
+                    ConstraintKind::PrimaryKey => "PRIMARY KEY",
+                    ConstraintKind::UsingIndex => "constraint USING INDEX",
+                    ConstraintKind::Other => "constraint",
+                };
+                write!(f, "ADD {kind}")?;
+                if let Some(name) = name {
+                    write!(f, " {name}")?;
+                }
+                if *not_valid {
+                    f.write_str(" NOT VALID")?;
+                }
+                Ok(())
+            }
+            Alter::ValidateConstraint { name } => write!(f, "VALIDATE CONSTRAINT {name}"),
+            Alter::DropConstraint { name } => write!(f, "DROP CONSTRAINT {name}"),
+            Alter::RenameColumn { column } => write!(f, "RENAME COLUMN {column}"),
+            Alter::RenameTable => f.write_str("RENAME TO"),
+            Alter::RenameConstraint => f.write_str("RENAME CONSTRAINT"),
+            Alter::SetLogging => f.write_str("SET LOGGED/UNLOGGED"),
+            Alter::StorageParameters => f.write_str("SET (storage parameters)"),
+            Alter::AttachPartition { partition } => write!(f, "ATTACH PARTITION {partition}"),
+            Alter::DetachPartition {
+                partition,
+                concurrently,
+            } => write!(
+                f,
+                "DETACH PARTITION {partition}{}",
+                if *concurrently { " CONCURRENTLY" } else { "" }
+            ),
+            Alter::Trigger => f.write_str("ENABLE/DISABLE TRIGGER"),
+            Alter::RowSecurity => f.write_str("ROW LEVEL SECURITY"),
+            Alter::ReplicaIdentity => f.write_str("REPLICA IDENTITY"),
+            Alter::Inherit => f.write_str("INHERIT"),
+            Alter::OwnerTo => f.write_str("OWNER TO"),
+            Alter::Algorithm(a) => write!(f, "ALGORITHM={a}"),
+            Alter::Lock(l) => write!(f, "LOCK={l}"),
+            Alter::Other => f.write_str("ALTER TABLE action"),
+        }
     }
 }
 

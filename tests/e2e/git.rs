@@ -536,3 +536,46 @@ fn rebase_names_the_merge_when_the_down_it_needs_would_revert_main_migrations_th
     git(p.path(), &["commit", "-q", "--no-edit"]);
     expect(p.on(&db, &["check"]), 0);
 }
+
+/// The rules of deploy-time risk leave alone a table that a migration new on this branch
+/// created: it is deployed nowhere yet, so no running application uses it and it is empty.
+/// Once the branch is merged, the same change to that table on main is flagged again.
+#[test]
+fn a_table_created_on_this_branch_is_not_deployed_yet() {
+    let p = repo();
+    git(p.path(), &["checkout", "-q", "-b", "feature"]);
+    let (name, up, down) = POSTS;
+    p.pair(name, up, down)
+        .pair(
+            "3_rename_posts",
+            "ALTER TABLE posts RENAME TO articles;\n",
+            "ALTER TABLE articles RENAME TO posts;\n",
+        )
+        .pair(
+            "4_rename_users",
+            "ALTER TABLE users RENAME TO members;\n",
+            "ALTER TABLE members RENAME TO users;\n",
+        );
+    commit(&p, "the branch's migrations");
+    let renamed = |p: &Project| -> Vec<String> {
+        let out = expect(p.cmd(&["lint", "--format", "json"]), 0);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "renaming-table")
+            .map(|f| f["file"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(renamed(&p), ["migrations/4_rename_users.up.sql"]);
+    git(p.path(), &["checkout", "-q", "main"]);
+    git(p.path(), &["merge", "-q", "feature"]);
+    assert_eq!(
+        renamed(&p),
+        [
+            "migrations/3_rename_posts.up.sql",
+            "migrations/4_rename_users.up.sql"
+        ]
+    );
+}

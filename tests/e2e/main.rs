@@ -33,6 +33,7 @@ macro_rules! on_servers {
 }
 
 mod build_check;
+mod explain;
 mod gate;
 mod git;
 mod import;

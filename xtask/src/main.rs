@@ -13,6 +13,7 @@ mod hooks;
 mod layering;
 mod man;
 mod process;
+mod squawk;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ commands:
   codegen        regenerate docs/lints/ from the doc headers of the lint rules
   corpus         lint and verify real migration histories and compare the two: false
                  alarms, misses, recall (run `cargo xtask corpus --help`)
+  squawk         this tool's lock and deploy rules side by side with squawk's on the real
+                 PostgreSQL histories of the corpus (run `cargo xtask squawk --help`)
   fuzz           run the property tests over random input for longer, and count (run
                  `cargo xtask fuzz --help`)
   man            write the man pages of `cargo migrate` (default target/man/; --out DIR)
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::main(&rest),
         Some("corpus") => corpus::main(rest),
         Some("fuzz") => fuzz::main(&rest),
+        Some("squawk") => squawk::main(rest),
         Some("man") => man::main(&rest),
         Some("pre-commit") => return hooks::pre_commit(&rest),
         Some("install-hooks") => hooks::install(&rest),

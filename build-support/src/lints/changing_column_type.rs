@@ -38,7 +38,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let Some((table, changed)) = column_changes(statement, cx.dialect) else {
             continue;
         };
-        if !cx.facts.preexisting_tables.contains(&table) {
+        if !cx.existed_before(&table) {
             continue;
         }
         for (column, what) in changed {

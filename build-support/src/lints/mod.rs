@@ -70,7 +70,7 @@ mod unused_allow;
 
 pub use rule_id::RuleId;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -216,6 +216,9 @@ pub struct LintConfig {
     pub levels: BTreeMap<RuleId, Level>,
     /// The server version the lock model assumes.
     pub version: ServerVersion,
+    /// The migrations this branch added (not on the main branch, so deployed nowhere yet): the
+    /// tables they create are empty wherever the migrations after them will run.
+    pub undeployed: BTreeSet<i64>,
 }
 
 impl LintConfig {
@@ -224,7 +227,14 @@ impl LintConfig {
             dialect,
             levels: BTreeMap::new(),
             version: ServerVersion::default_for(dialect),
+            undeployed: BTreeSet::new(),
         }
+    }
+
+    /// The versions of the migrations this branch added (from the branch check).
+    pub fn with_undeployed(mut self, versions: impl IntoIterator<Item = i64>) -> Self {
+        self.undeployed = versions.into_iter().collect();
+        self
     }
 
     /// The configured `postgres_version`/`mysql_version`, if any; a version that does not
@@ -290,6 +300,9 @@ pub struct Cx<'a> {
     pub dialect: Dialect,
     /// The server version the lock model assumes.
     pub version: ServerVersion,
+    /// The tables created by migrations that are new on this branch (see
+    /// [`LintConfig::undeployed`]).
+    pub undeployed_tables: &'a HashSet<String>,
 }
 
 /// Which script of the migration a finding points into.
@@ -385,10 +398,12 @@ impl Cx<'_> {
         })
     }
 
-    /// Whether `table` existed before this migration: a table the migration creates is empty,
-    /// so locking or rewriting it costs nothing.
+    /// Whether `table` existed, in use, before this migration: a table the migration creates,
+    /// or one that a migration new on this branch created (deployed nowhere yet), is empty
+    /// and unused by any running application, so locking, rewriting or renaming it costs
+    /// nothing.
     pub fn existed_before(&self, table: &str) -> bool {
-        self.facts.preexisting_tables.contains(table)
+        self.facts.preexisting_tables.contains(table) && !self.undeployed_tables.contains(table)
     }
 
     /// The index that statement `statement` of the up names without its table (`DROP INDEX
@@ -464,6 +479,15 @@ pub fn lint(set: &MigrationSet, config: &LintConfig) -> Vec<Finding> {
 
 pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfig) -> Vec<Finding> {
     let mut raw: Vec<Finding> = set.findings.clone();
+    let undeployed_tables: HashSet<String> = set
+        .migrations
+        .iter()
+        .zip(&analysis.migrations)
+        .filter(|(m, _)| config.undeployed.contains(&m.version))
+        .flat_map(|(_, facts)| facts.made.iter())
+        .filter(|object| object.kind == ObjectKind::Table)
+        .map(|object| object.name.clone())
+        .collect();
     for (migration, facts) in set.migrations.iter().zip(&analysis.migrations) {
         let cx = Cx {
             set,
@@ -471,6 +495,7 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
             facts,
             dialect: config.dialect,
             version: config.version,
+            undeployed_tables: &undeployed_tables,
         };
         for rule in RULES {
             if let Some(check) = rule.check

@@ -35,7 +35,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         // A column this migration adds is not in use yet, even on an existing table.
-        if !cx.facts.preexisting_tables.contains(table) || cx.facts.made.contains(from) {
+        if !cx.existed_before(table) || cx.facts.made.contains(from) {
             continue;
         }
         out.push(

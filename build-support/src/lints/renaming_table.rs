@@ -33,7 +33,7 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, from, to) in cx.up_renames(ObjectKind::Table) {
-        if !cx.facts.preexisting_tables.contains(&from.name) {
+        if !cx.existed_before(&from.name) {
             continue;
         }
         out.push(

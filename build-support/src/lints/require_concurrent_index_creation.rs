@@ -44,7 +44,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             Effect::Use { object } if object.parent.is_none() => Some(&object.name),
             _ => None,
         });
-        if table.is_some_and(|t| cx.facts.preexisting_tables.contains(t)) {
+        if table.is_some_and(|t| cx.existed_before(t)) {
             out.push(
                 cx.at_statement(
                     RULE.id,

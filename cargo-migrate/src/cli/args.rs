@@ -178,6 +178,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Prove that each down script undoes its up script, in a scratch database
     Verify(VerifyArgs),
+    /// Show what each statement locks, for how long, and whether it rewrites or scans a table,
+    /// from the lock model (no database needed)
+    Explain(ExplainArgs),
     /// Print the database's schema, normalised, for review and for diffing environments
     Dump(DumpArgs),
     /// Show each unreviewed migration (SQL, findings, what its down does) and record it in
@@ -407,6 +410,16 @@ impl From<&VerifyArgs> for crate::verify::Options {
             full_snapshots: args.full_snapshots,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The migrations to explain (default: every one that takes a lock)
+    #[arg(value_name = "VERSION")]
+    pub versions: Vec<i64>,
+    /// How to print: `human` (on stdout) or `json` (every migration, a versioned document)
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -48,8 +48,9 @@ pub async fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
         protect::refuse_scratch(ctx)?;
     }
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
-    let mut findings = lint::findings(ctx, &set)?;
-    let team = lint::team_findings(ctx, &set, true)?;
+    let branch = lint::branch(ctx, &set);
+    let mut findings = lint::findings(ctx, &set, &branch)?;
+    let team = lint::team_findings(ctx, &set, branch, true)?;
     findings.extend(team.findings);
     if let Some(reason) = &team.skipped {
         ctx.status("Skipped", reason);

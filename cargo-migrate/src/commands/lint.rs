@@ -1,5 +1,6 @@
 //! `cargo migrate lint`: the build-time checks, on demand.
 
+use build_support::git::BranchCheck;
 use build_support::lints::{LintConfig, RuleId, lint};
 use build_support::{Finding, MigrationSet, Severity, lock};
 
@@ -14,8 +15,9 @@ use crate::error::{Error, Result};
 
 pub fn run(ctx: &Ctx, report: ReportArgs) -> Result<()> {
     let set = MigrationSet::load(&ctx.cfg.dir, &ctx.cfg.dir_display)?;
-    let mut findings = findings(ctx, &set)?;
-    let team = team_findings(ctx, &set, false)?;
+    let branch = branch(ctx, &set);
+    let mut findings = findings(ctx, &set, &branch)?;
+    let team = team_findings(ctx, &set, branch, false)?;
     findings.extend(team.findings);
     match report.format {
         ReportFormat::Json => machine::print_json(
@@ -91,15 +93,14 @@ pub struct TeamFindings {
     pub skipped: Option<String>,
 }
 
-/// The branch check against the main branch and the review lock, for `lint` and `check`.
-pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: bool) -> Result<TeamFindings> {
+/// The branch check's conflicts and the review lock, for `lint` and `check`.
+pub fn team_findings(
+    ctx: &Ctx,
+    set: &MigrationSet,
+    branch: BranchCheck,
+    unreviewed: bool,
+) -> Result<TeamFindings> {
     let config = config(ctx)?;
-    let branch = build_support::git::check_branch(
-        &ctx.cfg.dir,
-        set,
-        ctx.cfg.lint_dialect,
-        ctx.cfg.metadata.main_branch.as_deref(),
-    );
     let mut team = TeamFindings {
         findings: branch.conflicts,
         skipped: branch.skipped,
@@ -122,9 +123,22 @@ pub fn team_findings(ctx: &Ctx, set: &MigrationSet, unreviewed: bool) -> Result<
     Ok(team)
 }
 
-/// Lints the set with the configured dialect and levels.
-pub fn findings(ctx: &Ctx, set: &MigrationSet) -> Result<Vec<Finding>> {
-    Ok(lint(set, &config(ctx)?))
+/// The branch check against the main branch: its conflicts, and the migrations this branch
+/// added, which the lint rules take as deployed nowhere yet.
+pub fn branch(ctx: &Ctx, set: &MigrationSet) -> BranchCheck {
+    build_support::git::check_branch(
+        &ctx.cfg.dir,
+        set,
+        ctx.cfg.lint_dialect,
+        ctx.cfg.metadata.main_branch.as_deref(),
+    )
+}
+
+/// Lints the set with the configured dialect, levels and server version; the migrations the
+/// branch added are not deployed yet.
+pub fn findings(ctx: &Ctx, set: &MigrationSet, branch: &BranchCheck) -> Result<Vec<Finding>> {
+    let config = config(ctx)?.with_undeployed(branch.branch_migrations.iter().map(|(v, _)| *v));
+    Ok(lint(set, &config))
 }
 
 /// The configured dialect and levels; a configuration error when a rule or level is unknown.

@@ -6,6 +6,7 @@ mod baseline;
 mod check;
 mod down;
 pub(crate) mod dump;
+mod explain;
 mod history;
 mod import;
 mod init;
@@ -157,6 +158,7 @@ async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Lint(args) => lint::run(ctx, args.report),
         Command::Check(args) => check::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
+        Command::Explain(args) => explain::run(ctx, &args),
         Command::Dump(args) => dump::run(ctx, args.format).await,
         Command::Review(args) => review::run(ctx, &args),
         Command::Rebase => rebase::run(ctx).await,

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use build_support::git::BranchCheck;
 use build_support::lints::RuleId;
 use build_support::{Finding, MigrationSet, Severity, lock, parse_file_name};
 
@@ -178,8 +179,9 @@ pub fn check(cwd: &Path, overrides: &Overrides) -> Result<Outcome> {
         problems.push(unstaged_problem(&set.display_path(&name), &path, change));
     }
     problems.extend(deletion_problems(&set, &ctx.cfg.dir, &deleted));
-    problems.extend(lint_problems(&ctx, &set, &staged)?);
-    let team = lint::team_findings(&ctx, &set, true)?;
+    let branch = lint::branch(&ctx, &set);
+    problems.extend(lint_problems(&ctx, &set, &branch, &staged)?);
+    let team = lint::team_findings(&ctx, &set, branch, true)?;
     problems.extend(team_problems(team.findings, &staged));
     let conflicts_skipped = team.skipped;
 
@@ -257,8 +259,13 @@ fn deletion_problems(set: &MigrationSet, dir: &Path, deleted: &[(String, String)
 }
 
 /// Deny-level lint findings in staged migrations.
-fn lint_problems(ctx: &Ctx, set: &MigrationSet, staged: &Staged) -> Result<Vec<Problem>> {
-    Ok(lint::findings(ctx, set)?
+fn lint_problems(
+    ctx: &Ctx,
+    set: &MigrationSet,
+    branch: &BranchCheck,
+    staged: &Staged,
+) -> Result<Vec<Problem>> {
+    Ok(lint::findings(ctx, set, branch)?
         .into_iter()
         .filter(|f| f.severity == Severity::Error && staged.has(f))
         .map(|f| Problem {

@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: &ReviewArgs) -> Result<()> {
         targets
     };
 
-    let findings = lint::findings(ctx, &set)?;
+    let findings = lint::findings(ctx, &set, &lint::branch(ctx, &set))?;
     let analysis = analyze(&set, ctx.cfg.lint_dialect);
     let mut accepted = Vec::new();
     let mut refused = Vec::new();

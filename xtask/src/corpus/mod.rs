@@ -8,7 +8,7 @@
 //!
 //! Never part of `cargo test`: it needs the fetched histories and the servers, and takes minutes.
 
-mod convert;
+pub(crate) mod convert;
 mod judge;
 
 use std::collections::BTreeMap;
@@ -107,22 +107,22 @@ impl Options {
 }
 
 /// One line of the corpus list.
-struct History {
-    repo: String,
-    path: String,
-    layout: Layout,
-    dialect: String,
+pub(crate) struct History {
+    pub(crate) repo: String,
+    pub(crate) path: String,
+    pub(crate) layout: Layout,
+    pub(crate) dialect: String,
     /// SQL the source tool's environment runs first (see [`convert::convert`]).
-    setup: Option<String>,
+    pub(crate) setup: Option<String>,
 }
 
 impl History {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}:{}", self.repo, self.path)
     }
 }
 
-fn read_corpus(file: &Path) -> Result<Vec<History>> {
+pub(crate) fn read_corpus(file: &Path) -> Result<Vec<History>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the corpus list {}: {e}", file.display()))?;
     let mut out = Vec::new();
@@ -244,7 +244,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
 }
 
 /// A label as a file name.
-fn safe(label: &str) -> String {
+pub(crate) fn safe(label: &str) -> String {
     label
         .chars()
         .map(|c| {
@@ -396,7 +396,7 @@ fn one(
 }
 
 /// `git archive HEAD -- path | tar -x -C dir`.
-fn extract(gitdir: &Path, path: &str, dir: &Path) -> std::result::Result<(), String> {
+pub(crate) fn extract(gitdir: &Path, path: &str, dir: &Path) -> std::result::Result<(), String> {
     let mut archive = Command::new("git")
         .arg("--git-dir")
         .arg(gitdir)

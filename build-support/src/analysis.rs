@@ -97,9 +97,8 @@ pub struct NamedIndex {
     pub index: String,
     /// Its table, when the model knows the index.
     pub table: Option<String>,
-    /// The index or its table existed before this migration: the index is on a table in use
-    /// (an index an earlier migration made is, even when the model does not know its table).
-    pub on_existing_table: bool,
+    /// The index itself existed before this migration (an earlier migration made it).
+    pub existed: bool,
 }
 
 /// The facts of every migration, parallel to `set.migrations`.
@@ -320,16 +319,15 @@ fn note_named_indexes(
         };
         let id = ObjectId::new(ObjectKind::Index, index.clone());
         let table = catalog.get(&id).and_then(|info| info.on.clone());
-        let table_existed = table
-            .as_ref()
-            .is_some_and(|t| existed(&ObjectId::table(t.clone())));
-        if let Some(t) = table.as_ref().filter(|_| table_existed) {
+        if let Some(t) = &table
+            && existed(&ObjectId::table(t.clone()))
+        {
             preexisting_tables.insert(t.clone());
         }
         named_indexes.push(NamedIndex {
             statement: i,
             index: index.clone(),
-            on_existing_table: table_existed || existed(&id),
+            existed: existed(&id),
             table,
         });
     }

@@ -407,13 +407,20 @@ impl Cx<'_> {
     }
 
     /// The index that statement `statement` of the up names without its table (`DROP INDEX
-    /// i`, `REINDEX INDEX i`), if it is on a table that existed before this migration. An
-    /// index the model does not know (no migration made it) is not.
+    /// i`, `REINDEX INDEX i`), if it is on a table that existed before this migration (see
+    /// [`Cx::existed_before`]); when the model does not know its table, if an earlier
+    /// migration made the index. An index no migration made is not.
     pub fn index_on_existing_table(&self, statement: usize, index: &str) -> Option<&NamedIndex> {
-        self.facts
+        let named = self
+            .facts
             .named_indexes
             .iter()
-            .find(|n| n.statement == statement && n.index == index && n.on_existing_table)
+            .find(|n| n.statement == statement && n.index == index)?;
+        let live = match &named.table {
+            Some(table) => self.existed_before(table),
+            None => named.existed,
+        };
+        live.then_some(named)
     }
 
     /// Every statement of the scripts that run inside the migration's transaction (those

@@ -739,4 +739,28 @@ mod tests {
             })
         );
     }
+
+    /// The MariaDB answers `tests/e2e/online_ddl.rs` found, kept where no server runs.
+    #[test]
+    fn mariadb_online_ddl_as_the_server_answers() {
+        let online = |sql: &str| {
+            predict_all(&format!("ALTER TABLE t {sql}"), Dialect::MySql, "10.11")[0]
+                .online
+                .unwrap()
+        };
+        let is = |algorithm, concurrent_writes| Online {
+            algorithm,
+            concurrent_writes,
+        };
+        assert_eq!(online("ADD INDEX i (b)"), is(Algorithm::Inplace, true));
+        assert_eq!(
+            online("ADD COLUMN c INT AUTO_INCREMENT UNIQUE"),
+            is(Algorithm::Inplace, false)
+        );
+        assert_eq!(
+            online("ADD COLUMN c INT CHECK (c > 0)"),
+            is(Algorithm::Instant, true)
+        );
+        assert_eq!(online("RENAME TO t2"), is(Algorithm::Instant, false));
+    }
 }

@@ -66,7 +66,8 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::bad_not_good;
+    use crate::lints::LintConfig;
+    use crate::lints::test_support::{bad_not_good, check_with};
 
     #[test]
     fn bad_and_good() {
@@ -105,5 +106,26 @@ mod tests {
                 ("3_tags.down.sql", "DROP TABLE tags;"),
             ]
         ));
+    }
+
+    #[test]
+    fn an_index_on_a_table_new_on_this_branch_is_not_in_use() {
+        let files = [
+            (
+                "1_users.up.sql",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\nCREATE INDEX users_email_idx ON users (email);",
+            ),
+            ("1_users.down.sql", "DROP TABLE users;"),
+            ("2_idx.up.sql", "DROP INDEX users_email_idx;"),
+            (
+                "2_idx.down.sql",
+                "CREATE INDEX users_email_idx ON users (email);",
+            ),
+        ];
+        let rule = "require-concurrent-index-deletion";
+        let deployed = LintConfig::new(Dialect::Postgres);
+        assert_ne!(check_with(&deployed, &files, rule), "");
+        let branch_new = LintConfig::new(Dialect::Postgres).with_undeployed([1]);
+        assert_eq!(check_with(&branch_new, &files, rule), "");
     }
 }

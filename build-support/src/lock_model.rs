@@ -417,12 +417,14 @@ fn online(algorithm: Algorithm, concurrent_writes: bool) -> Prediction {
 /// ALGORITHM=INSTANT" tables, for the actions the model knows; where MariaDB 10.11 does
 /// otherwise, the server is right (`tests/e2e/online_ddl.rs` runs each form on it).
 ///
-/// Not told apart, so predicted as the slower one: `MODIFY`/`CHANGE` is a type change (COPY)
-/// even when it keeps the type (MariaDB renames or widens a `VARCHAR` INSTANT); a dropped
-/// foreign key or check is a dropped index (INPLACE; MariaDB drops them INSTANT). A
-/// `FULLTEXT` or `SPATIAL` index is a secondary index (INPLACE with writes; the server needs
-/// `LOCK=SHARED` for them), and a stored generated column an `AUTO_INCREMENT` one (INPLACE
-/// without writes; the server copies).
+/// What one action does not say is predicted as the common case. Slower than the server:
+/// `MODIFY`/`CHANGE` is a type change (COPY) even when it keeps the type (MariaDB renames or
+/// widens a `VARCHAR` INSTANT); a dropped foreign key or check is a dropped index (INPLACE;
+/// MariaDB drops them INSTANT). Faster: a `FULLTEXT` or `SPATIAL` index is a secondary index
+/// (INPLACE with writes; the server needs `LOCK=SHARED`), a default that reads another
+/// column is a constant, a dropped column is not in an index (then it is INPLACE). A stored
+/// generated column is taken as an `AUTO_INCREMENT` one: INPLACE without writes, where the
+/// server copies.
 fn mysql_alter(action: &Alter, v: ServerVersion) -> Prediction {
     let instant_add = if v.is_mariadb() {
         v.at_least(10, 3, 2)

@@ -132,6 +132,10 @@ pub struct Prediction {
     /// PostgreSQL: the locks, one per relation (the strongest), by name. MySQL and SQLite: none
     /// (see `online`).
     pub locks: Vec<Lock>,
+    /// PostgreSQL: the mode each index of the table it locks is taken in, where that is
+    /// stronger than the table's and the statement does not name the indexes (`REINDEX TABLE`
+    /// rebuilds each under ACCESS EXCLUSIVE, blocking the reads that use it).
+    pub each_index: Option<LockMode>,
     pub rewrite: Rewrite,
     /// Reads every row (a constraint validated, an index built, a NOT NULL checked).
     pub scan: bool,
@@ -146,6 +150,7 @@ impl Prediction {
     fn new(locks: Vec<Lock>) -> Prediction {
         Prediction {
             locks,
+            each_index: None,
             rewrite: Rewrite::No,
             scan: false,
             waits: false,
@@ -179,7 +184,7 @@ impl Prediction {
 
     /// The strongest lock it takes on any relation.
     pub fn strongest(&self) -> Option<LockMode> {
-        self.locks.iter().map(|l| l.mode).max()
+        self.locks.iter().map(|l| l.mode).chain(self.each_index).max()
     }
 }
 
@@ -275,7 +280,11 @@ fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
             } else {
                 vec![index(name, on_index)]
             };
-            let p = Prediction::new(locks).rewrite(Rewrite::No).scan(true);
+            let mut p = Prediction::new(locks).rewrite(Rewrite::No).scan(true);
+            if *is_table {
+                // Each index is rebuilt under the index lock (checked against the server).
+                p.each_index = Some(on_index);
+            }
             if *concurrently { p.waits() } else { p }
         }
         Op::CreateTrigger { table: t } => Prediction::new(vec![table(t, ShareRowExclusive)]),

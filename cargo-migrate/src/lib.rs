@@ -75,6 +75,8 @@ pub mod embedded;
 pub(crate) mod error;
 pub mod events;
 pub(crate) mod foreign;
+#[doc(hidden)]
+pub mod locks;
 pub(crate) mod migrate;
 pub(crate) mod plan;
 pub(crate) mod script;

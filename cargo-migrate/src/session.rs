@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::drift::drift_refusal;
 use crate::error::{DbContext, Error, MigrationFailure, Result};
 use crate::events::Observer;
+use crate::locks::ScriptTrace;
 use crate::script::Script;
 use crate::state::{AppliedRow, Entry};
 
@@ -441,6 +442,74 @@ impl<B: Backend> Session<B> {
                 .await?;
         }
         Ok(elapsed_us(start))
+    }
+
+    /// For `verify --locks`: runs `script`'s statements in a transaction that is rolled back,
+    /// reading the relations and this session's locks ([`Backend::relation_locks`]) before
+    /// the first and after each; `None` where the backend cannot read them. A statement that
+    /// fails ends the trace; it is the caller's to run the script for real.
+    pub async fn trace(&mut self, script: &Script<'_>) -> Result<Option<ScriptTrace>> {
+        const DOING: &str = "tracing the locks of a script (verify --locks)";
+        let table = self.table.clone();
+        self.watch
+            .guard::<B, _, _>(self.db.begin())
+            .await
+            .doing(DOING)?;
+        let traced = async {
+            let Some(start) = self
+                .watch
+                .guard::<B, _, _>(self.db.relation_locks(&table))
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut trace = ScriptTrace {
+                states: vec![start],
+                failed: None,
+            };
+            for (i, statement) in script.statements.iter().enumerate() {
+                let ran = self
+                    .watch
+                    .guard::<B, _, _>(self.db.execute(statement.text(&script.file.text)))
+                    .await;
+                if let Err(e) = ran {
+                    if lost(&e).is_some() {
+                        return Err(e);
+                    }
+                    let message = match e.as_database_error() {
+                        Some(db) => db.message().to_owned(),
+                        None => e.to_string(),
+                    };
+                    trace.failed = Some((i, message));
+                    break;
+                }
+                let state = self
+                    .watch
+                    .guard::<B, _, _>(self.db.relation_locks(&table))
+                    .await?;
+                trace.states.push(state.unwrap_or_default());
+            }
+            Ok(Some(trace))
+        }
+        .await;
+        if let Err(e) = &traced
+            && lost(e).is_some()
+        {
+            self.broken = true;
+            return traced.doing(DOING);
+        }
+        let rolled_back = self.watch.guard::<B, _, _>(self.db.rollback()).await;
+        let trace = traced.doing(DOING)?;
+        rolled_back.doing(DOING)?;
+        Ok(trace)
+    }
+
+    /// The server's version, as it says it.
+    pub async fn server_version(&mut self) -> Result<String> {
+        self.watch
+            .guard::<B, _, _>(self.db.server_version())
+            .await
+            .doing("reading the server's version")
     }
 
     /// Clears a failed record so `up` runs the migration again, or marks it applied (recording

@@ -23,13 +23,15 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;
 
-use build_support::{Migration, MigrationSet};
+use build_support::lock_model::ServerVersion;
+use build_support::{Dialect, Migration, MigrationSet};
 
 use crate::backend::{Access, Backend, with_backend};
 use crate::config::Config;
-use crate::db_url::DbUrl;
+use crate::db_url::{DbKind, DbUrl};
 use crate::error::{Error, Result};
 use crate::events::{Event, Observer, VerifyStep};
+use crate::locks::MigrationLocks;
 use crate::script::{Script, prepare_all};
 use crate::session::Session;
 use crate::snapshot::{Difference, diff};
@@ -45,6 +47,10 @@ pub struct Options {
     pub fail_fast: bool,
     /// Read the whole schema for every snapshot, not only what changed.
     pub full_snapshots: bool,
+    /// Trace the locks of each checked migration's up script (PostgreSQL only; see
+    /// [`crate::locks`]): its statements run once more in a transaction that is rolled back,
+    /// before the up script is applied as usual.
+    pub locks: bool,
 }
 
 /// What a run found.
@@ -59,6 +65,9 @@ pub struct Report<'s> {
     pub stopped: Option<Stop>,
     /// The scratch database could not be dropped: what to drop by hand.
     pub not_dropped: Option<Error>,
+    /// With [`Options::locks`] on PostgreSQL: the server's version, as it says it, which the
+    /// lock model's predictions are for.
+    pub traced_on: Option<String>,
 }
 
 /// One migration of the run.
@@ -68,6 +77,8 @@ pub struct Checked<'s> {
     pub step: VerifyStep,
     /// In the order they were found.
     pub problems: Vec<Problem>,
+    /// The locks of its up script, when they were traced ([`Options::locks`]).
+    pub locks: Option<MigrationLocks>,
 }
 
 /// Something wrong with one migration.
@@ -173,6 +184,7 @@ pub async fn verify<'s>(
             migrations: Vec::new(),
             stopped: None,
             not_dropped: None,
+            traced_on: None,
         });
     }
     with_backend!(cfg.url.kind, B => in_scratch::<B>(cfg, &steps, options, cancel, on_problem).await)
@@ -350,6 +362,7 @@ async fn in_scratch<'s, B: Backend>(
         migrations: Vec::new(),
         stopped: None,
         not_dropped: None,
+        traced_on: None,
     };
     // The ups of `steps[..start]` are replayed without being verified: 0 at first, and after a
     // rebuild every migration up to the one that left the database in a state of its own.
@@ -451,12 +464,24 @@ async fn run_steps<'s, B: Backend>(
     let mut probe = probe;
     let result = async {
         let tracked = !options.full_snapshots && probe.track_changes(&cfg.table).await?;
+        // Only PostgreSQL's locks can be traced (the other backends have no lock view of a
+        // session of their own, or no transactional DDL).
+        let lock_model = if options.locks && cfg.url.kind == DbKind::Postgres {
+            let version = session.server_version().await?;
+            let parsed = ServerVersion::parse(&version)
+                .unwrap_or_else(|| ServerVersion::default_for(Dialect::Postgres));
+            report.traced_on = Some(version);
+            Some(parsed)
+        } else {
+            None
+        };
         let mut run = Run {
             session: &mut session,
             probe: &mut probe,
             table: &cfg.table,
             events: &cfg.events,
             fail_fast: options.fail_fast,
+            lock_model,
             report: &mut *report,
             on_problem: &mut *on_problem,
         };
@@ -518,6 +543,8 @@ struct Run<'r, 's, B: Backend, F> {
     table: &'r str,
     events: &'r Observer,
     fail_fast: bool,
+    /// The version the lock model predicts for, when locks are traced.
+    lock_model: Option<ServerVersion>,
     report: &'r mut Report<'s>,
     on_problem: &'r mut F,
 }
@@ -529,7 +556,28 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
             migration,
             step,
             problems: Vec::new(),
+            locks: None,
         });
+    }
+
+    /// With locks traced, traces the up script of the current migration (before it is
+    /// applied, in a transaction rolled back) and records what it took.
+    async fn trace(&mut self, step: &Step<'s>) -> Result<()> {
+        let Some(version) = self.lock_model else {
+            return Ok(());
+        };
+        let locks = if step.up.no_transaction() {
+            Some(MigrationLocks::NotTraced)
+        } else {
+            self.session.trace(&step.up).await?.map(|trace| MigrationLocks::Traced {
+                statements: crate::locks::statements(&step.up.file.text, &trace, version),
+                failed: trace.failed,
+            })
+        };
+        if let Some(checked) = self.report.migrations.last_mut() {
+            checked.locks = locks;
+        }
+        Ok(())
     }
 
     /// Says that a migration runs.
@@ -613,6 +661,7 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
                     self.found(Problem::NoDown);
                 }
                 self.announce(m, kind);
+                self.trace(step).await?;
                 if !self.apply(step).await {
                     return Ok(None);
                 }
@@ -625,6 +674,7 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
             self.start(m, VerifyStep::Verify);
             self.announce(m, VerifyStep::Verify);
             let before = self.probe.snapshot(self.table).await?;
+            self.trace(step).await?;
             if !self.apply(step).await {
                 return Ok(None);
             }

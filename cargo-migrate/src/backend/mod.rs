@@ -167,6 +167,18 @@ pub trait Backend: Sized {
         Ok(())
     }
 
+    /// For `verify --locks`: every relation of the user's schemas (not the tracking table
+    /// `table`) with its storage and the table-level locks this session holds on it, and the
+    /// relations it holds locks on that its transaction dropped; `None` where the backend
+    /// cannot tell (every backend but PostgreSQL). See [`crate::locks`].
+    async fn relation_locks(&mut self, table: &str) -> sqlx::Result<Option<Vec<HeldRelation>>> {
+        let _ = table;
+        Ok(None)
+    }
+
+    /// The server's version as it says it (`SHOW server_version`), for the lock model.
+    async fn server_version(&mut self) -> sqlx::Result<String>;
+
     /// Where in `statement` the server says the error is, as a byte offset, if it says.
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize>;
 
@@ -195,6 +207,49 @@ pub trait Backend: Sized {
     /// Drops a scratch database made by [`Backend::create_scratch`], ending any session still
     /// connected to it. One that is already gone is not an error.
     async fn drop_scratch(url: &DbUrl, scratch: &DbUrl) -> Result<()>;
+}
+
+/// What kind of relation a [`HeldRelation`] is, as far as lock tracing cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelationKind {
+    /// A table, a partitioned table, a materialized view or a foreign table: what the lock
+    /// model calls a table.
+    Table,
+    Index,
+    Sequence,
+    View,
+    /// A composite type's relation and the like.
+    Other,
+}
+
+impl RelationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::Table => "table",
+            RelationKind::Index => "index",
+            RelationKind::Sequence => "sequence",
+            RelationKind::View => "view",
+            RelationKind::Other => "relation",
+        }
+    }
+}
+
+/// One relation and the locks a session holds on it, at one moment of its transaction
+/// ([`Backend::relation_locks`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldRelation {
+    /// The server's id of the relation (PostgreSQL's oid).
+    pub id: i64,
+    /// `None` for a relation the transaction dropped: its catalog row is gone, its lock is not.
+    pub name: Option<String>,
+    pub kind: RelationKind,
+    /// Its storage (PostgreSQL's relfilenode): a table written anew gets another; 0 where it
+    /// has none (a partitioned table, a view).
+    pub storage: i64,
+    /// The table an index is of, or the partitioned table a partition is a partition of.
+    pub owner: Option<i64>,
+    /// The modes held, each once.
+    pub modes: Vec<build_support::LockMode>,
 }
 
 /// Byte offset of the `chars`-th character (0-based) of `text`.

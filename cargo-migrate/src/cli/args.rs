@@ -385,6 +385,11 @@ pub struct VerifyArgs {
     /// Read the whole schema for every snapshot, not only what changed (slower)
     #[arg(long)]
     pub full_snapshots: bool,
+    /// PostgreSQL: also trace the locks each up script takes, statement by statement, and
+    /// compare them with the lock model's (model gaps are warnings; they do not change the exit
+    /// code)
+    #[arg(long)]
+    pub locks: bool,
     /// How to print the result: `human` (diagnostics and a summary on stderr) or `json` (a
     /// versioned document on stdout, besides the diagnostics)
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
@@ -408,6 +413,7 @@ impl From<&VerifyArgs> for crate::verify::Options {
             to: args.to,
             fail_fast: args.fail_fast,
             full_snapshots: args.full_snapshots,
+            locks: args.locks,
         }
     }
 }

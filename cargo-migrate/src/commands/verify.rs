@@ -2,7 +2,8 @@
 //! script (SPEC §8). The engine is [`crate::verify`]; this command refuses a protected
 //! environment, cancels the run on Ctrl-C and prints the report.
 
-use build_support::MigrationSet;
+use build_support::lock_model::{Relation, Rewrite};
+use build_support::{LockMode, Migration, MigrationSet};
 
 use serde::Serialize;
 
@@ -13,8 +14,10 @@ use crate::cli::output;
 use crate::cli::report;
 use crate::commands::{Ctx, protect};
 use crate::config::Config;
+use crate::db_url::DbKind;
 use crate::error::Result;
 use crate::events::{Event, Observer};
+use crate::locks::{MigrationLocks, TracedStatement};
 use crate::verify::{Options, Problem, Report, Stop};
 
 pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
@@ -33,10 +36,18 @@ pub async fn verify(
     format: Format,
 ) -> Result<()> {
     let cfg = with_progress(&ctx.cfg, set, options.to);
+    if options.locks && cfg.url.kind != DbKind::Postgres {
+        output::warning(&not_traced(cfg.url.kind));
+    }
     let report =
         crate::verify::verify(&cfg, set, options, ctrl_c(), report::verify_problem).await?;
+    if options.locks {
+        print_model_gaps(&report);
+    }
     if format == Format::Json {
-        machine::print_json("verify", &document(&report));
+        machine::print_json("verify", &document(&report, options.locks, cfg.url.kind));
+    } else if report.traced_on.is_some() {
+        output::stdout(&locks_text(&report));
     }
     report::verify_outcome(report)
 }
@@ -65,6 +76,10 @@ fn with_progress(cfg: &Config, set: &MigrationSet, to: Option<i64>) -> Config {
 #[derive(Debug, Serialize)]
 struct VerifyDocument<'a> {
     migrations: Vec<VerifiedMigration<'a>>,
+    /// With `--locks`: whether they were traced (PostgreSQL only; else why not), on which
+    /// server version, and how many model gaps were found (they do not change `passed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locks: Option<LocksOut<'a>>,
     /// `fail-fast`, `up-failed`, `cancelled` or `error`, with `stopped_because`; absent when
     /// the run got to the end.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,6 +98,132 @@ struct VerifiedMigration<'a> {
     /// `--from`, or irreversible).
     result: &'static str,
     problems: Vec<ProblemOut<'a>>,
+    /// With `--locks` on PostgreSQL, for the migrations it checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locks: Option<MigrationLocksOut<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct LocksOut<'a> {
+    traced: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    model_gaps: usize,
+}
+
+/// One migration's traced locks: `traced` false for a `no-transaction` script (with
+/// `reason`); else per statement, and the statement that failed if one did.
+#[derive(Debug, Serialize)]
+struct MigrationLocksOut<'a> {
+    traced: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    statements: Vec<StatementLocksOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed: Option<FailedOut<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailedOut<'a> {
+    /// 0-based, as `statements`.
+    statement: usize,
+    message: &'a str,
+}
+
+/// One statement: `location` is `file:line`; `locks` what it newly took (strongest first),
+/// `rewrite` whether a table's storage changed (`rewritten`, which), `predicted` the lock
+/// model's, and `model_gaps` where the server took more (each a sentence).
+#[derive(Debug, Serialize)]
+struct StatementLocksOut<'a> {
+    location: String,
+    statement: &'a str,
+    locks: Vec<LockOut>,
+    rewrite: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rewritten: Vec<&'a str>,
+    predicted: PredictedOut,
+    model_gaps: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct LockOut {
+    relation: String,
+    kind: &'static str,
+    mode: &'static str,
+}
+
+/// `known` false when the model has no entry for the statement; `rewrite` is `no`, `yes` or
+/// `unless: <why>`.
+#[derive(Debug, Serialize)]
+struct PredictedOut {
+    known: bool,
+    locks: Vec<LockOut>,
+    rewrite: String,
+}
+
+fn locks_out<'a>(m: &'a Migration, locks: &'a MigrationLocks) -> MigrationLocksOut<'a> {
+    let (statements, failed) = match locks {
+        MigrationLocks::NotTraced => {
+            return MigrationLocksOut {
+                traced: false,
+                reason: Some("no-transaction: its statements cannot run in a transaction"),
+                statements: Vec::new(),
+                failed: None,
+            };
+        }
+        MigrationLocks::Traced { statements, failed } => (statements, failed),
+    };
+    let statements = statements
+        .iter()
+        .map(|s| StatementLocksOut {
+            location: location(m, s),
+            statement: &m.up.text[s.span.clone()],
+            locks: s
+                .locks
+                .iter()
+                .map(|l| LockOut {
+                    relation: l.relation.clone(),
+                    kind: l.kind.as_str(),
+                    mode: l.mode.as_str(),
+                })
+                .collect(),
+            rewrite: !s.rewritten.is_empty(),
+            rewritten: s.rewritten.iter().map(String::as_str).collect(),
+            predicted: PredictedOut {
+                known: !s.predictions.is_empty(),
+                locks: s
+                    .predictions
+                    .iter()
+                    .flat_map(|p| &p.locks)
+                    .map(|l| LockOut {
+                        relation: l.name.clone(),
+                        kind: match l.relation {
+                            Relation::Table => "table",
+                            Relation::Index => "index",
+                        },
+                        mode: l.mode.as_str(),
+                    })
+                    .collect(),
+                rewrite: match rewrite_of(s) {
+                    Rewrite::No => "no".to_owned(),
+                    Rewrite::Yes => "yes".to_owned(),
+                    Rewrite::Unless(why) => format!("unless: {why}"),
+                },
+            },
+            model_gaps: s.gaps.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    MigrationLocksOut {
+        traced: true,
+        reason: None,
+        statements,
+        failed: failed.as_ref().map(|(i, message)| FailedOut {
+            statement: *i,
+            message,
+        }),
+    }
 }
 
 /// One problem: its kind (`no-down`, `up-failed`, `down-failed`, `not-undone`,
@@ -96,7 +237,144 @@ struct ProblemOut<'a> {
     differences: Option<&'a [crate::snapshot::Difference]>,
 }
 
-fn document<'a>(report: &'a Report<'_>) -> VerifyDocument<'a> {
+/// Why `--locks` traced nothing on `kind`.
+fn not_traced(kind: DbKind) -> String {
+    format!(
+        "verify --locks traces PostgreSQL only: locks are not traced on {}, the rest of verify runs as usual",
+        match kind {
+            DbKind::MySql => "MySQL or MariaDB",
+            DbKind::Sqlite => "SQLite",
+            DbKind::Postgres => "PostgreSQL",
+        }
+    )
+}
+
+/// Where a statement of a migration's up script is: `file:line`.
+fn location(migration: &Migration, statement: &TracedStatement) -> String {
+    format!("{}:{}", migration.up.display, statement.line)
+}
+
+/// A statement's first line, shortened to fit a line of the report.
+fn statement_text(migration: &Migration, statement: &TracedStatement) -> String {
+    let text = &migration.up.text[statement.span.clone()];
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(72) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
+    }
+}
+
+/// Every model gap as a warning, as `file:line: …`.
+fn print_model_gaps(report: &Report<'_>) {
+    for checked in &report.migrations {
+        let Some(locks) = &checked.locks else { continue };
+        for (statement, gap) in locks.gaps() {
+            output::warning(&format!(
+                "model gap at {}: {gap} (the lock model in build-support/src/lock_model.rs needs a fix: please report it)",
+                location(checked.migration, statement)
+            ));
+        }
+    }
+}
+
+fn modes(locks: impl IntoIterator<Item = (String, LockMode)>) -> String {
+    let parts: Vec<String> = locks
+        .into_iter()
+        .map(|(name, mode)| format!("{name} {}", mode.as_str()))
+        .collect();
+    if parts.is_empty() {
+        "nothing new".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The model's predictions for a statement, in one line.
+fn predicted_text(statement: &TracedStatement) -> String {
+    if statement.predictions.is_empty() {
+        return "no entry in the lock model".to_owned();
+    }
+    let locks = modes(
+        statement
+            .predictions
+            .iter()
+            .flat_map(|p| &p.locks)
+            .map(|l| (l.name.clone(), l.mode)),
+    );
+    let rewrite = match rewrite_of(statement) {
+        Rewrite::No => "no rewrite".to_owned(),
+        Rewrite::Yes => "rewrites".to_owned(),
+        Rewrite::Unless(why) => format!("rewrites unless {why}"),
+    };
+    format!("{locks}; {rewrite}")
+}
+
+/// The statement's rewrite as the model says: yes when any of its operations rewrites,
+/// no when none does, else the first that depends on something.
+fn rewrite_of(statement: &TracedStatement) -> Rewrite {
+    let rewrites = statement.predictions.iter().map(|p| p.rewrite);
+    if rewrites.clone().any(|r| r == Rewrite::Yes) {
+        Rewrite::Yes
+    } else {
+        rewrites
+            .into_iter()
+            .find(|r| matches!(r, Rewrite::Unless(_)))
+            .unwrap_or(Rewrite::No)
+    }
+}
+
+/// The human report of `--locks`: per migration, per statement, what it took and what the
+/// model predicted.
+fn locks_text(report: &Report<'_>) -> String {
+    let mut out = format!(
+        "Locks traced on PostgreSQL {} (each up script ran once more in a transaction rolled back; a lock the transaction already held is not seen again):\n",
+        report.traced_on.as_deref().unwrap_or("?")
+    );
+    for checked in &report.migrations {
+        let m = checked.migration;
+        match &checked.locks {
+            None => {}
+            Some(MigrationLocks::NotTraced) => out.push_str(&format!(
+                "{}: not traced (no-transaction: its statements cannot run in a transaction)\n",
+                m.name()
+            )),
+            Some(MigrationLocks::Traced { statements, failed }) => {
+                out.push_str(&format!("{}\n", m.name()));
+                for statement in statements {
+                    let traced = modes(
+                        statement
+                            .locks
+                            .iter()
+                            .map(|l| (format!("{} {}", l.kind.as_str(), l.relation), l.mode)),
+                    );
+                    let rewrite = if statement.rewritten.is_empty() {
+                        "no rewrite".to_owned()
+                    } else {
+                        format!("rewrote {}", statement.rewritten.join(", "))
+                    };
+                    out.push_str(&format!(
+                        "  {}  {}\n    traced     {traced}; {rewrite}\n    predicted  {}\n",
+                        location(m, statement),
+                        statement_text(m, statement),
+                        predicted_text(statement)
+                    ));
+                    for gap in &statement.gaps {
+                        out.push_str(&format!("    MODEL GAP  {gap}\n"));
+                    }
+                }
+                if let Some((i, message)) = failed {
+                    out.push_str(&format!(
+                        "  statement {} failed, the trace stopped there: {message}\n",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn document<'a>(report: &'a Report<'_>, locks: bool, kind: DbKind) -> VerifyDocument<'a> {
     let migrations = report
         .migrations
         .iter()
@@ -111,8 +389,20 @@ fn document<'a>(report: &'a Report<'_>) -> VerifyDocument<'a> {
                 "applied"
             },
             problems: c.problems.iter().map(problem).collect(),
+            locks: c.locks.as_ref().map(|l| locks_out(c.migration, l)),
         })
         .collect();
+    let locks = locks.then(|| LocksOut {
+        traced: report.traced_on.is_some(),
+        server_version: report.traced_on.as_deref(),
+        reason: (kind != DbKind::Postgres).then(|| not_traced(kind)),
+        model_gaps: report
+            .migrations
+            .iter()
+            .filter_map(|c| c.locks.as_ref())
+            .map(|l| l.gaps().count())
+            .sum(),
+    });
     let (stopped, stopped_because) = match &report.stopped {
         None => (None, None),
         Some(Stop::FailFast) => (Some("fail-fast"), None),
@@ -125,6 +415,7 @@ fn document<'a>(report: &'a Report<'_>) -> VerifyDocument<'a> {
     };
     VerifyDocument {
         migrations,
+        locks,
         stopped,
         stopped_because,
         passed: report.passed(),

@@ -368,6 +368,12 @@ impl Backend for MySql {
         )
     }
 
+    async fn server_version(&mut self) -> sqlx::Result<String> {
+        sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+            .fetch_one(&mut self.conn)
+            .await
+    }
+
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
         let message = error.as_database_error()?.message();
         // "… near 'FROMM users' at line 3": the fragment starts where the parser stopped, on

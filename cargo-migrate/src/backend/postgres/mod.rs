@@ -15,6 +15,7 @@
 //! `client_connection_check_interval`, so that the statement of a runner that was killed is
 //! aborted and rolled back within seconds instead of running on with the lock held.
 
+mod locks;
 mod snapshot;
 mod tracker;
 
@@ -25,7 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection as _, PgConnection, Row};
 
 use super::tracking::{AddColumns, Batch, Spelling, TrackingTypes, numbered, quote_table};
-use super::{Access, Backend, Connection, char_to_byte, watchdog};
+use super::{Access, Backend, Connection, HeldRelation, char_to_byte, watchdog};
 
 use crate::db_url::DbUrl;
 use crate::error::{DbContext, Error, Help, Result};
@@ -427,6 +428,17 @@ impl Backend for Postgres {
         (has("DETACH") && has("PARTITION") && has("CONCURRENTLY")).then_some(
             "a DETACH PARTITION … CONCURRENTLY that fails can leave the partition pending detach (finish it with `ALTER TABLE <parent> DETACH PARTITION <partition> FINALIZE`)",
         )
+    }
+
+    async fn server_version(&mut self) -> sqlx::Result<String> {
+        sqlx::query_scalar("SELECT current_setting('server_version')")
+            .fetch_one(&mut self.conn)
+            .await
+    }
+
+    async fn relation_locks(&mut self, table: &str) -> sqlx::Result<Option<Vec<HeldRelation>>> {
+        let tracking = quote_table(&self.qualify(table), '"');
+        locks::read(&mut self.conn, &tracking).await.map(Some)
     }
 
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {

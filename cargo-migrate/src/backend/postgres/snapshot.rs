@@ -26,7 +26,7 @@ pub(super) const HELPER_SCHEMA: &str = "_cargo_migrate_verify";
 pub(super) const DOING: &str = "reading the schema from pg_catalog";
 
 /// User schemas only (`n` is the pg_namespace alias).
-fn user_schema(n: &str) -> String {
+pub(super) fn user_schema(n: &str) -> String {
     format!(
         "{n}.nspname NOT IN ('pg_catalog', 'information_schema', '{HELPER_SCHEMA}') \
          AND {n}.nspname NOT LIKE 'pg\\_toast%' AND {n}.nspname NOT LIKE 'pg\\_temp\\_%'"

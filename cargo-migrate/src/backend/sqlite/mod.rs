@@ -266,6 +266,12 @@ impl Backend for Sqlite {
         Connection::Sqlite(&mut self.conn)
     }
 
+    async fn server_version(&mut self) -> sqlx::Result<String> {
+        sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&mut self.conn)
+            .await
+    }
+
     fn error_offset(error: &sqlx::Error, statement: &str) -> Option<usize> {
         let message = error.as_database_error()?.message();
         find_near(statement, message, '"', '"')

@@ -2,7 +2,8 @@
 //! that leaves an index, restores a column with the wrong type, fails, or drops too much is
 //! reported with the object and the migration; the scratch database is gone afterwards (also
 //! after a failing or interrupted run) and the configured database is never touched; snapshots
-//! of one schema built in two orders are equal.
+//! of one schema built in two orders are equal. `verify --locks` traces each statement's locks
+//! on PostgreSQL and says it does not elsewhere.
 
 use std::path::Path;
 
@@ -22,6 +23,7 @@ on_every_database!(
     dump_prints_the_normalised_schema,
     check_verify_runs_verify,
     ctrl_c_drops_the_scratch_database,
+    verify_locks_traces_each_statement_on_postgres_only,
 );
 
 /// `verify <args…>` against `db`, with the temporary directory (where a SQLite scratch file
@@ -781,3 +783,101 @@ pub fn ctrl_c_drops_the_scratch_database(kind: Kind) {
 
 #[cfg(not(unix))]
 pub fn ctrl_c_drops_the_scratch_database(_kind: Kind) {}
+
+pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
+    let Some(db) = TestDb::of(kind) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Project::new();
+    if kind != Kind::Postgres {
+        p.pair("1_users", USERS, "DROP TABLE users;\n");
+        let out = verify(&p, &db, tmp.path(), &["--locks"]);
+        expect_code(&out, 0);
+        assert_contains(
+            &out.stderr,
+            "warning: verify --locks traces PostgreSQL only: locks are not traced on",
+        );
+        assert_contains(&out.stderr, "Verified 1 migration(s)");
+        let out = verify(&p, &db, tmp.path(), &["--locks", "--format", "json"]);
+        expect_code(&out, 0);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(doc["locks"]["traced"], false, "{doc}");
+        assert_eq!(doc["passed"], true, "{doc}");
+        return;
+    }
+    p.pair(
+        "1_users",
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+        "DROP TABLE users;\n",
+    );
+    p.pair(
+        "2_email",
+        "SET lock_timeout = '2s';\nCREATE INDEX users_email_idx ON users (email);\nALTER TABLE users ALTER COLUMN id TYPE bigint;\n",
+        "ALTER TABLE users ALTER COLUMN id TYPE int;\nDROP INDEX users_email_idx;\n",
+    );
+    p.pair(
+        "3_orders",
+        "CREATE TABLE orders (id int, user_id int CONSTRAINT orders_user_fk REFERENCES users (id));\n",
+        "DROP TABLE orders;\n",
+    );
+    // Dropping a foreign key locks the table it references, which the statement does not
+    // name: a model gap.
+    p.pair(
+        "4_loose_orders",
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n",
+    );
+    p.pair(
+        "5_concurrently",
+        "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
+        "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    let out = verify(&p, &db, tmp.path(), &["--locks"]);
+    // A model gap is a warning: verify's result is the downs'.
+    expect_code(&out, 0);
+    assert_contains(&out.stdout, "Locks traced on PostgreSQL 1");
+    for line in [
+        "2_email.up.sql:2  CREATE INDEX users_email_idx ON users (email)",
+        "    traced     table users SHARE; no rewrite",
+        "    predicted  users SHARE; no rewrite",
+        "2_email.up.sql:3  ALTER TABLE users ALTER COLUMN id TYPE bigint",
+        // The index the statement before made is locked already: not seen again.
+        "    traced     table users ACCESS EXCLUSIVE, index users_pkey ACCESS EXCLUSIVE; rewrote users",
+        "    predicted  users ACCESS EXCLUSIVE; rewrites",
+        "    traced     table users SHARE ROW EXCLUSIVE, index users_pkey ACCESS SHARE; no rewrite",
+        "  migrations/1_users.up.sql:1  CREATE TABLE users (id int PRIMARY KEY, email text)\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
+        "  migrations/2_email.up.sql:1  SET lock_timeout = '2s'\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
+        "    MODEL GAP  the server took ACCESS EXCLUSIVE on table users, which the lock model does not name for this statement",
+        "5_concurrently: not traced (no-transaction: its statements cannot run in a transaction)",
+    ] {
+        assert_contains(&out.stdout, line);
+    }
+    assert_contains(
+        &out.stderr,
+        "warning: model gap at migrations/4_loose_orders.up.sql:1: the server took ACCESS EXCLUSIVE on table users",
+    );
+    assert_scratch_gone(&db, tmp.path(), &out);
+
+    let out = verify(&p, &db, tmp.path(), &["--locks", "--format", "json"]);
+    expect_code(&out, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["passed"], true, "{doc}");
+    assert_eq!(doc["locks"]["traced"], true, "{doc}");
+    assert_eq!(doc["locks"]["model_gaps"], 1, "{doc}");
+    let alter = &doc["migrations"][1]["locks"]["statements"][2];
+    assert_eq!(alter["location"], "migrations/2_email.up.sql:3", "{alter}");
+    assert_eq!(alter["rewrite"], true, "{alter}");
+    assert_eq!(alter["predicted"]["rewrite"], "yes", "{alter}");
+    assert_eq!(
+        alter["locks"][0],
+        serde_json::json!({"relation": "users", "kind": "table", "mode": "ACCESS EXCLUSIVE"}),
+        "{alter}"
+    );
+    assert_eq!(alter["model_gaps"], serde_json::json!([]), "{alter}");
+    assert_eq!(doc["migrations"][4]["locks"]["traced"], false, "{doc}");
+
+    // Without --locks, nothing of it.
+    let out = verify(&p, &db, tmp.path(), &[]);
+    expect_code(&out, 0);
+    assert!(!out.stdout.contains("Locks traced"), "{}", out.stdout);
+    assert!(!out.stderr.contains("model gap"), "{}", out.stderr);
+}

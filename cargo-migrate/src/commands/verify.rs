@@ -192,7 +192,7 @@ fn locks_out<'a>(m: &'a Migration, locks: &'a MigrationLocks) -> MigrationLocksO
             rewrite: !s.rewritten.is_empty(),
             rewritten: s.rewritten.iter().map(String::as_str).collect(),
             predicted: PredictedOut {
-                known: !s.predictions.is_empty(),
+                known: s.modelled,
                 locks: s
                     .predictions
                     .iter()
@@ -277,13 +277,14 @@ fn print_model_gaps(report: &Report<'_>) {
     }
 }
 
-fn modes(locks: impl IntoIterator<Item = (String, LockMode)>) -> String {
+/// `relation MODE, …`, or `empty` for none.
+fn modes(locks: impl IntoIterator<Item = (String, LockMode)>, empty: &str) -> String {
     let parts: Vec<String> = locks
         .into_iter()
         .map(|(name, mode)| format!("{name} {}", mode.as_str()))
         .collect();
     if parts.is_empty() {
-        "nothing new".to_owned()
+        empty.to_owned()
     } else {
         parts.join(", ")
     }
@@ -291,7 +292,7 @@ fn modes(locks: impl IntoIterator<Item = (String, LockMode)>) -> String {
 
 /// The model's predictions for a statement, in one line.
 fn predicted_text(statement: &TracedStatement) -> String {
-    if statement.predictions.is_empty() {
+    if !statement.modelled {
         return "no entry in the lock model".to_owned();
     }
     let locks = modes(
@@ -300,6 +301,7 @@ fn predicted_text(statement: &TracedStatement) -> String {
             .iter()
             .flat_map(|p| &p.locks)
             .map(|l| (l.name.clone(), l.mode)),
+        "no lock on an existing relation",
     );
     let rewrite = match rewrite_of(statement) {
         Rewrite::No => "no rewrite".to_owned(),
@@ -346,6 +348,7 @@ fn locks_text(report: &Report<'_>) -> String {
                             .locks
                             .iter()
                             .map(|l| (format!("{} {}", l.kind.as_str(), l.relation), l.mode)),
+                        "nothing new",
                     );
                     let rewrite = if statement.rewritten.is_empty() {
                         "no rewrite".to_owned()

@@ -71,6 +71,9 @@ pub struct TracedStatement {
     pub locks: Vec<TracedLock>,
     /// The tables it wrote anew (their storage changed).
     pub rewritten: Vec<String>,
+    /// Whether the lock model has an entry for the statement (it has operations in the
+    /// model's terms, though they may lock nothing that existed before, as `CREATE TABLE`).
+    pub modelled: bool,
     /// The model's prediction for each of its operations it has one for.
     pub predictions: Vec<Prediction>,
     pub gaps: Vec<Gap>,
@@ -159,6 +162,7 @@ pub fn statements(script: &str, trace: &ScriptTrace, version: ServerVersion) -> 
                 line: build_support::line_col(script, statement.span.start).0,
                 locks,
                 rewritten,
+                modelled: !statement.ops.is_empty(),
                 predictions,
                 gaps,
             }

@@ -184,7 +184,11 @@ impl Prediction {
 
     /// The strongest lock it takes on any relation.
     pub fn strongest(&self) -> Option<LockMode> {
-        self.locks.iter().map(|l| l.mode).chain(self.each_index).max()
+        self.locks
+            .iter()
+            .map(|l| l.mode)
+            .chain(self.each_index)
+            .max()
     }
 }
 
@@ -356,7 +360,9 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
             Prediction::new(vec![table(t, ShareUpdateExclusive)]).scan(true)
         }
         Alter::SetLogging => exclusive().rewrite(Rewrite::Yes),
-        Alter::StorageParameters => Prediction::new(vec![table(t, ShareUpdateExclusive)]),
+        Alter::StorageParameters | Alter::ColumnOptions { .. } | Alter::Cluster => {
+            Prediction::new(vec![table(t, ShareUpdateExclusive)])
+        }
         Alter::AttachPartition { partition } => {
             let parent = if version.at_least(12, 0, 0) {
                 ShareUpdateExclusive
@@ -386,7 +392,6 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
         | Alter::SetDefault { .. }
         | Alter::DropDefault { .. }
         | Alter::AddIdentity { .. }
-        | Alter::ColumnOptions { .. }
         | Alter::DropConstraint { .. }
         | Alter::RenameColumn { .. }
         | Alter::RenameTable
@@ -634,6 +639,7 @@ impl std::fmt::Display for Alter {
                 if *concurrently { " CONCURRENTLY" } else { "" }
             ),
             Alter::Trigger => f.write_str("ENABLE/DISABLE TRIGGER"),
+            Alter::Cluster => f.write_str("CLUSTER ON/SET WITHOUT CLUSTER"),
             Alter::RowSecurity => f.write_str("ROW LEVEL SECURITY"),
             Alter::ReplicaIdentity => f.write_str("REPLICA IDENTITY"),
             Alter::Inherit => f.write_str("INHERIT"),
@@ -727,6 +733,40 @@ mod tests {
             predict_all(detach, Dialect::Postgres, "14")[0].mode_on("p"),
             Some(LockMode::ShareUpdateExclusive)
         );
+    }
+
+    #[test]
+    fn column_planner_settings_and_cluster_take_share_update_exclusive() {
+        let mode = |sql: &str| predict_all(sql, Dialect::Postgres, "15")[0].mode_on("t");
+        for sql in [
+            "ALTER TABLE t ALTER COLUMN c SET STATISTICS 100",
+            "ALTER TABLE t ALTER c SET (n_distinct = 10)",
+            "ALTER TABLE t ALTER COLUMN c RESET (n_distinct)",
+            "ALTER TABLE t CLUSTER ON t_pkey",
+            "ALTER TABLE t SET WITHOUT CLUSTER",
+        ] {
+            assert_eq!(mode(sql), Some(LockMode::ShareUpdateExclusive), "{sql}");
+        }
+        let storage = "ALTER TABLE t ALTER COLUMN c SET STORAGE EXTERNAL";
+        assert_eq!(mode(storage), Some(LockMode::AccessExclusive));
+        // One operation per action: the strongest wins.
+        let both = predict_all(
+            "ALTER TABLE t ALTER COLUMN c SET STATISTICS 100, ALTER COLUMN c SET STORAGE MAIN",
+            Dialect::Postgres,
+            "15",
+        );
+        assert_eq!(
+            both.iter().filter_map(|p| p.mode_on("t")).max(),
+            Some(LockMode::AccessExclusive)
+        );
+    }
+
+    #[test]
+    fn reindex_table_locks_each_index_access_exclusive() {
+        let p = &predict_all("REINDEX TABLE t", Dialect::Postgres, "15")[0];
+        assert_eq!(p.mode_on("t"), Some(LockMode::Share));
+        assert_eq!(p.each_index, Some(LockMode::AccessExclusive));
+        assert_eq!(p.strongest(), Some(LockMode::AccessExclusive));
     }
 
     #[test]

@@ -569,10 +569,13 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
         let locks = if step.up.no_transaction() {
             Some(MigrationLocks::NotTraced)
         } else {
-            self.session.trace(&step.up).await?.map(|trace| MigrationLocks::Traced {
-                statements: crate::locks::statements(&step.up.file.text, &trace, version),
-                failed: trace.failed,
-            })
+            self.session
+                .trace(&step.up)
+                .await?
+                .map(|trace| MigrationLocks::Traced {
+                    statements: crate::locks::statements(&step.up.file.text, &trace, version),
+                    failed: trace.failed,
+                })
         };
         if let Some(checked) = self.report.migrations.last_mut() {
             checked.locks = locks;

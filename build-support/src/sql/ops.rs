@@ -187,7 +187,8 @@ pub enum Alter {
     AddIdentity {
         column: String,
     },
-    /// `SET STATISTICS`, `SET (attribute_option …)`, `SET STORAGE` and the like.
+    /// `SET STATISTICS`, `SET (attribute_option …)`, `RESET (…)`: the planner's settings of a
+    /// column (`SET STORAGE` and `SET COMPRESSION` are [`Alter::Other`]).
     ColumnOptions {
         column: String,
     },
@@ -220,6 +221,8 @@ pub enum Alter {
     },
     /// `ENABLE`/`DISABLE TRIGGER`.
     Trigger,
+    /// `CLUSTER ON index` / `SET WITHOUT CLUSTER`: which index a later `CLUSTER` uses.
+    Cluster,
     /// `ENABLE`/`DISABLE`/`FORCE ROW LEVEL SECURITY`.
     RowSecurity,
     ReplicaIdentity,

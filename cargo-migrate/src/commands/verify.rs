@@ -267,7 +267,9 @@ fn statement_text(migration: &Migration, statement: &TracedStatement) -> String 
 /// Every model gap as a warning, as `file:line: …`.
 fn print_model_gaps(report: &Report<'_>) {
     for checked in &report.migrations {
-        let Some(locks) = &checked.locks else { continue };
+        let Some(locks) = &checked.locks else {
+            continue;
+        };
         for (statement, gap) in locks.gaps() {
             output::warning(&format!(
                 "model gap at {}: {gap} (the lock model in build-support/src/lock_model.rs needs a fix: please report it)",

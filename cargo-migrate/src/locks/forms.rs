@@ -11,7 +11,7 @@ use build_support::lock_model::{Relation, Rewrite, ServerVersion};
 use build_support::{LockMode, MigrationSet};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
 
-use super::{Gap, TracedStatement, statements};
+use super::{TracedStatement, statements};
 use crate::backend::{Access, Backend, Postgres, RelationKind};
 use crate::config::Config;
 use crate::db_url::DbUrl;
@@ -35,6 +35,7 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW;
 ";
 
 /// (form, setup on top of the fixture, the statement traced).
+#[rustfmt::skip]
 const FORMS: &[(&str, &str, &str)] = &[
     ("add column", "", "ALTER TABLE parent ADD COLUMN extra int"),
     ("add column, constant default", "", "ALTER TABLE parent ADD COLUMN extra int DEFAULT 0"),
@@ -80,6 +81,37 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("owner to", "", "ALTER TABLE parent OWNER TO CURRENT_USER"),
     ("attach partition", "", "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
     ("detach partition", "", "ALTER TABLE events DETACH PARTITION events_2024"),
+    ("add column, default now()", "", "ALTER TABLE parent ADD COLUMN at timestamptz DEFAULT now()"),
+    ("add column, default gen_random_uuid()", "", "ALTER TABLE parent ADD COLUMN token uuid DEFAULT gen_random_uuid()"),
+    ("add column, primary key", "", "ALTER TABLE loose ADD COLUMN key serial PRIMARY KEY"),
+    ("add column if not exists", "", "ALTER TABLE parent ADD COLUMN IF NOT EXISTS n int"),
+    ("drop column, two", "", "ALTER TABLE parent DROP COLUMN note, DROP COLUMN code"),
+    ("type numeric(10,2) to numeric(12,2)", "ALTER TABLE child ADD COLUMN amount numeric(10,2)", "ALTER TABLE child ALTER COLUMN amount TYPE numeric(12,2)"),
+    ("type text to varchar(5)", "", "ALTER TABLE parent ALTER COLUMN code TYPE varchar(5)"),
+    ("set statistics", "", "ALTER TABLE parent ALTER COLUMN n SET STATISTICS 100"),
+    ("set storage", "", "ALTER TABLE parent ALTER COLUMN note SET STORAGE EXTERNAL"),
+    ("set column options", "", "ALTER TABLE parent ALTER COLUMN n SET (n_distinct = 10)"),
+    ("reset (fillfactor)", "", "ALTER TABLE parent RESET (fillfactor)"),
+    ("disable row level security", "", "ALTER TABLE parent DISABLE ROW LEVEL SECURITY"),
+    ("force row level security", "", "ALTER TABLE parent FORCE ROW LEVEL SECURITY"),
+    ("add exclusion constraint", "", "ALTER TABLE parent ADD CONSTRAINT parent_n_excl EXCLUDE USING btree (n WITH =)"),
+    ("add primary key using index", "CREATE UNIQUE INDEX loose_id_idx ON loose (id)", "ALTER TABLE loose ADD CONSTRAINT loose_pkey PRIMARY KEY USING INDEX loose_id_idx"),
+    ("drop unique constraint", "ALTER TABLE parent ADD CONSTRAINT parent_name_key UNIQUE (name)", "ALTER TABLE parent DROP CONSTRAINT parent_name_key"),
+    ("inherit", "CREATE TABLE base (id int, name varchar(10), note varchar, n int, code text)", "ALTER TABLE parent INHERIT base"),
+    ("set tablespace", "", "ALTER TABLE parent SET TABLESPACE pg_default"),
+    ("cluster on", "", "ALTER TABLE parent CLUSTER ON parent_pkey"),
+    ("set without cluster", "", "ALTER TABLE parent SET WITHOUT CLUSTER"),
+    ("alter constraint deferrable", "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)", "ALTER TABLE child ALTER CONSTRAINT child_parent_fk DEFERRABLE"),
+    ("enable always trigger", "CREATE TRIGGER parent_touch BEFORE UPDATE ON parent FOR EACH ROW EXECUTE FUNCTION touch()", "ALTER TABLE parent ENABLE ALWAYS TRIGGER parent_touch"),
+    ("detach partition with a default", "CREATE TABLE events_other PARTITION OF events DEFAULT", "ALTER TABLE events DETACH PARTITION events_2024"),
+    ("attach partition with a default", "CREATE TABLE events_other PARTITION OF events DEFAULT", "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
+    ("create index on a partitioned table", "", "CREATE INDEX events_id_idx ON events (id)"),
+    ("create index if not exists", "CREATE INDEX parent_n_idx ON parent (n)", "CREATE INDEX IF NOT EXISTS parent_n_idx ON parent (n)"),
+    ("drop index if exists", "CREATE INDEX parent_n_idx ON parent (n)", "DROP INDEX IF EXISTS parent_n_idx"),
+    ("truncate, two tables", "", "TRUNCATE parent, loose"),
+    ("drop table, two", "", "DROP TABLE parent, loose"),
+    ("merge", "", "MERGE INTO parent p USING loose l ON p.id = l.id WHEN MATCHED THEN UPDATE SET n = 0"),
+    ("insert select", "", "INSERT INTO loose SELECT id FROM parent"),
     ("create index", "", "CREATE INDEX parent_n_idx ON parent (n)"),
     ("create unique index", "", "CREATE UNIQUE INDEX parent_name_idx ON parent (name)"),
     ("drop index", "CREATE INDEX parent_n_idx ON parent (n)", "DROP INDEX parent_n_idx"),
@@ -107,6 +139,27 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("create table, partition of", "", "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"),
 ];
 
+/// The forms where the server takes a lock the model cannot name, because the statement does
+/// not say which relation: (form, the gap, why). Each must still happen (else the model learnt
+/// it, and the entry goes); any other gap fails the test.
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[
+    (
+        "drop foreign key",
+        "the server took ACCESS EXCLUSIVE on table parent, which the lock model does not name for this statement",
+        "DROP CONSTRAINT names the constraint, not the table its foreign key references",
+    ),
+    (
+        "drop table, with a foreign key",
+        "the server took ACCESS EXCLUSIVE on table parent, which the lock model does not name for this statement",
+        "DROP TABLE does not name the tables its foreign keys reference",
+    ),
+    (
+        "attach partition with a default",
+        "the server took ACCESS EXCLUSIVE on table events_other, the lock model predicted SHARE UPDATE EXCLUSIVE",
+        "ATTACH PARTITION does not name the default partition it scans",
+    ),
+];
+
 /// The strongest mode the predictions take on each relation they name, by kind and name.
 fn predicted(statement: &TracedStatement) -> Vec<(RelationKind, String, LockMode)> {
     let mut named: Vec<(RelationKind, String, LockMode)> = Vec::new();
@@ -115,7 +168,10 @@ fn predicted(statement: &TracedStatement) -> Vec<(RelationKind, String, LockMode
             Relation::Table => RelationKind::Table,
             Relation::Index => RelationKind::Index,
         };
-        match named.iter_mut().find(|(k, n, _)| *k == kind && *n == lock.name) {
+        match named
+            .iter_mut()
+            .find(|(k, n, _)| *k == kind && *n == lock.name)
+        {
             Some((_, _, mode)) => *mode = (*mode).max(lock.mode),
             None => named.push((kind, lock.name.clone(), lock.mode)),
         }
@@ -137,7 +193,11 @@ fn rewrite(statement: &TracedStatement) -> Rewrite {
 
 /// A relation with a mode, as the table prints it.
 fn lock_text(kind: RelationKind, name: &str, mode: LockMode) -> String {
-    let kind = if kind == RelationKind::Table { "" } else { "index " };
+    let kind = if kind == RelationKind::Table {
+        ""
+    } else {
+        "index "
+    };
     format!("{kind}{name} {}", mode.as_str())
 }
 
@@ -166,12 +226,17 @@ async fn trace_form(
     let script = Script::prepare(file, build_support::Dialect::Postgres).unwrap();
     let trace = session.trace(&script).await.unwrap().unwrap();
     if let Some((_, message)) = &trace.failed {
-        return (format!("| {form} | | failed: {message} |"), vec![format!("{form}: {statement} failed: {message}")]);
+        return (
+            format!("| {form} | | failed: {message} |"),
+            vec![format!("{form}: {statement} failed: {message}")],
+        );
     }
     let traced = statements(&file.text, &trace, version).remove(0);
     let mut wrong = Vec::new();
     if traced.predictions.is_empty() {
-        wrong.push(format!("{form}: the model has no prediction for `{statement}`"));
+        wrong.push(format!(
+            "{form}: the model has no prediction for `{statement}`"
+        ));
     }
     let predicted = predicted(&traced);
     for (kind, name, mode) in &predicted {
@@ -189,9 +254,19 @@ async fn trace_form(
             ));
         }
     }
-    // Unnamed relations are printed in the table (and listed in the note), not compared.
-    for gap in traced.gaps.iter().filter(|g| !matches!(g, Gap::Unnamed { .. })) {
+    let known: Vec<&str> = KNOWN_GAPS
+        .iter()
+        .filter(|(f, _, _)| *f == form)
+        .map(|(_, gap, _)| *gap)
+        .collect();
+    let gaps: Vec<String> = traced.gaps.iter().map(ToString::to_string).collect();
+    for gap in gaps.iter().filter(|g| !known.contains(&g.as_str())) {
         wrong.push(format!("{form}: model gap: {gap}"));
+    }
+    for gap in known.iter().filter(|g| !gaps.iter().any(|have| have == *g)) {
+        wrong.push(format!(
+            "{form}: the known gap `{gap}` no longer happens: take it out of KNOWN_GAPS"
+        ));
     }
     let rewrote = !traced.rewritten.is_empty();
     let model_rewrite = rewrite(&traced);
@@ -210,13 +285,21 @@ async fn trace_form(
     let compared: Vec<String> = traced
         .locks
         .iter()
-        .filter(|l| predicted.iter().any(|(k, n, _)| *k == l.kind && *n == l.relation))
+        .filter(|l| {
+            predicted
+                .iter()
+                .any(|(k, n, _)| *k == l.kind && *n == l.relation)
+        })
         .map(|l| lock_text(l.kind, &l.relation, l.mode))
         .collect();
     let others: Vec<String> = traced
         .locks
         .iter()
-        .filter(|l| !predicted.iter().any(|(k, n, _)| *k == l.kind && *n == l.relation))
+        .filter(|l| {
+            !predicted
+                .iter()
+                .any(|(k, n, _)| *k == l.kind && *n == l.relation)
+        })
         .map(|l| format!("{} {} {}", l.kind.as_str(), l.relation, l.mode.as_str()))
         .collect();
     let rewrite_text = |r: &Rewrite| match r {
@@ -231,14 +314,21 @@ async fn trace_form(
         compared.join(", "),
         if rewrote { "yes" } else { "no" },
         others.join(", "),
-        if wrong.is_empty() { "=" } else { "≠" },
+        match (wrong.is_empty(), known.is_empty()) {
+            (false, _) => "≠",
+            (true, false) => "= (known gap)",
+            (true, true) => "=",
+        },
     );
     (row, wrong)
 }
 
 #[test]
 fn the_lock_model_matches_the_server_for_every_form() {
-    let Some(admin) = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+    let Some(admin) = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
         assert!(
             std::env::var_os("CI").is_none(),
             "TEST_POSTGRES_URL must be set in CI: the server tests may not be skipped there"
@@ -252,38 +342,50 @@ fn the_lock_model_matches_the_server_for_every_form() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let url = Postgres::scratch_url(&admin, &format!("cm_test_locks_{}_{nanos}", std::process::id())).unwrap();
+    let url = Postgres::scratch_url(
+        &admin,
+        &format!("cm_test_locks_{}_{nanos}", std::process::id()),
+    )
+    .unwrap();
     block_on(Postgres::create_scratch(&admin, &url)).unwrap();
     // Dropped even when a form panics.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(async {
-        let cfg = Config::embedded(url.clone(), "_cargo_migrate", "migrations").unwrap();
-        let mut setup = PgConnection::connect(url.expose()).await.unwrap();
-        let text: String = sqlx::query_scalar("SELECT current_setting('server_version')")
-            .fetch_one(&mut setup)
-            .await
-            .unwrap();
-        let version = ServerVersion::parse(&text).unwrap();
-        let mut rows = vec![
-            format!("PostgreSQL {text}"),
-            "| form | predicted | traced | other relations traced (not compared) | |".to_owned(),
-            "|---|---|---|---|---|".to_owned(),
-        ];
-        let mut wrong = Vec::new();
-        let mut session = Session::<Postgres>::open(&cfg, Access::ReadWrite)
-            .await
-            .unwrap()
-            .unwrap();
-        for &form in FORMS {
-            let (row, w) = trace_form(&mut session, &mut setup, version, form).await;
-            rows.push(row);
-            wrong.extend(w);
-        }
-        session.close().await.unwrap();
-        let _ = setup.close().await;
-        (rows, wrong)
-    })));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block_on(async {
+            let cfg = Config::embedded(url.clone(), "_cargo_migrate", "migrations").unwrap();
+            let mut setup = PgConnection::connect(url.expose()).await.unwrap();
+            let text: String = sqlx::query_scalar("SELECT current_setting('server_version')")
+                .fetch_one(&mut setup)
+                .await
+                .unwrap();
+            let version = ServerVersion::parse(&text).unwrap();
+            let mut rows = vec![
+                format!("PostgreSQL {text}"),
+                "| form | predicted | traced | other relations traced (not compared) | |"
+                    .to_owned(),
+                "|---|---|---|---|---|".to_owned(),
+            ];
+            let mut wrong = Vec::new();
+            let mut session = Session::<Postgres>::open(&cfg, Access::ReadWrite)
+                .await
+                .unwrap()
+                .unwrap();
+            for &form in FORMS {
+                let (row, w) = trace_form(&mut session, &mut setup, version, form).await;
+                rows.push(row);
+                wrong.extend(w);
+            }
+            session.close().await.unwrap();
+            let _ = setup.close().await;
+            (rows, wrong)
+        })
+    }));
     block_on(Postgres::drop_scratch(&admin, &url)).unwrap();
     let (rows, wrong) = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     println!("{}", rows.join("\n"));
-    assert!(wrong.is_empty(), "{} disagreement(s):\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} disagreement(s):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -133,7 +133,11 @@ impl std::fmt::Display for Gap {
 
 /// The statements of `script` (an up script's text) as traced, with the model's predictions on
 /// PostgreSQL at `version` and the gaps between the two.
-pub fn statements(script: &str, trace: &ScriptTrace, version: ServerVersion) -> Vec<TracedStatement> {
+pub fn statements(
+    script: &str,
+    trace: &ScriptTrace,
+    version: ServerVersion,
+) -> Vec<TracedStatement> {
     // Split as the migrator split it: the same splitter, so statement `i` is the same.
     let parsed = parse_script(script, Dialect::Postgres).unwrap_or_default();
     trace
@@ -277,7 +281,12 @@ pub fn predicted_for(
         while let Some(parent) = above
             && depth < 32
         {
-            modes.extend(parent.name.as_deref().and_then(|p| named(Relation::Table, p)));
+            modes.extend(
+                parent
+                    .name
+                    .as_deref()
+                    .and_then(|p| named(Relation::Table, p)),
+            );
             above = by_id(parent.owner);
             depth += 1;
         }
@@ -321,7 +330,13 @@ mod forms;
 mod tests {
     use super::*;
 
-    fn relation(id: i64, name: &str, kind: RelationKind, storage: i64, modes: &[LockMode]) -> HeldRelation {
+    fn relation(
+        id: i64,
+        name: &str,
+        kind: RelationKind,
+        storage: i64,
+        modes: &[LockMode],
+    ) -> HeldRelation {
         HeldRelation {
             id,
             name: Some(name.to_owned()),
@@ -341,7 +356,13 @@ mod tests {
             relation(3, "gone", RelationKind::Table, 30, &[]),
         ];
         let mut after = vec![
-            relation(1, "users", RelationKind::Table, 11, &[AccessShare, AccessExclusive]),
+            relation(
+                1,
+                "users",
+                RelationKind::Table,
+                11,
+                &[AccessShare, AccessExclusive],
+            ),
             relation(2, "orgs", RelationKind::Table, 20, &[ShareRowExclusive]),
             relation(4, "created", RelationKind::Table, 40, &[AccessExclusive]),
         ];

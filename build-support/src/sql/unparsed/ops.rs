@@ -1,7 +1,10 @@
 //! The lock model's operations ([`Op`]) of the recognised forms that lock a table, read from
 //! their tokens as the forms' effects are.
 
-use super::cursor::Words;
+use sqlparser::tokenizer::Token;
+
+use super::cursor::{Words, split_top_level};
+use crate::Dialect;
 use crate::sql::ops::{Alter, LockMode, Op};
 
 /// The operations of a statement recognised as the form `id`.
@@ -38,17 +41,51 @@ pub(super) fn of(id: &str, w: &Words) -> Vec<Op> {
                 .into_iter()
                 .collect()
         }
-        "alter-table-extra" | "binary-attribute" if w.starts(&["ALTER", "TABLE"]) => w
-            .name(w.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]))
-            .map(|(table, _)| Op::Alter {
-                table,
-                action: Alter::Other,
-            })
-            .into_iter()
-            .collect(),
+        "alter-table-extra" | "binary-attribute" if w.starts(&["ALTER", "TABLE"]) => alter_table(w),
         "maintenance" if w.starts(&["LOCK"]) => lock_table(w),
         _ => Vec::new(),
     }
+}
+
+/// One operation per action of an `ALTER TABLE` that sqlparser cannot parse whole: on
+/// PostgreSQL, the actions that take less than the strongest lock, known by their words
+/// (`ALTER [COLUMN] c SET STATISTICS …`, `… SET (…)`, `… RESET (…)`, `CLUSTER ON i`, `SET
+/// WITHOUT CLUSTER`: SHARE UPDATE EXCLUSIVE, checked against the server); any other action is
+/// [`Alter::Other`], taken as the strongest.
+fn alter_table(w: &Words) -> Vec<Op> {
+    let Some((table, next)) = w.name(w.skip(2, &[&["IF", "EXISTS"], &["ONLY"]])) else {
+        return Vec::new();
+    };
+    split_top_level(&w.tokens[next..])
+        .into_iter()
+        .map(|action| Op::Alter {
+            table: table.clone(),
+            action: alter_action(&Words {
+                tokens: action.to_vec(),
+                dialect: w.dialect,
+                glued: false,
+            }),
+        })
+        .collect()
+}
+
+fn alter_action(a: &Words) -> Alter {
+    if a.dialect != Dialect::Postgres {
+        return Alter::Other;
+    }
+    if a.starts(&["CLUSTER", "ON"]) || a.starts(&["SET", "WITHOUT", "CLUSTER"]) {
+        return Alter::Cluster;
+    }
+    if a.is(0, "ALTER")
+        && let Some((column, at)) = a.name(1 + usize::from(a.is(1, "COLUMN")))
+    {
+        let options = a.is(at, "SET")
+            && (a.is(at + 1, "STATISTICS") || a.tokens.get(at + 1) == Some(&Token::LParen));
+        if options || a.is(at, "RESET") {
+            return Alter::ColumnOptions { column };
+        }
+    }
+    Alter::Other
 }
 
 /// `REINDEX [(options)] {INDEX | TABLE} [CONCURRENTLY] name`; `SCHEMA`, `DATABASE` and

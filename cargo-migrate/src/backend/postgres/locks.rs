@@ -47,8 +47,10 @@ pub(super) async fn read(
         .map(|r| {
             let kind: Option<String> = r.try_get(2)?;
             let modes: Vec<String> = r.try_get(5)?;
-            let mut modes: Vec<LockMode> =
-                modes.iter().filter_map(|m| LockMode::from_pg_locks(m)).collect();
+            let mut modes: Vec<LockMode> = modes
+                .iter()
+                .filter_map(|m| LockMode::from_pg_locks(m))
+                .collect();
             modes.sort();
             Ok(HeldRelation {
                 id: r.try_get(0)?,

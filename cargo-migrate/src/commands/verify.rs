@@ -272,7 +272,7 @@ fn print_model_gaps(report: &Report<'_>) {
         };
         for (statement, gap) in locks.gaps() {
             output::warning(&format!(
-                "model gap at {}: {gap} (the lock model in build-support/src/lock_model.rs needs a fix: please report it)",
+                "model gap at {}: {gap} (the lock model, which `explain` and the lock rules use, underestimates this statement: please report it)",
                 location(checked.migration, statement)
             ));
         }

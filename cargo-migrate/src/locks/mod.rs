@@ -252,12 +252,9 @@ pub fn predicted_for(
         RelationKind::Index => RelationKind::Index,
         _ => return None,
     };
-    let Some(relation) = before
+    let relation = before
         .iter()
-        .find(|r| r.kind == kind && r.name.as_deref() == Some(lock.relation.as_str()))
-    else {
-        return None;
-    };
+        .find(|r| r.kind == kind && r.name.as_deref() == Some(lock.relation.as_str()))?;
     let by_id = |id: Option<i64>| before.iter().find(|r| Some(r.id) == id);
     let mut modes: Vec<LockMode> = Vec::new();
     if kind == RelationKind::Index {
@@ -324,70 +321,4 @@ fn gaps(
 }
 
 #[cfg(test)]
-mod forms;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn relation(
-        id: i64,
-        name: &str,
-        kind: RelationKind,
-        storage: i64,
-        modes: &[LockMode],
-    ) -> HeldRelation {
-        HeldRelation {
-            id,
-            name: Some(name.to_owned()),
-            kind,
-            storage,
-            owner: None,
-            modes: modes.to_vec(),
-        }
-    }
-
-    #[test]
-    fn a_statement_s_locks_are_the_modes_it_adds() {
-        use LockMode::*;
-        let before = vec![
-            relation(1, "users", RelationKind::Table, 10, &[AccessShare]),
-            relation(2, "orgs", RelationKind::Table, 20, &[ShareRowExclusive]),
-            relation(3, "gone", RelationKind::Table, 30, &[]),
-        ];
-        let mut after = vec![
-            relation(
-                1,
-                "users",
-                RelationKind::Table,
-                11,
-                &[AccessShare, AccessExclusive],
-            ),
-            relation(2, "orgs", RelationKind::Table, 20, &[ShareRowExclusive]),
-            relation(4, "created", RelationKind::Table, 40, &[AccessExclusive]),
-        ];
-        // Dropped: no name any more, its lock stays.
-        after.push(HeldRelation {
-            name: None,
-            ..relation(3, "", RelationKind::Other, 0, &[AccessExclusive])
-        });
-        let (locks, rewritten) = between(&before, &after, &[]);
-        assert_eq!(
-            locks,
-            [
-                TracedLock {
-                    relation: "gone".into(),
-                    kind: RelationKind::Table,
-                    mode: AccessExclusive
-                },
-                TracedLock {
-                    relation: "users".into(),
-                    kind: RelationKind::Table,
-                    mode: AccessExclusive
-                },
-            ]
-        );
-        assert_eq!(rewritten, ["users"]);
-        assert!(between(&before, &after, &["users"]).1.is_empty());
-    }
-}
+mod tests;

@@ -1,18 +1,17 @@
-//! The lock model proven against the real server: every statement form the model knows, each
-//! on tables with a few rows, traced inside a transaction the way `verify --locks` traces a
-//! script (the same session, query and comparison), and the prediction asserted equal to the
-//! trace: per relation the prediction names, the strongest mode taken; and the rewrite (`Yes`:
-//! a table's storage changed; `No`: none did; `Unless`: either, printed). Locks on relations
-//! the prediction does not name (the referenced table an `INSERT` checks) are printed, not
-//! compared. Runs on `TEST_POSTGRES_URL`, in a database of its own; skipped without it (not
-//! in CI).
+//! A statement's locks taken from the states around it; and the lock model proven against the
+//! real server: every statement form the model knows, each on tables with a few rows, traced
+//! inside a transaction the way `verify --locks` traces a script (the same session, query and
+//! comparison), and the prediction asserted equal to the trace: per relation the prediction
+//! names, the strongest mode taken; and the rewrite (`Yes`: a table's storage changed; `No`:
+//! none did; `Unless`: either, printed). Locks the model cannot name are listed as known gaps.
+//! Runs on `TEST_POSTGRES_URL`, in a database of its own; skipped without it (not in CI).
 
 use build_support::lock_model::{Relation, Rewrite, ServerVersion};
 use build_support::{LockMode, MigrationSet};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
 
-use super::{TracedStatement, statements};
-use crate::backend::{Access, Backend, Postgres, RelationKind};
+use super::{TracedLock, TracedStatement, between, statements};
+use crate::backend::{Access, Backend, HeldRelation, Postgres, RelationKind};
 use crate::config::Config;
 use crate::db_url::DbUrl;
 use crate::script::Script;
@@ -388,4 +387,65 @@ fn the_lock_model_matches_the_server_for_every_form() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+fn relation(
+    id: i64,
+    name: &str,
+    kind: RelationKind,
+    storage: i64,
+    modes: &[LockMode],
+) -> HeldRelation {
+    HeldRelation {
+        id,
+        name: Some(name.to_owned()),
+        kind,
+        storage,
+        owner: None,
+        modes: modes.to_vec(),
+    }
+}
+
+#[test]
+fn a_statement_s_locks_are_the_modes_it_adds() {
+    use LockMode::*;
+    let before = vec![
+        relation(1, "users", RelationKind::Table, 10, &[AccessShare]),
+        relation(2, "orgs", RelationKind::Table, 20, &[ShareRowExclusive]),
+        relation(3, "gone", RelationKind::Table, 30, &[]),
+    ];
+    let mut after = vec![
+        relation(
+            1,
+            "users",
+            RelationKind::Table,
+            11,
+            &[AccessShare, AccessExclusive],
+        ),
+        relation(2, "orgs", RelationKind::Table, 20, &[ShareRowExclusive]),
+        relation(4, "created", RelationKind::Table, 40, &[AccessExclusive]),
+    ];
+    // Dropped: no name any more, its lock stays.
+    after.push(HeldRelation {
+        name: None,
+        ..relation(3, "", RelationKind::Other, 0, &[AccessExclusive])
+    });
+    let (locks, rewritten) = between(&before, &after, &[]);
+    assert_eq!(
+        locks,
+        [
+            TracedLock {
+                relation: "gone".into(),
+                kind: RelationKind::Table,
+                mode: AccessExclusive
+            },
+            TracedLock {
+                relation: "users".into(),
+                kind: RelationKind::Table,
+                mode: AccessExclusive
+            },
+        ]
+    );
+    assert_eq!(rewritten, ["users"]);
+    assert!(between(&before, &after, &["users"]).1.is_empty());
 }

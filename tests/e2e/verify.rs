@@ -816,7 +816,7 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
     );
     p.pair(
         "3_orders",
-        "CREATE TABLE orders (id int, user_id int CONSTRAINT orders_user_fk REFERENCES users (id));\n",
+        "CREATE TABLE orders (id int PRIMARY KEY, user_id int CONSTRAINT orders_user_fk REFERENCES users (id));\nCREATE INDEX orders_user_id_idx ON orders (user_id);\n",
         "DROP TABLE orders;\n",
     );
     // Dropping a foreign key locks the table it references, which the statement does not
@@ -847,6 +847,8 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
         "  migrations/1_users.up.sql:1  CREATE TABLE users (id int PRIMARY KEY, email text)\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
         "  migrations/2_email.up.sql:1  SET lock_timeout = '2s'\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
         "    MODEL GAP  the server took ACCESS EXCLUSIVE on table users, which the lock model does not name for this statement",
+        // Making the table with its primary key's index left it locked already.
+        "  migrations/3_orders.up.sql:2  CREATE INDEX orders_user_id_idx ON orders (user_id)\n    traced     nothing new (held already: table orders ACCESS EXCLUSIVE); no rewrite\n    predicted  orders SHARE; no rewrite",
         "5_concurrently: not traced (no-transaction: its statements cannot run in a transaction)",
     ] {
         assert_contains(&out.stdout, line);

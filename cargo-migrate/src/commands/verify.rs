@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db_url::DbKind;
 use crate::error::Result;
 use crate::events::{Event, Observer};
-use crate::locks::{MigrationLocks, TracedStatement};
+use crate::locks::{MigrationLocks, TracedLock, TracedStatement};
 use crate::verify::{Options, Problem, Report, Stop};
 
 pub async fn run(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
@@ -140,6 +140,9 @@ struct StatementLocksOut<'a> {
     location: String,
     statement: &'a str,
     locks: Vec<LockOut>,
+    /// The relations the prediction names that the transaction held already (as strongly).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    held_already: Vec<LockOut>,
     rewrite: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rewritten: Vec<&'a str>,
@@ -163,6 +166,14 @@ struct PredictedOut {
     rewrite: String,
 }
 
+fn lock_out(lock: &TracedLock) -> LockOut {
+    LockOut {
+        relation: lock.relation.clone(),
+        kind: lock.kind.as_str(),
+        mode: lock.mode.as_str(),
+    }
+}
+
 fn locks_out<'a>(m: &'a Migration, locks: &'a MigrationLocks) -> MigrationLocksOut<'a> {
     let (statements, failed) = match locks {
         MigrationLocks::NotTraced => {
@@ -180,15 +191,8 @@ fn locks_out<'a>(m: &'a Migration, locks: &'a MigrationLocks) -> MigrationLocksO
         .map(|s| StatementLocksOut {
             location: location(m, s),
             statement: &m.up.text[s.span.clone()],
-            locks: s
-                .locks
-                .iter()
-                .map(|l| LockOut {
-                    relation: l.relation.clone(),
-                    kind: l.kind.as_str(),
-                    mode: l.mode.as_str(),
-                })
-                .collect(),
+            locks: s.locks.iter().map(lock_out).collect(),
+            held_already: s.held_already.iter().map(lock_out).collect(),
             rewrite: !s.rewritten.is_empty(),
             rewritten: s.rewritten.iter().map(String::as_str).collect(),
             predicted: PredictedOut {
@@ -352,6 +356,18 @@ fn locks_text(report: &Report<'_>) -> String {
                             .map(|l| (format!("{} {}", l.kind.as_str(), l.relation), l.mode)),
                         "nothing new",
                     );
+                    let traced = if statement.held_already.is_empty() {
+                        traced
+                    } else {
+                        let held = modes(
+                            statement
+                                .held_already
+                                .iter()
+                                .map(|l| (format!("{} {}", l.kind.as_str(), l.relation), l.mode)),
+                            "",
+                        );
+                        format!("{traced} (held already: {held})")
+                    };
                     let rewrite = if statement.rewritten.is_empty() {
                         "no rewrite".to_owned()
                     } else {

@@ -69,6 +69,10 @@ pub struct TracedStatement {
     /// The relations it locked that existed before it, with the strongest mode it newly
     /// holds on each, strongest first.
     pub locks: Vec<TracedLock>,
+    /// The relations the predictions name that it took nothing new on, because the
+    /// transaction already held that mode or a stronger one (a table an earlier statement of
+    /// the script created or locked), with the strongest mode held.
+    pub held_already: Vec<TracedLock>,
     /// The tables it wrote anew (their storage changed).
     pub rewritten: Vec<String>,
     /// Whether the lock model has an entry for the statement (it has operations in the
@@ -161,10 +165,12 @@ pub fn statements(
                 .collect();
             let (locks, rewritten) = between(before, after, &truncated);
             let gaps = gaps(before, &locks, &rewritten, &predictions);
+            let held_already = held_already(before, &locks, &predictions);
             TracedStatement {
                 span: statement.span.clone(),
                 line: build_support::line_col(script, statement.span.start).0,
                 locks,
+                held_already,
                 rewritten,
                 modelled: !statement.ops.is_empty(),
                 predictions,
@@ -289,6 +295,38 @@ pub fn predicted_for(
         }
     }
     modes.into_iter().max()
+}
+
+/// The relations `predictions` name, not among `locks`, on which `before` shows the
+/// transaction holding the predicted mode or a stronger one already.
+fn held_already(
+    before: &[HeldRelation],
+    locks: &[TracedLock],
+    predictions: &[Prediction],
+) -> Vec<TracedLock> {
+    let mut held: Vec<TracedLock> = Vec::new();
+    for lock in predictions.iter().flat_map(|p| &p.locks) {
+        let kind = match lock.relation {
+            Relation::Table => RelationKind::Table,
+            Relation::Index => RelationKind::Index,
+        };
+        let took = |l: &TracedLock| l.kind == kind && l.relation == lock.name;
+        if locks.iter().any(took) || held.iter().any(took) {
+            continue;
+        }
+        let strongest = before
+            .iter()
+            .find(|r| r.kind == kind && r.name.as_deref() == Some(lock.name.as_str()))
+            .and_then(|r| r.modes.iter().max().copied());
+        if let Some(mode) = strongest.filter(|m| *m >= lock.mode) {
+            held.push(TracedLock {
+                relation: lock.name.clone(),
+                kind,
+                mode,
+            });
+        }
+    }
+    held
 }
 
 fn gaps(

@@ -838,17 +838,17 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
     for line in [
         "2_email.up.sql:2  CREATE INDEX users_email_idx ON users (email)",
         "    traced     table users SHARE; no rewrite",
-        "    predicted  users SHARE; no rewrite",
+        "    predicted  table users SHARE; no rewrite",
         "2_email.up.sql:3  ALTER TABLE users ALTER COLUMN id TYPE bigint",
         // The index the statement before made is locked already: not seen again.
         "    traced     table users ACCESS EXCLUSIVE, index users_pkey ACCESS EXCLUSIVE; rewrote users",
-        "    predicted  users ACCESS EXCLUSIVE; rewrites",
+        "    predicted  table users ACCESS EXCLUSIVE; rewrites",
         "    traced     table users SHARE ROW EXCLUSIVE, index users_pkey ACCESS SHARE; no rewrite",
         "  migrations/1_users.up.sql:1  CREATE TABLE users (id int PRIMARY KEY, email text)\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
         "  migrations/2_email.up.sql:1  SET lock_timeout = '2s'\n    traced     nothing new; no rewrite\n    predicted  no lock on an existing relation; no rewrite",
         "    MODEL GAP  the server took ACCESS EXCLUSIVE on table users, which the lock model does not name for this statement",
         // Making the table with its primary key's index left it locked already.
-        "  migrations/3_orders.up.sql:2  CREATE INDEX orders_user_id_idx ON orders (user_id)\n    traced     nothing new (held already: table orders ACCESS EXCLUSIVE); no rewrite\n    predicted  orders SHARE; no rewrite",
+        "  migrations/3_orders.up.sql:2  CREATE INDEX orders_user_id_idx ON orders (user_id)\n    traced     nothing new (held already: table orders ACCESS EXCLUSIVE); no rewrite\n    predicted  table orders SHARE; no rewrite",
         "5_concurrently: not traced (no-transaction: its statements cannot run in a transaction)",
     ] {
         assert_contains(&out.stdout, line);

@@ -157,8 +157,9 @@ struct LockOut {
     mode: &'static str,
 }
 
-/// `known` false when the model has no entry for the statement; `rewrite` is `no`, `yes` or
-/// `unless: <why>`.
+/// `known` false when the model has no entry for the statement; `locks` as `locks` of the
+/// trace, with the kind `indexes` for each index of the table `relation`; `rewrite` is `no`,
+/// `yes` or `unless: <why>`.
 #[derive(Debug, Serialize)]
 struct PredictedOut {
     known: bool,
@@ -197,20 +198,15 @@ fn locks_out<'a>(m: &'a Migration, locks: &'a MigrationLocks) -> MigrationLocksO
             rewritten: s.rewritten.iter().map(String::as_str).collect(),
             predicted: PredictedOut {
                 known: s.modelled,
-                locks: s
-                    .predictions
-                    .iter()
-                    .flat_map(|p| &p.locks)
-                    .map(|l| LockOut {
-                        relation: l.name.clone(),
-                        kind: match l.relation {
-                            Relation::Table => "table",
-                            Relation::Index => "index",
-                        },
-                        mode: l.mode.as_str(),
+                locks: predicted_locks(s)
+                    .into_iter()
+                    .map(|(kind, relation, mode)| LockOut {
+                        relation,
+                        kind,
+                        mode: mode.as_str(),
                     })
                     .collect(),
-                rewrite: match rewrite_of(s) {
+                rewrite: match s.predicted_rewrite() {
                     Rewrite::No => "no".to_owned(),
                     Rewrite::Yes => "yes".to_owned(),
                     Rewrite::Unless(why) => format!("unless: {why}"),
@@ -302,14 +298,15 @@ fn predicted_text(statement: &TracedStatement) -> String {
         return "no entry in the lock model".to_owned();
     }
     let locks = modes(
-        statement
-            .predictions
-            .iter()
-            .flat_map(|p| &p.locks)
-            .map(|l| (l.name.clone(), l.mode)),
+        predicted_locks(statement)
+            .into_iter()
+            .map(|(kind, name, mode)| match kind {
+                "indexes" => (format!("each index of {name}"), mode),
+                _ => (format!("{kind} {name}"), mode),
+            }),
         "no lock on an existing relation",
     );
-    let rewrite = match rewrite_of(statement) {
+    let rewrite = match statement.predicted_rewrite() {
         Rewrite::No => "no rewrite".to_owned(),
         Rewrite::Yes => "rewrites".to_owned(),
         Rewrite::Unless(why) => format!("rewrites unless {why}"),
@@ -317,18 +314,29 @@ fn predicted_text(statement: &TracedStatement) -> String {
     format!("{locks}; {rewrite}")
 }
 
-/// The statement's rewrite as the model says: yes when any of its operations rewrites,
-/// no when none does, else the first that depends on something.
-fn rewrite_of(statement: &TracedStatement) -> Rewrite {
-    let rewrites = statement.predictions.iter().map(|p| p.rewrite);
-    if rewrites.clone().any(|r| r == Rewrite::Yes) {
-        Rewrite::Yes
-    } else {
-        rewrites
-            .into_iter()
-            .find(|r| matches!(r, Rewrite::Unless(_)))
-            .unwrap_or(Rewrite::No)
-    }
+/// The locks the model predicts for a statement, as (kind, relation, mode): `table`, `index`,
+/// or `indexes` (each index of the table `relation`).
+fn predicted_locks(statement: &TracedStatement) -> Vec<(&'static str, String, LockMode)> {
+    statement
+        .predictions
+        .iter()
+        .flat_map(|p| {
+            let named = p.locks.iter().map(|l| {
+                let kind = match l.relation {
+                    Relation::Table => "table",
+                    Relation::Index => "index",
+                };
+                (kind, l.name.clone(), l.mode)
+            });
+            let tables = p.locks.iter().filter(|l| l.relation == Relation::Table);
+            let each_index = p.each_index.into_iter().flat_map(move |mode| {
+                tables
+                    .clone()
+                    .map(move |t| ("indexes", t.name.clone(), mode))
+            });
+            named.chain(each_index)
+        })
+        .collect()
 }
 
 /// The human report of `--locks`: per migration, per statement, what it took and what the

@@ -135,6 +135,22 @@ impl std::fmt::Display for Gap {
     }
 }
 
+impl TracedStatement {
+    /// The statement's rewrite as the model says: yes when one of its operations rewrites, no
+    /// when none does, else why it depends.
+    pub fn predicted_rewrite(&self) -> Rewrite {
+        let rewrites = self.predictions.iter().map(|p| p.rewrite);
+        if rewrites.clone().any(|r| r == Rewrite::Yes) {
+            Rewrite::Yes
+        } else {
+            rewrites
+                .into_iter()
+                .find(|r| matches!(r, Rewrite::Unless(_)))
+                .unwrap_or(Rewrite::No)
+        }
+    }
+}
+
 /// The statements of `script` (an up script's text) as traced, with the model's predictions on
 /// PostgreSQL at `version` and the gaps between the two.
 pub fn statements(

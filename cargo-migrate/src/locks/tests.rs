@@ -178,18 +178,6 @@ fn predicted(statement: &TracedStatement) -> Vec<(RelationKind, String, LockMode
     named
 }
 
-fn rewrite(statement: &TracedStatement) -> Rewrite {
-    let rewrites = statement.predictions.iter().map(|p| p.rewrite);
-    if rewrites.clone().any(|r| r == Rewrite::Yes) {
-        Rewrite::Yes
-    } else {
-        rewrites
-            .into_iter()
-            .find(|r| matches!(r, Rewrite::Unless(_)))
-            .unwrap_or(Rewrite::No)
-    }
-}
-
 /// A relation with a mode, as the table prints it.
 fn lock_text(kind: RelationKind, name: &str, mode: LockMode) -> String {
     let kind = if kind == RelationKind::Table {
@@ -268,7 +256,7 @@ async fn trace_form(
         ));
     }
     let rewrote = !traced.rewritten.is_empty();
-    let model_rewrite = rewrite(&traced);
+    let model_rewrite = traced.predicted_rewrite();
     match model_rewrite {
         Rewrite::Yes if !rewrote => wrong.push(format!("{form}: predicted a rewrite, none traced")),
         Rewrite::No if rewrote => wrong.push(format!(

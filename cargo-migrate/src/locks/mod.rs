@@ -18,6 +18,7 @@
 //! prediction for the table; weaker locks on other relations (the referenced table an `INSERT`
 //! checks, a sequence a default calls) are shown and not compared.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use build_support::lock_model::{Prediction, Relation, Rewrite, ServerVersion, predict};
@@ -171,15 +172,11 @@ pub fn statements(
                 .iter()
                 .filter_map(|op| predict(op, Dialect::Postgres, version))
                 .collect();
-            let truncated: Vec<&str> = statement
+            let truncate = statement
                 .ops
                 .iter()
-                .filter_map(|op| match op {
-                    Op::Truncate { table } => Some(table.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let (locks, rewritten) = between(before, after, &truncated);
+                .any(|op| matches!(op, Op::Truncate { .. }));
+            let (locks, rewritten) = between(before, after, truncate);
             let gaps = gaps(before, &locks, &rewritten, &predictions);
             let held_already = held_already(before, &locks, &predictions);
             TracedStatement {
@@ -198,17 +195,19 @@ pub fn statements(
 
 /// What one statement took, from the states before and after it: the relations that existed
 /// before with the strongest mode newly held on each, and the tables whose storage changed
-/// (but those in `truncated`).
+/// (none for a `TRUNCATE`, which gives every table it empties, those its `CASCADE` reaches too,
+/// new storage without writing a row).
 pub fn between(
     before: &[HeldRelation],
     after: &[HeldRelation],
-    truncated: &[&str],
+    truncate: bool,
 ) -> (Vec<TracedLock>, Vec<String>) {
-    let find = |id| before.iter().find(|r| r.id == id);
+    let before_by_id: HashMap<i64, &HeldRelation> = before.iter().map(|r| (r.id, r)).collect();
+    let after_by_id: HashMap<i64, &HeldRelation> = after.iter().map(|r| (r.id, r)).collect();
     let mut locks: Vec<TracedLock> = after
         .iter()
         .filter_map(|now| {
-            let was = find(now.id)?;
+            let was = before_by_id.get(&now.id)?;
             let mode = now
                 .modes
                 .iter()
@@ -230,12 +229,11 @@ pub fn between(
     });
     let rewritten = before
         .iter()
-        .filter(|was| was.kind == RelationKind::Table && was.storage != 0)
+        .filter(|was| !truncate && was.kind == RelationKind::Table && was.storage != 0)
         .filter_map(|was| {
-            let now = after.iter().find(|r| r.id == was.id)?;
+            let now = after_by_id.get(&was.id)?;
             let name = was.name.as_deref()?;
-            (now.storage != 0 && now.storage != was.storage && !truncated.contains(&name))
-                .then(|| name.to_owned())
+            (now.storage != 0 && now.storage != was.storage).then(|| name.to_owned())
         })
         .collect();
     (locks, rewritten)

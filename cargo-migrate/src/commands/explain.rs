@@ -126,6 +126,9 @@ struct StatementOut {
 struct OperationOut {
     operation: String,
     locks: Vec<LockOut>,
+    /// The mode it takes on each index of its table (`REINDEX TABLE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    each_index: Option<&'static str>,
     /// `yes`, `no`, or `unless …` (what the files do not say).
     rewrite: String,
     scan: bool,
@@ -226,6 +229,7 @@ fn explain(
                     .collect::<Vec<_>>()
                     .join(", "),
                 locks: Vec::new(),
+                each_index: None,
                 rewrite: "no".to_owned(),
                 scan: false,
                 waits: false,
@@ -265,6 +269,7 @@ fn explain(
                         blocks: blocks(l.mode),
                     })
                     .collect(),
+                each_index: p.each_index.map(LockMode::as_str),
                 rewrite: match p.rewrite {
                     Rewrite::No => "no".to_owned(),
                     Rewrite::Yes => "yes".to_owned(),
@@ -358,6 +363,9 @@ fn describe(op: &OperationOut, dialect: Dialect) -> String {
             lock.mode,
             lock.blocks.join(", ")
         ));
+    }
+    if let Some(mode) = op.each_index {
+        parts.push(format!("each index of the table {mode}"));
     }
     if let Some(online) = &op.online {
         parts.push(if online.concurrent_writes {

@@ -2,8 +2,9 @@
 //! Flags an operation that rewrites a table that existed before the migration (PostgreSQL
 //! only): a column added with a volatile default (`gen_random_uuid()`, `random()`, `nextval`, a
 //! function the model does not know) or, before PostgreSQL 11, with any default; a stored
-//! generated, identity or serial column added; `ALTER COLUMN … TYPE` with `USING` or to a type
-//! the old values cannot be binary-coercible to; `SET LOGGED` / `SET UNLOGGED`.
+//! generated, identity or serial column added; `ALTER COLUMN … TYPE` with `USING`, or to a type
+//! that a change to is never binary-coercible (anything but `text`, `varchar`, `numeric` and
+//! `citext`); `SET LOGGED` / `SET UNLOGGED`.
 //!
 //! A type change to `text`, a longer `varchar` or a wider `numeric` rewrites only if the old
 //! type is not binary-coercible to it, which the files alone do not say: the lock model marks

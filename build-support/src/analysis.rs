@@ -569,12 +569,12 @@ mod tests {
                 &[
                     (
                         "2_v.up.sql",
-                        "CREATE VIEW v AS SELECT id FROM users;\nCREATE INDEX users_name_idx ON users (name);",
+                        "SET lock_timeout = '5s';\nCREATE VIEW v AS SELECT id FROM users;\nCREATE INDEX users_name_idx ON users (name);",
                     ),
                     ("2_v.down.sql", "DROP INDEX users_name_idx;\nDROP VIEW v;"),
                     (
                         "3_v.up.sql",
-                        "DROP VIEW v;\nCREATE VIEW v AS SELECT id, name FROM users;\nDROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name));",
+                        "SET lock_timeout = '5s';\nDROP VIEW v;\nCREATE VIEW v AS SELECT id, name FROM users;\nDROP INDEX users_name_idx;\nCREATE INDEX users_name_idx ON users (lower(name));",
                     ),
                     (
                         "3_v.down.sql",
@@ -588,7 +588,7 @@ mod tests {
                 &[
                     (
                         "2_col.up.sql",
-                        "ALTER TABLE users ADD COLUMN boss_id BIGINT REFERENCES users (id), ADD CONSTRAINT boss_not_self CHECK (boss_id <> id);\nCREATE INDEX users_boss_idx ON users (coalesce(boss_id, 0));",
+                        "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN boss_id BIGINT REFERENCES users (id), ADD CONSTRAINT boss_not_self CHECK (boss_id <> id) NOT VALID;\nCREATE INDEX users_boss_idx ON users (coalesce(boss_id, 0));",
                     ),
                     ("2_col.down.sql", "ALTER TABLE users DROP COLUMN boss_id;"),
                 ],
@@ -599,7 +599,7 @@ mod tests {
                 &[
                     (
                         "2_posts.up.sql",
-                        "CREATE TABLE posts (id BIGINT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\nCREATE INDEX ON posts (user_id);",
+                        "SET lock_timeout = '5s';\nCREATE TABLE posts (id BIGINT PRIMARY KEY, user_id BIGINT REFERENCES users (id));\nCREATE INDEX ON posts (user_id);",
                     ),
                     (
                         "2_posts.down.sql",
@@ -613,7 +613,7 @@ mod tests {
                 &[
                     (
                         "2_ren.up.sql",
-                        "ALTER TABLE users RENAME TO people;\nALTER TABLE people RENAME COLUMN name TO full_name;",
+                        "SET lock_timeout = '5s';\nALTER TABLE users RENAME TO people;\nALTER TABLE people RENAME COLUMN name TO full_name;",
                     ),
                     (
                         "2_ren.down.sql",

@@ -93,6 +93,15 @@ pub enum Relation {
     Index,
 }
 
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Table => "table",
+            Relation::Index => "index",
+        }
+    }
+}
+
 /// One lock an operation takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lock {
@@ -350,7 +359,7 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
                 Prediction::new(vec![table(t, ShareRowExclusive), table(references, ShareRowExclusive)])
                     .scan(!not_valid)
             }
-            ConstraintKind::Check => exclusive().scan(!not_valid),
+            ConstraintKind::Check { .. } => exclusive().scan(!not_valid),
             ConstraintKind::Unique | ConstraintKind::PrimaryKey | ConstraintKind::Other => {
                 exclusive().scan(true)
             }
@@ -582,8 +591,14 @@ impl std::fmt::Display for Op {
                 write!(f, "LOCK TABLE {table} IN {} MODE", mode.as_str())
             }
             Op::Write { table } => write!(f, "write to {table}"),
-            Op::SetLockTimeout { off: false } => f.write_str("SET lock_timeout"),
-            Op::SetLockTimeout { off: true } => f.write_str("SET lock_timeout = 0"),
+            Op::SetLockTimeout { off, local } => {
+                f.write_str(if *local { "SET LOCAL" } else { "SET" })?;
+                f.write_str(if *off {
+                    " lock_timeout = 0"
+                } else {
+                    " lock_timeout"
+                })
+            }
         }
     }
 }
@@ -606,7 +621,7 @@ impl std::fmt::Display for Alter {
                 not_valid,
             } => {
                 let kind = match kind {
-                    ConstraintKind::Check => "CHECK",
+                    ConstraintKind::Check { .. } => "CHECK",
                     ConstraintKind::ForeignKey { .. } => "FOREIGN KEY",
                     ConstraintKind::Unique => "UNIQUE",
                     ConstraintKind::PrimaryKey => "PRIMARY KEY",

@@ -125,6 +125,12 @@ pub fn render(
             ),
             format!("DROP TABLE {table};\n"),
         ),
+        (Some(Template::AddColumn), Dialect::Postgres) => (
+            format!(
+                "-- Give up instead of queueing every query on the table behind this ALTER while it\n-- waits for a long transaction; run the migration again when it fails.\nSET lock_timeout = '5s';\n-- A NOT NULL column on a table that has rows needs a DEFAULT.\nALTER TABLE {table} ADD COLUMN {column} TEXT;\n"
+            ),
+            format!("ALTER TABLE {table} DROP COLUMN {column};\n"),
+        ),
         (Some(Template::AddColumn), _) => (
             format!(
                 "-- A NOT NULL column on a table that has rows needs a DEFAULT.\nALTER TABLE {table} ADD COLUMN {column} TEXT;\n"
@@ -147,7 +153,7 @@ pub fn render(
         ),
         (Some(Template::AddForeignKey), Dialect::Postgres) => (
             format!(
-                "-- NOT VALID adds the constraint without scanning the table under a lock;\n-- VALIDATE then checks existing rows with a weaker lock.\nALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey\n    FOREIGN KEY ({column}) REFERENCES {references} (id) NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_fkey;\n"
+                "-- migrate:no-transaction\n-- Each statement commits on its own: NOT VALID adds the constraint without scanning the\n-- table, then VALIDATE checks the existing rows under a lock that blocks no reads or writes\n-- (in one transaction it would scan under the ADD's lock, which blocks writes).\nSET lock_timeout = '5s';\nALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey\n    FOREIGN KEY ({column}) REFERENCES {references} (id) NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_fkey;\n"
             ),
             format!("ALTER TABLE {table} DROP CONSTRAINT {table}_{column}_fkey;\n"),
         ),

@@ -185,7 +185,7 @@ fn good_migrations_build_and_a_second_build_is_fresh() {
         ("1_users.down.sql", USERS_DOWN),
         (
             "2_drop.up.sql",
-            "ALTER TABLE users ADD COLUMN nickname TEXT;\n",
+            "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname TEXT;\n",
         ),
         (
             "2_drop.down.sql",

@@ -649,9 +649,14 @@ fn every_template_passes_lint_and_verify(kind: Kind) {
         Kind::Sqlite => "INTEGER",
     };
     if kind != Kind::Sqlite {
+        let timeout = if kind == Kind::Postgres {
+            "SET lock_timeout = '5s';\n"
+        } else {
+            ""
+        };
         p.pair(
             "29990101000000_add_parent_id",
-            &format!("ALTER TABLE children ADD COLUMN parent_id {column_type};\n"),
+            &format!("{timeout}ALTER TABLE children ADD COLUMN parent_id {column_type};\n"),
             "ALTER TABLE children DROP COLUMN parent_id;\n",
         );
     }

@@ -22,6 +22,7 @@ use sqlparser::ast::{
 use crate::Dialect;
 use crate::model::{Effect, ObjectId, ObjectKind};
 
+pub(crate) use names::pg_object_name;
 pub use names::{ident_name, normalize, object_name};
 
 /// What `statement` does to the schema, in order.

@@ -30,6 +30,7 @@ mod branch_conflict;
 mod changing_column_type;
 mod column_change_not_reverted;
 mod concurrently_in_transaction;
+mod constraint_missing_not_valid;
 mod damaged_lock;
 mod definition_not_restored;
 mod down_drop_order;
@@ -43,6 +44,7 @@ mod enum_value_not_removable;
 mod identifier_too_long;
 mod invalid_directive;
 mod invalid_file_name;
+mod lock_held_after_exclusive;
 mod misplaced_directive;
 mod non_utf8_file;
 mod object_used_before_created;
@@ -60,10 +62,14 @@ mod require_concurrent_index_deletion;
 mod require_concurrent_partition_detach;
 mod require_concurrent_reindex;
 mod require_down_script;
+mod require_lock_timeout;
 mod require_online_ddl;
 mod rule_id;
+mod set_not_null_scan;
 mod syntax_error;
+mod table_rewrite;
 mod transaction_control;
+mod unique_constraint_without_index;
 mod unreadable_file;
 mod unreviewed_migration;
 mod unused_allow;
@@ -76,7 +82,7 @@ use std::str::FromStr;
 
 use crate::analysis::{Analysis, MigrationFacts, NamedIndex, ParsedFile, analyze};
 use crate::finding::{Finding, Severity};
-use crate::lock_model::{self, Prediction, ServerVersion};
+use crate::lock_model::{self, Lock, Prediction, Relation, ServerVersion};
 use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::sql::Syntax;
 use crate::{Dialect, Migration, MigrationSet, Op, ParsedStatement, SqlFile};
@@ -195,6 +201,12 @@ pub static RULES: &[Rule] = &[
     prefer_text_field::RULE,
     prefer_timestamptz::RULE,
     prefer_identity::RULE,
+    require_lock_timeout::RULE,
+    lock_held_after_exclusive::RULE,
+    table_rewrite::RULE,
+    constraint_missing_not_valid::RULE,
+    unique_constraint_without_index::RULE,
+    set_not_null_scan::RULE,
     unused_allow::RULE,
     branch_conflict::RULE,
     unreviewed_migration::RULE,
@@ -297,6 +309,8 @@ pub struct Cx<'a> {
     pub set: &'a MigrationSet,
     pub migration: &'a Migration,
     pub facts: &'a MigrationFacts,
+    /// The facts of the migrations before this one, in version order.
+    pub history: &'a [MigrationFacts],
     pub dialect: Dialect,
     /// The server version the lock model assumes.
     pub version: ServerVersion,
@@ -423,6 +437,29 @@ impl Cx<'_> {
         live.then_some(named)
     }
 
+    /// Whether the relation a lock of up statement `statement` is on existed before this
+    /// migration: a table as [`existed_before`](Cx::existed_before) says, an index as
+    /// [`index_on_existing_table`](Cx::index_on_existing_table) does.
+    pub fn locks_existing(&self, statement: usize, lock: &Lock) -> bool {
+        match lock.relation {
+            Relation::Table => self.existed_before(&lock.name),
+            Relation::Index => self
+                .index_on_existing_table(statement, &lock.name)
+                .is_some(),
+        }
+    }
+
+    /// The line of the up script at which statement `index` starts.
+    pub fn up_line(&self, index: usize) -> usize {
+        let start = self
+            .facts
+            .up
+            .statements
+            .get(index)
+            .map_or(0, |s| s.span.start);
+        crate::line_col(&self.migration.up.text, start).0
+    }
+
     /// Every statement of the scripts that run inside the migration's transaction (those
     /// without `-- migrate:no-transaction`), with its script, file and index.
     pub fn transactional_statements(
@@ -495,11 +532,12 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
         .filter(|object| object.kind == ObjectKind::Table)
         .map(|object| object.name.clone())
         .collect();
-    for (migration, facts) in set.migrations.iter().zip(&analysis.migrations) {
+    for (i, (migration, facts)) in set.migrations.iter().zip(&analysis.migrations).enumerate() {
         let cx = Cx {
             set,
             migration,
             facts,
+            history: &analysis.migrations[..i],
             dialect: config.dialect,
             version: config.version,
             undeployed_tables: &undeployed_tables,

@@ -3,9 +3,9 @@
 //! so that the tree can be dropped. Names are normalised as the schema model's are.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DetachPartitionMode, Expr,
-    GeneratedExpressionMode, LockTableMode, ObjectType, Set, Statement as Ast, TableConstraint,
-    TableObject,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
+    DetachPartitionMode, Expr, GeneratedExpressionMode, LockTableMode, ObjectType, Set,
+    Statement as Ast, TableConstraint, TableObject,
 };
 
 use crate::Dialect;
@@ -66,6 +66,9 @@ pub enum Op {
     /// `SET [LOCAL] lock_timeout = …` (MySQL: `lock_wait_timeout`): zero turns it off.
     SetLockTimeout {
         off: bool,
+        /// `SET LOCAL`: only until the transaction ends, and nothing at all outside one (a
+        /// `no-transaction` script).
+        local: bool,
     },
 }
 
@@ -238,7 +241,12 @@ pub enum Alter {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConstraintKind {
-    Check,
+    Check {
+        /// The column, when the expression is `column IS NOT NULL` and nothing else: once
+        /// validated, PostgreSQL 12 and later take it as proof for `SET NOT NULL` and skip
+        /// the scan.
+        not_null: Option<String>,
+    },
     ForeignKey {
         references: String,
     },
@@ -367,12 +375,16 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
             .into_iter()
             .collect(),
         Ast::Set(Set::SingleAssignment {
-            variable, values, ..
+            scope,
+            variable,
+            values,
+            ..
         }) => {
             let variable = object_name(variable, Dialect::MySql);
             if variable == "lock_timeout" || variable == "lock_wait_timeout" {
                 vec![Op::SetLockTimeout {
                     off: values.iter().all(is_zero),
+                    local: matches!(scope, Some(ContextModifier::Local)),
                 }]
             } else {
                 Vec::new()
@@ -594,22 +606,40 @@ fn constraint_kind(
 ) -> (Option<String>, ConstraintKind) {
     let ident = |i: &Option<sqlparser::ast::Ident>| i.as_ref().map(|i| ident_name(i, dialect));
     match constraint {
-        TableConstraint::Check(c) => (ident(&c.name), ConstraintKind::Check),
+        TableConstraint::Check(c) => (
+            ident(&c.name),
+            ConstraintKind::Check {
+                not_null: not_null_column(&c.expr, dialect),
+            },
+        ),
         TableConstraint::ForeignKey(fk) => (
             ident(&fk.name),
             ConstraintKind::ForeignKey {
                 references: object_name(&fk.foreign_table, dialect),
             },
         ),
-        TableConstraint::Unique(u) if u.columns.is_empty() && u.index_name.is_some() => {
+        TableConstraint::UniqueUsingIndex(u) | TableConstraint::PrimaryKeyUsingIndex(u) => {
             (ident(&u.name), ConstraintKind::UsingIndex)
         }
         TableConstraint::Unique(u) => (ident(&u.name), ConstraintKind::Unique),
-        TableConstraint::PrimaryKey(p) if p.columns.is_empty() && p.index_name.is_some() => {
-            (ident(&p.name), ConstraintKind::UsingIndex)
-        }
         TableConstraint::PrimaryKey(p) => (ident(&p.name), ConstraintKind::PrimaryKey),
         _ => (None, ConstraintKind::Other),
+    }
+}
+
+/// `column IS NOT NULL`, in any parentheses: the column.
+fn not_null_column(expr: &Expr, dialect: Dialect) -> Option<String> {
+    match expr {
+        Expr::Nested(inner) => not_null_column(inner, dialect),
+        Expr::IsNotNull(operand) => match operand.as_ref() {
+            Expr::Nested(inner) => match inner.as_ref() {
+                Expr::Identifier(column) => Some(ident_name(column, dialect)),
+                _ => None,
+            },
+            Expr::Identifier(column) => Some(ident_name(column, dialect)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -781,15 +811,54 @@ mod tests {
     }
 
     #[test]
+    fn constraints_using_an_index_and_not_null_checks() {
+        let kinds: Vec<ConstraintKind> = ops(
+            "ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX i; \
+             ALTER TABLE t ADD CONSTRAINT p PRIMARY KEY USING INDEX i; \
+             ALTER TABLE t ADD CONSTRAINT u UNIQUE (a); \
+             ALTER TABLE t ADD CONSTRAINT n CHECK ((\"A\" IS NOT NULL)) NOT VALID; \
+             ALTER TABLE t ADD CHECK (a IS NOT NULL AND b > 0)",
+            Dialect::Postgres,
+        )
+        .into_iter()
+        .map(|op| match op {
+            Op::Alter {
+                action: Alter::AddConstraint { kind, .. },
+                ..
+            } => kind,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                ConstraintKind::UsingIndex,
+                ConstraintKind::UsingIndex,
+                ConstraintKind::Unique,
+                ConstraintKind::Check {
+                    not_null: Some("A".to_owned())
+                },
+                ConstraintKind::Check { not_null: None },
+            ]
+        );
+    }
+
+    #[test]
     fn locking_statements() {
         assert_eq!(
             ops(
-                "SET lock_timeout = '2s'; SET lock_timeout = 0; LOCK TABLE a IN SHARE MODE; TRUNCATE b",
+                "SET lock_timeout = '2s'; SET LOCAL lock_timeout = 0; LOCK TABLE a IN SHARE MODE; TRUNCATE b",
                 Dialect::Postgres
             ),
             vec![
-                Op::SetLockTimeout { off: false },
-                Op::SetLockTimeout { off: true },
+                Op::SetLockTimeout {
+                    off: false,
+                    local: false
+                },
+                Op::SetLockTimeout {
+                    off: true,
+                    local: true
+                },
                 Op::LockTable {
                     table: "a".to_owned(),
                     mode: LockMode::Share

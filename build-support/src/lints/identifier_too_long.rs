@@ -6,7 +6,12 @@
 //! PostgreSQL keeps only the first 63 bytes of an identifier (`NAMEDATALEN - 1`) and says so
 //! only in a notice. Two long names that start alike become the same name: the second
 //! `CREATE` fails, or a later `DROP` or `ALTER` written with the full name acts on the other
-//! object. The names the application and later migrations use are not the names in the catalog.
+//! object. The name in the catalog (in `pg_dump`, error messages, schema-diff tools) is not the
+//! one the migrations and the application wrote.
+//!
+//! A warning, not an error: PostgreSQL cuts the name the same way wherever it is written, so a
+//! long name alone creates, alters and drops the object it means; only a second name with the
+//! same first 63 bytes makes it fail.
 //!
 //! ## Example
 //! ```sql
@@ -27,7 +32,7 @@ use crate::model::Effect;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::IdentifierTooLong,
-    default: Level::Deny,
+    default: Level::Warn,
     check: Some(check),
 };
 

@@ -4,7 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlparser::ast::ColumnOption;
+
 use crate::catalog::{Catalog, Event};
+use crate::effects::ident_name;
 use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::sql::SplitError;
 use crate::sql::{Op, ParsedStatement, parse_script};
@@ -88,6 +91,10 @@ pub struct MigrationFacts {
     /// again), or defines with another body than before the up (a function), with the down
     /// statement that does (`None`: none does).
     pub redefinitions_not_restored: Vec<(usize, ObjectId, Option<usize>)>,
+    /// Columns (table, column) whose nullability the up sets (`SET NOT NULL`, `DROP NOT
+    /// NULL`) to what it already was before the up, as far as the earlier ups tell: the down
+    /// has nothing to change back.
+    pub nullability_kept: HashSet<(String, String)>,
 }
 
 /// An index a statement names without its table, as the catalog knew it just before.
@@ -135,8 +142,10 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
     }
     let mut events = Vec::new();
     let mut bodies = Bodies::default();
+    let mut nullability = Nullability::default();
     for (m, facts) in set.migrations.iter().zip(&mut migrations) {
         replay_up(&mut catalog, m.version, &first_creator, facts, &mut events);
+        facts.nullability_kept = nullability.replay(&facts.up, dialect);
         // The bodies of the functions the up defines anew, as they were before it.
         let before: HashMap<ObjectId, String> = facts
             .redefined
@@ -678,6 +687,94 @@ impl Bodies {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+}
+
+/// Whether each column allows NULL, by (table, column), where the ups so far tell: a column
+/// `ALTER TABLE … ADD COLUMN` made, or one `ALTER COLUMN … SET/DROP NOT NULL` changed. A column
+/// `CREATE TABLE` made is not known (the parse keeps none of that statement's tree), and a
+/// column is forgotten when it or its table is dropped, renamed, made again, redefined
+/// (MySQL's `MODIFY`/`CHANGE`) or changed in a way the model does not follow.
+#[derive(Debug, Default)]
+struct Nullability(HashMap<(String, String), bool>);
+
+impl Nullability {
+    /// Replays an up script and returns the columns whose nullability it sets to what it was
+    /// before the script (a `DROP NOT NULL` on a column that already allows NULL).
+    fn replay(&mut self, up: &ParsedFile, dialect: Dialect) -> HashSet<(String, String)> {
+        let mut before: HashMap<(String, String), Option<bool>> = HashMap::new();
+        for statement in &up.statements {
+            for effect in &statement.effects {
+                self.forget(effect);
+            }
+            let Some(crate::sql::Syntax::AlterTable {
+                added_columns,
+                changed_columns,
+            }) = statement.syntax()
+            else {
+                continue;
+            };
+            let Some(table) = statement.effects.iter().find_map(|e| match e {
+                Effect::Use { object } if object.kind == ObjectKind::Table => Some(&object.name),
+                _ => None,
+            }) else {
+                continue;
+            };
+            for column in added_columns {
+                let not_null = column.options.iter().any(|o| {
+                    matches!(
+                        o.option,
+                        ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+                    )
+                });
+                let key = (table.clone(), ident_name(&column.name, dialect));
+                before.entry(key.clone()).or_insert(None);
+                self.0.insert(key, !not_null);
+            }
+            for (column, what) in changed_columns {
+                let key = (table.clone(), ident_name(column, dialect));
+                before
+                    .entry(key.clone())
+                    .or_insert_with(|| self.0.get(&key).copied());
+                // What the action does, as `Syntax::AlterTable` words it.
+                match *what {
+                    "makes it NOT NULL" => self.0.insert(key, false),
+                    "makes it nullable" => self.0.insert(key, true),
+                    "sets its default" | "drops its default" | "changes its type" => None,
+                    _ => self.0.remove(&key),
+                };
+            }
+        }
+        before
+            .into_iter()
+            .filter(|(key, was)| was.is_some() && *was == self.0.get(key).copied())
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// Forgets what an effect may change: a dropped, renamed, created or uncertain column or
+    /// table, everything after an opaque statement.
+    fn forget(&mut self, effect: &Effect) {
+        let mut objects = Vec::new();
+        match effect {
+            Effect::Create { object, .. }
+            | Effect::Drop { object, .. }
+            | Effect::Uncertain { object } => objects.push(object),
+            Effect::Rename { from, to } => objects.extend([from, to]),
+            Effect::Use { .. } => {}
+            Effect::Opaque => self.0.clear(),
+        }
+        for object in objects {
+            match object.kind {
+                ObjectKind::Table => self.0.retain(|(t, _), _| *t != object.name),
+                ObjectKind::Column => {
+                    if let Some(t) = &object.parent {
+                        self.0.remove(&(t.clone(), object.name.clone()));
+                    }
+                }
+                _ => {}
             }
         }
     }

@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags an up script that changes a column that existed before it (`ALTER COLUMN … SET
 //! DEFAULT`, `DROP DEFAULT`, `SET NOT NULL`, `DROP NOT NULL`, `TYPE`; MySQL's `MODIFY` and
-//! `CHANGE`) when its down script does not touch that column again.
+//! `CHANGE`) when its down script does not touch that column again. A `SET NOT NULL` or `DROP
+//! NOT NULL` that leaves the column as the earlier ups left it (a column they added or made
+//! nullable) changes nothing and is not flagged.
 //!
 //! ## Why is this bad?
 //! After the down the column keeps the up's default, nullability or type: code written for the
@@ -117,7 +119,11 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         }
         for (column, what) in changed {
             let id = ObjectId::column(table.clone(), column.clone());
-            if created.contains(&id) || columns.contains(&(table.clone(), column.clone())) {
+            let key = (table.clone(), column.clone());
+            // `SET NOT NULL` or `DROP NOT NULL` to what the column already was changes nothing.
+            let kept = matches!(what, "makes it NOT NULL" | "makes it nullable")
+                && cx.facts.nullability_kept.contains(&key);
+            if kept || created.contains(&id) || columns.contains(&key) {
                 continue;
             }
             out.push(
@@ -227,6 +233,87 @@ mod cases {
                 !found.is_empty(),
                 *flagged,
                 "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// (an earlier up, the up with an empty down, whether that up is flagged): `SET NOT NULL`
+    /// or `DROP NOT NULL` to what the column already was changes nothing, where the earlier
+    /// ups tell what it was. The first migration creates `crates (id, title, hits)`, which
+    /// says nothing the model keeps about nullability.
+    #[test]
+    fn nullability_set_to_what_it_was_is_no_change() {
+        let cases: &[(&str, &str, bool)] = &[
+            (
+                "SELECT 1;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            (
+                "ALTER TABLE crates ADD COLUMN notes TEXT;",
+                "ALTER TABLE crates ALTER COLUMN notes DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ADD COLUMN notes TEXT NOT NULL DEFAULT '';",
+                "ALTER TABLE crates ALTER COLUMN notes DROP NOT NULL;",
+                true,
+            ),
+            // Back where it was by the end of the up.
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;\nALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            // A type change keeps the nullability; a new table forgets it.
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;\nALTER TABLE crates ALTER COLUMN title TYPE VARCHAR(200);",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;\nDROP TABLE crates;\nCREATE TABLE crates (id INT, title TEXT NOT NULL, hits INT);",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            // Only the nullability is no change: the default still is.
+            (
+                "ALTER TABLE crates ALTER COLUMN hits DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN hits DROP NOT NULL, ALTER COLUMN hits SET DEFAULT 0;",
+                true,
+            ),
+        ];
+        for (earlier, up, flagged) in cases {
+            let files = [
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE crates (id INT, title TEXT, hits INT);",
+                ),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.sql", *earlier),
+                ("3_c.up.sql", *up),
+                ("3_c.down.sql", "-- nothing to undo\n"),
+            ];
+            let found = check(Dialect::Postgres, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("3_c.up.sql"),
+                *flagged,
+                "{earlier}\n{up}\n{found}"
             );
         }
     }

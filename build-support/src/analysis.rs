@@ -155,7 +155,7 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
         bodies.replay(&facts.up);
         match facts.down.take() {
             Some(down) => {
-                try_down(&mut catalog, m.version, &down, facts, &mut events);
+                try_down(&mut catalog, m.version, dialect, &down, facts, &mut events);
                 restored(&before, &down, facts);
                 facts.down = Some(down);
             }
@@ -346,6 +346,7 @@ fn note_named_indexes(
 fn try_down(
     catalog: &mut Catalog,
     version: i64,
+    dialect: Dialect,
     down: &ParsedFile,
     facts: &mut MigrationFacts,
     events: &mut Vec<Event>,
@@ -378,6 +379,15 @@ fn try_down(
     });
     let mut created_in_down: HashSet<ObjectId> = HashSet::new();
     let mut existed_drops = Vec::new();
+    // What the up made and left, once a down statement has removed it: dropped, renamed, or
+    // gone with its table or (PostgreSQL drops the indexes and constraints that read a column
+    // with it) its column. Dropping it again without `IF EXISTS` fails.
+    let left_by_up: Vec<&ObjectId> = facts
+        .made
+        .iter()
+        .filter(|o| catalog.exists(o) && !catalog.is_uncertain(o))
+        .collect();
+    let mut gone: HashSet<ObjectId> = HashSet::new();
     catalog.begin();
     for (k, statement) in down.statements.iter().enumerate() {
         let dropped_tables: HashSet<&str> = statement
@@ -408,6 +418,15 @@ fn try_down(
                             .push((k, object.clone(), ForeignDrop::DoesNotExist));
                     }
                 }
+                Effect::Drop {
+                    object,
+                    if_exists: false,
+                    ..
+                } if gone.contains(object) && !created_in_down.contains(object) => {
+                    facts
+                        .foreign_drops
+                        .push((k, object.clone(), ForeignDrop::DoesNotExist));
+                }
                 Effect::Create { object, .. } => {
                     created_in_down.insert(object.clone());
                 }
@@ -419,6 +438,25 @@ fn try_down(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        let drops = |kind: ObjectKind| {
+            statement
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::Drop { object, .. } if object.kind == kind))
+        };
+        let removed_by_model = drops(ObjectKind::Column) && !drops(ObjectKind::Table);
+        for &object in &left_by_up {
+            let named = statement.effects.iter().any(|e| match e {
+                Effect::Drop { object: o, .. } | Effect::Rename { from: o, .. } => o == object,
+                _ => false,
+            });
+            // Only PostgreSQL takes a column's indexes and constraints along whole (MySQL
+            // narrows a multi-column index, SQLite refuses to drop an indexed column).
+            let sure = named || !removed_by_model || dialect == Dialect::Postgres;
+            if sure && !catalog.exists(object) && !catalog.is_uncertain(object) {
+                gone.insert(object.clone());
+            }
+        }
         for event in events.iter() {
             if let Event::DropReferenced {
                 table,

@@ -4,8 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlparser::ast::ColumnOption;
-
 use crate::catalog::{Catalog, Event};
 use crate::effects::ident_name;
 use crate::model::{Effect, ObjectId, ObjectKind};
@@ -95,6 +93,19 @@ pub struct MigrationFacts {
     /// NULL`) to what it already was before the up, as far as the earlier ups tell: the down
     /// has nothing to change back.
     pub nullability_kept: HashSet<(String, String)>,
+    /// Columns the up touched whose nullability or default the down leaves other than they
+    /// were before the up, as far as the replay knows both: (the down statement that last
+    /// touched it, table, column, what differs).
+    pub column_definitions_not_restored: Vec<(usize, String, String, ColumnDifference)>,
+}
+
+/// How a column differs after the down from before the up: for each of its nullability and
+/// its default that differs, what it is after the down (`Some(true)`: allows NULL, has a
+/// default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnDifference {
+    pub nullable: Option<bool>,
+    pub has_default: Option<bool>,
 }
 
 /// An index a statement names without its table, as the catalog knew it just before.
@@ -142,10 +153,27 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
     }
     let mut events = Vec::new();
     let mut bodies = Bodies::default();
-    let mut nullability = Nullability::default();
+    let mut columns = Columns::default();
     for (m, facts) in set.migrations.iter().zip(&mut migrations) {
         replay_up(&mut catalog, m.version, &first_creator, facts, &mut events);
-        facts.nullability_kept = nullability.replay(&facts.up, dialect);
+        let up = columns.replay(&facts.up, dialect);
+        facts.nullability_kept = up
+            .before
+            .iter()
+            .filter(|(key, was)| {
+                was.nullable.is_some() && was.nullable == columns.get(key).nullable
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        if let Some(down) = &facts.down
+            && down.error.is_none()
+            && !facts.opaque
+        {
+            let mut after_down = columns.clone();
+            let touched = after_down.replay(down, dialect);
+            facts.column_definitions_not_restored =
+                definitions_not_restored(&up, &touched, &after_down);
+        }
         // The bodies of the functions the up defines anew, as they were before it.
         let before: HashMap<ObjectId, String> = facts
             .redefined
@@ -382,7 +410,7 @@ fn try_down(
     // What the up made and left, once a down statement has removed it: dropped, renamed, or
     // gone with its table or (PostgreSQL drops the indexes and constraints that read a column
     // with it) its column. Dropping it again without `IF EXISTS` fails.
-    let left_by_up: Vec<&ObjectId> = facts
+    let mut left_by_up: Vec<&ObjectId> = facts
         .made
         .iter()
         .filter(|o| catalog.exists(o) && !catalog.is_uncertain(o))
@@ -445,7 +473,11 @@ fn try_down(
                 .any(|e| matches!(e, Effect::Drop { object, .. } if object.kind == kind))
         };
         let removed_by_model = drops(ObjectKind::Column) && !drops(ObjectKind::Table);
-        for &object in &left_by_up {
+        // What this statement removed: gone for sure, or no longer followed.
+        left_by_up.retain(|&object| {
+            if catalog.exists(object) {
+                return true;
+            }
             let named = statement.effects.iter().any(|e| match e {
                 Effect::Drop { object: o, .. } | Effect::Rename { from: o, .. } => o == object,
                 _ => false,
@@ -453,10 +485,11 @@ fn try_down(
             // Only PostgreSQL takes a column's indexes and constraints along whole (MySQL
             // narrows a multi-column index, SQLite refuses to drop an indexed column).
             let sure = named || !removed_by_model || dialect == Dialect::Postgres;
-            if sure && !catalog.exists(object) && !catalog.is_uncertain(object) {
+            if sure && !catalog.is_uncertain(object) {
                 gone.insert(object.clone());
             }
-        }
+            false
+        });
         for event in events.iter() {
             if let Event::DropReferenced {
                 table,
@@ -730,26 +763,58 @@ impl Bodies {
     }
 }
 
-/// Whether each column allows NULL, by (table, column), where the ups so far tell: a column
-/// `ALTER TABLE … ADD COLUMN` made, or one `ALTER COLUMN … SET/DROP NOT NULL` changed. A column
-/// `CREATE TABLE` made is not known (the parse keeps none of that statement's tree), and a
-/// column is forgotten when it or its table is dropped, renamed, made again, redefined
-/// (MySQL's `MODIFY`/`CHANGE`) or changed in a way the model does not follow.
-#[derive(Debug, Default)]
-struct Nullability(HashMap<(String, String), bool>);
+/// A column, by (table, column).
+type ColumnKey = (String, String);
 
-impl Nullability {
-    /// Replays an up script and returns the columns whose nullability it sets to what it was
-    /// before the script (a `DROP NOT NULL` on a column that already allows NULL).
-    fn replay(&mut self, up: &ParsedFile, dialect: Dialect) -> HashSet<(String, String)> {
-        let mut before: HashMap<(String, String), Option<bool>> = HashMap::new();
-        for statement in &up.statements {
+/// What the replay knows of a column's definition: whether it allows NULL, whether it has a
+/// default (`None`: not known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Known {
+    nullable: Option<bool>,
+    has_default: Option<bool>,
+}
+
+/// What the ups so far say of each column's nullability and default: from the column's
+/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER COLUMN`s after
+/// it. A column is forgotten when it or its table is dropped, renamed, made uncertain or
+/// redefined (MySQL's `MODIFY`/`CHANGE`), and when a constraint is put on it (a primary key
+/// makes it NOT NULL, and the effects do not say which constraint is one).
+#[derive(Clone, Debug, Default)]
+struct Columns(HashMap<ColumnKey, Known>);
+
+/// What one script did to the columns it touched.
+#[derive(Debug, Default)]
+struct Touched {
+    /// The last statement that touched each column.
+    last: HashMap<ColumnKey, usize>,
+    /// What was known of each before the script.
+    before: HashMap<ColumnKey, Known>,
+}
+
+impl Columns {
+    fn get(&self, key: &ColumnKey) -> Known {
+        self.0.get(key).copied().unwrap_or_default()
+    }
+
+    /// Replays a script, noting the columns it touches.
+    fn replay(&mut self, script: &ParsedFile, dialect: Dialect) -> Touched {
+        let mut touched = Touched::default();
+        let mut touch = |columns: &Columns, key: &ColumnKey, i: usize| {
+            touched
+                .before
+                .entry(key.clone())
+                .or_insert_with(|| columns.get(key));
+            touched.last.insert(key.clone(), i);
+        };
+        for (i, statement) in script.statements.iter().enumerate() {
             for effect in &statement.effects {
-                self.forget(effect);
+                for key in column_keys(effect) {
+                    touch(self, &key, i);
+                }
+                self.apply(effect);
             }
             let Some(crate::sql::Syntax::AlterTable {
-                added_columns,
-                changed_columns,
+                changed_columns, ..
             }) = statement.syntax()
             else {
                 continue;
@@ -760,62 +825,123 @@ impl Nullability {
             }) else {
                 continue;
             };
-            for column in added_columns {
-                let not_null = column.options.iter().any(|o| {
-                    matches!(
-                        o.option,
-                        ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
-                    )
-                });
-                let key = (table.clone(), ident_name(&column.name, dialect));
-                before.entry(key.clone()).or_insert(None);
-                self.0.insert(key, !not_null);
-            }
             for (column, what) in changed_columns {
                 let key = (table.clone(), ident_name(column, dialect));
-                before
-                    .entry(key.clone())
-                    .or_insert_with(|| self.0.get(&key).copied());
+                touch(self, &key, i);
+                let mut known = self.get(&key);
                 // What the action does, as `Syntax::AlterTable` words it.
                 match *what {
-                    "makes it NOT NULL" => self.0.insert(key, false),
-                    "makes it nullable" => self.0.insert(key, true),
-                    "sets its default" | "drops its default" | "changes its type" => None,
-                    _ => self.0.remove(&key),
-                };
+                    "makes it NOT NULL" => known.nullable = Some(false),
+                    "makes it nullable" => known.nullable = Some(true),
+                    "sets its default" => known.has_default = Some(true),
+                    "drops its default" => known.has_default = Some(false),
+                    "changes its type" => {}
+                    _ => known = Known::default(),
+                }
+                self.0.insert(key, known);
             }
         }
-        before
-            .into_iter()
-            .filter(|(key, was)| was.is_some() && *was == self.0.get(key).copied())
-            .map(|(key, _)| key)
-            .collect()
+        touched
     }
 
-    /// Forgets what an effect may change: a dropped, renamed, created or uncertain column or
-    /// table, everything after an opaque statement.
-    fn forget(&mut self, effect: &Effect) {
-        let mut objects = Vec::new();
+    fn apply(&mut self, effect: &Effect) {
         match effect {
+            Effect::Create {
+                object,
+                if_not_exists,
+                shape,
+                ..
+            } if object.kind == ObjectKind::Column => {
+                let Some(t) = &object.parent else { return };
+                let key = (t.clone(), object.name.clone());
+                match shape.filter(|_| !if_not_exists) {
+                    Some(shape) => self.0.insert(
+                        key,
+                        Known {
+                            nullable: Some(shape.nullable),
+                            has_default: Some(shape.has_default),
+                        },
+                    ),
+                    None => self.0.remove(&key),
+                };
+            }
+            Effect::Create {
+                object, columns, ..
+            } if object.kind == ObjectKind::Constraint => {
+                if let Some(t) = &object.parent {
+                    for c in columns {
+                        self.0.remove(&(t.clone(), c.clone()));
+                    }
+                }
+            }
             Effect::Create { object, .. }
             | Effect::Drop { object, .. }
-            | Effect::Uncertain { object } => objects.push(object),
-            Effect::Rename { from, to } => objects.extend([from, to]),
+            | Effect::Uncertain { object } => self.forget(object),
+            Effect::Rename { from, to } => {
+                self.forget(from);
+                self.forget(to);
+            }
             Effect::Use { .. } => {}
             Effect::Opaque => self.0.clear(),
         }
-        for object in objects {
-            match object.kind {
-                ObjectKind::Table => self.0.retain(|(t, _), _| *t != object.name),
-                ObjectKind::Column => {
-                    if let Some(t) = &object.parent {
-                        self.0.remove(&(t.clone(), object.name.clone()));
-                    }
+    }
+
+    fn forget(&mut self, object: &ObjectId) {
+        match object.kind {
+            ObjectKind::Table => self.0.retain(|(t, _), _| *t != object.name),
+            ObjectKind::Column => {
+                if let Some(t) = &object.parent {
+                    self.0.remove(&(t.clone(), object.name.clone()));
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
+}
+
+/// The columns an effect names directly (not through their table).
+fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
+    let key = |o: &ObjectId| {
+        (o.kind == ObjectKind::Column)
+            .then(|| Some((o.parent.clone()?, o.name.clone())))
+            .flatten()
+    };
+    match effect {
+        Effect::Create { object, .. } | Effect::Drop { object, .. } => {
+            key(object).into_iter().collect()
+        }
+        Effect::Rename { from, to } => key(from).into_iter().chain(key(to)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The columns whose nullability or default the down leaves other than it was before the up
+/// (both known), of those the up touched: (down statement, table, column, what differs).
+fn definitions_not_restored(
+    before_up: &Touched,
+    down: &Touched,
+    after_down: &Columns,
+) -> Vec<(usize, String, String, ColumnDifference)> {
+    let mut out = Vec::new();
+    for (key, before) in &before_up.before {
+        let Some(&statement) = down.last.get(key) else {
+            continue;
+        };
+        let after = after_down.get(key);
+        let differs =
+            |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
+        let difference = ColumnDifference {
+            nullable: differs(before.nullable, after.nullable)
+                .then_some(after.nullable == Some(true)),
+            has_default: differs(before.has_default, after.has_default)
+                .then_some(after.has_default == Some(true)),
+        };
+        if difference.nullable.is_some() || difference.has_default.is_some() {
+            out.push((statement, key.0.clone(), key.1.clone(), difference));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The body of a `CREATE FUNCTION` statement, without its quotes.

@@ -43,6 +43,7 @@ pub(crate) fn creates(object: ObjectId, if_not_exists: bool, or_replace: bool) -
         on: None,
         references: None,
         columns: Vec::new(),
+        shape: None,
     }
 }
 
@@ -60,6 +61,7 @@ pub(crate) fn creates_on(
         on: Some(table.to_owned()),
         references: None,
         columns: Vec::new(),
+        shape: None,
     }
 }
 
@@ -222,6 +224,7 @@ impl Effects {
                         on: owner,
                         references: None,
                         columns: Vec::new(),
+                        shape: None,
                     },
                 );
             }

@@ -59,6 +59,7 @@ impl Effects {
                 on: Some(table),
                 references: None,
                 columns,
+                shape: None,
             });
         }
     }

@@ -833,7 +833,8 @@ impl Columns {
                 match *what {
                     "makes it NOT NULL" => known.nullable = Some(false),
                     "makes it nullable" => known.nullable = Some(true),
-                    "sets its default" => known.has_default = Some(true),
+                    // `SET DEFAULT NULL` drops it, and the syntax keeps no expression.
+                    "sets its default" => known.has_default = None,
                     "drops its default" => known.has_default = Some(false),
                     "changes its type" => {}
                     _ => known = Known::default(),

@@ -369,6 +369,9 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
     Some(ColumnShape {
         nullable: !options()
             .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_))),
-        has_default: options().any(|o| matches!(o, ColumnOption::Default(_))),
+        // `DEFAULT NULL` is what a column without a default has.
+        has_default: options().any(
+            |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
+        ),
     })
 }

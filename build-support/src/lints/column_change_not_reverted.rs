@@ -358,6 +358,19 @@ mod cases {
                 "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT 0;",
                 true,
             ),
+            // `DEFAULT NULL` is no default; what `SET DEFAULT` sets is not known.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN hits;",
+                "ALTER TABLE crates ADD COLUMN hits INT DEFAULT NULL;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT 1;",
+                "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT NULL;",
+                false,
+            ),
             // The table rebuilt by the down, with title nullable now.
             (
                 pg,

@@ -81,6 +81,10 @@ pub struct MigrationFacts {
     pub made: HashSet<ObjectId>,
     /// The up drops or renames something that existed before it.
     pub changes_existing: bool,
+    /// Of `made`, what existed before the up and that it dropped (or renamed away) and made
+    /// again under the same name (a table rebuilt): a down that drops it must put the older
+    /// one back.
+    pub rebuilt: HashSet<ObjectId>,
     /// Views and functions that existed before the up and that it defines anew (`OR REPLACE`,
     /// or dropped and created again), with the statement: the down must define them again as
     /// they were.
@@ -317,6 +321,10 @@ fn replay_up(
     }
     facts.created.retain(|(_, id)| catalog.exists(id));
     facts.changes_existing = !replaced.is_empty();
+    facts.rebuilt = replaced
+        .into_iter()
+        .filter(|id| facts.made.contains(id) && catalog.exists(id))
+        .collect();
     // A rename whose new name is gone by the end, or whose old name the up creates again (a
     // table rebuilt through a temporary name), is not a rename the down must reverse.
     facts.renames_not_reversed = renames
@@ -433,7 +441,7 @@ fn try_down(
                 Effect::Drop {
                     object, if_exists, ..
                 } if !up_created.contains(object)
-                    && !facts.made.contains(object)
+                    && (!facts.made.contains(object) || facts.rebuilt.contains(object))
                     && !created_in_down.contains(object)
                     && !dropped_with_container(object, &up_created)
                     && !catalog.is_uncertain(object) =>

@@ -37,6 +37,10 @@ pub(super) const RULE: Rule = Rule {
 fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, object, why) in &cx.facts.foreign_drops {
         let (message, help) = match why {
+            ForeignDrop::ExistedBefore if cx.facts.rebuilt.contains(object) => (
+                format!("the down script drops {object}, which existed before the up script rebuilt it, and does not make the older one again"),
+                "a down script undoes its own up script: give the object back the definition it had before the up, rather than dropping it".to_owned(),
+            ),
             ForeignDrop::ExistedBefore => (
                 format!("the down script drops {object}, which existed before the up script ran"),
                 "a down script undoes its own up script only: drop what the up created, restore what it changed, and leave older objects alone".to_owned(),
@@ -161,6 +165,25 @@ mod cases {
                 pg,
                 "CREATE INDEX repos_owner ON repos (owner);",
                 "DROP INDEX repos_owner;\nCREATE INDEX repos_owner ON repos (owner);\nDROP INDEX repos_owner;",
+                false,
+            ),
+            // A table the up rebuilt: the down must put the older one back.
+            (
+                pg,
+                "DROP TABLE IF EXISTS repos;\nCREATE TABLE repos (id INT, owner INT, slug TEXT, kind TEXT);",
+                "DROP TABLE repos;",
+                true,
+            ),
+            (
+                pg,
+                "DROP TABLE IF EXISTS repos;\nCREATE TABLE repos (id INT, owner INT, slug TEXT, kind TEXT);",
+                "DROP TABLE repos;\nCREATE TABLE repos (id INT, owner INT, slug TEXT);",
+                false,
+            ),
+            (
+                Dialect::Sqlite,
+                "CREATE TABLE repos_new (id INT, owner INT, slug TEXT, kind TEXT);\nINSERT INTO repos_new (id, owner, slug) SELECT id, owner, slug FROM repos;\nDROP TABLE repos;\nALTER TABLE repos_new RENAME TO repos;",
+                "CREATE TABLE repos_old (id INT, owner INT, slug TEXT);\nINSERT INTO repos_old SELECT id, owner, slug FROM repos;\nDROP TABLE repos;\nALTER TABLE repos_old RENAME TO repos;",
                 false,
             ),
             // SQLite refuses to drop an indexed column, and the statement that fails is not

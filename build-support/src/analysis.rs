@@ -82,8 +82,8 @@ pub struct MigrationFacts {
     /// The up drops or renames something that existed before it.
     pub changes_existing: bool,
     /// Of `made`, what existed before the up and that it dropped (or renamed away) and made
-    /// again under the same name (a table rebuilt): a down that drops it must put the older
-    /// one back.
+    /// again under the same name (a table rebuilt), or defined anew (`redefined`): a down that
+    /// drops it must put the older one back.
     pub rebuilt: HashSet<ObjectId>,
     /// Views and functions that existed before the up and that it defines anew (`OR REPLACE`,
     /// or dropped and created again), with the statement: the down must define them again as
@@ -324,6 +324,7 @@ fn replay_up(
     facts.rebuilt = replaced
         .into_iter()
         .filter(|id| facts.made.contains(id) && catalog.exists(id))
+        .chain(facts.redefined.iter().map(|(_, id)| id.clone()))
         .collect();
     // A rename whose new name is gone by the end, or whose old name the up creates again (a
     // table rebuilt through a temporary name), is not a rename the down must reverse.

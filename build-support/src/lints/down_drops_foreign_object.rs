@@ -220,4 +220,36 @@ mod cases {
             );
         }
     }
+    /// A view or function the up defines anew (`OR REPLACE`) existed before it: a down that
+    /// drops it and does not define the older one again leaves it missing.
+    #[test]
+    fn dropping_what_the_up_redefined() {
+        let cases: &[(&str, bool)] = &[
+            ("DROP VIEW live_repos;", true),
+            (
+                "DROP VIEW live_repos;\nCREATE VIEW live_repos AS SELECT id FROM repos;",
+                false,
+            ),
+            (
+                "CREATE OR REPLACE VIEW live_repos AS SELECT id FROM repos;",
+                false,
+            ),
+        ];
+        for (down, flagged) in cases {
+            let files = [
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE repos (id INT, slug TEXT);\nCREATE VIEW live_repos AS SELECT id FROM repos;",
+                ),
+                ("1_a.down.sql", "DROP VIEW live_repos;\nDROP TABLE repos;"),
+                (
+                    "2_b.up.sql",
+                    "CREATE OR REPLACE VIEW live_repos AS SELECT id, slug FROM repos;",
+                ),
+                ("2_b.down.sql", *down),
+            ];
+            let found = check(Dialect::Postgres, &files, "down-drops-foreign-object");
+            assert_eq!(found.contains("2_b.down.sql"), *flagged, "{down}\n{found}");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::catalog::{Catalog, Event};
+use crate::effects::ident_name;
 use crate::model::{Effect, ObjectId, ObjectKind};
 use crate::sql::SplitError;
 use crate::sql::{Op, ParsedStatement, parse_script};
@@ -80,6 +81,10 @@ pub struct MigrationFacts {
     pub made: HashSet<ObjectId>,
     /// The up drops or renames something that existed before it.
     pub changes_existing: bool,
+    /// Of `made`, what existed before the up and that it dropped (or renamed away) and made
+    /// again under the same name (a table rebuilt), or defined anew (`redefined`): a down that
+    /// drops it must put the older one back.
+    pub rebuilt: HashSet<ObjectId>,
     /// Views and functions that existed before the up and that it defines anew (`OR REPLACE`,
     /// or dropped and created again), with the statement: the down must define them again as
     /// they were.
@@ -88,6 +93,23 @@ pub struct MigrationFacts {
     /// again), or defines with another body than before the up (a function), with the down
     /// statement that does (`None`: none does).
     pub redefinitions_not_restored: Vec<(usize, ObjectId, Option<usize>)>,
+    /// Columns (table, column) whose nullability the up sets (`SET NOT NULL`, `DROP NOT
+    /// NULL`) to what it already was before the up, as far as the earlier ups tell: the down
+    /// has nothing to change back.
+    pub nullability_kept: HashSet<(String, String)>,
+    /// Columns the up touched whose nullability or default the down leaves other than they
+    /// were before the up, as far as the replay knows both: (the down statement that last
+    /// touched it, table, column, what differs).
+    pub column_definitions_not_restored: Vec<(usize, String, String, ColumnDifference)>,
+}
+
+/// How a column differs after the down from before the up: for each of its nullability and
+/// its default that differs, what it is after the down (`Some(true)`: allows NULL, has a
+/// default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnDifference {
+    pub nullable: Option<bool>,
+    pub has_default: Option<bool>,
 }
 
 /// An index a statement names without its table, as the catalog knew it just before.
@@ -135,8 +157,27 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
     }
     let mut events = Vec::new();
     let mut bodies = Bodies::default();
+    let mut columns = Columns::default();
     for (m, facts) in set.migrations.iter().zip(&mut migrations) {
         replay_up(&mut catalog, m.version, &first_creator, facts, &mut events);
+        let up = columns.replay(&facts.up, dialect);
+        facts.nullability_kept = up
+            .before
+            .iter()
+            .filter(|(key, was)| {
+                was.nullable.is_some() && was.nullable == columns.get(key).nullable
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        if let Some(down) = &facts.down
+            && down.error.is_none()
+            && !facts.opaque
+        {
+            let mut after_down = columns.clone();
+            let touched = after_down.replay(down, dialect);
+            facts.column_definitions_not_restored =
+                definitions_not_restored(&up, &touched, &after_down);
+        }
         // The bodies of the functions the up defines anew, as they were before it.
         let before: HashMap<ObjectId, String> = facts
             .redefined
@@ -146,7 +187,7 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
         bodies.replay(&facts.up);
         match facts.down.take() {
             Some(down) => {
-                try_down(&mut catalog, m.version, &down, facts, &mut events);
+                try_down(&mut catalog, m.version, dialect, &down, facts, &mut events);
                 restored(&before, &down, facts);
                 facts.down = Some(down);
             }
@@ -280,6 +321,11 @@ fn replay_up(
     }
     facts.created.retain(|(_, id)| catalog.exists(id));
     facts.changes_existing = !replaced.is_empty();
+    facts.rebuilt = replaced
+        .into_iter()
+        .filter(|id| facts.made.contains(id) && catalog.exists(id))
+        .chain(facts.redefined.iter().map(|(_, id)| id.clone()))
+        .collect();
     // A rename whose new name is gone by the end, or whose old name the up creates again (a
     // table rebuilt through a temporary name), is not a rename the down must reverse.
     facts.renames_not_reversed = renames
@@ -337,6 +383,7 @@ fn note_named_indexes(
 fn try_down(
     catalog: &mut Catalog,
     version: i64,
+    dialect: Dialect,
     down: &ParsedFile,
     facts: &mut MigrationFacts,
     events: &mut Vec<Event>,
@@ -369,6 +416,15 @@ fn try_down(
     });
     let mut created_in_down: HashSet<ObjectId> = HashSet::new();
     let mut existed_drops = Vec::new();
+    // What the up made and left, once a down statement has removed it: dropped, renamed, or
+    // gone with its table or (PostgreSQL drops the indexes and constraints that read a column
+    // with it) its column. Dropping it again without `IF EXISTS` fails.
+    let mut left_by_up: Vec<&ObjectId> = facts
+        .made
+        .iter()
+        .filter(|o| catalog.exists(o) && !catalog.is_uncertain(o))
+        .collect();
+    let mut gone: HashSet<ObjectId> = HashSet::new();
     catalog.begin();
     for (k, statement) in down.statements.iter().enumerate() {
         let dropped_tables: HashSet<&str> = statement
@@ -386,7 +442,7 @@ fn try_down(
                 Effect::Drop {
                     object, if_exists, ..
                 } if !up_created.contains(object)
-                    && !facts.made.contains(object)
+                    && (!facts.made.contains(object) || facts.rebuilt.contains(object))
                     && !created_in_down.contains(object)
                     && !dropped_with_container(object, &up_created)
                     && !catalog.is_uncertain(object) =>
@@ -399,6 +455,15 @@ fn try_down(
                             .push((k, object.clone(), ForeignDrop::DoesNotExist));
                     }
                 }
+                Effect::Drop {
+                    object,
+                    if_exists: false,
+                    ..
+                } if gone.contains(object) && !created_in_down.contains(object) => {
+                    facts
+                        .foreign_drops
+                        .push((k, object.clone(), ForeignDrop::DoesNotExist));
+                }
                 Effect::Create { object, .. } => {
                     created_in_down.insert(object.clone());
                 }
@@ -410,6 +475,30 @@ fn try_down(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        let drops = |kind: ObjectKind| {
+            statement
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::Drop { object, .. } if object.kind == kind))
+        };
+        let removed_by_model = drops(ObjectKind::Column) && !drops(ObjectKind::Table);
+        // What this statement removed: gone for sure, or no longer followed.
+        left_by_up.retain(|&object| {
+            if catalog.exists(object) {
+                return true;
+            }
+            let named = statement.effects.iter().any(|e| match e {
+                Effect::Drop { object: o, .. } | Effect::Rename { from: o, .. } => o == object,
+                _ => false,
+            });
+            // Only PostgreSQL takes a column's indexes and constraints along whole (MySQL
+            // narrows a multi-column index, SQLite refuses to drop an indexed column).
+            let sure = named || !removed_by_model || dialect == Dialect::Postgres;
+            if sure && !catalog.is_uncertain(object) {
+                gone.insert(object.clone());
+            }
+            false
+        });
         for event in events.iter() {
             if let Event::DropReferenced {
                 table,
@@ -681,6 +770,188 @@ impl Bodies {
             }
         }
     }
+}
+
+/// A column, by (table, column).
+type ColumnKey = (String, String);
+
+/// What the replay knows of a column's definition: whether it allows NULL, whether it has a
+/// default (`None`: not known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Known {
+    nullable: Option<bool>,
+    has_default: Option<bool>,
+}
+
+/// What the ups so far say of each column's nullability and default: from the column's
+/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER COLUMN`s after
+/// it. A column is forgotten when it or its table is dropped, renamed, made uncertain or
+/// redefined (MySQL's `MODIFY`/`CHANGE`), and when a constraint is put on it (a primary key
+/// makes it NOT NULL, and the effects do not say which constraint is one).
+#[derive(Clone, Debug, Default)]
+struct Columns(HashMap<ColumnKey, Known>);
+
+/// What one script did to the columns it touched.
+#[derive(Debug, Default)]
+struct Touched {
+    /// The last statement that touched each column.
+    last: HashMap<ColumnKey, usize>,
+    /// What was known of each before the script.
+    before: HashMap<ColumnKey, Known>,
+}
+
+impl Columns {
+    fn get(&self, key: &ColumnKey) -> Known {
+        self.0.get(key).copied().unwrap_or_default()
+    }
+
+    /// Replays a script, noting the columns it touches.
+    fn replay(&mut self, script: &ParsedFile, dialect: Dialect) -> Touched {
+        let mut touched = Touched::default();
+        let mut touch = |columns: &Columns, key: &ColumnKey, i: usize| {
+            touched
+                .before
+                .entry(key.clone())
+                .or_insert_with(|| columns.get(key));
+            touched.last.insert(key.clone(), i);
+        };
+        for (i, statement) in script.statements.iter().enumerate() {
+            for effect in &statement.effects {
+                for key in column_keys(effect) {
+                    touch(self, &key, i);
+                }
+                self.apply(effect);
+            }
+            let Some(crate::sql::Syntax::AlterTable {
+                changed_columns, ..
+            }) = statement.syntax()
+            else {
+                continue;
+            };
+            let Some(table) = statement.effects.iter().find_map(|e| match e {
+                Effect::Use { object } if object.kind == ObjectKind::Table => Some(&object.name),
+                _ => None,
+            }) else {
+                continue;
+            };
+            for (column, what) in changed_columns {
+                let key = (table.clone(), ident_name(column, dialect));
+                touch(self, &key, i);
+                let mut known = self.get(&key);
+                // What the action does, as `Syntax::AlterTable` words it.
+                match *what {
+                    "makes it NOT NULL" => known.nullable = Some(false),
+                    "makes it nullable" => known.nullable = Some(true),
+                    // `SET DEFAULT NULL` drops it, and the syntax keeps no expression.
+                    "sets its default" => known.has_default = None,
+                    "drops its default" => known.has_default = Some(false),
+                    "changes its type" => {}
+                    _ => known = Known::default(),
+                }
+                self.0.insert(key, known);
+            }
+        }
+        touched
+    }
+
+    fn apply(&mut self, effect: &Effect) {
+        match effect {
+            Effect::Create {
+                object,
+                if_not_exists,
+                shape,
+                ..
+            } if object.kind == ObjectKind::Column => {
+                let Some(t) = &object.parent else { return };
+                let key = (t.clone(), object.name.clone());
+                match shape.filter(|_| !if_not_exists) {
+                    Some(shape) => self.0.insert(
+                        key,
+                        Known {
+                            nullable: Some(shape.nullable),
+                            has_default: Some(shape.has_default),
+                        },
+                    ),
+                    None => self.0.remove(&key),
+                };
+            }
+            Effect::Create {
+                object, columns, ..
+            } if object.kind == ObjectKind::Constraint => {
+                if let Some(t) = &object.parent {
+                    for c in columns {
+                        self.0.remove(&(t.clone(), c.clone()));
+                    }
+                }
+            }
+            Effect::Create { object, .. }
+            | Effect::Drop { object, .. }
+            | Effect::Uncertain { object } => self.forget(object),
+            Effect::Rename { from, to } => {
+                self.forget(from);
+                self.forget(to);
+            }
+            Effect::Use { .. } => {}
+            Effect::Opaque => self.0.clear(),
+        }
+    }
+
+    fn forget(&mut self, object: &ObjectId) {
+        match object.kind {
+            ObjectKind::Table => self.0.retain(|(t, _), _| *t != object.name),
+            ObjectKind::Column => {
+                if let Some(t) = &object.parent {
+                    self.0.remove(&(t.clone(), object.name.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The columns an effect names directly (not through their table).
+fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
+    let key = |o: &ObjectId| {
+        (o.kind == ObjectKind::Column)
+            .then(|| Some((o.parent.clone()?, o.name.clone())))
+            .flatten()
+    };
+    match effect {
+        Effect::Create { object, .. } | Effect::Drop { object, .. } => {
+            key(object).into_iter().collect()
+        }
+        Effect::Rename { from, to } => key(from).into_iter().chain(key(to)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The columns whose nullability or default the down leaves other than it was before the up
+/// (both known), of those the up touched: (down statement, table, column, what differs).
+fn definitions_not_restored(
+    before_up: &Touched,
+    down: &Touched,
+    after_down: &Columns,
+) -> Vec<(usize, String, String, ColumnDifference)> {
+    let mut out = Vec::new();
+    for (key, before) in &before_up.before {
+        let Some(&statement) = down.last.get(key) else {
+            continue;
+        };
+        let after = after_down.get(key);
+        let differs =
+            |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
+        let difference = ColumnDifference {
+            nullable: differs(before.nullable, after.nullable)
+                .then_some(after.nullable == Some(true)),
+            has_default: differs(before.has_default, after.has_default)
+                .then_some(after.has_default == Some(true)),
+        };
+        if difference.nullable.is_some() || difference.has_default.is_some() {
+            out.push((statement, key.0.clone(), key.1.clone(), difference));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The body of a `CREATE FUNCTION` statement, without its quotes.

@@ -541,6 +541,7 @@ mod tests {
             on: None,
             references: None,
             columns: Vec::new(),
+            shape: None,
         }
     }
 
@@ -558,6 +559,7 @@ mod tests {
                 on: Some("t".into()),
                 references: None,
                 columns: Vec::new(),
+                shape: None,
             },
             1,
             &mut ev,
@@ -594,6 +596,7 @@ mod tests {
                 on: None,
                 references: Some("parent".into()),
                 columns: Vec::new(),
+                shape: None,
             },
             1,
             &mut ev,

@@ -100,6 +100,8 @@ pub enum Effect {
         /// For an index or constraint: the columns it is on, where known (dropping one of them
         /// drops it).
         columns: Vec<String>,
+        /// For a column: what its definition says of NULL and defaults, where that is sure.
+        shape: Option<ColumnShape>,
     },
     /// The statement drops `object` (and, for a table, everything that belongs to it).
     Drop {
@@ -118,4 +120,14 @@ pub enum Effect {
     /// The statement may do anything (a `DO` block, a procedure call): every rule that
     /// reasons about what exists stays quiet for the rest of the replay.
     Opaque,
+}
+
+/// What a column definition says for sure about the values of its rows: whether it allows NULL
+/// and whether it has a default. Unknown (`None` in [`Effect::Create::shape`]) for columns
+/// that fill themselves (serial, identity, generated, auto-increment) and for definitions whose
+/// meaning depends on the server's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnShape {
+    pub nullable: bool,
+    pub has_default: bool,
 }

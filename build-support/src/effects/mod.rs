@@ -44,6 +44,7 @@ pub(crate) fn creates(object: ObjectId, if_not_exists: bool, or_replace: bool) -
         on: None,
         references: None,
         columns: Vec::new(),
+        shape: None,
     }
 }
 
@@ -61,6 +62,7 @@ pub(crate) fn creates_on(
         on: Some(table.to_owned()),
         references: None,
         columns: Vec::new(),
+        shape: None,
     }
 }
 
@@ -223,6 +225,7 @@ impl Effects {
                         on: owner,
                         references: None,
                         columns: Vec::new(),
+                        shape: None,
                     },
                 );
             }

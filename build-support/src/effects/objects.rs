@@ -40,13 +40,17 @@ impl Effects {
             None => None,
         };
         if let Some(name) = name {
-            // Every column the index reads, also inside expressions: dropping any drops it.
+            // Every column the index reads, also inside expressions and a partial index's
+            // `WHERE`: dropping any drops it.
             let mut columns = Vec::new();
             for c in &create.columns {
                 match &c.column.expr {
                     Expr::Identifier(ident) => columns.push(self.ident(ident)),
                     expr => columns.extend(expression_words(&expr.to_string(), self.dialect)),
                 }
+            }
+            if let Some(predicate) = &create.predicate {
+                columns.extend(expression_words(&predicate.to_string(), self.dialect));
             }
             self.push(Effect::Create {
                 object: ObjectId::new(ObjectKind::Index, name),
@@ -55,6 +59,7 @@ impl Effects {
                 on: Some(table),
                 references: None,
                 columns,
+                shape: None,
             });
         }
     }

@@ -12,7 +12,7 @@ use super::expr::{expression_words, referenced_columns};
 use super::names::{ident_name, pg_object_name};
 use super::{Effects, creates, uncertain, uses};
 use crate::Dialect;
-use crate::model::{Effect, ObjectId, ObjectKind};
+use crate::model::{ColumnShape, Effect, ObjectId, ObjectKind};
 
 /// The table a statement works on, and the constraint names chosen in it so far.
 #[derive(Debug)]
@@ -135,11 +135,15 @@ impl Effects {
     ) {
         let name = self.ident(&column.name);
         self.custom_type(&column.data_type);
-        self.push(creates(
-            ObjectId::column(&table.name, &name),
+        self.push(Effect::Create {
+            object: ObjectId::column(&table.name, &name),
             if_not_exists,
-            false,
-        ));
+            or_replace: false,
+            on: None,
+            references: None,
+            columns: Vec::new(),
+            shape: column_shape(column, self.dialect),
+        });
         for option in &column.options {
             self.column_option(table, &name, option.name.as_ref(), &option.option);
         }
@@ -275,6 +279,7 @@ impl Effects {
                 on: Some(table.name.clone()),
                 references: None,
                 columns,
+                shape: None,
             }
         } else {
             Effect::Create {
@@ -284,6 +289,7 @@ impl Effects {
                 on: None,
                 references: constraint.references,
                 columns,
+                shape: None,
             }
         };
         self.push(effect);
@@ -333,4 +339,39 @@ impl Effects {
             None => declared_on.map(|c| Some(c.to_owned())),
         }
     }
+}
+
+/// What a column definition says for sure of NULL and defaults: nothing for a column that fills
+/// itself (serial, identity, generated, MySQL's `AUTO_INCREMENT` and other dialect options),
+/// nor for MySQL's `TIMESTAMP`, whose nullability and default depend on the server's
+/// `explicit_defaults_for_timestamp`.
+fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
+    let options = || column.options.iter().map(|o| &o.option);
+    let fills_itself = column
+        .data_type
+        .to_string()
+        .to_ascii_uppercase()
+        .contains("SERIAL")
+        || options().any(|o| {
+            matches!(
+                o,
+                ColumnOption::Generated { .. }
+                    | ColumnOption::Identity(_)
+                    | ColumnOption::Materialized(_)
+                    | ColumnOption::DialectSpecific(_)
+            )
+        });
+    let server_decides = dialect == Dialect::MySql
+        && matches!(column.data_type, sqlparser::ast::DataType::Timestamp(..));
+    if fills_itself || server_decides {
+        return None;
+    }
+    Some(ColumnShape {
+        nullable: !options()
+            .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_))),
+        // `DEFAULT NULL` is what a column without a default has.
+        has_default: options().any(
+            |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
+        ),
+    })
 }

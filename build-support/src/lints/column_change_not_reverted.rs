@@ -1,7 +1,13 @@
 //! ## What it does
 //! Flags an up script that changes a column that existed before it (`ALTER COLUMN … SET
 //! DEFAULT`, `DROP DEFAULT`, `SET NOT NULL`, `DROP NOT NULL`, `TYPE`; MySQL's `MODIFY` and
-//! `CHANGE`) when its down script does not touch that column again.
+//! `CHANGE`) when its down script does not touch that column again, and a down script that
+//! touches a column its up changed or dropped but leaves it allowing NULL, or with a default,
+//! where it did not before the up (or the other way round) — often a dropped column added back
+//! with a `DEFAULT` to fill the rows. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
+//! column as the earlier ups left it changes nothing and is not flagged. What the earlier ups
+//! say of a column is known from its definition and the `ALTER COLUMN`s after it, except for
+//! columns that fill themselves (serial, identity, generated) and columns under a constraint.
 //!
 //! ## Why is this bad?
 //! After the down the column keeps the up's default, nullability or type: code written for the
@@ -20,6 +26,15 @@
 //! ```sql
 //! -- 20240101000000_require_email.down.sql
 //! ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
+//! ```
+//!
+//! A column dropped by the up and added back by the down as it was:
+//! ```sql
+//! -- 20240102000000_drop_nickname.up.sql
+//! ALTER TABLE users DROP COLUMN nickname;
+//! -- 20240102000000_drop_nickname.down.sql
+//! ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT '';
+//! ALTER TABLE users ALTER COLUMN nickname DROP DEFAULT;
 //! ```
 
 use std::collections::HashSet;
@@ -65,6 +80,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     if cx.facts.opaque || down.error.is_some() {
         return;
     }
+    not_restored(cx, out);
     // What the down touches: columns it alters or drops, tables it drops, renames or changes
     // in ways the model does not follow (any of which may restore the column). Columns and
     // tables the up renames are the rename rule's to judge: their names differ on the way back.
@@ -117,7 +133,11 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         }
         for (column, what) in changed {
             let id = ObjectId::column(table.clone(), column.clone());
-            if created.contains(&id) || columns.contains(&(table.clone(), column.clone())) {
+            let key = (table.clone(), column.clone());
+            // `SET NOT NULL` or `DROP NOT NULL` to what the column already was changes nothing.
+            let kept = matches!(what, "makes it NOT NULL" | "makes it nullable")
+                && cx.facts.nullability_kept.contains(&key);
+            if kept || created.contains(&id) || columns.contains(&key) {
                 continue;
             }
             out.push(
@@ -133,6 +153,48 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 )),
             );
         }
+    }
+}
+
+/// The columns the down touches but leaves with another nullability or default than before
+/// the up (a column the up dropped, added back with a `DEFAULT` to fill the rows, or nullable).
+fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for (index, table, column, difference) in &cx.facts.column_definitions_not_restored {
+        let mut what = Vec::new();
+        match difference.nullable {
+            Some(true) => {
+                what.push("allows NULL after the down script, and did not before the up script")
+            }
+            Some(false) => what
+                .push("is NOT NULL after the down script, and allowed NULL before the up script"),
+            None => {}
+        }
+        match difference.has_default {
+            Some(true) => {
+                what.push("has a default after the down script, and had none before the up script")
+            }
+            Some(false) => {
+                what.push("has no default after the down script, and had one before the up script")
+            }
+            None => {}
+        }
+        let help = if difference.has_default == Some(true) {
+            format!(
+                "a DEFAULT that fills the existing rows while the column is added back can be dropped right after: `ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT`"
+            )
+        } else {
+            format!("give {table}.{column} back the definition it had before the up script")
+        };
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Down,
+                *index,
+                format!("column {table}.{column} {}", what.join(", and ")),
+                "leaves the column changed",
+            )
+            .with_help(help),
+        );
     }
 }
 
@@ -227,6 +289,211 @@ mod cases {
                 !found.is_empty(),
                 *flagged,
                 "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// (dialect, the second migration's up and down, whether its down is flagged): the down
+    /// touches the column but leaves its nullability or default other than before the up. The
+    /// first migration creates `crates (id INT PRIMARY KEY, title TEXT NOT NULL, hits INT,
+    /// stars INT NOT NULL DEFAULT 0)`.
+    #[test]
+    fn columns_given_back_another_definition() {
+        let pg = Dialect::Postgres;
+        let my = Dialect::MySql;
+        let cases: &[(Dialect, &str, &str, bool)] = &[
+            // Added back with a DEFAULT to fill the rows: the default stays.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN title;",
+                "ALTER TABLE crates ADD COLUMN title TEXT NOT NULL DEFAULT '';",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN title;",
+                "ALTER TABLE crates ADD COLUMN title TEXT NOT NULL DEFAULT '';\nALTER TABLE crates ALTER COLUMN title DROP DEFAULT;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN title;",
+                "ALTER TABLE crates ADD COLUMN title TEXT;",
+                true,
+            ),
+            (
+                my,
+                "ALTER TABLE crates DROP COLUMN title;",
+                "ALTER TABLE crates ADD COLUMN title TEXT;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN hits;",
+                "ALTER TABLE crates ADD COLUMN hits INT;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN stars;",
+                "ALTER TABLE crates ADD COLUMN stars INT NOT NULL DEFAULT 0;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN stars;",
+                "ALTER TABLE crates ADD COLUMN stars INT;",
+                true,
+            ),
+            // Changed back, or wrongly.
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN hits SET NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT 0;",
+                true,
+            ),
+            // `DEFAULT NULL` is no default; what `SET DEFAULT` sets is not known.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN hits;",
+                "ALTER TABLE crates ADD COLUMN hits INT DEFAULT NULL;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT 1;",
+                "ALTER TABLE crates ALTER COLUMN hits SET DEFAULT NULL;",
+                false,
+            ),
+            // The table rebuilt by the down, with title nullable now.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN title;",
+                "DROP TABLE crates;\nCREATE TABLE crates (id INT PRIMARY KEY, title TEXT, hits INT, stars INT NOT NULL DEFAULT 0);",
+                true,
+            ),
+            // What the model does not know for sure is not judged: a column under a
+            // constraint (a primary key makes it NOT NULL), one that fills itself.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN id;",
+                "ALTER TABLE crates ADD COLUMN id INT;\nALTER TABLE crates ADD PRIMARY KEY (id);",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN hits;",
+                "ALTER TABLE crates ADD COLUMN hits SERIAL;",
+                false,
+            ),
+        ];
+        for (dialect, up, down, flagged) in cases {
+            let files = [
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE crates (id INT PRIMARY KEY, title TEXT NOT NULL, hits INT, stars INT NOT NULL DEFAULT 0);",
+                ),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.up.sql", *up),
+                ("2_b.down.sql", *down),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("2_b.down.sql"),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// (an earlier up, the up with an empty down, whether that up is flagged): `SET NOT NULL`
+    /// or `DROP NOT NULL` to what the column already was changes nothing, where the earlier
+    /// ups tell what it was. The first migration creates `crates (id INT, title TEXT NOT
+    /// NULL, hits INT)`.
+    #[test]
+    fn nullability_set_to_what_it_was_is_no_change() {
+        let cases: &[(&str, &str, bool)] = &[
+            (
+                "SELECT 1;",
+                "ALTER TABLE crates ALTER COLUMN hits DROP NOT NULL;",
+                false,
+            ),
+            (
+                "SELECT 1;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            (
+                "ALTER TABLE crates ADD COLUMN notes TEXT;",
+                "ALTER TABLE crates ALTER COLUMN notes DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ADD COLUMN notes TEXT NOT NULL DEFAULT '';",
+                "ALTER TABLE crates ALTER COLUMN notes DROP NOT NULL;",
+                true,
+            ),
+            // Back where it was by the end of the up.
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN title SET NOT NULL;\nALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            // A type change keeps the nullability; a new table forgets it.
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;\nALTER TABLE crates ALTER COLUMN title TYPE VARCHAR(200);",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                false,
+            ),
+            (
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;\nDROP TABLE crates;\nCREATE TABLE crates (id INT, title TEXT NOT NULL, hits INT);",
+                "ALTER TABLE crates ALTER COLUMN title DROP NOT NULL;",
+                true,
+            ),
+            // Only the nullability is no change: the default still is.
+            (
+                "ALTER TABLE crates ALTER COLUMN hits DROP NOT NULL;",
+                "ALTER TABLE crates ALTER COLUMN hits DROP NOT NULL, ALTER COLUMN hits SET DEFAULT 0;",
+                true,
+            ),
+        ];
+        for (earlier, up, flagged) in cases {
+            let files = [
+                (
+                    "1_a.up.sql",
+                    "CREATE TABLE crates (id INT, title TEXT NOT NULL, hits INT);",
+                ),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.sql", *earlier),
+                ("3_c.up.sql", *up),
+                ("3_c.down.sql", "-- nothing to undo\n"),
+            ];
+            let found = check(Dialect::Postgres, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("3_c.up.sql"),
+                *flagged,
+                "{earlier}\n{up}\n{found}"
             );
         }
     }

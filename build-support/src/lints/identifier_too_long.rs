@@ -6,7 +6,12 @@
 //! PostgreSQL keeps only the first 63 bytes of an identifier (`NAMEDATALEN - 1`) and says so
 //! only in a notice. Two long names that start alike become the same name: the second
 //! `CREATE` fails, or a later `DROP` or `ALTER` written with the full name acts on the other
-//! object. The names the application and later migrations use are not the names in the catalog.
+//! object. The name in the catalog (in `pg_dump`, error messages, schema-diff tools) is not the
+//! one the migrations and the application wrote.
+//!
+//! PostgreSQL cuts the name the same way wherever it is written, so a long name alone creates,
+//! alters and drops the object it means (`verify` passes); the error is for the collision a
+//! second name with the same first 63 bytes makes, which no round trip of one migration shows.
 //!
 //! ## Example
 //! ```sql

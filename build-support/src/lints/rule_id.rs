@@ -80,6 +80,69 @@ rule_ids! {
     DamagedLock = "damaged-lock",
 }
 
+impl RuleId {
+    /// Whether a finding of this rule claims what a round trip on a real server shows: that the
+    /// server rejects the script, or that the down leaves the schema other than before the up.
+    /// `verify` is the oracle for these. The other rules warn of what a deploy meets with rows
+    /// and traffic (locks, rewrites, scans, a running older application, names that collide
+    /// later), which a round trip on an empty scratch database cannot show, or they enforce the
+    /// team's process; the corpus harness counts their findings apart.
+    pub fn judged_by_verify(self) -> bool {
+        use RuleId as R;
+        match self {
+            R::InvalidFileName
+            | R::DuplicateVersion
+            | R::OrphanDown
+            | R::NonUtf8File
+            | R::UnreadableFile
+            | R::InvalidDirective
+            | R::MisplacedDirective
+            | R::SyntaxError
+            | R::ObjectUsedBeforeCreated
+            | R::RequireDownScript
+            | R::EmptyUpScript
+            | R::PlaceholderMigration
+            | R::EmptyDownScript
+            | R::DownLeavesObject
+            | R::DownDropsForeignObject
+            | R::DownDropOrder
+            | R::DownRenameNotReversed
+            | R::DefinitionNotRestored
+            | R::ColumnChangeNotReverted
+            | R::EnumValueNotRemovable
+            | R::ConcurrentlyInTransaction
+            | R::TransactionControl
+            | R::UnusedAllow => true,
+            R::BanDropTable
+            | R::BanDropColumn
+            | R::AddingNotNullableField
+            | R::RequireConcurrentIndexCreation
+            | R::RenamingTable
+            | R::RenamingColumn
+            | R::IdentifierTooLong
+            | R::ChangingColumnType
+            | R::PreferRobustStmts
+            | R::RequireConcurrentIndexDeletion
+            | R::RequireConcurrentReindex
+            | R::RequireConcurrentPartitionDetach
+            | R::RequireOnlineDdl
+            | R::PreferBigintOverInt
+            | R::PreferTextField
+            | R::PreferTimestamptz
+            | R::PreferIdentity
+            | R::RequireLockTimeout
+            | R::LockHeldAfterExclusive
+            | R::TableRewrite
+            | R::ConstraintMissingNotValid
+            | R::UniqueConstraintWithoutIndex
+            | R::SetNotNullScan
+            | R::BranchConflict
+            | R::UnreviewedMigration
+            | R::DamagedLock => false,
+        }
+    }
+}
+
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -23,6 +23,11 @@ pub enum Verdict {
 pub struct Finding {
     pub rule: String,
     pub error: bool,
+    /// The rule's claim is one `verify` proves or disproves ([`RuleId::judged_by_verify`]);
+    /// an unknown rule counts as judged.
+    ///
+    /// [`RuleId::judged_by_verify`]: build_support::lints::RuleId::judged_by_verify
+    pub judged: bool,
     pub version: Option<i64>,
     pub message: String,
 }
@@ -43,6 +48,10 @@ pub fn findings(json: &serde_json::Value) -> Result<Vec<Finding>, String> {
         .map(|f| Finding {
             rule: f["rule"].as_str().unwrap_or("?").to_owned(),
             error: f["severity"].as_str() == Some("error"),
+            judged: f["rule"]
+                .as_str()
+                .and_then(|r| r.parse::<build_support::lints::RuleId>().ok())
+                .is_none_or(build_support::lints::RuleId::judged_by_verify),
             version: f["version"].as_i64(),
             message: f["message"].as_str().unwrap_or_default().to_owned(),
         })
@@ -64,6 +73,9 @@ pub struct Judged {
     pub misses: Vec<(i64, bool, String)>,
     /// Error findings on migrations verify proved nothing about, or on no migration.
     pub unjudged_errors: usize,
+    /// Error findings of the rules verify cannot judge (deploy risks, the team's process), by
+    /// rule: neither false alarms nor catches.
+    pub risk_errors: BTreeMap<String, usize>,
 }
 
 impl Judged {
@@ -87,7 +99,9 @@ pub fn judge(verdicts: &BTreeMap<i64, Verdict>, findings: &[Finding]) -> Judged 
     let mut warned: BTreeSet<i64> = BTreeSet::new();
     for f in findings {
         let verdict = f.version.and_then(|v| verdicts.get(&v));
-        if f.error {
+        if f.error && !f.judged {
+            *j.risk_errors.entry(f.rule.clone()).or_default() += 1;
+        } else if f.error {
             if let Some(v) = f.version {
                 errors.insert(v);
             }
@@ -139,6 +153,7 @@ mod tests {
         Finding {
             rule: rule.to_owned(),
             error,
+            judged: rule != "r",
             version,
             message: String::new(),
         }
@@ -162,6 +177,8 @@ mod tests {
             finding("d", true, Some(6)),
             finding("e", true, None),
             finding("f", false, Some(1)),
+            finding("r", true, Some(1)),
+            finding("r", true, Some(4)),
         ];
         let j = judge(&verdicts, &findings);
         assert_eq!((j.migrations, j.clean, j.broken, j.unproved), (6, 1, 3, 1));
@@ -175,6 +192,8 @@ mod tests {
             ]
         );
         assert_eq!(j.unjudged_errors, 2);
+        // A deploy-risk rule's errors are neither false alarms on 1 nor a catch of 4.
+        assert_eq!(j.risk_errors.get("r"), Some(&2));
         assert_eq!(j.caught(), 1);
         assert_eq!(recall(1, 4), Some(25.0));
         assert_eq!(recall(0, 0), None);
@@ -187,6 +206,7 @@ mod tests {
         let expected = vec![Finding {
             rule: "x".to_owned(),
             error: true,
+            judged: true,
             version: Some(3),
             message: "m".to_owned(),
         }];

@@ -556,6 +556,7 @@ fn render(rows: &[Row]) -> String {
     let mut tot = [0usize; 6];
     let (mut lint, mut verify) = (Duration::ZERO, Duration::ZERO);
     let mut rules: BTreeMap<String, usize> = BTreeMap::new();
+    let mut risks: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = Vec::new();
     for r in rows {
         match &r.outcome {
@@ -576,6 +577,9 @@ fn render(rows: &[Row]) -> String {
                 verify += m.verify;
                 for (rule, n) in &j.false_alarms {
                     *rules.entry(rule.clone()).or_default() += n;
+                }
+                for (rule, n) in &j.risk_errors {
+                    *risks.entry(rule.clone()).or_default() += n;
                 }
                 let mut row = vec![r.label.clone(), r.dialect.clone(), r.layout.to_owned()];
                 row.extend(cells.iter().map(ToString::to_string));
@@ -629,21 +633,29 @@ fn render(rows: &[Row]) -> String {
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
-    let mut by_count: Vec<_> = rules.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let _ = writeln!(
-        out,
-        "\nfalse alarms by rule: {}",
-        if by_count.is_empty() {
-            "none".to_owned()
-        } else {
-            by_count
-                .iter()
-                .map(|(r, n)| format!("{r}={n}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
-    );
+    for (what, counts) in [
+        ("\nfalse alarms by rule", rules),
+        (
+            "deploy-risk and process errors (not judged by verify) by rule",
+            risks,
+        ),
+    ] {
+        let mut by_count: Vec<_> = counts.into_iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let _ = writeln!(
+            out,
+            "{what}: {}",
+            if by_count.is_empty() {
+                "none".to_owned()
+            } else {
+                by_count
+                    .iter()
+                    .map(|(r, n)| format!("{r}={n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        );
+    }
     for n in notes {
         let _ = writeln!(out, "{n}");
     }

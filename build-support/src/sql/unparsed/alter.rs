@@ -193,6 +193,7 @@ fn table_action(w: &Words, action: &[Token], table: &str, prefix: &str) -> Optio
             on: None,
             references: None,
             columns: Vec::new(),
+            shape: None,
         }]);
     }
     // MySQL: `RENAME INDEX|KEY a TO b`.

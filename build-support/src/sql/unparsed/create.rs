@@ -24,6 +24,7 @@ pub(super) fn create_sequence(w: &Words) -> Option<Vec<Effect>> {
         on: None,
         references: None,
         columns: Vec::new(),
+        shape: None,
     }])
 }
 
@@ -72,6 +73,7 @@ pub(super) fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
                 on: None,
                 references: None,
                 columns: Vec::new(),
+                shape: None,
             });
             changed = true;
         } else if e.is(0, "LIKE") {
@@ -115,6 +117,7 @@ pub(super) fn create_table_extra(w: &Words) -> Option<Vec<Effect>> {
             on: None,
             references: None,
             columns: Vec::new(),
+            shape: None,
         }],
         None => return None,
     };
@@ -194,6 +197,7 @@ pub(super) fn create_routine(w: &Words) -> Option<Vec<Effect>> {
         on: None,
         references: None,
         columns: Vec::new(),
+        shape: None,
     }])
 }
 
@@ -219,6 +223,7 @@ pub(super) fn create_trigger(w: &Words) -> Option<Vec<Effect>> {
             on: Some(table),
             references: None,
             columns: Vec::new(),
+            shape: None,
         },
     ])
 }
@@ -247,6 +252,7 @@ pub(super) fn create_fulltext_index(w: &Words) -> Option<Vec<Effect>> {
             on: Some(table),
             references: None,
             columns: Vec::new(),
+            shape: None,
         },
     ])
 }

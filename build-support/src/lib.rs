@@ -82,8 +82,9 @@ pub use set::{
 pub use sql::unparsed;
 #[doc(hidden)]
 pub use sql::{
-    Alter, ConstraintKind, DefaultKind, LockMode, Op, ParsedStatement, SplitError, Statement,
-    StatementKind, Syntax, parse_script, split_in_pieces, split_statements, transaction_control,
+    AddedColumn, Alter, ConstraintKind, DefaultKind, LockMode, Op, ParsedStatement, SplitError,
+    Statement, StatementKind, Syntax, parse_script, split_in_pieces, split_statements,
+    transaction_control,
 };
 
 /// Line and column (both 1-based, column counted in characters) of a byte offset in `text`.

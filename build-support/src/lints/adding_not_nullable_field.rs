@@ -17,8 +17,6 @@
 //! ```
 //! or add the column as nullable, backfill it, then set `NOT NULL` in a later migration.
 
-use sqlparser::ast::{ColumnDef, ColumnOption};
-
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
 use crate::model::{Effect, ObjectKind};
@@ -45,8 +43,8 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         if !cx.facts.preexisting_tables.contains(table) || emptied_before(cx, index, table) {
             continue;
         }
-        for column_def in added_columns {
-            if needs_a_value(column_def) {
+        for column in added_columns {
+            if column.needs_a_value {
                 out.push(
                     cx.at_statement(
                         RULE.id,
@@ -54,7 +52,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                         index,
                         format!(
                             "column {table}.{} is added NOT NULL without a DEFAULT to a table that already exists",
-                            column_def.name.value
+                            column.name
                         ),
                         "fails if the table has rows",
                     )
@@ -78,21 +76,6 @@ fn emptied_before(cx: &Cx<'_>, index: usize, table: &str) -> bool {
                 matches!(e, Effect::Use { object } if object.kind == ObjectKind::Table && object.name == table)
             })
     })
-}
-
-/// NOT NULL (or PRIMARY KEY) with nothing to fill existing rows.
-fn needs_a_value(column: &ColumnDef) -> bool {
-    let options = || column.options.iter().map(|o| &o.option);
-    let not_null =
-        options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
-    let filled = options().any(|o| {
-        matches!(
-            o,
-            ColumnOption::Default(_) | ColumnOption::Generated { .. } | ColumnOption::Identity(_) | ColumnOption::Materialized(_)
-        )
-    }) || column.data_type.to_string().to_ascii_uppercase().contains("SERIAL")
-        || options().any(|o| matches!(o, ColumnOption::DialectSpecific(tokens) if tokens.iter().any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT") || t.to_string().eq_ignore_ascii_case("AUTOINCREMENT"))));
-    not_null && !filled
 }
 
 #[cfg(test)]

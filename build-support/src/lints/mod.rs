@@ -387,10 +387,7 @@ impl Cx<'_> {
                     .collect(),
                 Some(Syntax::AlterTable { added_columns, .. }) => added_columns
                     .iter()
-                    .map(|c| {
-                        let data_type = c.data_type.to_string().to_ascii_lowercase();
-                        (c.name.value.as_str(), data_type)
-                    })
+                    .map(|c| (c.name.as_str(), c.data_type.clone()))
                     .collect(),
                 _ => Vec::new(),
             };

@@ -8,5 +8,5 @@ mod split;
 pub mod unparsed;
 
 pub use ops::{Alter, ConstraintKind, DefaultKind, LockMode, Op};
-pub use parse::{ParsedStatement, StatementKind, Syntax, parse_script};
+pub use parse::{AddedColumn, ParsedStatement, StatementKind, Syntax, parse_script};
 pub use split::{SplitError, Statement, split_in_pieces, split_statements, transaction_control};

@@ -5,11 +5,11 @@
 use std::ops::Range;
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, CreateFunctionBody,
-    Expr, Ident, Statement as Ast, Value,
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
+    CreateFunctionBody, Expr, Ident, Statement as Ast, Value,
 };
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Location, TokenWithSpan};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
 use super::ops::{self, Op};
 use super::split::{PIECE, SplitError, Statement, for_each_statement, offset_from};
@@ -57,7 +57,7 @@ pub enum Syntax {
     /// `ALTER TABLE`: the columns it adds, and the existing columns whose definition its
     /// actions change (`ALTER COLUMN`, MySQL's `MODIFY`/`CHANGE`) with what each does.
     AlterTable {
-        added_columns: Vec<ColumnDef>,
+        added_columns: Vec<AddedColumn>,
         changed_columns: Vec<(Ident, &'static str)>,
     },
     /// `ALTER TYPE … ADD VALUE`.
@@ -94,7 +94,7 @@ impl Syntax {
                 for op in alter.operations {
                     match op {
                         AlterTableOperation::AddColumn { column_def, .. } => {
-                            added_columns.push(column_def);
+                            added_columns.push(AddedColumn::of(&column_def));
                         }
                         AlterTableOperation::AlterColumn { column_name, op } => {
                             let what = match op {
@@ -132,6 +132,48 @@ impl Syntax {
             },
             Ast::Truncate { .. } => Syntax::Truncate,
             _ => Syntax::Other,
+        }
+    }
+}
+
+/// A column an `ALTER TABLE … ADD COLUMN` adds, as far as the rules read it (not its whole
+/// definition, which keeps every option's expression tree).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedColumn {
+    /// The name as written.
+    pub name: String,
+    /// The type as written, lower-cased.
+    pub data_type: String,
+    /// NOT NULL (or PRIMARY KEY) with nothing to fill the rows a table already has: no
+    /// DEFAULT, not generated, identity, serial or auto-increment.
+    pub needs_a_value: bool,
+}
+
+impl AddedColumn {
+    fn of(column: &ColumnDef) -> AddedColumn {
+        let options = || column.options.iter().map(|o| &o.option);
+        let data_type = column.data_type.to_string().to_ascii_lowercase();
+        let not_null =
+            options().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+        let auto_increment = |tokens: &[Token]| {
+            tokens.iter().any(|t| {
+                let t = t.to_string();
+                t.eq_ignore_ascii_case("AUTO_INCREMENT") || t.eq_ignore_ascii_case("AUTOINCREMENT")
+            })
+        };
+        let filled = data_type.contains("serial")
+            || options().any(|o| match o {
+                ColumnOption::Default(_)
+                | ColumnOption::Generated { .. }
+                | ColumnOption::Identity(_)
+                | ColumnOption::Materialized(_) => true,
+                ColumnOption::DialectSpecific(tokens) => auto_increment(tokens),
+                _ => false,
+            });
+        AddedColumn {
+            name: column.name.value.clone(),
+            data_type,
+            needs_a_value: not_null && !filled,
         }
     }
 }

@@ -43,9 +43,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         }
         for (column, what) in changed {
             // A column this migration adds is not in use yet, even on an existing table.
-            if what != "changes its type"
-                || cx.facts.made.contains(&ObjectId::column(&table, &column))
-            {
+            if what != "changes its type" || cx.made_by(index, &ObjectId::column(&table, &column)) {
                 continue;
             }
             out.push(

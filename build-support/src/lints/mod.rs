@@ -417,6 +417,18 @@ impl Cx<'_> {
         self.facts.preexisting_tables.contains(table) && !self.undeployed_tables.contains(table)
     }
 
+    /// Whether statement `statement` of the up, or one before it, makes `id` (creates it, or
+    /// renames something to it). What the up makes is not in use yet; what it makes only later
+    /// (a column renamed away and added again under its name) is in use up to there.
+    pub fn made_by(&self, statement: usize, id: &ObjectId) -> bool {
+        let statements = &self.facts.up.statements;
+        let earlier = &statements[..(statement + 1).min(statements.len())];
+        earlier.iter().flat_map(|s| &s.effects).any(|e| match e {
+            Effect::Create { object, .. } | Effect::Rename { to: object, .. } => object == id,
+            _ => false,
+        })
+    }
+
     /// The index that statement `statement` of the up names without its table (`DROP INDEX
     /// i`, `REINDEX INDEX i`), if it is on a table that existed before this migration (see
     /// [`Cx::existed_before`]); when the model does not know its table, if an earlier

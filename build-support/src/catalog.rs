@@ -271,6 +271,29 @@ impl Catalog {
         out
     }
 
+    /// The tables other than `table` that the constraints on `table`'s column `column`
+    /// reference (its foreign keys, which go with the column), sorted.
+    pub fn referenced_through(&self, table: &str, column: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.constraints.values())
+            .filter(|c| c.columns.iter().any(|c| c == column))
+            .filter_map(|c| c.references.clone())
+            .filter(|r| r != table)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The partitioned table `table` is a partition of, when the model knows it.
+    pub fn partition_of(&self, table: &str) -> Option<String> {
+        let (parent, _) = self.tables.get(table)?.partition_of.as_ref()?;
+        self.tables.contains_key(parent).then(|| parent.clone())
+    }
+
     /// The tables with a constraint that references `table` (it may be among them), sorted.
     pub fn referencing(&self, table: &str) -> Vec<String> {
         let mut out: Vec<String> = self

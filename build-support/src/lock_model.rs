@@ -275,13 +275,13 @@ fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
             index: i,
             concurrently: true,
         } => Prediction::new(vec![index(i, ShareUpdateExclusive)]).waits(),
-        // The tables its foreign keys reference lose the triggers that check them.
+        // The tables its foreign keys reference lose the triggers that check them, those that
+        // reference it (with CASCADE) their foreign keys, its partitioned table a partition.
         Op::DropTable {
-            table: t,
-            referenced,
+            table: t, others, ..
         } => Prediction::new(
             std::iter::once(t)
-                .chain(referenced)
+                .chain(others)
                 .map(|r| table(r, AccessExclusive))
                 .collect(),
         ),
@@ -406,6 +406,14 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
             locks.extend(default_partition.iter().map(|d| table(d, AccessExclusive)));
             Prediction::new(locks).scan(true)
         }
+        // The foreign keys on the column go with it, and their triggers on the tables they
+        // reference.
+        Alter::DropColumn { references, .. } => Prediction::new(
+            std::iter::once(t)
+                .chain(references.iter().map(String::as_str))
+                .map(|r| table(r, AccessExclusive))
+                .collect(),
+        ),
         // Its foreign key triggers on the referenced table go with it.
         Alter::DropConstraint {
             references: Some(referenced),
@@ -430,8 +438,7 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
         }
         Alter::Trigger => Prediction::new(vec![table(t, ShareRowExclusive)]),
         Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
-        Alter::DropColumn { .. }
-        | Alter::DropNotNull { .. }
+        Alter::DropNotNull { .. }
         | Alter::SetDefault { .. }
         | Alter::DropDefault { .. }
         | Alter::AddIdentity { .. }
@@ -645,7 +652,7 @@ impl std::fmt::Display for Alter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Alter::AddColumn { column, .. } => write!(f, "ADD COLUMN {column}"),
-            Alter::DropColumn { column } => write!(f, "DROP COLUMN {column}"),
+            Alter::DropColumn { column, .. } => write!(f, "DROP COLUMN {column}"),
             Alter::SetType { column, to, .. } => write!(f, "ALTER COLUMN {column} TYPE {to}"),
             Alter::SetNotNull { column } => write!(f, "ALTER COLUMN {column} SET NOT NULL"),
             Alter::DropNotNull { column } => write!(f, "ALTER COLUMN {column} DROP NOT NULL"),
@@ -807,6 +814,49 @@ mod tests {
         assert_eq!(
             locked(&predict_after(&[PARENT_CHILD, "DROP TABLE child, parent"])),
             ae(&["child", "parent"])
+        );
+        // With CASCADE, the tables whose foreign keys reference it lose them.
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE parent"])),
+            ae(&["parent"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE parent CASCADE"])),
+            ae(&["child", "parent"])
+        );
+        // A partition: its partitioned table.
+        let events = "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at); \
+            CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')";
+        assert_eq!(
+            locked(&predict_after(&[events, "DROP TABLE events_2024"])),
+            ae(&["events", "events_2024"])
+        );
+    }
+
+    #[test]
+    fn dropping_a_column_with_a_foreign_key_locks_the_table_it_references() {
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                "ALTER TABLE child DROP COLUMN parent_id"
+            ])),
+            ae(&["child", "parent"])
+        );
+        let two = "CREATE TABLE pair (a int, b int, FOREIGN KEY (a, b) REFERENCES parent (id, id))";
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                two,
+                "ALTER TABLE pair DROP COLUMN b"
+            ])),
+            ae(&["pair", "parent"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                "ALTER TABLE child DROP COLUMN id"
+            ])),
+            ae(&["child"])
         );
     }
 

@@ -41,10 +41,13 @@ pub enum Op {
     },
     DropTable {
         table: String,
-        /// The other tables its foreign keys reference, as the schema model knew them just
-        /// before the statement (filled by the replay, [`Op::resolve`]): their foreign key
-        /// triggers go with it.
-        referenced: Vec<String>,
+        cascade: bool,
+        /// The other tables dropping it locks, as the schema model knew them just before the
+        /// statement (filled by the replay, [`Op::resolve`]): those its foreign keys
+        /// reference (their foreign key triggers go with it), with `CASCADE` those whose
+        /// foreign keys reference it (the constraints go), and the partitioned table it is a
+        /// partition of.
+        others: Vec<String>,
     },
     /// `REINDEX TABLE t` (`table`) or `REINDEX INDEX i`.
     Reindex {
@@ -179,6 +182,10 @@ pub enum Alter {
     },
     DropColumn {
         column: String,
+        /// The other tables the foreign keys on the column reference, as the schema model
+        /// knew them just before the statement (filled by the replay, [`Op::resolve`]): the
+        /// constraints go with the column.
+        references: Vec<String>,
     },
     /// `ALTER COLUMN … TYPE` (MySQL: `MODIFY`/`CHANGE`, which redefine the column).
     SetType {
@@ -293,9 +300,9 @@ pub enum DefaultKind {
 impl Op {
     /// Fills in what the statement does not name and the lock model needs, from the schema
     /// model as it stands just before the statement: the table a dropped foreign key
-    /// references, the tables a dropped table's foreign keys reference, the tables a `TRUNCATE
-    /// … CASCADE` reaches, the default partition an `ATTACH PARTITION` checks. What the model
-    /// does not know stays empty.
+    /// references (also one dropped with its column), the other tables a dropped table
+    /// locks, the tables a `TRUNCATE … CASCADE` reaches, the default partition an `ATTACH
+    /// PARTITION` checks. What the model does not know stays empty.
     pub(crate) fn resolve(&mut self, catalog: &Catalog) {
         match self {
             Op::Alter {
@@ -313,7 +320,25 @@ impl Op {
                         default_partition, ..
                     },
             } => *default_partition = catalog.default_partition(table),
-            Op::DropTable { table, referenced } => *referenced = catalog.referenced_by(table),
+            Op::Alter {
+                table,
+                action: Alter::DropColumn { column, references },
+            } => *references = catalog.referenced_through(table, column),
+            Op::DropTable {
+                table,
+                cascade,
+                others,
+            } => {
+                let mut tables = catalog.referenced_by(table);
+                if *cascade {
+                    tables.extend(catalog.referencing(table));
+                }
+                tables.extend(catalog.partition_of(table));
+                tables.retain(|t| t != table);
+                tables.sort();
+                tables.dedup();
+                *others = tables;
+            }
             Op::Truncate {
                 table,
                 cascade: true,
@@ -385,7 +410,10 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
             concurrently: create.concurrently,
         }],
         Ast::Drop {
-            object_type, names, ..
+            object_type,
+            names,
+            cascade,
+            ..
         } => names
             .iter()
             .filter_map(|n| match object_type {
@@ -395,7 +423,8 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
                 }),
                 ObjectType::Table => Some(Op::DropTable {
                     table: name(n),
-                    referenced: Vec::new(),
+                    cascade: *cascade,
+                    others: Vec::new(),
                 }),
                 _ => None,
             })
@@ -492,7 +521,10 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
         AlterTableOperation::AddColumn { column_def, .. } => one(add_column(column_def, dialect)),
         AlterTableOperation::DropColumn { column_names, .. } => column_names
             .iter()
-            .map(|c| Alter::DropColumn { column: ident(c) })
+            .map(|c| Alter::DropColumn {
+                column: ident(c),
+                references: Vec::new(),
+            })
             .collect(),
         AlterTableOperation::AlterColumn { column_name, op } => {
             let column = ident(column_name);
@@ -940,7 +972,8 @@ mod tests {
                 },
                 Op::DropTable {
                     table: "b".to_owned(),
-                    referenced: Vec::new(),
+                    cascade: false,
+                    others: Vec::new(),
                 },
                 Op::Alter {
                     table: "c".to_owned(),

@@ -123,6 +123,10 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("add column, partitioned table", "", "ALTER TABLE events ADD COLUMN extra int"),
     ("drop table, with a foreign key", "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)", "DROP TABLE child"),
     ("drop table", "", "DROP TABLE parent"),
+    ("drop table cascade, referenced", "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)", "DROP TABLE parent CASCADE"),
+    ("drop table, a partition", "", "DROP TABLE events_2024"),
+    ("drop primary key cascade, referenced", "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)", "ALTER TABLE parent DROP CONSTRAINT parent_pkey CASCADE"),
+    ("drop column, with a foreign key", "ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id)", "ALTER TABLE child DROP COLUMN parent_id"),
     ("lock table", "", "LOCK TABLE parent"),
     ("lock table, access share", "", "LOCK TABLE parent IN ACCESS SHARE MODE"),
     ("lock table, row share", "", "LOCK TABLE parent IN ROW SHARE MODE"),
@@ -142,11 +146,15 @@ const FORMS: &[(&str, &str, &str)] = &[
 /// The forms where the server takes a lock the model cannot name, because neither the statement
 /// nor the schema the migrations before it build says which relation: (form, the gap, why).
 /// Each must still happen (else the model learnt it, and the entry goes); any other gap fails
-/// the test. None at present: the relations a statement does not name (the table a dropped
-/// foreign key references, those a dropped table's foreign keys reference, those a `TRUNCATE …
+/// the test. The relations a statement does not name that the schema tells (the table a
+/// dropped foreign key references, the other tables a dropped table locks, those a `TRUNCATE …
 /// CASCADE` reaches, the default partition an `ATTACH PARTITION` scans) are resolved from the
 /// replay of the fixture and the setup, the migration before the form's.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
+    "drop primary key cascade, referenced",
+    "the server took ACCESS EXCLUSIVE on table child, which the lock model does not name for this statement",
+    "the schema model does not know which unique constraint or index a foreign key relies on (it keeps the referenced table, not its columns)",
+)];
 
 /// The strongest mode the predictions take on each relation they name, by kind and name.
 fn predicted(statement: &TracedStatement) -> Vec<(RelationKind, String, LockMode)> {

@@ -58,7 +58,8 @@ pub struct MigrationFacts {
     /// An up statement needs an object that only a later migration (the version) creates.
     pub used_before_created: Vec<(usize, ObjectId, i64)>,
     /// Tables the up touches that existed before this migration (also those its operations
-    /// reach through an index: `DROP INDEX`, `REINDEX`).
+    /// reach through an index: `DROP INDEX`, `REINDEX`; and those they lock without naming
+    /// them, [`Op::resolved_tables`]).
     pub preexisting_tables: HashSet<String>,
     /// The indexes the up's statements name without their table (`DROP INDEX`, `REINDEX
     /// INDEX`), looked up in the catalog before the statement runs.
@@ -219,6 +220,13 @@ fn replay_up(
         // What the statement does not name, as the schema stands before it.
         for op in &mut statement.ops {
             op.resolve(catalog);
+            // The tables it locks without naming them count as touched.
+            for table in op.resolved_tables() {
+                let id = ObjectId::table(table);
+                if catalog.exists(&id) && !created_here.contains(&id) {
+                    facts.preexisting_tables.insert(table.to_owned());
+                }
+            }
         }
         let statement = &*statement;
         for effect in &statement.effects {

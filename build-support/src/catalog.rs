@@ -717,6 +717,43 @@ mod tests {
     }
 
     #[test]
+    fn partitions_follow_attach_detach_renames_and_rollback() {
+        let mut c = Catalog::default();
+        let run = |c: &mut Catalog, sql: &str| {
+            let mut ev = Vec::new();
+            for s in crate::sql::parse_script(sql, crate::Dialect::Postgres).unwrap() {
+                c.apply_statement(&s.effects, 1, &mut ev);
+                c.apply_ops(&s.ops);
+            }
+        };
+        run(
+            &mut c,
+            "CREATE TABLE p (a int) PARTITION BY LIST (a); \
+             CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1); \
+             CREATE TABLE d PARTITION OF p DEFAULT;",
+        );
+        assert_eq!(c.default_partition("p").as_deref(), Some("d"));
+        assert_eq!(c.partition_of("p1").as_deref(), Some("p"));
+        c.begin();
+        run(&mut c, "ALTER TABLE p DETACH PARTITION d");
+        assert_eq!(c.default_partition("p"), None);
+        c.rollback();
+        assert_eq!(c.default_partition("p").as_deref(), Some("d"));
+        run(&mut c, "ALTER TABLE p RENAME TO q");
+        assert_eq!(c.default_partition("p"), None);
+        assert_eq!(c.default_partition("q").as_deref(), Some("d"));
+        assert_eq!(c.partition_of("p1").as_deref(), Some("q"));
+        run(
+            &mut c,
+            "ALTER TABLE q DETACH PARTITION d; CREATE TABLE e (a int); \
+             ALTER TABLE q ATTACH PARTITION e DEFAULT",
+        );
+        assert_eq!(c.default_partition("q").as_deref(), Some("e"));
+        run(&mut c, "DROP TABLE e");
+        assert_eq!(c.default_partition("q"), None);
+    }
+
+    #[test]
     fn missing_objects_and_references_are_noted() {
         let mut c = Catalog::default();
         let mut ev = Vec::new();

@@ -834,6 +834,21 @@ mod tests {
     }
 
     #[test]
+    fn the_tables_locked_without_being_named_existed_before() {
+        let set = crate::MigrationSet::from_files(
+            "migrations",
+            [
+                ("1_m.sql", PARENT_CHILD.as_bytes()),
+                ("2_m.sql", b"DROP TABLE child".as_slice()),
+            ],
+        );
+        let analysis = crate::analysis::analyze(&set, Dialect::Postgres);
+        let mut tables: Vec<&String> = analysis.migrations[1].preexisting_tables.iter().collect();
+        tables.sort();
+        assert_eq!(tables, ["child", "parent"]);
+    }
+
+    #[test]
     fn dropping_a_column_with_a_foreign_key_locks_the_table_it_references() {
         assert_eq!(
             locked(&predict_after(&[

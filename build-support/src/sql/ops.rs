@@ -361,6 +361,24 @@ impl Op {
             _ => {}
         }
     }
+
+    /// The tables [`Op::resolve`] found that the operation locks without naming them.
+    pub fn resolved_tables(&self) -> Vec<&str> {
+        let names: Box<dyn Iterator<Item = &String>> = match self {
+            Op::Alter { action, .. } => match action {
+                Alter::DropConstraint { references, .. } => Box::new(references.iter()),
+                Alter::DropColumn { references, .. } => Box::new(references.iter()),
+                Alter::AttachPartition {
+                    default_partition, ..
+                } => Box::new(default_partition.iter()),
+                _ => return Vec::new(),
+            },
+            Op::DropTable { others, .. } => Box::new(others.iter()),
+            Op::Truncate { cascade_to, .. } => Box::new(cascade_to.iter()),
+            _ => return Vec::new(),
+        };
+        names.map(String::as_str).collect()
+    }
 }
 
 /// The operations of a parsed statement; most statements (queries, `CREATE VIEW`, …) have

@@ -222,14 +222,17 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
             Some("give the older version to --from".to_owned()),
         ));
     }
-    let chosen: Vec<&Migration> = set
+    // With their places in the set (the analysis's facts are parallel to it).
+    let chosen: Vec<(usize, &Migration)> = set
         .migrations
         .iter()
-        .filter(|m| options.to.is_none_or(|to| m.version <= to))
+        .enumerate()
+        .filter(|(_, m)| options.to.is_none_or(|to| m.version <= to))
         .collect();
     let scripts = prepare_all(
         chosen
             .iter()
+            .map(|(_, m)| m)
             .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref())),
         cfg.url.kind.dialect(),
         &cfg.dir_display,
@@ -239,7 +242,7 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
         .then(|| build_support::analysis::analyze(set, Dialect::Postgres));
     let mut scripts = scripts.into_iter();
     let mut steps = Vec::new();
-    for m in chosen {
+    for (i, m) in chosen {
         let (Some(up), down) = (scripts.next(), m.down.as_ref().and_then(|_| scripts.next()))
         else {
             unreachable!("one script per file");
@@ -251,10 +254,7 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
             verify: options.from.is_none_or(|from| m.version >= from),
             analysed: analysis
                 .as_mut()
-                .and_then(|a| {
-                    let i = set.migrations.iter().position(|x| std::ptr::eq(x, m))?;
-                    a.migrations.get_mut(i)
-                })
+                .and_then(|a| a.migrations.get_mut(i))
                 .map(|facts| std::mem::take(&mut facts.up.statements))
                 .unwrap_or_default(),
         });

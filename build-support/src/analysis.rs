@@ -58,7 +58,8 @@ pub struct MigrationFacts {
     /// An up statement needs an object that only a later migration (the version) creates.
     pub used_before_created: Vec<(usize, ObjectId, i64)>,
     /// Tables the up touches that existed before this migration (also those its operations
-    /// reach through an index: `DROP INDEX`, `REINDEX`).
+    /// reach through an index: `DROP INDEX`, `REINDEX`; and those they lock without naming
+    /// them, [`Op::resolved_tables`]).
     pub preexisting_tables: HashSet<String>,
     /// The indexes the up's statements name without their table (`DROP INDEX`, `REINDEX
     /// INDEX`), looked up in the catalog before the statement runs.
@@ -216,7 +217,19 @@ fn replay_up(
     // one of them again replaces it rather than creating something new.
     let mut replaced: HashSet<ObjectId> = HashSet::new();
     let mut renames = Vec::new();
-    for (i, statement) in facts.up.statements.iter().enumerate() {
+    for (i, statement) in facts.up.statements.iter_mut().enumerate() {
+        // What the statement does not name, as the schema stands before it.
+        for op in &mut statement.ops {
+            op.resolve(catalog);
+            // The tables it locks without naming them count as touched.
+            for table in op.resolved_tables() {
+                let id = ObjectId::table(table);
+                if catalog.exists(&id) && !created_here.contains(&id) {
+                    facts.preexisting_tables.insert(table.to_owned());
+                }
+            }
+        }
+        let statement = &*statement;
         for effect in &statement.effects {
             for table in tables_touched(effect) {
                 let id = ObjectId::table(table);
@@ -280,6 +293,7 @@ fn replay_up(
         );
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        catalog.apply_ops(&statement.ops);
         // A table that existed before, renamed after the up added columns or constraints to
         // it, takes them along: they are still this migration's, under the new name. (A table
         // the up made and renamed, as SQLite rebuilds one, replaces the old one whole.)
@@ -476,6 +490,7 @@ fn try_down(
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
+        catalog.apply_ops(&statement.ops);
         let drops = |kind: ObjectKind| {
             statement
                 .effects

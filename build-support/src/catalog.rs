@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{Effect, ObjectId, ObjectKind};
+use crate::sql::{Alter, Op};
 
 /// What the catalog remembers of an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +26,9 @@ struct TableInfo {
     uncertain: bool,
     columns: BTreeMap<String, ObjectInfo>,
     constraints: BTreeMap<String, ObjectInfo>,
+    /// The partitioned table it is a partition of (`CREATE TABLE … PARTITION OF`, `ATTACH
+    /// PARTITION`), and whether it is that table's default partition.
+    partition_of: Option<(String, bool)>,
 }
 
 enum Undo {
@@ -59,6 +63,8 @@ pub struct Catalog {
     objects_on: HashMap<String, HashSet<ObjectId>>,
     /// The tables that ever had a constraint referencing the table.
     referencers: HashMap<String, HashSet<String>>,
+    /// The tables that were ever a partition of the table.
+    partitions: HashMap<String, HashSet<String>>,
     /// The names of the sequences that ever existed, in order, for the `<table>_…_seq` prefix.
     sequences: BTreeSet<String>,
     /// Something ran whose effects are unknown: absence proves nothing any more.
@@ -212,7 +218,7 @@ impl Catalog {
         self.objects.insert(id, info);
     }
 
-    /// Notes the tables `table`'s constraints reference.
+    /// Notes the tables `table`'s constraints reference, and the table it is a partition of.
     fn index_table(&mut self, name: &str, table: &TableInfo) {
         for c in table.constraints.values() {
             if let Some(r) = &c.references {
@@ -221,6 +227,12 @@ impl Catalog {
                     .or_default()
                     .insert(name.to_owned());
             }
+        }
+        if let Some((parent, _)) = &table.partition_of {
+            self.partitions
+                .entry(parent.clone())
+                .or_default()
+                .insert(name.to_owned());
         }
     }
 
@@ -243,8 +255,47 @@ impl Catalog {
         out
     }
 
-    /// The tables other than `table` with a constraint that references it, sorted.
-    fn referencing(&self, table: &str) -> Vec<String> {
+    /// The tables other than `table` that `table`'s constraints reference (its foreign keys),
+    /// sorted.
+    pub fn referenced_by(&self, table: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.constraints.values())
+            .filter_map(|c| c.references.clone())
+            .filter(|r| r != table)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The tables other than `table` that the constraints on `table`'s column `column`
+    /// reference (its foreign keys, which go with the column), sorted.
+    pub fn referenced_through(&self, table: &str, column: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.constraints.values())
+            .filter(|c| c.columns.iter().any(|c| c == column))
+            .filter_map(|c| c.references.clone())
+            .filter(|r| r != table)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The partitioned table `table` is a partition of, when the model knows it.
+    pub fn partition_of(&self, table: &str) -> Option<String> {
+        let (parent, _) = self.tables.get(table)?.partition_of.as_ref()?;
+        self.tables.contains_key(parent).then(|| parent.clone())
+    }
+
+    /// The tables with a constraint that references `table` (it may be among them), sorted.
+    pub fn referencing(&self, table: &str) -> Vec<String> {
         let mut out: Vec<String> = self
             .referencers
             .get(table)
@@ -261,6 +312,70 @@ impl Catalog {
             .collect();
         out.sort();
         out
+    }
+
+    /// The default partition of the partitioned table `table`, when the model knows one.
+    pub fn default_partition(&self, table: &str) -> Option<String> {
+        let mut defaults: Vec<&String> = self
+            .partitions
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|p| {
+                self.tables.get(*p).is_some_and(|t| {
+                    t.partition_of
+                        .as_ref()
+                        .is_some_and(|(parent, default)| parent == table && *default)
+                })
+            })
+            .collect();
+        defaults.sort();
+        defaults.first().map(|p| (*p).clone())
+    }
+
+    /// Makes `table` a partition of `parent` (the default one when `default`), or, with `None`,
+    /// no partition any more.
+    fn set_partition(&mut self, table: &str, parent: Option<(String, bool)>) {
+        if !self.tables.contains_key(table) {
+            return;
+        }
+        self.save_table(table);
+        if let Some((p, _)) = &parent {
+            self.partitions
+                .entry(p.clone())
+                .or_default()
+                .insert(table.to_owned());
+        }
+        if let Some(t) = self.tables.get_mut(table) {
+            t.partition_of = parent;
+        }
+    }
+
+    /// Applies what one statement's operations say that its effects do not: which table is a
+    /// partition of which (`CREATE TABLE … PARTITION OF`, `ATTACH`/`DETACH PARTITION`).
+    pub fn apply_ops(&mut self, ops: &[Op]) {
+        for op in ops {
+            match op {
+                Op::CreateTable {
+                    table,
+                    partition_of: Some(parent),
+                    default_partition,
+                    ..
+                } => self.set_partition(table, Some((parent.clone(), *default_partition))),
+                Op::Alter {
+                    table: parent,
+                    action:
+                        Alter::AttachPartition {
+                            partition, default, ..
+                        },
+                } => self.set_partition(partition, Some((parent.clone(), *default))),
+                Op::Alter {
+                    action: Alter::DetachPartition { partition, .. },
+                    ..
+                } => self.set_partition(partition, None),
+                _ => {}
+            }
+        }
     }
 
     /// Applies every effect of one statement.
@@ -499,6 +614,25 @@ impl Catalog {
                         self.put_object(id, o);
                     }
                 }
+                // Its partitions are now the new name's.
+                let partitions: Vec<String> = self
+                    .partitions
+                    .get(&from.name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| {
+                        self.tables.get(*p).is_some_and(|t| {
+                            t.partition_of
+                                .as_ref()
+                                .is_some_and(|(parent, _)| *parent == from.name)
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                for p in partitions {
+                    let default = self.tables[&p].partition_of.as_ref().is_some_and(|d| d.1);
+                    self.set_partition(&p, Some((to.name.clone(), default)));
+                }
                 // Foreign keys that pointed at the old name now point at the new one.
                 let referencing = self.referencing(&from.name);
                 for name in &referencing {
@@ -580,6 +714,43 @@ mod tests {
         c.rollback();
         assert!(c.exists(&ObjectId::column("t", "a")));
         assert!(c.exists(&ObjectId::new(ObjectKind::Index, "t_a_idx")));
+    }
+
+    #[test]
+    fn partitions_follow_attach_detach_renames_and_rollback() {
+        let mut c = Catalog::default();
+        let run = |c: &mut Catalog, sql: &str| {
+            let mut ev = Vec::new();
+            for s in crate::sql::parse_script(sql, crate::Dialect::Postgres).unwrap() {
+                c.apply_statement(&s.effects, 1, &mut ev);
+                c.apply_ops(&s.ops);
+            }
+        };
+        run(
+            &mut c,
+            "CREATE TABLE p (a int) PARTITION BY LIST (a); \
+             CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1); \
+             CREATE TABLE d PARTITION OF p DEFAULT;",
+        );
+        assert_eq!(c.default_partition("p").as_deref(), Some("d"));
+        assert_eq!(c.partition_of("p1").as_deref(), Some("p"));
+        c.begin();
+        run(&mut c, "ALTER TABLE p DETACH PARTITION d");
+        assert_eq!(c.default_partition("p"), None);
+        c.rollback();
+        assert_eq!(c.default_partition("p").as_deref(), Some("d"));
+        run(&mut c, "ALTER TABLE p RENAME TO q");
+        assert_eq!(c.default_partition("p"), None);
+        assert_eq!(c.default_partition("q").as_deref(), Some("d"));
+        assert_eq!(c.partition_of("p1").as_deref(), Some("q"));
+        run(
+            &mut c,
+            "ALTER TABLE q DETACH PARTITION d; CREATE TABLE e (a int); \
+             ALTER TABLE q ATTACH PARTITION e DEFAULT",
+        );
+        assert_eq!(c.default_partition("q").as_deref(), Some("e"));
+        run(&mut c, "DROP TABLE e");
+        assert_eq!(c.default_partition("q"), None);
     }
 
     #[test]

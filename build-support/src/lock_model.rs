@@ -275,9 +275,28 @@ fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
             index: i,
             concurrently: true,
         } => Prediction::new(vec![index(i, ShareUpdateExclusive)]).waits(),
-        Op::DropTable { table: t } | Op::Truncate { table: t } | Op::DropTrigger { table: t } => {
-            Prediction::new(vec![table(t, AccessExclusive)])
-        }
+        // The tables its foreign keys reference lose the triggers that check them, those that
+        // reference it (with CASCADE) their foreign keys, its partitioned table a partition.
+        Op::DropTable {
+            table: t, others, ..
+        } => Prediction::new(
+            std::iter::once(t)
+                .chain(others)
+                .map(|r| table(r, AccessExclusive))
+                .collect(),
+        ),
+        // CASCADE empties the tables that reference it as well.
+        Op::Truncate {
+            table: t,
+            cascade_to,
+            ..
+        } => Prediction::new(
+            std::iter::once(t)
+                .chain(cascade_to)
+                .map(|r| table(r, AccessExclusive))
+                .collect(),
+        ),
+        Op::DropTrigger { table: t } => Prediction::new(vec![table(t, AccessExclusive)]),
         Op::Reindex {
             name,
             table: is_table,
@@ -372,14 +391,37 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
         Alter::StorageParameters | Alter::ColumnOptions { .. } | Alter::Cluster => {
             Prediction::new(vec![table(t, ShareUpdateExclusive)])
         }
-        Alter::AttachPartition { partition } => {
+        Alter::AttachPartition {
+            partition,
+            default_partition,
+            ..
+        } => {
             let parent = if version.at_least(12, 0, 0) {
                 ShareUpdateExclusive
             } else {
                 AccessExclusive
             };
-            Prediction::new(vec![table(partition, AccessExclusive), table(t, parent)]).scan(true)
+            let mut locks = vec![table(partition, AccessExclusive), table(t, parent)];
+            // The default partition is scanned for rows that now belong to the new one.
+            locks.extend(default_partition.iter().map(|d| table(d, AccessExclusive)));
+            Prediction::new(locks).scan(true)
         }
+        // The foreign keys on the column go with it, and their triggers on the tables they
+        // reference.
+        Alter::DropColumn { references, .. } => Prediction::new(
+            std::iter::once(t)
+                .chain(references.iter().map(String::as_str))
+                .map(|r| table(r, AccessExclusive))
+                .collect(),
+        ),
+        // Its foreign key triggers on the referenced table go with it.
+        Alter::DropConstraint {
+            references: Some(referenced),
+            ..
+        } => Prediction::new(vec![
+            table(t, AccessExclusive),
+            table(referenced, AccessExclusive),
+        ]),
         Alter::DetachPartition {
             partition,
             concurrently,
@@ -396,8 +438,7 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
         }
         Alter::Trigger => Prediction::new(vec![table(t, ShareRowExclusive)]),
         Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
-        Alter::DropColumn { .. }
-        | Alter::DropNotNull { .. }
+        Alter::DropNotNull { .. }
         | Alter::SetDefault { .. }
         | Alter::DropDefault { .. }
         | Alter::AddIdentity { .. }
@@ -514,7 +555,7 @@ fn mysql_alter(action: &Alter, v: ServerVersion) -> Prediction {
             ConstraintKind::Other => online(Algorithm::Inplace, true).scan(true),
             _ => online(Algorithm::Copy, false).scan(true),
         },
-        Alter::DropConstraint { name } if name == "primary" => online(Algorithm::Copy, false),
+        Alter::DropConstraint { name, .. } if name == "primary" => online(Algorithm::Copy, false),
         Alter::DropConstraint { .. } | Alter::RenameConstraint => online(Algorithm::Inplace, true),
         Alter::Algorithm(_) | Alter::Lock(_) => Prediction::new(Vec::new()),
         _ => online(Algorithm::Copy, false),
@@ -529,10 +570,10 @@ impl Op {
             Op::Alter { table, .. }
             | Op::CreateTable { table, .. }
             | Op::CreateIndex { table, .. }
-            | Op::DropTable { table }
+            | Op::DropTable { table, .. }
             | Op::CreateTrigger { table }
             | Op::DropTrigger { table }
-            | Op::Truncate { table }
+            | Op::Truncate { table, .. }
             | Op::LockTable { table, .. }
             | Op::Write { table } => Some(table),
             Op::Reindex {
@@ -573,7 +614,7 @@ impl std::fmt::Display for Op {
                 "DROP INDEX {}{index}",
                 if *concurrently { "CONCURRENTLY " } else { "" }
             ),
-            Op::DropTable { table } => write!(f, "DROP TABLE {table}"),
+            Op::DropTable { table, .. } => write!(f, "DROP TABLE {table}"),
             Op::Reindex {
                 name,
                 table,
@@ -586,7 +627,11 @@ impl std::fmt::Display for Op {
             ),
             Op::CreateTrigger { table } => write!(f, "CREATE TRIGGER on {table}"),
             Op::DropTrigger { table } => write!(f, "DROP TRIGGER on {table}"),
-            Op::Truncate { table } => write!(f, "TRUNCATE {table}"),
+            Op::Truncate { table, cascade, .. } => write!(
+                f,
+                "TRUNCATE {table}{}",
+                if *cascade { " CASCADE" } else { "" }
+            ),
             Op::LockTable { table, mode } => {
                 write!(f, "LOCK TABLE {table} IN {} MODE", mode.as_str())
             }
@@ -607,7 +652,7 @@ impl std::fmt::Display for Alter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Alter::AddColumn { column, .. } => write!(f, "ADD COLUMN {column}"),
-            Alter::DropColumn { column } => write!(f, "DROP COLUMN {column}"),
+            Alter::DropColumn { column, .. } => write!(f, "DROP COLUMN {column}"),
             Alter::SetType { column, to, .. } => write!(f, "ALTER COLUMN {column} TYPE {to}"),
             Alter::SetNotNull { column } => write!(f, "ALTER COLUMN {column} SET NOT NULL"),
             Alter::DropNotNull { column } => write!(f, "ALTER COLUMN {column} DROP NOT NULL"),
@@ -638,13 +683,13 @@ impl std::fmt::Display for Alter {
                 Ok(())
             }
             Alter::ValidateConstraint { name } => write!(f, "VALIDATE CONSTRAINT {name}"),
-            Alter::DropConstraint { name } => write!(f, "DROP CONSTRAINT {name}"),
+            Alter::DropConstraint { name, .. } => write!(f, "DROP CONSTRAINT {name}"),
             Alter::RenameColumn { column } => write!(f, "RENAME COLUMN {column}"),
             Alter::RenameTable => f.write_str("RENAME TO"),
             Alter::RenameConstraint => f.write_str("RENAME CONSTRAINT"),
             Alter::SetLogging => f.write_str("SET LOGGED/UNLOGGED"),
             Alter::StorageParameters => f.write_str("SET (storage parameters)"),
-            Alter::AttachPartition { partition } => write!(f, "ATTACH PARTITION {partition}"),
+            Alter::AttachPartition { partition, .. } => write!(f, "ATTACH PARTITION {partition}"),
             Alter::DetachPartition {
                 partition,
                 concurrently,
@@ -679,6 +724,229 @@ mod tests {
             .flat_map(|s| s.ops.iter())
             .filter_map(|op| predict(op, dialect, version))
             .collect()
+    }
+
+    /// The predictions for the last script's operations, each script a migration replayed in
+    /// order before it (so that what the statement does not name is resolved).
+    fn predict_after(scripts: &[&str]) -> Vec<Prediction> {
+        let names: Vec<String> = (1..=scripts.len()).map(|v| format!("{v}_m.sql")).collect();
+        let set = crate::MigrationSet::from_files(
+            "migrations",
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(scripts.iter().map(|s| s.as_bytes())),
+        );
+        let analysis = crate::analysis::analyze(&set, Dialect::Postgres);
+        let last = analysis.migrations.last().unwrap();
+        last.up
+            .statements
+            .iter()
+            .flat_map(|s| s.ops.iter())
+            .filter_map(|op| predict(op, Dialect::Postgres, ServerVersion::new(15, 0, 0)))
+            .collect()
+    }
+
+    fn locked(p: &[Prediction]) -> Vec<(String, LockMode)> {
+        let mut out: Vec<(String, LockMode)> = p
+            .iter()
+            .flat_map(|p| &p.locks)
+            .map(|l| (l.name.clone(), l.mode))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn ae(names: &[&str]) -> Vec<(String, LockMode)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), LockMode::AccessExclusive))
+            .collect()
+    }
+
+    const PARENT_CHILD: &str = "CREATE TABLE parent (id int PRIMARY KEY); \
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int CONSTRAINT child_parent_fk REFERENCES parent (id));";
+
+    #[test]
+    fn dropping_a_foreign_key_locks_the_table_it_references() {
+        let drop = "ALTER TABLE child DROP CONSTRAINT child_parent_fk";
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, drop])),
+            ae(&["child", "parent"])
+        );
+        // An unnamed one, by PostgreSQL's name for it; a table renamed after, by its new name.
+        let unnamed = "CREATE TABLE parent (id int PRIMARY KEY); \
+            CREATE TABLE child (id int, parent_id int REFERENCES parent (id));";
+        assert_eq!(
+            locked(&predict_after(&[
+                unnamed,
+                "ALTER TABLE parent RENAME TO ancestor",
+                "ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey"
+            ])),
+            ae(&["ancestor", "child"])
+        );
+        // A constraint the model does not know, or that is not a foreign key: its table only.
+        assert_eq!(locked(&predict_after(&[drop])), ae(&["child"]));
+        let check = "ALTER TABLE parent ADD CONSTRAINT positive CHECK (id > 0)";
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                check,
+                "ALTER TABLE parent DROP CONSTRAINT positive"
+            ])),
+            ae(&["parent"])
+        );
+    }
+
+    #[test]
+    fn dropping_a_table_locks_the_tables_its_foreign_keys_reference() {
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE child"])),
+            ae(&["child", "parent"])
+        );
+        // One that references itself names it once; the referenced one needs no more.
+        let tree = "CREATE TABLE node (id int PRIMARY KEY, up int REFERENCES node (id))";
+        assert_eq!(
+            locked(&predict_after(&[tree, "DROP TABLE node"])),
+            ae(&["node"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE child, parent"])),
+            ae(&["child", "parent"])
+        );
+        // With CASCADE, the tables whose foreign keys reference it lose them.
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE parent"])),
+            ae(&["parent"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[PARENT_CHILD, "DROP TABLE parent CASCADE"])),
+            ae(&["child", "parent"])
+        );
+        // A partition: its partitioned table.
+        let events = "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at); \
+            CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')";
+        assert_eq!(
+            locked(&predict_after(&[events, "DROP TABLE events_2024"])),
+            ae(&["events", "events_2024"])
+        );
+    }
+
+    #[test]
+    fn the_tables_locked_without_being_named_existed_before() {
+        let set = crate::MigrationSet::from_files(
+            "migrations",
+            [
+                ("1_m.sql", PARENT_CHILD.as_bytes()),
+                ("2_m.sql", b"DROP TABLE child".as_slice()),
+            ],
+        );
+        let analysis = crate::analysis::analyze(&set, Dialect::Postgres);
+        let mut tables: Vec<&String> = analysis.migrations[1].preexisting_tables.iter().collect();
+        tables.sort();
+        assert_eq!(tables, ["child", "parent"]);
+    }
+
+    #[test]
+    fn dropping_a_column_with_a_foreign_key_locks_the_table_it_references() {
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                "ALTER TABLE child DROP COLUMN parent_id"
+            ])),
+            ae(&["child", "parent"])
+        );
+        let two = "CREATE TABLE pair (a int, b int, FOREIGN KEY (a, b) REFERENCES parent (id, id))";
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                two,
+                "ALTER TABLE pair DROP COLUMN b"
+            ])),
+            ae(&["pair", "parent"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                "ALTER TABLE child DROP COLUMN id"
+            ])),
+            ae(&["child"])
+        );
+    }
+
+    #[test]
+    fn truncate_cascade_locks_every_table_it_reaches() {
+        let grandchild = "CREATE TABLE toy (id int, child_id int REFERENCES child (id))";
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                grandchild,
+                "TRUNCATE parent CASCADE"
+            ])),
+            ae(&["child", "parent", "toy"])
+        );
+        // Without CASCADE (the server refuses it while child references parent), or from the
+        // bottom: the table named.
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                grandchild,
+                "TRUNCATE parent"
+            ])),
+            ae(&["parent"])
+        );
+        assert_eq!(
+            locked(&predict_after(&[
+                PARENT_CHILD,
+                grandchild,
+                "TRUNCATE toy CASCADE"
+            ])),
+            ae(&["toy"])
+        );
+    }
+
+    #[test]
+    fn attaching_a_partition_locks_the_default_partition() {
+        let events = "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at); \
+            CREATE TABLE events_2025 (id int, at date);";
+        let attach = "ALTER TABLE events ATTACH PARTITION events_2025 \
+            FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')";
+        let with_default = |default: &str| {
+            let p = predict_after(&[events, default, attach]);
+            assert!(p[0].scan);
+            locked(&p)
+                .into_iter()
+                .filter(|(_, mode)| *mode == LockMode::AccessExclusive)
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(with_default("SELECT 1"), ["events_2025"]);
+        let created = "CREATE TABLE events_other PARTITION OF events DEFAULT";
+        assert_eq!(with_default(created), ["events_2025", "events_other"]);
+        let attached = "CREATE TABLE events_other (id int, at date); \
+            ALTER TABLE events ATTACH PARTITION events_other DEFAULT";
+        assert_eq!(with_default(attached), ["events_2025", "events_other"]);
+        // A partition with bounds is not the default; a detached or dropped default is gone.
+        let bounded = "CREATE TABLE events_2024 PARTITION OF events \
+            FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')";
+        assert_eq!(with_default(bounded), ["events_2025"]);
+        let detached = format!("{created}; ALTER TABLE events DETACH PARTITION events_other");
+        assert_eq!(with_default(&detached), ["events_2025"]);
+        let dropped = format!("{created}; DROP TABLE events_other");
+        assert_eq!(with_default(&dropped), ["events_2025"]);
+        // The partitioned table renamed: its default partition stays its own.
+        let renamed = predict_after(&[
+            events,
+            created,
+            "ALTER TABLE events RENAME TO happenings",
+            "ALTER TABLE happenings ATTACH PARTITION events_2025 \
+             FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        ]);
+        assert_eq!(
+            renamed[0].mode_on("events_other"),
+            Some(LockMode::AccessExclusive)
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use build_support::lock_model::ServerVersion;
-use build_support::{Dialect, Migration, MigrationSet};
+use build_support::{Dialect, Migration, MigrationSet, ParsedStatement};
 
 use crate::backend::{Access, Backend, with_backend};
 use crate::config::Config;
@@ -197,6 +197,10 @@ struct Step<'a> {
     down: Option<Script<'a>>,
     /// False before `from`: applied to reach the starting point, not verified.
     verify: bool,
+    /// With locks traced: the up's statements as the replay of the whole set analysed them,
+    /// with what their operations reach that they do not name (a dropped foreign key's
+    /// referenced table) resolved from the schema before them.
+    analysed: Vec<ParsedStatement>,
 }
 
 fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Vec<Step<'a>>> {
@@ -218,21 +222,27 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
             Some("give the older version to --from".to_owned()),
         ));
     }
-    let chosen: Vec<&Migration> = set
+    // With their places in the set (the analysis's facts are parallel to it).
+    let chosen: Vec<(usize, &Migration)> = set
         .migrations
         .iter()
-        .filter(|m| options.to.is_none_or(|to| m.version <= to))
+        .enumerate()
+        .filter(|(_, m)| options.to.is_none_or(|to| m.version <= to))
         .collect();
     let scripts = prepare_all(
         chosen
             .iter()
+            .map(|(_, m)| m)
             .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref())),
         cfg.url.kind.dialect(),
         &cfg.dir_display,
     )?;
+    // The lock model's predictions need the schema each statement runs on.
+    let mut analysis = (options.locks && cfg.url.kind == DbKind::Postgres)
+        .then(|| build_support::analysis::analyze(set, Dialect::Postgres));
     let mut scripts = scripts.into_iter();
     let mut steps = Vec::new();
-    for m in chosen {
+    for (i, m) in chosen {
         let (Some(up), down) = (scripts.next(), m.down.as_ref().and_then(|_| scripts.next()))
         else {
             unreachable!("one script per file");
@@ -242,6 +252,11 @@ fn plan<'a>(cfg: &Config, set: &'a MigrationSet, options: &Options) -> Result<Ve
             up,
             down,
             verify: options.from.is_none_or(|from| m.version >= from),
+            analysed: analysis
+                .as_mut()
+                .and_then(|a| a.migrations.get_mut(i))
+                .map(|facts| std::mem::take(&mut facts.up.statements))
+                .unwrap_or_default(),
         });
     }
     Ok(steps)
@@ -573,7 +588,12 @@ impl<'s, B: Backend, F: FnMut(&Migration, &Problem)> Run<'_, 's, B, F> {
                 .trace(&step.up)
                 .await?
                 .map(|trace| MigrationLocks::Traced {
-                    statements: crate::locks::statements(&step.up.file.text, &trace, version),
+                    statements: crate::locks::statements(
+                        &step.up.file.text,
+                        &step.analysed,
+                        &trace,
+                        version,
+                    ),
                     failed: trace.failed,
                 })
         };

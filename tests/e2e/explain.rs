@@ -77,3 +77,44 @@ fn sqlite_locks_the_database_and_bad_input_is_a_diagnostic() {
         out.stderr
     );
 }
+
+#[test]
+fn locks_the_statement_does_not_name_come_from_the_migrations_before_it() {
+    let p = Project::new();
+    p.package("[package.metadata.migrate]\ndialect = \"postgres\"\n")
+        .pair(
+            "1_orgs",
+            "CREATE TABLE orgs (id BIGINT PRIMARY KEY);\n\
+             CREATE TABLE users (id BIGINT PRIMARY KEY, org_id BIGINT CONSTRAINT users_org_fk REFERENCES orgs (id));\n",
+            "DROP TABLE users;\nDROP TABLE orgs;\n",
+        )
+        .pair(
+            "2_loose",
+            "TRUNCATE orgs CASCADE;\nALTER TABLE users DROP CONSTRAINT users_org_fk;\nTRUNCATE orgs CASCADE;\n",
+            "ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id);\n",
+        );
+    let out = expect(p.cmd(&["explain", "2", "--format", "json"]), 0);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let locks = |statement: usize| -> Vec<(String, String)> {
+        doc["migrations"][0]["statements"][statement]["operations"][0]["locks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{doc}"))
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_owned(),
+                    l["mode"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let both = vec![
+        ("orgs".to_owned(), "ACCESS EXCLUSIVE".to_owned()),
+        ("users".to_owned(), "ACCESS EXCLUSIVE".to_owned()),
+    ];
+    // TRUNCATE … CASCADE locks the table that references it; dropping the foreign key, the
+    // table it references; after that, TRUNCATE reaches nothing more.
+    assert_eq!(locks(0), both, "{doc}");
+    assert_eq!(locks(1), both, "{doc}");
+    assert_eq!(locks(2), both[..1], "{doc}");
+}

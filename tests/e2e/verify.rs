@@ -820,7 +820,8 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
         "DROP TABLE orders;\n",
     );
     // Dropping a foreign key locks the table it references, which the statement does not
-    // name: a model gap.
+    // name: the replay of the migrations before it knows the constraint, so the model
+    // predicts it.
     p.pair(
         "4_loose_orders",
         "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;\n",
@@ -830,6 +831,12 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
         "5_concurrently",
         "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
         "-- migrate:no-transaction\nDROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    // A lock taken inside a `DO` block: the model has no entry for it, a model gap.
+    p.pair(
+        "6_lock_users",
+        "DO $$ BEGIN LOCK TABLE users; END $$;\n",
+        "SELECT 1;\n",
     );
     let out = verify(&p, &db, tmp.path(), &["--locks"]);
     // A model gap is a warning: verify's result is the downs'.
@@ -849,13 +856,15 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
         "    MODEL GAP  the server took ACCESS EXCLUSIVE on table users, which the lock model does not name for this statement",
         // Making the table with its primary key's index left it locked already.
         "  migrations/3_orders.up.sql:2  CREATE INDEX orders_user_id_idx ON orders (user_id)\n    traced     nothing new (held already: table orders ACCESS EXCLUSIVE); no rewrite\n    predicted  table orders SHARE; no rewrite",
+        "  migrations/4_loose_orders.up.sql:1  ALTER TABLE orders DROP CONSTRAINT orders_user_fk\n    traced     table orders ACCESS EXCLUSIVE, table users ACCESS EXCLUSIVE; no rewrite\n    predicted  table orders ACCESS EXCLUSIVE, table users ACCESS EXCLUSIVE; no rewrite",
         "5_concurrently: not traced (no-transaction: its statements cannot run in a transaction)",
+        "6_lock_users\n  migrations/6_lock_users.up.sql:1  DO $$ BEGIN LOCK TABLE users; END $$\n    traced     table users ACCESS EXCLUSIVE; no rewrite\n    predicted  no entry in the lock model\n",
     ] {
         assert_contains(&out.stdout, line);
     }
     assert_contains(
         &out.stderr,
-        "warning: model gap at migrations/4_loose_orders.up.sql:1: the server took ACCESS EXCLUSIVE on table users",
+        "warning: model gap at migrations/6_lock_users.up.sql:1: the server took ACCESS EXCLUSIVE on table users",
     );
     assert_scratch_gone(&db, tmp.path(), &out);
 
@@ -876,6 +885,8 @@ pub fn verify_locks_traces_each_statement_on_postgres_only(kind: Kind) {
     );
     assert_eq!(alter["model_gaps"], serde_json::json!([]), "{alter}");
     assert_eq!(doc["migrations"][4]["locks"]["traced"], false, "{doc}");
+    let drop_fk = &doc["migrations"][3]["locks"]["statements"][0];
+    assert_eq!(drop_fk["model_gaps"], serde_json::json!([]), "{drop_fk}");
 
     // Without --locks, nothing of it.
     let out = verify(&p, &db, tmp.path(), &[]);

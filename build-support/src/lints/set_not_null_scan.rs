@@ -134,12 +134,12 @@ impl NotNullChecks {
                         check.1 = true;
                     }
                 }
-                Alter::DropConstraint { name } => {
+                Alter::DropConstraint { name, .. } => {
                     self.by_name.remove(&(table.clone(), name.clone()));
                 }
                 _ => {}
             },
-            Op::DropTable { table } | Op::CreateTable { table, .. } => {
+            Op::DropTable { table, .. } | Op::CreateTable { table, .. } => {
                 self.by_name.retain(|(t, _), _| t != table);
             }
             _ => {}

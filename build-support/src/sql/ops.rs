@@ -3,13 +3,15 @@
 //! so that the tree can be dropped. Names are normalised as the schema model's are.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
-    DetachPartitionMode, Expr, GeneratedExpressionMode, LockTableMode, ObjectType, Set,
-    Statement as Ast, TableConstraint, TableObject,
+    AlterColumnOperation, AlterTableOperation, CascadeOption, ColumnDef, ColumnOption,
+    ContextModifier, DetachPartitionMode, Expr, ForValues, GeneratedExpressionMode, LockTableMode,
+    ObjectType, Set, Statement as Ast, TableConstraint, TableObject,
 };
 
 use crate::Dialect;
+use crate::catalog::Catalog;
 use crate::effects::{ident_name, object_name};
+use crate::model::ObjectId;
 
 /// One operation of a statement on one table (or index).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub enum Op {
         table: String,
         references: Vec<String>,
         partition_of: Option<String>,
+        /// `PARTITION OF p DEFAULT`: the parent's default partition.
+        default_partition: bool,
     },
     CreateIndex {
         table: String,
@@ -37,6 +41,13 @@ pub enum Op {
     },
     DropTable {
         table: String,
+        cascade: bool,
+        /// The other tables dropping it locks, as the schema model knew them just before the
+        /// statement (filled by the replay, [`Op::resolve`]): those its foreign keys
+        /// reference (their foreign key triggers go with it), with `CASCADE` those whose
+        /// foreign keys reference it (the constraints go), and the partitioned table it is a
+        /// partition of.
+        others: Vec<String>,
     },
     /// `REINDEX TABLE t` (`table`) or `REINDEX INDEX i`.
     Reindex {
@@ -53,6 +64,11 @@ pub enum Op {
     },
     Truncate {
         table: String,
+        cascade: bool,
+        /// With `CASCADE`: the tables whose foreign keys reference `table`, and those that
+        /// reference them in turn, as the schema model knew them just before the statement
+        /// (filled by the replay, [`Op::resolve`]): they are emptied too.
+        cascade_to: Vec<String>,
     },
     /// `LOCK TABLE … IN <mode> MODE` (PostgreSQL's default mode is ACCESS EXCLUSIVE).
     LockTable {
@@ -166,6 +182,10 @@ pub enum Alter {
     },
     DropColumn {
         column: String,
+        /// The other tables the foreign keys on the column reference, as the schema model
+        /// knew them just before the statement (filled by the replay, [`Op::resolve`]): the
+        /// constraints go with the column.
+        references: Vec<String>,
     },
     /// `ALTER COLUMN … TYPE` (MySQL: `MODIFY`/`CHANGE`, which redefine the column).
     SetType {
@@ -205,6 +225,9 @@ pub enum Alter {
     },
     DropConstraint {
         name: String,
+        /// For a foreign key: the table it references, as the schema model knew the
+        /// constraint just before the statement (filled by the replay, [`Op::resolve`]).
+        references: Option<String>,
     },
     RenameColumn {
         column: String,
@@ -217,6 +240,12 @@ pub enum Alter {
     StorageParameters,
     AttachPartition {
         partition: String,
+        /// `ATTACH PARTITION … DEFAULT`: it becomes the default partition.
+        default: bool,
+        /// The table's default partition, as the schema model knew it just before the
+        /// statement (filled by the replay, [`Op::resolve`]): its rows are checked against
+        /// the new partition's bounds.
+        default_partition: Option<String>,
     },
     DetachPartition {
         partition: String,
@@ -268,6 +297,90 @@ pub enum DefaultKind {
     Volatile,
 }
 
+impl Op {
+    /// Fills in what the statement does not name and the lock model needs, from the schema
+    /// model as it stands just before the statement: the table a dropped foreign key
+    /// references (also one dropped with its column), the other tables a dropped table
+    /// locks, the tables a `TRUNCATE … CASCADE` reaches, the default partition an `ATTACH
+    /// PARTITION` checks. What the model does not know stays empty.
+    pub(crate) fn resolve(&mut self, catalog: &Catalog) {
+        match self {
+            Op::Alter {
+                table,
+                action: Alter::DropConstraint { name, references },
+            } => {
+                *references = catalog
+                    .get(&ObjectId::constraint(table.clone(), name.clone()))
+                    .and_then(|c| c.references.clone());
+            }
+            Op::Alter {
+                table,
+                action:
+                    Alter::AttachPartition {
+                        default_partition, ..
+                    },
+            } => *default_partition = catalog.default_partition(table),
+            Op::Alter {
+                table,
+                action: Alter::DropColumn { column, references },
+            } => *references = catalog.referenced_through(table, column),
+            Op::DropTable {
+                table,
+                cascade,
+                others,
+            } => {
+                let mut tables = catalog.referenced_by(table);
+                if *cascade {
+                    tables.extend(catalog.referencing(table));
+                }
+                tables.extend(catalog.partition_of(table));
+                tables.retain(|t| t != table);
+                tables.sort();
+                tables.dedup();
+                *others = tables;
+            }
+            Op::Truncate {
+                table,
+                cascade: true,
+                cascade_to,
+            } => {
+                // Recursively: the tables that reference those it reaches are emptied too.
+                let mut reached: Vec<String> = Vec::new();
+                let mut next = vec![table.clone()];
+                while let Some(t) = next.pop() {
+                    for from in catalog.referencing(&t) {
+                        if from != *table && !reached.contains(&from) {
+                            reached.push(from.clone());
+                            next.push(from);
+                        }
+                    }
+                }
+                reached.sort();
+                *cascade_to = reached;
+            }
+            _ => {}
+        }
+    }
+
+    /// The tables [`Op::resolve`] found that the operation locks without naming them.
+    pub fn resolved_tables(&self) -> Vec<&str> {
+        let names: Box<dyn Iterator<Item = &String>> = match self {
+            Op::Alter { action, .. } => match action {
+                Alter::DropConstraint { references, .. } => Box::new(references.iter()),
+                Alter::DropColumn { references, .. } => Box::new(references.iter()),
+                Alter::AttachPartition {
+                    default_partition, ..
+                } => Box::new(default_partition.iter()),
+                _ => return Vec::new(),
+            },
+            Op::DropTable { others, .. } => Box::new(others.iter()),
+            Op::Truncate { cascade_to, .. } => Box::new(cascade_to.iter()),
+            _ => return Vec::new(),
+        };
+        names.map(String::as_str).collect()
+    }
+}
+
 /// The operations of a parsed statement; most statements (queries, `CREATE VIEW`, …) have
 /// none.
 pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
@@ -306,6 +419,7 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
                 table: name(&create.name),
                 references,
                 partition_of: create.partition_of.as_ref().map(name),
+                default_partition: matches!(create.for_values, Some(ForValues::Default)),
             }]
         }
         Ast::CreateIndex(create) => vec![Op::CreateIndex {
@@ -314,7 +428,10 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
             concurrently: create.concurrently,
         }],
         Ast::Drop {
-            object_type, names, ..
+            object_type,
+            names,
+            cascade,
+            ..
         } => names
             .iter()
             .filter_map(|n| match object_type {
@@ -322,7 +439,11 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
                     index: name(n),
                     concurrently: false,
                 }),
-                ObjectType::Table => Some(Op::DropTable { table: name(n) }),
+                ObjectType::Table => Some(Op::DropTable {
+                    table: name(n),
+                    cascade: *cascade,
+                    others: Vec::new(),
+                }),
                 _ => None,
             })
             .collect(),
@@ -339,6 +460,8 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
             .iter()
             .map(|t| Op::Truncate {
                 table: name(&t.name),
+                cascade: matches!(truncate.cascade, Some(CascadeOption::Cascade)),
+                cascade_to: Vec::new(),
             })
             .collect(),
         Ast::Lock(lock) => lock
@@ -416,7 +539,10 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
         AlterTableOperation::AddColumn { column_def, .. } => one(add_column(column_def, dialect)),
         AlterTableOperation::DropColumn { column_names, .. } => column_names
             .iter()
-            .map(|c| Alter::DropColumn { column: ident(c) })
+            .map(|c| Alter::DropColumn {
+                column: ident(c),
+                references: Vec::new(),
+            })
             .collect(),
         AlterTableOperation::AlterColumn { column_name, op } => {
             let column = ident(column_name);
@@ -477,16 +603,10 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
         AlterTableOperation::ValidateConstraint { name } => {
             one(Alter::ValidateConstraint { name: ident(name) })
         }
-        AlterTableOperation::DropConstraint { name, .. } => {
-            one(Alter::DropConstraint { name: ident(name) })
-        }
-        AlterTableOperation::DropPrimaryKey { .. } => one(Alter::DropConstraint {
-            name: "primary".to_owned(),
-        }),
-        AlterTableOperation::DropForeignKey { name, .. } => {
-            one(Alter::DropConstraint { name: ident(name) })
-        }
-        AlterTableOperation::DropIndex { name } => one(Alter::DropConstraint { name: ident(name) }),
+        AlterTableOperation::DropConstraint { name, .. } => one(drop_constraint(ident(name))),
+        AlterTableOperation::DropPrimaryKey { .. } => one(drop_constraint("primary".to_owned())),
+        AlterTableOperation::DropForeignKey { name, .. } => one(drop_constraint(ident(name))),
+        AlterTableOperation::DropIndex { name } => one(drop_constraint(ident(name))),
         AlterTableOperation::RenameColumn {
             old_column_name, ..
         } => one(Alter::RenameColumn {
@@ -498,8 +618,13 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
         AlterTableOperation::SetOptionsParens { .. } | AlterTableOperation::ResetOptions { .. } => {
             one(Alter::StorageParameters)
         }
-        AlterTableOperation::AttachPartitionOf { partition, .. } => one(Alter::AttachPartition {
+        AlterTableOperation::AttachPartitionOf {
+            partition,
+            for_values,
+        } => one(Alter::AttachPartition {
             partition: object_name(partition, dialect),
+            default: matches!(for_values, ForValues::Default),
+            default_partition: None,
         }),
         AlterTableOperation::DetachPartitionOf { partition, mode } => one(Alter::DetachPartition {
             partition: object_name(partition, dialect),
@@ -525,6 +650,13 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
             one(Alter::Lock(lock.to_string().to_ascii_uppercase()))
         }
         _ => one(Alter::Other),
+    }
+}
+
+fn drop_constraint(name: String) -> Alter {
+    Alter::DropConstraint {
+        name,
+        references: None,
     }
 }
 
@@ -844,6 +976,60 @@ mod tests {
     }
 
     #[test]
+    fn what_the_replay_resolves_starts_empty() {
+        assert_eq!(
+            ops(
+                "TRUNCATE a CASCADE; DROP TABLE b; ALTER TABLE c DROP CONSTRAINT f",
+                Dialect::Postgres
+            ),
+            vec![
+                Op::Truncate {
+                    table: "a".to_owned(),
+                    cascade: true,
+                    cascade_to: Vec::new(),
+                },
+                Op::DropTable {
+                    table: "b".to_owned(),
+                    cascade: false,
+                    others: Vec::new(),
+                },
+                Op::Alter {
+                    table: "c".to_owned(),
+                    action: Alter::DropConstraint {
+                        name: "f".to_owned(),
+                        references: None,
+                    },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn default_partitions() {
+        let got = ops(
+            "CREATE TABLE p1 PARTITION OF p DEFAULT; \
+             CREATE TABLE p2 PARTITION OF p FOR VALUES IN (2); \
+             ALTER TABLE p ATTACH PARTITION p3 DEFAULT; \
+             ALTER TABLE p ATTACH PARTITION p4 FOR VALUES IN (4)",
+            Dialect::Postgres,
+        );
+        let defaults: Vec<bool> = got
+            .iter()
+            .map(|op| match op {
+                Op::CreateTable {
+                    default_partition, ..
+                } => *default_partition,
+                Op::Alter {
+                    action: Alter::AttachPartition { default, .. },
+                    ..
+                } => *default,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(defaults, [true, false, true, false]);
+    }
+
+    #[test]
     fn locking_statements() {
         assert_eq!(
             ops(
@@ -864,7 +1050,9 @@ mod tests {
                     mode: LockMode::Share
                 },
                 Op::Truncate {
-                    table: "b".to_owned()
+                    table: "b".to_owned(),
+                    cascade: false,
+                    cascade_to: Vec::new(),
                 },
             ]
         );

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use build_support::lock_model::{Prediction, Relation, Rewrite, ServerVersion, predict};
-use build_support::{Dialect, LockMode, Op, parse_script};
+use build_support::{Dialect, LockMode, Op, ParsedStatement, parse_script};
 
 use crate::backend::{HeldRelation, RelationKind};
 
@@ -153,18 +153,28 @@ impl TracedStatement {
 }
 
 /// The statements of `script` (an up script's text) as traced, with the model's predictions on
-/// PostgreSQL at `version` and the gaps between the two.
+/// PostgreSQL at `version` and the gaps between the two. `analysed` is the script's statements
+/// as the replay of the migration set analysed them ([`build_support::analysis::analyze`]),
+/// with what their operations reach that they do not name resolved from the schema before
+/// them; when it is empty the script is parsed here, and those stay unresolved.
 pub fn statements(
     script: &str,
+    analysed: &[ParsedStatement],
     trace: &ScriptTrace,
     version: ServerVersion,
 ) -> Vec<TracedStatement> {
     // Split as the migrator split it: the same splitter, so statement `i` is the same.
-    let parsed = parse_script(script, Dialect::Postgres).unwrap_or_default();
+    let parsed_here;
+    let parsed: &[ParsedStatement] = if analysed.is_empty() {
+        parsed_here = parse_script(script, Dialect::Postgres).unwrap_or_default();
+        &parsed_here
+    } else {
+        analysed
+    };
     trace
         .states
         .windows(2)
-        .zip(&parsed)
+        .zip(parsed)
         .map(|(states, statement)| {
             let (before, after) = (&states[0], &states[1]);
             let predictions: Vec<Prediction> = statement

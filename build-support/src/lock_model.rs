@@ -414,14 +414,13 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
                 .map(|r| table(r, AccessExclusive))
                 .collect(),
         ),
-        // Its foreign key triggers on the referenced table go with it.
-        Alter::DropConstraint {
-            references: Some(referenced),
-            ..
-        } => Prediction::new(vec![
-            table(t, AccessExclusive),
-            table(referenced, AccessExclusive),
-        ]),
+        // A foreign key's triggers on the referenced table go with it; with CASCADE, the
+        // foreign keys of the tables that rely on the constraint.
+        Alter::DropConstraint { references, .. } if !references.is_empty() => Prediction::new(
+            std::iter::once(table(t, AccessExclusive))
+                .chain(references.iter().map(|r| table(r, AccessExclusive)))
+                .collect(),
+        ),
         Alter::DetachPartition {
             partition,
             concurrently,

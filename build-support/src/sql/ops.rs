@@ -4,8 +4,8 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, CascadeOption, ColumnDef, ColumnOption,
-    ContextModifier, DetachPartitionMode, Expr, ForValues, GeneratedExpressionMode, LockTableMode,
-    ObjectType, Set, Statement as Ast, TableConstraint, TableObject,
+    ContextModifier, DetachPartitionMode, DropBehavior, Expr, ForValues, GeneratedExpressionMode,
+    LockTableMode, ObjectType, Set, Statement as Ast, TableConstraint, TableObject,
 };
 
 use crate::Dialect;
@@ -225,9 +225,13 @@ pub enum Alter {
     },
     DropConstraint {
         name: String,
-        /// For a foreign key: the table it references, as the schema model knew the
-        /// constraint just before the statement (filled by the replay, [`Op::resolve`]).
-        references: Option<String>,
+        /// `CASCADE`: the foreign keys that rely on it go too.
+        cascade: bool,
+        /// The other tables it locks, as the schema model knew them just before the
+        /// statement (filled by the replay, [`Op::resolve`]): for a foreign key the table it
+        /// references; with `CASCADE`, for any other constraint, the tables whose foreign keys
+        /// reference its table (the model does not know which key each relies on, so all).
+        references: Vec<String>,
     },
     RenameColumn {
         column: String,
@@ -307,11 +311,25 @@ impl Op {
         match self {
             Op::Alter {
                 table,
-                action: Alter::DropConstraint { name, references },
+                action:
+                    Alter::DropConstraint {
+                        name,
+                        cascade,
+                        references,
+                    },
             } => {
-                *references = catalog
+                let referenced = catalog
                     .get(&ObjectId::constraint(table.clone(), name.clone()))
                     .and_then(|c| c.references.clone());
+                *references = match referenced {
+                    Some(referenced) => vec![referenced],
+                    None if *cascade => {
+                        let mut from = catalog.referencing(table);
+                        from.retain(|t| t != table);
+                        from
+                    }
+                    None => Vec::new(),
+                };
             }
             Op::Alter {
                 table,
@@ -603,10 +621,21 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
         AlterTableOperation::ValidateConstraint { name } => {
             one(Alter::ValidateConstraint { name: ident(name) })
         }
-        AlterTableOperation::DropConstraint { name, .. } => one(drop_constraint(ident(name))),
-        AlterTableOperation::DropPrimaryKey { .. } => one(drop_constraint("primary".to_owned())),
-        AlterTableOperation::DropForeignKey { name, .. } => one(drop_constraint(ident(name))),
-        AlterTableOperation::DropIndex { name } => one(drop_constraint(ident(name))),
+        AlterTableOperation::DropConstraint {
+            name,
+            drop_behavior,
+            ..
+        } => one(drop_constraint(
+            ident(name),
+            matches!(drop_behavior, Some(DropBehavior::Cascade)),
+        )),
+        AlterTableOperation::DropPrimaryKey { .. } => {
+            one(drop_constraint("primary".to_owned(), false))
+        }
+        AlterTableOperation::DropForeignKey { name, .. } => {
+            one(drop_constraint(ident(name), false))
+        }
+        AlterTableOperation::DropIndex { name } => one(drop_constraint(ident(name), false)),
         AlterTableOperation::RenameColumn {
             old_column_name, ..
         } => one(Alter::RenameColumn {
@@ -653,10 +682,11 @@ fn alter_actions(op: &AlterTableOperation, dialect: Dialect) -> Vec<Alter> {
     }
 }
 
-fn drop_constraint(name: String) -> Alter {
+fn drop_constraint(name: String, cascade: bool) -> Alter {
     Alter::DropConstraint {
         name,
-        references: None,
+        cascade,
+        references: Vec::new(),
     }
 }
 
@@ -997,7 +1027,8 @@ mod tests {
                     table: "c".to_owned(),
                     action: Alter::DropConstraint {
                         name: "f".to_owned(),
-                        references: None,
+                        cascade: false,
+                        references: Vec::new(),
                     },
                 },
             ]

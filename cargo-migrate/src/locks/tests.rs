@@ -150,11 +150,7 @@ const FORMS: &[(&str, &str, &str)] = &[
 /// dropped foreign key references, the other tables a dropped table locks, those a `TRUNCATE …
 /// CASCADE` reaches, the default partition an `ATTACH PARTITION` scans) are resolved from the
 /// replay of the fixture and the setup, the migration before the form's.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "drop primary key cascade, referenced",
-    "the server took ACCESS EXCLUSIVE on table child, which the lock model does not name for this statement",
-    "the schema model does not know which unique constraint or index a foreign key relies on (it keeps the referenced table, not its columns)",
-)];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 /// The strongest mode the predictions take on each relation they name, by kind and name.
 fn predicted(statement: &TracedStatement) -> Vec<(RelationKind, String, LockMode)> {

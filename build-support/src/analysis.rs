@@ -180,17 +180,37 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
             facts.column_definitions_not_restored =
                 definitions_not_restored(&up, &touched, &after_down);
         }
-        // The bodies of the functions the up defines anew, as they were before it.
+        // The functions the up drops (and does not define anew) whose body is known: a down
+        // that creates one again must give it that body.
+        let dropped: Vec<(usize, ObjectId)> = facts
+            .up
+            .statements
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.effects.iter().map(move |e| (i, e)))
+            .filter_map(|(i, e)| match e {
+                Effect::Drop { object, .. }
+                    if object.kind == ObjectKind::Function
+                        && bodies.0.contains_key(object)
+                        && !facts.redefined.iter().any(|(_, o)| o == object) =>
+                {
+                    Some((i, object.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        // The bodies of the functions the up defines anew or drops, as they were before it.
         let before: HashMap<ObjectId, String> = facts
             .redefined
             .iter()
+            .chain(&dropped)
             .filter_map(|(_, o)| Some((o.clone(), bodies.0.get(o)?.clone())))
             .collect();
         bodies.replay(&facts.up);
         match facts.down.take() {
             Some(down) => {
                 try_down(&mut catalog, m.version, dialect, &down, facts, &mut events);
-                restored(&before, &down, facts);
+                restored(&before, &dropped, &down, facts);
                 facts.down = Some(down);
             }
             None => facts.renames_not_reversed.clear(),
@@ -1021,7 +1041,12 @@ fn function_body(statement: &ParsedStatement) -> Option<String> {
 
 /// Which of the up's redefinitions the down does not restore: it defines the object again
 /// nowhere, or (a function) with another body than the one before the up.
-fn restored(before: &HashMap<ObjectId, String>, down: &ParsedFile, facts: &mut MigrationFacts) {
+fn restored(
+    before: &HashMap<ObjectId, String>,
+    dropped: &[(usize, ObjectId)],
+    down: &ParsedFile,
+    facts: &mut MigrationFacts,
+) {
     if down.error.is_some() || down.statements.is_empty() || facts.opaque {
         return;
     }
@@ -1053,6 +1078,21 @@ fn restored(before: &HashMap<ObjectId, String>, down: &ParsedFile, facts: &mut M
                     out.push((*i, object.clone(), Some(k)));
                 }
             }
+        }
+    }
+    // A function the up dropped, created again by the down (the last time) with another body
+    // than before the up.
+    for (i, object) in dropped {
+        let created = down.statements.iter().enumerate().rev().find(|(_, s)| {
+            s.effects
+                .iter()
+                .any(|e| matches!(e, Effect::Create { object: o, .. } if o == object))
+        });
+        if let Some((k, statement)) = created
+            && let (Some(was), Some(now)) = (before.get(object), function_body(statement))
+            && was.trim() != now.trim()
+        {
+            out.push((*i, object.clone(), Some(k)));
         }
     }
     facts.redefinitions_not_restored = out;

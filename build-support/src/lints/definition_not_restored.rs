@@ -2,7 +2,7 @@
 //! Flags a migration whose up defines an existing view or function anew (`CREATE OR REPLACE`,
 //! or dropped and created again) when its down does not define it again as it was: it leaves
 //! the up's definition, or (a function) creates it with another body than the one before the
-//! up.
+//! up. A function the up drops that the down creates again must get its earlier body too.
 //!
 //! ## Why is this bad?
 //! After the down the schema is not what it was: the view returns the up's columns, the
@@ -95,6 +95,14 @@ mod cases {
                 "CREATE OR REPLACE VIEW cheap AS SELECT amount FROM price WHERE amount < 5;",
                 "CREATE OR REPLACE VIEW cheap AS SELECT amount FROM price WHERE amount < 10;",
                 false,
+            ),
+            // Dropped by the up: a down that creates it again gives it its earlier body.
+            ("DROP FUNCTION total(numeric);", wrong_fn, true),
+            ("DROP FUNCTION total(numeric);", old_fn, false),
+            (
+                "DROP FUNCTION total(numeric);",
+                "CREATE FUNCTION total(b numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT a * 2 $$;",
+                true,
             ),
             // New here: the down drops it, which other rules judge.
             (

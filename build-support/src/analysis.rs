@@ -73,6 +73,10 @@ pub struct MigrationFacts {
     /// Down statements that drop a table another table still references:
     /// (statement, table, referencing table, constraint).
     pub drop_order: Vec<(usize, String, String, String)>,
+    /// Down statements that create a table, index, view or type under a name taken at that
+    /// point of the script (the up made it, or the down renamed its table away and kept it):
+    /// (statement, object).
+    pub down_creates_existing: Vec<(usize, ObjectId)>,
     /// Renames in the up (statement, from, to) that the down does not rename back.
     pub renames_not_reversed: Vec<(usize, ObjectId, ObjectId)>,
     /// The up runs something whose effects are unknown (a `DO` block): the down is not judged.
@@ -190,7 +194,7 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
             .flat_map(|(i, s)| s.effects.iter().map(move |e| (i, e)))
             .filter_map(|(i, e)| match e {
                 Effect::Drop { object, .. }
-                    if object.kind == ObjectKind::Function
+                    if has_body(object.kind)
                         && bodies.0.contains_key(object)
                         && !facts.redefined.iter().any(|(_, o)| o == object) =>
                 {
@@ -460,6 +464,7 @@ fn try_down(
         .filter(|o| catalog.exists(o) && !catalog.is_uncertain(o))
         .collect();
     let mut gone: HashSet<ObjectId> = HashSet::new();
+    let mut cascaded = false;
     catalog.begin();
     for (k, statement) in down.statements.iter().enumerate() {
         let dropped_tables: HashSet<&str> = statement
@@ -507,6 +512,16 @@ fn try_down(
                 }
                 _ => {}
             }
+        }
+        // A CASCADE takes along what the model does not follow (views that read the object),
+        // so what it seems to keep from there on is not sure.
+        cascaded |= statement.effects.iter().any(|e| match e {
+            Effect::Drop { cascade, .. } => *cascade,
+            Effect::Opaque => true,
+            _ => false,
+        });
+        if !cascaded && let Some(object) = creates_taken_name(statement, catalog) {
+            facts.down_creates_existing.push((k, object.clone()));
         }
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
@@ -783,7 +798,8 @@ mod tests {
 }
 
 /// The body of each function as the ups left it (PostgreSQL stores it as written, and verify
-/// compares it), by function.
+/// compares it), and the definition of each view as sqlparser prints it, by object. An object
+/// renamed or made uncertain is forgotten.
 #[derive(Debug, Default)]
 struct Bodies(HashMap<ObjectId, String>);
 
@@ -792,14 +808,20 @@ impl Bodies {
         for statement in &script.statements {
             for effect in &statement.effects {
                 match effect {
-                    Effect::Create { object, .. } if object.kind == ObjectKind::Function => {
+                    Effect::Create { object, .. } if has_body(object.kind) => {
                         match function_body(statement) {
                             Some(body) => self.0.insert(object.clone(), body),
                             None => self.0.remove(object),
                         };
                     }
-                    Effect::Drop { object, .. } if object.kind == ObjectKind::Function => {
+                    Effect::Drop { object, .. } | Effect::Uncertain { object }
+                        if has_body(object.kind) =>
+                    {
                         self.0.remove(object);
+                    }
+                    Effect::Rename { from, to } => {
+                        self.0.remove(from);
+                        self.0.remove(to);
                     }
                     _ => {}
                 }
@@ -1031,12 +1053,48 @@ fn definitions_not_restored(
     out
 }
 
-/// The body of a `CREATE FUNCTION` statement, without its quotes.
+/// The object a `CREATE TABLE`, `INDEX`, `VIEW` or `TYPE` statement names (its first create),
+/// when the catalog holds one by that name for sure and the statement says neither `IF NOT
+/// EXISTS` nor `OR REPLACE`: the server refuses it. Only the object the statement names: the
+/// server picks free names for what it makes on its own (a serial's sequence, a constraint's
+/// index), and functions may be overloaded.
+fn creates_taken_name<'a>(
+    statement: &'a ParsedStatement,
+    catalog: &Catalog,
+) -> Option<&'a ObjectId> {
+    let first_create = statement
+        .effects
+        .iter()
+        .find(|e| matches!(e, Effect::Create { .. }));
+    let Some(Effect::Create {
+        object,
+        if_not_exists: false,
+        or_replace: false,
+        ..
+    }) = first_create
+    else {
+        return None;
+    };
+    let named = matches!(
+        object.kind,
+        ObjectKind::Table | ObjectKind::Index | ObjectKind::View | ObjectKind::Type
+    );
+    (named && catalog.exists(object) && !catalog.is_uncertain(object)).then_some(object)
+}
+
+/// The body of a `CREATE FUNCTION` statement, without its quotes, or the definition of a
+/// `CREATE VIEW` (see [`crate::sql::Syntax::CreateView`]).
 fn function_body(statement: &ParsedStatement) -> Option<String> {
     match statement.syntax()? {
         crate::sql::Syntax::CreateFunction { body } => body.clone(),
+        crate::sql::Syntax::CreateView { definition } => Some(definition.clone()),
         _ => None,
     }
+}
+
+/// The kinds whose definition [`Bodies`] follows.
+fn has_body(kind: ObjectKind) -> bool {
+    matches!(kind, ObjectKind::Function | ObjectKind::View)
 }
 
 /// Which of the up's redefinitions the down does not restore: it defines the object again
@@ -1071,7 +1129,7 @@ fn restored(
             Some(k) => {
                 let was = before.get(object);
                 let now = function_body(&down.statements[k]);
-                if object.kind == ObjectKind::Function
+                if has_body(object.kind)
                     && let (Some(was), Some(now)) = (was, now)
                     && was.trim() != now.trim()
                 {

@@ -25,6 +25,7 @@
 
 use super::{Cx, Level, Rule, RuleId, Script};
 use crate::finding::Finding;
+use crate::model::ObjectKind;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::DefinitionNotRestored,
@@ -46,17 +47,20 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 .with_help(format!(
                     "in the down script, create {object} again as the migration before this one left it (`CREATE OR REPLACE …` with its previous definition)"
                 )),
-            Some(k) => cx
+            Some(k) => {
+                let what = if object.kind == ObjectKind::View { "definition" } else { "body" };
+                cx
                 .at_statement(
                     RULE.id,
                     Script::Down,
                     *k,
-                    format!("{object} is created here with another body than the one it had before the up script"),
-                    "another body than before the up".to_owned(),
+                    format!("{object} is created here with another {what} than the one it had before the up script"),
+                    format!("another {what} than before the up"),
                 )
                 .with_help(format!(
-                    "give {object} the body it had before this migration (the one the latest earlier migration that defines it gave it)"
-                )),
+                    "give {object} the {what} it had before this migration (the one the latest earlier migration that defines it gave it)"
+                ))
+            }
         };
         out.push(finding);
     }
@@ -103,6 +107,28 @@ mod cases {
                 "DROP FUNCTION total(numeric);",
                 "CREATE FUNCTION total(b numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT a * 2 $$;",
                 true,
+            ),
+            // A view given back another query than before the up (also when the up dropped
+            // it); spacing and keyword case do not count.
+            (
+                "DROP VIEW cheap;\nCREATE VIEW cheap AS SELECT amount FROM price WHERE amount < 5;",
+                "DROP VIEW cheap;\nCREATE VIEW cheap AS SELECT amount FROM price WHERE amount < 20;",
+                true,
+            ),
+            (
+                "DROP VIEW cheap;\nCREATE VIEW cheap AS SELECT amount FROM price WHERE amount < 5;",
+                "DROP VIEW cheap;\ncreate view cheap as\n  select amount\n  from price\n  where amount < 10;",
+                false,
+            ),
+            (
+                "DROP VIEW cheap;",
+                "CREATE VIEW cheap AS SELECT amount * 2 AS amount FROM price;",
+                true,
+            ),
+            (
+                "DROP VIEW cheap;",
+                "CREATE VIEW cheap AS SELECT amount FROM price WHERE amount < 10;",
+                false,
             ),
             // New here: the down drops it, which other rules judge.
             (

@@ -45,6 +45,7 @@ rule_ids! {
     DownLeavesObject = "down-leaves-object",
     DownDropsForeignObject = "down-drops-foreign-object",
     DownDropOrder = "down-drop-order",
+    DownCreatesExistingObject = "down-creates-existing-object",
     DownRenameNotReversed = "down-rename-not-reversed",
     DefinitionNotRestored = "definition-not-restored",
     ColumnChangeNotReverted = "column-change-not-reverted",
@@ -106,6 +107,7 @@ impl RuleId {
             | R::DownLeavesObject
             | R::DownDropsForeignObject
             | R::DownDropOrder
+            | R::DownCreatesExistingObject
             | R::DownRenameNotReversed
             | R::DefinitionNotRestored
             | R::ColumnChangeNotReverted

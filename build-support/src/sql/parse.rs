@@ -62,6 +62,11 @@ pub enum Syntax {
     },
     /// `ALTER TYPE … ADD VALUE`.
     AlterTypeAddValue,
+    /// `CREATE VIEW` (and `MATERIALIZED VIEW`): its column list and query as sqlparser prints
+    /// them (keyword case, spacing and line breaks normalised), to tell a definition from another.
+    CreateView {
+        definition: String,
+    },
     /// `CREATE FUNCTION`: its body, without its quotes, when it is a string.
     CreateFunction {
         body: Option<String>,
@@ -123,6 +128,12 @@ impl Syntax {
             }
             Ast::AlterType(alter) if matches!(alter.operation, AlterTypeOperation::AddValue(_)) => {
                 Syntax::AlterTypeAddValue
+            }
+            Ast::CreateView(view) => {
+                let columns: Vec<String> = view.columns.iter().map(ToString::to_string).collect();
+                Syntax::CreateView {
+                    definition: format!("({}) {}", columns.join(", "), view.query),
+                }
             }
             Ast::CreateFunction(f) => Syntax::CreateFunction {
                 body: function_body(f.function_body),

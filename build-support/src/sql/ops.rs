@@ -1099,6 +1099,7 @@ mod tests {
         let got = ops(
             "CREATE POLICY p ON app.Accounts USING (true); ALTER POLICY p ON t RENAME TO q; \
              DROP POLICY IF EXISTS q ON t; CREATE OR REPLACE RULE r AS ON INSERT TO t DO ALSO NOTIFY t; \
+             CREATE RULE r2 AS ON DELETE TO t DO INSTEAD (DELETE FROM u WHERE id = old.id; NOTIFY t); \
              DROP RULE r ON t CASCADE; CLUSTER t USING t_pkey; CLUSTER (VERBOSE) s.t; \
              CLUSTER VERBOSE t; CLUSTER t_pkey ON t; CLUSTER; CLUSTER VERBOSE; \
              REFRESH MATERIALIZED VIEW mv; REFRESH MATERIALIZED VIEW CONCURRENTLY s.mv WITH DATA; \
@@ -1111,6 +1112,7 @@ mod tests {
             ("CREATE POLICY on accounts", "accounts"),
             ("ALTER POLICY on t", "t"),
             ("DROP POLICY on t", "t"),
+            ("CREATE RULE on t", "t"),
             ("CREATE RULE on t", "t"),
             ("DROP RULE on t", "t"),
             ("CLUSTER t", "t"),

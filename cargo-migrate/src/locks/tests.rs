@@ -155,6 +155,7 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("drop policy", POLICY, "DROP POLICY parent_positive ON parent"),
     ("create rule", "", RULE),
     ("create rule, instead of an insert into another table", "", "CREATE RULE parent_divert AS ON INSERT TO parent DO INSTEAD INSERT INTO loose VALUES (new.id)"),
+    ("create rule, two actions", "", "CREATE RULE parent_divert AS ON INSERT TO parent DO INSTEAD (INSERT INTO loose VALUES (new.id); NOTIFY parent)"),
     ("drop rule", RULE, "DROP RULE parent_notify ON parent"),
     ("cluster using", "", "CLUSTER parent USING parent_pkey"),
     ("cluster, on the index set before", "ALTER TABLE parent CLUSTER ON parent_pkey", "CLUSTER parent"),

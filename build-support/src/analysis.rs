@@ -58,8 +58,9 @@ pub struct MigrationFacts {
     /// An up statement needs an object that only a later migration (the version) creates.
     pub used_before_created: Vec<(usize, ObjectId, i64)>,
     /// Tables the up touches that existed before this migration (also those its operations
-    /// reach through an index: `DROP INDEX`, `REINDEX`; and those they lock without naming
-    /// them, [`Op::resolved_tables`]).
+    /// reach through an index: `DROP INDEX`, `REINDEX`; those they lock without naming them,
+    /// [`Op::resolved_tables`]; and the materialized views it refreshes, tables to the lock
+    /// model).
     pub preexisting_tables: HashSet<String>,
     /// The indexes the up's statements name without their table (`DROP INDEX`, `REINDEX
     /// INDEX`), looked up in the catalog before the statement runs.
@@ -374,7 +375,9 @@ fn replay_up(
 }
 
 /// Looks up the index or table that statement `i`'s `DROP INDEX` or `REINDEX` names, before
-/// the statement runs (a dropped index is gone after it).
+/// the statement runs (a dropped index is gone after it), and notes the existing tables its
+/// other operations name without an effect on them (`REINDEX TABLE`, `CLUSTER`, `CREATE
+/// RULE`, `REFRESH MATERIALIZED VIEW`).
 fn note_named_indexes(
     catalog: &Catalog,
     created_here: &HashSet<ObjectId>,
@@ -392,11 +395,21 @@ fn note_named_indexes(
                 table: false,
                 ..
             } => index,
+            // The table named without an effect that says so (a materialized view is a table
+            // to the lock model).
             Op::Reindex {
                 name, table: true, ..
-            } => {
+            }
+            | Op::Cluster { table: name }
+            | Op::AccessExclusive { table: name, .. } => {
                 if existed(&ObjectId::table(name.clone())) {
                     preexisting_tables.insert(name.clone());
+                }
+                continue;
+            }
+            Op::RefreshMaterializedView { view, .. } => {
+                if existed(&ObjectId::new(ObjectKind::View, view.clone())) {
+                    preexisting_tables.insert(view.clone());
                 }
                 continue;
             }

@@ -320,6 +320,28 @@ fn postgres(op: &Op, version: ServerVersion) -> Option<Prediction> {
             if *concurrently { p.waits() } else { p }
         }
         Op::CreateTrigger { table: t } => Prediction::new(vec![table(t, ShareRowExclusive)]),
+        Op::AccessExclusive { table: t, .. } => Prediction::new(vec![table(t, AccessExclusive)]),
+        // Each index is rebuilt as well, under the same lock.
+        Op::Cluster { table: t } => {
+            Prediction::new(vec![table(t, AccessExclusive)]).rewrite(Rewrite::Yes)
+        }
+        // The view's query runs into new storage, swapped in (without data: empty storage).
+        Op::RefreshMaterializedView {
+            view,
+            concurrently: false,
+            with_data,
+        } => Prediction::new(vec![table(view, AccessExclusive)]).rewrite(if *with_data {
+            Rewrite::Yes
+        } else {
+            Rewrite::No
+        }),
+        // The query's result is compared with every row and the difference written in place:
+        // reads go on, writes (there are none but another refresh) wait.
+        Op::RefreshMaterializedView {
+            view,
+            concurrently: true,
+            ..
+        } => Prediction::new(vec![table(view, Exclusive)]).scan(true),
         Op::LockTable { table: t, mode } => Prediction::new(vec![table(t, *mode)]),
         Op::Write { table: t } => Prediction::new(vec![table(t, RowExclusive)]),
         Op::SetLockTimeout { .. } => return None,
@@ -388,6 +410,10 @@ fn postgres_alter(t: &str, action: &Alter, version: ServerVersion) -> Prediction
             Prediction::new(vec![table(t, ShareUpdateExclusive)]).scan(true)
         }
         Alter::SetLogging => exclusive().rewrite(Rewrite::Yes),
+        // Its files are copied block by block: a rewrite's cost, though no row changes.
+        Alter::SetTablespace => {
+            exclusive().rewrite(Rewrite::Unless("it is already in that tablespace"))
+        }
         Alter::StorageParameters | Alter::ColumnOptions { .. } | Alter::Cluster => {
             Prediction::new(vec![table(t, ShareUpdateExclusive)])
         }
@@ -562,8 +588,8 @@ fn mysql_alter(action: &Alter, v: ServerVersion) -> Prediction {
 }
 
 impl Op {
-    /// The table the operation is on, when it names one (`DROP INDEX` names only its index,
-    /// `SET lock_timeout` none).
+    /// The table the operation is on, when it names one (a materialized view counts as one;
+    /// `DROP INDEX` names only its index, `SET lock_timeout` none).
     pub fn table(&self) -> Option<&str> {
         match self {
             Op::Alter { table, .. }
@@ -572,6 +598,9 @@ impl Op {
             | Op::DropTable { table, .. }
             | Op::CreateTrigger { table }
             | Op::DropTrigger { table }
+            | Op::AccessExclusive { table, .. }
+            | Op::Cluster { table }
+            | Op::RefreshMaterializedView { view: table, .. }
             | Op::Truncate { table, .. }
             | Op::LockTable { table, .. }
             | Op::Write { table } => Some(table),
@@ -626,6 +655,18 @@ impl std::fmt::Display for Op {
             ),
             Op::CreateTrigger { table } => write!(f, "CREATE TRIGGER on {table}"),
             Op::DropTrigger { table } => write!(f, "DROP TRIGGER on {table}"),
+            Op::AccessExclusive { table, statement } => write!(f, "{statement} on {table}"),
+            Op::Cluster { table } => write!(f, "CLUSTER {table}"),
+            Op::RefreshMaterializedView {
+                view,
+                concurrently,
+                with_data,
+            } => write!(
+                f,
+                "REFRESH MATERIALIZED VIEW {}{view}{}",
+                if *concurrently { "CONCURRENTLY " } else { "" },
+                if *with_data { "" } else { " WITH NO DATA" }
+            ),
             Op::Truncate { table, cascade, .. } => write!(
                 f,
                 "TRUNCATE {table}{}",
@@ -697,6 +738,7 @@ impl std::fmt::Display for Alter {
                 "DETACH PARTITION {partition}{}",
                 if *concurrently { " CONCURRENTLY" } else { "" }
             ),
+            Alter::SetTablespace => f.write_str("SET TABLESPACE"),
             Alter::Trigger => f.write_str("ENABLE/DISABLE TRIGGER"),
             Alter::Cluster => f.write_str("CLUSTER ON/SET WITHOUT CLUSTER"),
             Alter::RowSecurity => f.write_str("ROW LEVEL SECURITY"),
@@ -1041,6 +1083,76 @@ mod tests {
             both.iter().filter_map(|p| p.mode_on("t")).max(),
             Some(LockMode::AccessExclusive)
         );
+    }
+
+    #[test]
+    fn policies_rules_cluster_and_refresh_as_the_server_takes_them() {
+        use LockMode::*;
+        let one = |sql: &str| {
+            let mut p = predict_all(sql, Dialect::Postgres, "15");
+            assert_eq!(p.len(), 1, "{sql}");
+            p.remove(0)
+        };
+        for sql in [
+            "CREATE POLICY p ON t USING (true)",
+            "ALTER POLICY p ON t USING (false)",
+            "DROP POLICY p ON t",
+            "CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING",
+            "DROP RULE r ON t",
+        ] {
+            let p = one(sql);
+            assert_eq!(p.mode_on("t"), Some(AccessExclusive), "{sql}");
+            assert_eq!((p.rewrite, p.scan), (Rewrite::No, false), "{sql}");
+        }
+        let cluster = one("CLUSTER t USING t_pkey");
+        assert_eq!(cluster.mode_on("t"), Some(AccessExclusive));
+        assert_eq!(cluster.rewrite, Rewrite::Yes);
+        let refresh = one("REFRESH MATERIALIZED VIEW mv");
+        assert_eq!(refresh.mode_on("mv"), Some(AccessExclusive));
+        assert_eq!(refresh.rewrite, Rewrite::Yes);
+        let emptied = one("REFRESH MATERIALIZED VIEW mv WITH NO DATA");
+        assert_eq!(emptied.mode_on("mv"), Some(AccessExclusive));
+        assert_eq!(emptied.rewrite, Rewrite::No);
+        // Reads of the view go on while it is refreshed concurrently.
+        let concurrently = one("REFRESH MATERIALIZED VIEW CONCURRENTLY mv");
+        assert_eq!(concurrently.mode_on("mv"), Some(Exclusive));
+        assert!(!concurrently.strongest().unwrap().blocks_reads());
+        assert_eq!(
+            (concurrently.rewrite, concurrently.waits),
+            (Rewrite::No, false)
+        );
+        let tablespace = one("ALTER TABLE t SET TABLESPACE fast");
+        assert_eq!(tablespace.mode_on("t"), Some(AccessExclusive));
+        assert!(matches!(tablespace.rewrite, Rewrite::Unless(_)));
+        // Only PostgreSQL has them.
+        assert!(predict_all("CREATE POLICY p ON t USING (true)", Dialect::MySql, "8.4").is_empty());
+    }
+
+    #[test]
+    fn what_clustering_or_refreshing_names_existed_before() {
+        let set = crate::MigrationSet::from_files(
+            "migrations",
+            [
+                (
+                    "1_m.sql",
+                    "CREATE TABLE t (id int PRIMARY KEY); \
+                     CREATE MATERIALIZED VIEW mv AS SELECT id FROM t; \
+                     CREATE TABLE other (id int)"
+                        .as_bytes(),
+                ),
+                (
+                    "2_m.sql",
+                    b"CLUSTER t USING t_pkey; REFRESH MATERIALIZED VIEW mv; \
+                      CREATE RULE r AS ON INSERT TO other DO INSTEAD NOTHING; \
+                      CREATE TABLE fresh (id int); CLUSTER fresh"
+                        .as_slice(),
+                ),
+            ],
+        );
+        let analysis = crate::analysis::analyze(&set, Dialect::Postgres);
+        let mut tables: Vec<&String> = analysis.migrations[1].preexisting_tables.iter().collect();
+        tables.sort();
+        assert_eq!(tables, ["mv", "other", "t"]);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! transaction runs, although the statement itself would take a millisecond. A
 //! `lock_timeout` makes it give up instead, and the migration can be run again later. The
 //! `CONCURRENTLY` forms take SHARE UPDATE EXCLUSIVE, which blocks neither, and are not
-//! flagged; nor are tables the same migration creates. `SET LOCAL` counts only in a script
-//! that runs in a transaction (outside one PostgreSQL ignores it).
+//! flagged (nor is `REFRESH MATERIALIZED VIEW CONCURRENTLY`: its EXCLUSIVE lets the view's
+//! reads go on, and only a refresh writes a view); nor are tables the same migration
+//! creates. `SET LOCAL` counts only in a script that runs in a transaction (outside one
+//! PostgreSQL ignores it).
 //!
 //! ## Example
 //! ```sql
@@ -57,6 +59,16 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let blocking = statement
             .ops
             .iter()
+            // It takes EXCLUSIVE on a view nothing else writes: its reads go on.
+            .filter(|op| {
+                !matches!(
+                    op,
+                    Op::RefreshMaterializedView {
+                        concurrently: true,
+                        ..
+                    }
+                )
+            })
             .filter_map(|op| lock_model::predict(op, cx.dialect, cx.version))
             .flat_map(|p| p.locks)
             .filter(|lock| lock.mode.blocks_writes() && cx.locks_existing(index, lock))
@@ -148,6 +160,17 @@ mod tests {
                     "3_idx.down.sql",
                     "-- migrate:no-transaction\nCREATE INDEX users_id_idx ON users (id);\nDROP INDEX CONCURRENTLY users_email_idx;"
                 ),
+                (
+                    "4_names.up.sql",
+                    "CREATE MATERIALIZED VIEW user_emails AS SELECT id, email FROM users;\nCREATE UNIQUE INDEX user_emails_id_idx ON user_emails (id);"
+                ),
+                ("4_names.down.sql", "DROP MATERIALIZED VIEW user_emails;"),
+                // Reads of the view go on while it is refreshed concurrently.
+                (
+                    "5_refresh.up.sql",
+                    "REFRESH MATERIALIZED VIEW CONCURRENTLY user_emails;"
+                ),
+                ("5_refresh.down.sql", "SELECT 1;"),
             ]
         ));
     }

@@ -70,6 +70,24 @@ pub enum Op {
         /// (filled by the replay, [`Op::resolve`]): they are emptied too.
         cascade_to: Vec<String>,
     },
+    /// A statement that takes ACCESS EXCLUSIVE on `table` and does nothing else the model
+    /// weighs: it changes how the table's queries are planned (`CREATE POLICY`, `ALTER
+    /// POLICY`, `DROP POLICY`, `CREATE RULE`, `DROP RULE`; `statement` is its words).
+    AccessExclusive {
+        table: String,
+        statement: &'static str,
+    },
+    /// `CLUSTER table [USING index]`: the table written anew in the index's order.
+    Cluster {
+        table: String,
+    },
+    /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] view [WITH [NO] DATA]`.
+    RefreshMaterializedView {
+        view: String,
+        concurrently: bool,
+        /// `WITH NO DATA`: the view is emptied (new, empty storage) and left unreadable.
+        with_data: bool,
+    },
     /// `LOCK TABLE … IN <mode> MODE` (PostgreSQL's default mode is ACCESS EXCLUSIVE).
     LockTable {
         table: String,
@@ -255,6 +273,8 @@ pub enum Alter {
         partition: String,
         concurrently: bool,
     },
+    /// `SET TABLESPACE`: the table's files copied to another tablespace (none to its own).
+    SetTablespace,
     /// `ENABLE`/`DISABLE TRIGGER`.
     Trigger,
     /// `CLUSTER ON index` / `SET WITHOUT CLUSTER`: which index a later `CLUSTER` uses.
@@ -403,6 +423,10 @@ impl Op {
 /// none.
 pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
     let name = |n| object_name(n, dialect);
+    let exclusive = |table, statement| Op::AccessExclusive {
+        table: name(table),
+        statement,
+    };
     match ast {
         Ast::AlterTable(alter) => {
             let table = name(&alter.name);
@@ -465,6 +489,16 @@ pub(super) fn of(ast: &Ast, dialect: Dialect) -> Vec<Op> {
                 _ => None,
             })
             .collect(),
+        Ast::CreatePolicy(policy) => vec![exclusive(&policy.table_name, "CREATE POLICY")],
+        Ast::AlterPolicy(policy) => vec![exclusive(&policy.table_name, "ALTER POLICY")],
+        Ast::DropPolicy(policy) => vec![exclusive(&policy.table_name, "DROP POLICY")],
+        Ast::CreateRule(rule) => vec![exclusive(&rule.table_name, "CREATE RULE")],
+        Ast::DropRule(rule) => vec![exclusive(&rule.table_name, "DROP RULE")],
+        Ast::RefreshMaterializedView(refresh) => vec![Op::RefreshMaterializedView {
+            view: name(&refresh.name),
+            concurrently: refresh.concurrently,
+            with_data: refresh.with_data != Some(false),
+        }],
         Ast::CreateTrigger(trigger) => vec![Op::CreateTrigger {
             table: name(&trigger.table_name),
         }],
@@ -1058,6 +1092,45 @@ mod tests {
             })
             .collect();
         assert_eq!(defaults, [true, false, true, false]);
+    }
+
+    #[test]
+    fn policies_rules_cluster_refresh_and_tablespaces() {
+        let got = ops(
+            "CREATE POLICY p ON app.Accounts USING (true); ALTER POLICY p ON t RENAME TO q; \
+             DROP POLICY IF EXISTS q ON t; CREATE OR REPLACE RULE r AS ON INSERT TO t DO ALSO NOTIFY t; \
+             CREATE RULE r2 AS ON DELETE TO t DO INSTEAD (DELETE FROM u WHERE id = old.id; NOTIFY t); \
+             DROP RULE r ON t CASCADE; CLUSTER t USING t_pkey; CLUSTER (VERBOSE) s.t; \
+             CLUSTER VERBOSE t; CLUSTER t_pkey ON t; CLUSTER; CLUSTER VERBOSE; \
+             REFRESH MATERIALIZED VIEW mv; REFRESH MATERIALIZED VIEW CONCURRENTLY s.mv WITH DATA; \
+             REFRESH MATERIALIZED VIEW mv WITH NO DATA; ALTER TABLE t SET TABLESPACE fast NOWAIT",
+            Dialect::Postgres,
+        );
+        let shown: Vec<(String, Option<&str>)> =
+            got.iter().map(|op| (op.to_string(), op.table())).collect();
+        let expected = [
+            ("CREATE POLICY on accounts", "accounts"),
+            ("ALTER POLICY on t", "t"),
+            ("DROP POLICY on t", "t"),
+            ("CREATE RULE on t", "t"),
+            ("CREATE RULE on t", "t"),
+            ("DROP RULE on t", "t"),
+            ("CLUSTER t", "t"),
+            ("CLUSTER t", "t"),
+            ("CLUSTER t", "t"),
+            ("CLUSTER t", "t"),
+            ("REFRESH MATERIALIZED VIEW mv", "mv"),
+            ("REFRESH MATERIALIZED VIEW CONCURRENTLY mv", "mv"),
+            ("REFRESH MATERIALIZED VIEW mv WITH NO DATA", "mv"),
+            ("SET TABLESPACE", "t"),
+        ];
+        let expected: Vec<(String, Option<&str>)> = expected
+            .iter()
+            .map(|(op, table)| ((*op).to_owned(), Some(*table)))
+            .collect();
+        assert_eq!(shown, expected);
+        // MySQL has no CLUSTER: nothing to lock.
+        assert!(ops("OPTIMIZE TABLE t", Dialect::MySql).is_empty());
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub(crate) fn for_each_statement(
             if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
                 continue;
             }
-            if t.token == Token::SemiColon && current.as_ref().is_none_or(|c| c.depth == 0) {
+            if t.token == Token::SemiColon && current.as_ref().is_none_or(Current::at_top_level) {
                 if let Some(c) = current.take() {
                     taken.push((
                         Statement {
@@ -420,6 +420,18 @@ fn is_routine_header(lead: &[String]) -> bool {
     false
 }
 
+/// `CREATE [OR REPLACE] RULE`: a rule whose actions, in parentheses, are separated by
+/// semicolons.
+fn is_rule_header(lead: &[String]) -> bool {
+    matches!(
+        lead.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["CREATE", "RULE", ..] | ["CREATE", "OR", "REPLACE", "RULE", ..]
+    )
+}
+
 /// The statement being read.
 struct Current {
     start: usize,
@@ -438,6 +450,9 @@ struct Current {
     after_end: bool,
     /// A `(` was seen: the words that decide what the statement is are behind.
     header_done: bool,
+    /// A `CREATE RULE`, and how deep in parentheses it is (its actions' `;` are inside).
+    rule: bool,
+    parens: usize,
 }
 
 impl Current {
@@ -453,13 +468,28 @@ impl Current {
             case_depth: 0,
             after_end: false,
             header_done: false,
+            rule: false,
+            parens: 0,
         }
+    }
+
+    /// Whether a `;` here ends the statement: not inside a routine's body or a rule's actions.
+    fn at_top_level(&self) -> bool {
+        self.depth == 0 && self.parens == 0
     }
 
     fn observe(&mut self, token: &Token, next_word: impl FnOnce() -> Option<String>) {
         if *token == Token::LParen {
             // The header is over: a word in a column list (`event text`) defines nothing.
             self.header_done = true;
+            self.rule = self.rule || is_rule_header(&self.lead);
+        }
+        if self.rule {
+            match token {
+                Token::LParen => self.parens += 1,
+                Token::RParen => self.parens = self.parens.saturating_sub(1),
+                _ => {}
+            }
         }
         let Token::Word(w) = token else { return };
         if w.quote_style.is_some() {
@@ -639,6 +669,20 @@ mod tests {
                 "CREATE TABLE a (x text default ';')",
                 "INSERT INTO a VALUES ('b;c')",
                 "SELECT \"we;ird\" FROM a",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_rule_s_actions_stay_whole() {
+        check(
+            Dialect::Postgres,
+            "CREATE RULE r AS ON DELETE TO t DO INSTEAD (DELETE FROM t2 WHERE id = (old.id); NOTIFY x);\nCREATE OR REPLACE RULE s AS ON INSERT TO t WHERE (new.id > 0) DO ALSO (NOTIFY a; NOTIFY b);\nSELECT (1); SELECT 2",
+            &[
+                "CREATE RULE r AS ON DELETE TO t DO INSTEAD (DELETE FROM t2 WHERE id = (old.id); NOTIFY x)",
+                "CREATE OR REPLACE RULE s AS ON INSERT TO t WHERE (new.id > 0) DO ALSO (NOTIFY a; NOTIFY b)",
+                "SELECT (1)",
+                "SELECT 2",
             ],
         );
     }

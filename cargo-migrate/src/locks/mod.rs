@@ -8,7 +8,8 @@
 //! strongest such mode. A mode the transaction already held is not seen again (a second
 //! `ALTER TABLE` of one table shows nothing new), and the relations a statement creates are
 //! left out: nobody else can see them before the commit. A table whose storage changed was
-//! written anew, except by `TRUNCATE`, which gives it new, empty storage without writing a row.
+//! written anew, except by `TRUNCATE` (and `REFRESH MATERIALIZED VIEW … WITH NO DATA`), which
+//! gives it new, empty storage without writing a row.
 //!
 //! A model gap is a traced lock stronger than the model's prediction for that relation, a lock
 //! that blocks writes on a table the prediction does not name (dropping a foreign key locks the
@@ -182,10 +183,16 @@ pub fn statements(
                 .iter()
                 .filter_map(|op| predict(op, Dialect::Postgres, version))
                 .collect();
-            let truncate = statement
-                .ops
-                .iter()
-                .any(|op| matches!(op, Op::Truncate { .. }));
+            let truncate = statement.ops.iter().any(|op| {
+                matches!(
+                    op,
+                    Op::Truncate { .. }
+                        | Op::RefreshMaterializedView {
+                            with_data: false,
+                            ..
+                        }
+                )
+            });
             let (locks, rewritten) = between(before, after, truncate);
             let gaps = gaps(before, &locks, &rewritten, &predictions);
             let held_already = held_already(before, &locks, &predictions);
@@ -206,7 +213,7 @@ pub fn statements(
 /// What one statement took, from the states before and after it: the relations that existed
 /// before with the strongest mode newly held on each, and the tables whose storage changed
 /// (none for a `TRUNCATE`, which gives every table it empties, those its `CASCADE` reaches too,
-/// new storage without writing a row).
+/// new storage without writing a row, nor for a `REFRESH MATERIALIZED VIEW … WITH NO DATA`).
 pub fn between(
     before: &[HeldRelation],
     after: &[HeldRelation],

@@ -33,6 +33,14 @@ CREATE TABLE events_2025 (id int, at date);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 ";
 
+/// A materialized view on `parent`, with the unique index `CONCURRENTLY` needs.
+const MATVIEW: &str = "CREATE MATERIALIZED VIEW parent_names AS SELECT id, name FROM parent; \
+    CREATE UNIQUE INDEX parent_names_id_idx ON parent_names (id)";
+
+const POLICY: &str = "CREATE POLICY parent_positive ON parent USING (n > 0)";
+
+const RULE: &str = "CREATE RULE parent_notify AS ON INSERT TO parent DO ALSO NOTIFY parent";
+
 /// (form, setup on top of the fixture, the statement traced).
 #[rustfmt::skip]
 const FORMS: &[(&str, &str, &str)] = &[
@@ -141,6 +149,19 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("delete", "", "DELETE FROM parent WHERE id = 1"),
     ("create table, references", "", "CREATE TABLE orders (id int PRIMARY KEY, parent_id int REFERENCES parent (id))"),
     ("create table, partition of", "", "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"),
+    ("create policy", "", POLICY),
+    ("alter policy", POLICY, "ALTER POLICY parent_positive ON parent USING (n > 1)"),
+    ("rename policy", POLICY, "ALTER POLICY parent_positive ON parent RENAME TO parent_above_zero"),
+    ("drop policy", POLICY, "DROP POLICY parent_positive ON parent"),
+    ("create rule", "", RULE),
+    ("create rule, instead of an insert into another table", "", "CREATE RULE parent_divert AS ON INSERT TO parent DO INSTEAD INSERT INTO loose VALUES (new.id)"),
+    ("create rule, two actions", "", "CREATE RULE parent_divert AS ON INSERT TO parent DO INSTEAD (INSERT INTO loose VALUES (new.id); NOTIFY parent)"),
+    ("drop rule", RULE, "DROP RULE parent_notify ON parent"),
+    ("cluster using", "", "CLUSTER parent USING parent_pkey"),
+    ("cluster, on the index set before", "ALTER TABLE parent CLUSTER ON parent_pkey", "CLUSTER parent"),
+    ("refresh materialized view", MATVIEW, "REFRESH MATERIALIZED VIEW parent_names"),
+    ("refresh materialized view concurrently", MATVIEW, "REFRESH MATERIALIZED VIEW CONCURRENTLY parent_names"),
+    ("refresh materialized view with no data", MATVIEW, "REFRESH MATERIALIZED VIEW parent_names WITH NO DATA"),
 ];
 
 /// The forms where the server takes a lock the model cannot name, because neither the statement

@@ -43,6 +43,12 @@ pub(super) fn of(id: &str, w: &Words) -> Vec<Op> {
         }
         "alter-table-extra" | "binary-attribute" if w.starts(&["ALTER", "TABLE"]) => alter_table(w),
         "maintenance" if w.starts(&["LOCK"]) => lock_table(w),
+        "maintenance" if w.dialect == Dialect::Postgres && w.starts(&["CLUSTER"]) => {
+            cluster(w).into_iter().collect()
+        }
+        "maintenance" if w.starts(&["REFRESH", "MATERIALIZED", "VIEW"]) => {
+            refresh(w).into_iter().collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -50,8 +56,8 @@ pub(super) fn of(id: &str, w: &Words) -> Vec<Op> {
 /// One operation per action of an `ALTER TABLE` that sqlparser cannot parse whole: on
 /// PostgreSQL, the actions that take less than the strongest lock, known by their words
 /// (`ALTER [COLUMN] c SET STATISTICS …`, `… SET (…)`, `… RESET (…)`, `CLUSTER ON i`, `SET
-/// WITHOUT CLUSTER`: SHARE UPDATE EXCLUSIVE, checked against the server); any other action is
-/// [`Alter::Other`], taken as the strongest.
+/// WITHOUT CLUSTER`: SHARE UPDATE EXCLUSIVE, checked against the server), and `SET TABLESPACE`;
+/// any other action is [`Alter::Other`], taken as the strongest.
 fn alter_table(w: &Words) -> Vec<Op> {
     let Some((table, next)) = w.name(w.skip(2, &[&["IF", "EXISTS"], &["ONLY"]])) else {
         return Vec::new();
@@ -75,6 +81,9 @@ fn alter_action(a: &Words) -> Alter {
     }
     if a.starts(&["CLUSTER", "ON"]) || a.starts(&["SET", "WITHOUT", "CLUSTER"]) {
         return Alter::Cluster;
+    }
+    if a.starts(&["SET", "TABLESPACE"]) {
+        return Alter::SetTablespace;
     }
     if a.is(0, "ALTER")
         && let Some((column, at)) = a.name(1 + usize::from(a.is(1, "COLUMN")))
@@ -106,6 +115,35 @@ fn reindex(w: &Words) -> Option<Op> {
         name,
         table,
         concurrently,
+    })
+}
+
+/// `CLUSTER [VERBOSE | (options)] table [USING index]`, or the old `CLUSTER index ON table`;
+/// a bare `CLUSTER` (every table clustered before, outside a transaction) names none.
+fn cluster(w: &Words) -> Option<Op> {
+    let mut at = 1;
+    if w.tokens.get(1) == Some(&Token::LParen) {
+        at = super::cursor::matching_paren(&w.tokens, 1)? + 1;
+    } else if w.is(1, "VERBOSE") {
+        at = 2;
+    }
+    let (first, next) = w.name(at)?;
+    let table = match w.is(next, "ON").then(|| w.name(next + 1)).flatten() {
+        Some((table, _)) => table,
+        None => first,
+    };
+    Some(Op::Cluster { table })
+}
+
+/// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] view [WITH [NO] DATA]`, for a form sqlparser
+/// does not parse.
+fn refresh(w: &Words) -> Option<Op> {
+    let concurrently = w.is(3, "CONCURRENTLY");
+    let (view, next) = w.name(3 + usize::from(concurrently))?;
+    Some(Op::RefreshMaterializedView {
+        view,
+        concurrently,
+        with_data: !(w.is(next, "WITH") && w.is(next + 1, "NO")),
     })
 }
 

@@ -65,6 +65,9 @@ impl Project {
             .env_remove("DATABASE_URL")
             .env_remove("CARGO_MIGRATE_USER")
             .env_remove("GITHUB_ACTIONS")
+            // The project's own target/ holds the embedded database, also where the tests run
+            // with a shared target directory; a test of a shared one sets it.
+            .env_remove("CARGO_TARGET_DIR")
             .env("NO_COLOR", "1");
         cmd
     }

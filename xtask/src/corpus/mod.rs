@@ -34,7 +34,9 @@ usage: cargo xtask corpus [options]
 Lints and verifies the real migration histories of scripts/corpus.txt and compares the two:
 per history the migrations, the lint errors on migrations that verify proves clean (false
 alarms), the migrations verify proves broken that lint reports no error for (misses), the
-recall (broken migrations with a lint error, of all broken ones) and the wall times. Each
+recall (broken migrations with a lint error, of all broken ones) and the wall times. The
+errors of rules whose claim a round trip cannot show (deploy risks such as locks and
+rewrites, the team's process) are counted apart, by rule, not as false alarms or catches. Each
 repository must be fetched first (`fetch github:owner/name` leaves a bare git directory at
 $MIRROR_ROOT/<owner>+<name>/repo; MIRROR_ROOT defaults to /work/.mirror); a history whose
 mirror is missing is reported and skipped. Nothing is written inside the repository.

@@ -98,7 +98,7 @@ pub struct MigrationFacts {
     /// NULL`) to what it already was before the up, as far as the earlier ups tell: the down
     /// has nothing to change back.
     pub nullability_kept: HashSet<(String, String)>,
-    /// Columns the up touched whose nullability or default the down leaves other than they
+    /// Columns the up touched whose nullability, default or type the down leaves other than they
     /// were before the up, as far as the replay knows both: (the down statement that last
     /// touched it, table, column, what differs).
     pub column_definitions_not_restored: Vec<(usize, String, String, ColumnDifference)>,
@@ -106,11 +106,12 @@ pub struct MigrationFacts {
 
 /// How a column differs after the down from before the up: for each of its nullability and
 /// its default that differs, what it is after the down (`Some(true)`: allows NULL, has a
-/// default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// default); for its type, (before the up, after the down), as the server names them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnDifference {
     pub nullable: Option<bool>,
     pub has_default: Option<bool>,
+    pub data_type: Option<(String, String)>,
 }
 
 /// An index a statement names without its table, as the catalog knew it just before.
@@ -792,18 +793,21 @@ impl Bodies {
 type ColumnKey = (String, String);
 
 /// What the replay knows of a column's definition: whether it allows NULL, whether it has a
-/// default (`None`: not known).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// default, its type as the server names it (`None`: not known).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Known {
     nullable: Option<bool>,
     has_default: Option<bool>,
+    data_type: Option<String>,
 }
 
-/// What the ups so far say of each column's nullability and default: from the column's
-/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER COLUMN`s after
-/// it. A column is forgotten when it or its table is dropped, renamed, made uncertain or
-/// redefined (MySQL's `MODIFY`/`CHANGE`), and when a constraint is put on it (a primary key
-/// makes it NOT NULL, and the effects do not say which constraint is one).
+/// What the ups so far say of each column's nullability, default and type: from the column's
+/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER
+/// COLUMN`s after it. A table renamed keeps its columns. A column is forgotten when it or its
+/// table is dropped, a column renamed, made uncertain, or named by a statement sqlparser does
+/// not parse (its actions are not all known); redefined (MySQL's `MODIFY`/`CHANGE`), it keeps
+/// only its new type; under a new constraint, only its type (a primary key makes it NOT NULL,
+/// and the effects do not say which constraint is one).
 #[derive(Clone, Debug, Default)]
 struct Columns(HashMap<String, HashMap<String, Known>>);
 
@@ -819,7 +823,7 @@ struct Touched {
 impl Columns {
     fn get(&self, key: &ColumnKey) -> Known {
         let column = self.0.get(&key.0).and_then(|t| t.get(&key.1));
-        column.copied().unwrap_or_default()
+        column.cloned().unwrap_or_default()
     }
 
     fn insert(&mut self, (table, column): ColumnKey, known: Known) {
@@ -830,6 +834,17 @@ impl Columns {
         if let Some(t) = self.0.get_mut(table) {
             t.remove(column);
         }
+    }
+
+    /// The columns known of `table`.
+    fn of_table(&self, table: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .0
+            .get(table)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
     }
 
     /// A copy of what is known of the tables `script` names (all that replaying it reads or
@@ -876,10 +891,37 @@ impl Columns {
                 for key in column_keys(effect) {
                     touch(self, &key, i);
                 }
+                // A table dropped or renamed touches its columns (a table rebuilt: created
+                // anew, the old one dropped and the new one renamed to its name).
+                match effect {
+                    Effect::Drop { object, .. } if object.kind == ObjectKind::Table => {
+                        for c in self.of_table(&object.name) {
+                            touch(self, &(object.name.clone(), c), i);
+                        }
+                    }
+                    Effect::Rename { from, to } if from.kind == ObjectKind::Table => {
+                        for c in self.of_table(&from.name) {
+                            touch(self, &(from.name.clone(), c.clone()), i);
+                            touch(self, &(to.name.clone(), c), i);
+                        }
+                    }
+                    _ => {}
+                }
                 self.apply(effect);
+                // What a statement sqlparser does not parse does to the columns it names is
+                // not all known.
+                if statement.syntax().is_none()
+                    && let Effect::Use { object } = effect
+                    && object.kind == ObjectKind::Column
+                    && let Some(t) = &object.parent
+                {
+                    self.remove(t, &object.name);
+                }
             }
             let Some(crate::sql::Syntax::AlterTable {
-                changed_columns, ..
+                changed_columns,
+                set_types,
+                ..
             }) = statement.syntax()
             else {
                 continue;
@@ -906,6 +948,13 @@ impl Columns {
                 }
                 self.insert(key, known);
             }
+            for (column, data_type) in set_types {
+                let key = (table.clone(), ident_name(column, dialect));
+                touch(self, &key, i);
+                let mut known = self.get(&key);
+                known.data_type = data_type.clone();
+                self.insert(key, known);
+            }
         }
         touched
     }
@@ -919,12 +968,13 @@ impl Columns {
                 ..
             } if object.kind == ObjectKind::Column => {
                 let Some(t) = &object.parent else { return };
-                match shape.filter(|_| !if_not_exists) {
+                match shape.as_ref().filter(|_| !if_not_exists) {
                     Some(shape) => self.insert(
                         (t.clone(), object.name.clone()),
                         Known {
-                            nullable: Some(shape.nullable),
-                            has_default: Some(shape.has_default),
+                            nullable: shape.nullable,
+                            has_default: shape.has_default,
+                            data_type: shape.data_type.clone(),
                         },
                     ),
                     None => self.remove(t, &object.name),
@@ -935,8 +985,26 @@ impl Columns {
             } if object.kind == ObjectKind::Constraint => {
                 if let Some(t) = &object.parent {
                     for c in columns {
+                        let key = (t.clone(), c.clone());
+                        let data_type = self.get(&key).data_type;
                         self.remove(t, c);
+                        if data_type.is_some() {
+                            self.insert(
+                                key,
+                                Known {
+                                    data_type,
+                                    ..Known::default()
+                                },
+                            );
+                        }
                     }
+                }
+            }
+            Effect::Rename { from, to } if from.kind == ObjectKind::Table => {
+                let moved = self.0.remove(&from.name);
+                self.0.remove(&to.name);
+                if let Some(moved) = moved {
+                    self.0.insert(to.name.clone(), moved);
                 }
             }
             Effect::Create { object, .. }
@@ -982,8 +1050,8 @@ fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
     }
 }
 
-/// The columns whose nullability or default the down leaves other than it was before the up
-/// (both known), of those the up touched: (down statement, table, column, what differs).
+/// The columns whose nullability, default or type the down leaves other than it was before the
+/// up (both known), of those the up touched: (down statement, table, column, what differs).
 fn definitions_not_restored(
     before_up: &Touched,
     down: &Touched,
@@ -1002,8 +1070,15 @@ fn definitions_not_restored(
                 .then_some(after.nullable == Some(true)),
             has_default: differs(before.has_default, after.has_default)
                 .then_some(after.has_default == Some(true)),
+            data_type: match (&before.data_type, &after.data_type) {
+                (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
+                _ => None,
+            },
         };
-        if difference.nullable.is_some() || difference.has_default.is_some() {
+        if difference.nullable.is_some()
+            || difference.has_default.is_some()
+            || difference.data_type.is_some()
+        {
             out.push((statement, key.0.clone(), key.1.clone(), difference));
         }
     }

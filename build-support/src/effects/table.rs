@@ -341,10 +341,12 @@ impl Effects {
     }
 }
 
-/// What a column definition says for sure of NULL and defaults: nothing for a column that fills
-/// itself (serial, identity, generated, MySQL's `AUTO_INCREMENT` and other dialect options),
-/// nor for MySQL's `TIMESTAMP`, whose nullability and default depend on the server's
-/// `explicit_defaults_for_timestamp`.
+/// What a column definition says for sure of NULL, defaults and its type: no nullability or
+/// default for a column that fills itself (serial, identity, generated, MySQL's `AUTO_INCREMENT`
+/// and other dialect options), nor for MySQL's `TIMESTAMP`, whose nullability and default depend
+/// on the server's `explicit_defaults_for_timestamp`. On SQLite a `PRIMARY KEY` does not make the
+/// column NOT NULL (`PRAGMA table_info` says it allows NULL), and `DEFAULT NULL` is a default
+/// (`dflt_value` is `NULL`): neither is known there.
 fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
     let options = || column.options.iter().map(|o| &o.option);
     let fills_itself = column
@@ -363,15 +365,34 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
         });
     let server_decides = dialect == Dialect::MySql
         && matches!(column.data_type, sqlparser::ast::DataType::Timestamp(..));
+    let data_type = super::types::column_type(&column.data_type, dialect);
     if fills_itself || server_decides {
-        return None;
+        return Some(ColumnShape {
+            nullable: None,
+            has_default: None,
+            data_type,
+        });
     }
+    let not_null = options().any(|o| matches!(o, ColumnOption::NotNull));
+    let primary_key = options().any(|o| matches!(o, ColumnOption::PrimaryKey(_)));
+    let nullable = match (not_null || primary_key, dialect) {
+        (false, _) => Some(true),
+        (true, Dialect::Sqlite) if !not_null => None,
+        (true, _) => Some(false),
+    };
+    let default_null = options().any(
+        |o| matches!(o, ColumnOption::Default(e) if e.to_string().eq_ignore_ascii_case("NULL")),
+    );
+    // `DEFAULT NULL` is what a column without a default has (but SQLite keeps it).
+    let has_default = options().any(
+        |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
+    );
     Some(ColumnShape {
-        nullable: !options()
-            .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_))),
-        // `DEFAULT NULL` is what a column without a default has.
-        has_default: options().any(
-            |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
-        ),
+        nullable,
+        has_default: match (has_default, default_null && dialect == Dialect::Sqlite) {
+            (false, true) => None,
+            (has_default, _) => Some(has_default),
+        },
+        data_type,
     })
 }

@@ -156,8 +156,9 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The columns the down touches but leaves with another nullability or default than before
-/// the up (a column the up dropped, added back with a `DEFAULT` to fill the rows, or nullable).
+/// The columns the down touches but leaves with another nullability, default or type than
+/// before the up (a column the up dropped, added back with a `DEFAULT` to fill the rows, or
+/// nullable; a type changed back to a near one, `text` for `varchar`).
 fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, table, column, difference) in &cx.facts.column_definitions_not_restored {
         let mut what = Vec::new();
@@ -178,9 +179,22 @@ fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
             None => {}
         }
+        let type_change;
+        if let Some((was, now)) = &difference.data_type {
+            type_change = format!(
+                "is of type {now} after the down script, and was of type {was} before the up script"
+            );
+            what.push(&type_change);
+        }
         let help = if difference.has_default == Some(true) {
             format!(
                 "a DEFAULT that fills the existing rows while the column is added back can be dropped right after: `ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT`"
+            )
+        } else if let Some((was, _)) = &difference.data_type
+            && cx.dialect == Dialect::Postgres
+        {
+            format!(
+                "give {table}.{column} back its type: `ALTER TABLE {table} ALTER COLUMN {column} TYPE {was}`"
             )
         } else {
             format!("give {table}.{column} back the definition it had before the up script")
@@ -496,5 +510,344 @@ mod cases {
                 "{earlier}\n{up}\n{found}"
             );
         }
+    }
+
+    /// (dialect, the first migration's up, the second's up and down, whether the second's down
+    /// is flagged for the type it leaves): the down gives the column another type than before
+    /// the up, as the server names types (synonyms are the same type; a type the model cannot
+    /// name for sure is not judged).
+    #[test]
+    fn columns_given_back_another_type() {
+        let pg = Dialect::Postgres;
+        let my = Dialect::MySql;
+        let lite = Dialect::Sqlite;
+        let pg_table = "CREATE TABLE crates (id INT PRIMARY KEY, features VARCHAR, uuid VARCHAR(40), name VARCHAR, hits INT, at TIMESTAMPTZ, tags TEXT[], price NUMERIC(10, 2), n SERIAL, done BOOL);";
+        let my_table = "CREATE TABLE crates (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, hits INT, wide INT(11), flag BOOL, doc JSON);";
+        let lite_table =
+            "CREATE TABLE crates (id INTEGER PRIMARY KEY, total BIGINT NOT NULL, name TEXT);";
+        let lite_rebuild = |total: &str| {
+            format!(
+                "CREATE TABLE crates_new (id INTEGER PRIMARY KEY, total {total} NOT NULL, name TEXT);\nINSERT INTO crates_new SELECT id, total, name FROM crates;\nDROP TABLE crates;\nALTER TABLE crates_new RENAME TO crates;"
+            )
+        };
+        let lite_up = lite_rebuild("NUMERIC");
+        let cases: Vec<(Dialect, &str, &str, String, bool)> = vec![
+            // varchar to jsonb and back to text: text is not varchar.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN features TYPE jsonb USING features::jsonb;",
+                "ALTER TABLE crates ALTER COLUMN features TYPE text;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN features TYPE jsonb USING features::jsonb;",
+                "ALTER TABLE crates ALTER COLUMN features TYPE character varying;".into(),
+                false,
+            ),
+            // varchar(40) given back as character(40).
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE uuid USING uuid::uuid;",
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE character(40);".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE uuid USING uuid::uuid;",
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE character varying ( 40 );".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;".into(),
+                false,
+            ),
+            // Synonyms: int4 and integer are int, serial is integer, timestamptz, bool,
+            // decimal is numeric, an array of varchar is not one of text.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN hits TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN hits TYPE int4;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN hits TYPE int8;",
+                "ALTER TABLE crates ALTER COLUMN hits TYPE smallint;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN n TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN n TYPE integer;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN n TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN n TYPE numeric;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp;",
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp with time zone;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN at TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN done TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN done TYPE boolean USING done::boolean;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN price TYPE float8;",
+                "ALTER TABLE crates ALTER COLUMN price TYPE decimal(10,2);".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN price TYPE double precision;",
+                "ALTER TABLE crates ALTER COLUMN price TYPE numeric(12,2);".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN tags TYPE jsonb USING to_jsonb(tags);",
+                "ALTER TABLE crates ALTER COLUMN tags TYPE text[] USING ARRAY[]::text[];".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN tags TYPE jsonb USING to_jsonb(tags);",
+                "ALTER TABLE crates ALTER COLUMN tags TYPE varchar[] USING ARRAY[]::varchar[];"
+                    .into(),
+                true,
+            ),
+            // A primary key keeps the column's type known.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN id TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN id TYPE integer;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN id TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN id TYPE smallint;".into(),
+                true,
+            ),
+            // A dropped column added back, a dropped table created again.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name TEXT;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name CHARACTER VARYING;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "DROP TABLE crates;",
+                pg_table.replace("features VARCHAR", "features TEXT"),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "DROP TABLE crates;",
+                pg_table.replace("hits INT", "hits INTEGER"),
+                false,
+            ),
+            // Types the model does not name are not judged: an enum, a domain, an interval
+            // with fields, a varchar of a length in a unit.
+            (
+                pg,
+                "CREATE TYPE mood AS ENUM ('ok');\nCREATE DOMAIN code AS TEXT;\nCREATE TABLE crates (m mood, c code, d INTERVAL DAY);",
+                "ALTER TABLE crates ALTER COLUMN m TYPE text, ALTER COLUMN c TYPE text, ALTER COLUMN d TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN m TYPE varchar, ALTER COLUMN c TYPE varchar, ALTER COLUMN d TYPE interval;".into(),
+                false,
+            ),
+            // MySQL: MODIFY and CHANGE give the column its type.
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates MODIFY COLUMN title TEXT NOT NULL;".into(),
+                true,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(100) NOT NULL;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates CHANGE title name VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates CHANGE name title CHAR(100) NOT NULL;".into(),
+                true,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates CHANGE title name VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates CHANGE name title VARCHAR(100) NOT NULL;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY hits BIGINT;",
+                "ALTER TABLE crates MODIFY hits INTEGER;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY hits BIGINT;",
+                "ALTER TABLE crates MODIFY hits INT UNSIGNED;".into(),
+                true,
+            ),
+            // Display widths, BOOL and JSON are named differently by MySQL and MariaDB.
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY wide BIGINT;",
+                "ALTER TABLE crates MODIFY wide INT;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY flag INT, MODIFY doc TEXT;",
+                "ALTER TABLE crates MODIFY flag TINYINT(1), MODIFY doc LONGTEXT;".into(),
+                false,
+            ),
+            // SQLite: the declared type, by its text (what `PRAGMA table_info` shows).
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("INT64"),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("bigint"),
+                false,
+            ),
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("INTEGER"),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name VARCHAR(20);".into(),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name text;".into(),
+                false,
+            ),
+        ];
+        for (dialect, first, up, down, flagged) in &cases {
+            let files = [
+                ("1_a.up.sql", *first),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.up.sql", *up),
+                ("2_b.down.sql", down.as_str()),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("2_b.down.sql") && found.contains("of type"),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// The finding names both types.
+    #[test]
+    fn the_types_are_named() {
+        let files = [
+            ("1_a.up.sql", "CREATE TABLE crates (id INT, name VARCHAR);"),
+            ("1_a.down.sql", "DROP TABLE crates;"),
+            (
+                "2_b.up.sql",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+            ),
+            (
+                "2_b.down.sql",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;",
+            ),
+        ];
+        let found = check(Dialect::Postgres, &files, "column-change-not-reverted");
+        let words: String = found
+            .split_whitespace()
+            .filter(|w| *w != "│")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains("column crates.name is of type text after the down script, and was of type character varying before the up script"),
+            "{found}"
+        );
+        assert!(
+            words.contains("ALTER TABLE crates ALTER COLUMN name TYPE character varying"),
+            "{found}"
+        );
     }
 }

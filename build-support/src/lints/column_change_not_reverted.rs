@@ -2,13 +2,25 @@
 //! Flags an up script that changes a column that existed before it (`ALTER COLUMN … SET
 //! DEFAULT`, `DROP DEFAULT`, `SET NOT NULL`, `DROP NOT NULL`, `TYPE`; MySQL's `MODIFY` and
 //! `CHANGE`) when its down script does not touch that column again, and a down script that
-//! touches a column its up changed or dropped but leaves it allowing NULL, or with a default,
-//! where it did not before the up (or the other way round) — often a dropped column added back
-//! with a `DEFAULT` to fill the rows. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
-//! column as the earlier ups left it changes nothing and is not flagged. What the earlier ups
-//! say of a column is known from its definition and the `ALTER COLUMN`s after it, except for
-//! columns that fill themselves (serial, identity, generated) and columns under a constraint.
+//! touches a column its up changed or dropped (or whose table it dropped or rebuilt) but leaves
+//! it allowing NULL, with a default, or of a type where it did not before the up (or the other
+//! way round) — often a dropped column added back with a `DEFAULT` to fill the rows, or a type
+//! changed back to a near one (`text` where it was `varchar`). A `SET NOT NULL` or `DROP NOT
+//! NULL` that leaves the column as the earlier ups left it changes nothing and is not flagged.
+//! What the earlier ups say of a column is known from its definition and the `ALTER COLUMN`s
+//! after it, except for the nullability and default of columns that fill themselves (serial,
+//! identity, generated) and of columns under a constraint.
 //!
+//! Types are compared as the server names them, as `verify` does: on PostgreSQL as
+//! `format_type` does (`int`, `int4` and `integer` are one type, as are `varchar` and
+//! `character varying`, `char(n)`, `character(n)` and `bpchar(n)`, `bool` and `boolean`,
+//! `timestamptz` and `timestamp with time zone`, `float8` and `double precision`; `serial` is
+//! `integer`, `bigserial` `bigint`); on MySQL and MariaDB as `COLUMN_TYPE` (`INTEGER` is `INT`);
+//! on SQLite by the declared type's text, whatever its affinity (`INT64` is not `BIGINT`). A
+//! type the check cannot name for sure is not compared: user-defined types (enums, domains),
+//! MySQL's integers with a display width, `BOOL`, `JSON` and `REAL` (the server's version or
+//! settings decide what they are).
+
 //! ## Why is this bad?
 //! After the down the column keeps the up's default, nullability or type: code written for the
 //! previous schema meets a column that rejects its rows, fills them differently, or holds
@@ -28,11 +40,19 @@
 //! ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
 //! ```
 //!
+//! A type changed back to what it was (`varchar`, not `text`):
+//! ```sql
+//! -- 20240102000000_limit_name.up.sql
+//! ALTER TABLE users ALTER COLUMN name TYPE varchar(255);
+//! -- 20240102000000_limit_name.down.sql
+//! ALTER TABLE users ALTER COLUMN name TYPE varchar;
+//! ```
+//!
 //! A column dropped by the up and added back by the down as it was:
 //! ```sql
-//! -- 20240102000000_drop_nickname.up.sql
+//! -- 20240103000000_drop_nickname.up.sql
 //! ALTER TABLE users DROP COLUMN nickname;
-//! -- 20240102000000_drop_nickname.down.sql
+//! -- 20240103000000_drop_nickname.down.sql
 //! ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT '';
 //! ALTER TABLE users ALTER COLUMN nickname DROP DEFAULT;
 //! ```

@@ -887,6 +887,20 @@ impl Columns {
             touched.last.insert(key.clone(), i);
         };
         for (i, statement) in script.statements.iter().enumerate() {
+            // `CREATE TABLE IF NOT EXISTS` of a table that exists leaves its columns as they
+            // were: what its column definitions say is not sure.
+            let maybe_kept: HashSet<&str> = statement
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Create {
+                        object,
+                        if_not_exists: true,
+                        ..
+                    } if object.kind == ObjectKind::Table => Some(object.name.as_str()),
+                    _ => None,
+                })
+                .collect();
             for effect in &statement.effects {
                 for key in column_keys(effect) {
                     touch(self, &key, i);
@@ -908,6 +922,13 @@ impl Columns {
                     _ => {}
                 }
                 self.apply(effect);
+                if let Effect::Create { object, .. } = effect
+                    && object.kind == ObjectKind::Column
+                    && let Some(t) = &object.parent
+                    && maybe_kept.contains(t.as_str())
+                {
+                    self.remove(t, &object.name);
+                }
                 // What a statement sqlparser does not parse does to the columns it names is
                 // not all known.
                 if statement.syntax().is_none()

@@ -729,6 +729,38 @@ mod cases {
                 "ALTER TABLE crates ALTER COLUMN m TYPE varchar, ALTER COLUMN c TYPE varchar, ALTER COLUMN d TYPE interval;".into(),
                 false,
             ),
+            // A table renamed keeps its columns.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates RENAME TO packages;\nALTER TABLE packages ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE packages ALTER COLUMN name TYPE text;\nALTER TABLE packages RENAME TO crates;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates RENAME TO packages;\nALTER TABLE packages ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE packages ALTER COLUMN name TYPE varchar;\nALTER TABLE packages RENAME TO crates;".into(),
+                false,
+            ),
+            // What the earlier ups did to the column is not sure: a `CREATE TABLE IF NOT
+            // EXISTS` of a table that may exist, a statement sqlparser does not parse (its
+            // `SET STATISTICS`): the column's type is not judged.
+            (
+                pg,
+                "CREATE TABLE crates (id INT, name VARCHAR);\nCREATE TABLE IF NOT EXISTS crates (id INT, name TEXT);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;".into(),
+                false,
+            ),
+            (
+                pg,
+                "CREATE TABLE crates (id INT, name VARCHAR);\nALTER TABLE crates ALTER COLUMN name SET STATISTICS 100, ALTER COLUMN name TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;".into(),
+                false,
+            ),
             // MySQL: MODIFY and CHANGE give the column its type.
             (
                 my,

@@ -21,6 +21,9 @@ pub(super) struct TableContext {
     /// The table's columns when the statement declares them all (`CREATE TABLE`).
     columns: Option<Vec<String>>,
     used_names: HashSet<String>,
+    /// MySQL: the table's character set is `binary` (its character columns are binary ones):
+    /// the types of its columns are not named.
+    binary_charset: bool,
 }
 
 impl TableContext {
@@ -29,6 +32,7 @@ impl TableContext {
             name,
             columns,
             used_names: HashSet::new(),
+            binary_charset: false,
         }
     }
 
@@ -99,6 +103,10 @@ impl Effects {
         let name = self.name(&create.name);
         let columns = create.columns.iter().map(|c| self.ident(&c.name)).collect();
         let mut table = TableContext::new(name, Some(columns));
+        table.binary_charset = self.dialect == Dialect::MySql && {
+            let options = create.table_options.to_string().to_ascii_lowercase();
+            options.contains("binary")
+        };
         self.push(creates(
             ObjectId::table(&table.name),
             create.if_not_exists,
@@ -142,7 +150,12 @@ impl Effects {
             on: None,
             references: None,
             columns: Vec::new(),
-            shape: column_shape(column, self.dialect),
+            shape: column_shape(column, self.dialect).map(|mut shape| {
+                if table.binary_charset {
+                    shape.data_type = None;
+                }
+                shape
+            }),
         });
         for option in &column.options {
             self.column_option(table, &name, option.name.as_ref(), &option.option);
@@ -365,7 +378,7 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
         });
     let server_decides = dialect == Dialect::MySql
         && matches!(column.data_type, sqlparser::ast::DataType::Timestamp(..));
-    let data_type = super::types::column_type(&column.data_type, dialect);
+    let data_type = super::types::declared_type(&column.data_type, options(), dialect);
     if fills_itself || server_decides {
         return Some(ColumnShape {
             nullable: None,

@@ -2,7 +2,8 @@
 //! extension types that `CREATE TYPE` never made.
 
 use sqlparser::ast::{
-    ArrayElemTypeDef, CharacterLength, DataType, ExactNumberInfo, ObjectName, TimezoneInfo,
+    ArrayElemTypeDef, CharacterLength, ColumnOption, DataType, ExactNumberInfo, ObjectName,
+    TimezoneInfo,
 };
 
 use super::Effects;
@@ -163,6 +164,22 @@ pub(crate) fn column_type(data_type: &DataType, dialect: Dialect) -> Option<Stri
         Dialect::MySql => mysql_type(data_type),
         Dialect::Sqlite => sqlite_type(data_type),
     }
+}
+
+/// [`column_type`] of a column declared with `options`: on MySQL `CHARACTER SET binary` makes
+/// a character type a binary one (`TEXT` a `BLOB`), so the type is not named.
+pub(crate) fn declared_type<'a>(
+    data_type: &DataType,
+    mut options: impl Iterator<Item = &'a ColumnOption>,
+    dialect: Dialect,
+) -> Option<String> {
+    let binary = options.any(|o| {
+        matches!(o, ColumnOption::CharacterSet(name) if name.to_string().eq_ignore_ascii_case("binary"))
+    });
+    if dialect == Dialect::MySql && binary {
+        return None;
+    }
+    column_type(data_type, dialect)
 }
 
 /// The length of `varchar(n)`, `char(n)`: `None` for `MAX` or a unit.

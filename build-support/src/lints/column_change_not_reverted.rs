@@ -819,6 +819,14 @@ mod cases {
                 "ALTER TABLE crates MODIFY flag TINYINT(1), MODIFY doc LONGTEXT;".into(),
                 false,
             ),
+            // `CHARACTER SET binary` makes TEXT a BLOB, VARCHAR a VARBINARY.
+            (
+                my,
+                "CREATE TABLE crates (id INT, a TEXT CHARACTER SET binary);\nCREATE TABLE raw (b TEXT) DEFAULT CHARSET=binary;",
+                "ALTER TABLE crates MODIFY a LONGTEXT;\nALTER TABLE raw MODIFY b LONGTEXT;",
+                "ALTER TABLE crates MODIFY a BLOB;\nALTER TABLE raw MODIFY b BLOB;".into(),
+                false,
+            ),
             // SQLite: the declared type, by its text (what `PRAGMA table_info` shows).
             (
                 lite,
@@ -859,7 +867,10 @@ mod cases {
         for (dialect, first, up, down, flagged) in &cases {
             let files = [
                 ("1_a.up.sql", *first),
-                ("1_a.down.sql", "DROP TABLE crates;"),
+                (
+                    "1_a.down.sql",
+                    "DROP TABLE IF EXISTS raw;\nDROP TABLE crates;",
+                ),
                 ("2_b.up.sql", *up),
                 ("2_b.down.sql", down.as_str()),
             ];

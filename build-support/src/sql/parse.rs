@@ -119,18 +119,22 @@ impl Syntax {
                         AlterTableOperation::ModifyColumn {
                             col_name,
                             data_type,
+                            options,
                             ..
                         } => {
-                            set_types.push((col_name.clone(), type_of(&data_type)));
+                            let t = effects::declared_type(&data_type, options.iter(), dialect);
+                            set_types.push((col_name.clone(), t));
                             changed_columns.push((col_name, "redefines it"));
                         }
                         AlterTableOperation::ChangeColumn {
                             old_name,
                             new_name,
                             data_type,
+                            options,
                             ..
                         } => {
-                            set_types.push((new_name, type_of(&data_type)));
+                            let t = effects::declared_type(&data_type, options.iter(), dialect);
+                            set_types.push((new_name, t));
                             changed_columns.push((old_name, "redefines it"));
                         }
                         _ => {}

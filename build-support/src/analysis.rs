@@ -102,6 +102,12 @@ pub struct MigrationFacts {
     /// were before the up, as far as the replay knows both: (the down statement that last
     /// touched it, table, column, what differs).
     pub column_definitions_not_restored: Vec<(usize, String, String, ColumnDifference)>,
+    /// Columns the up dropped and added back, or whose table it dropped or rebuilt, and that
+    /// the down does not touch, so that they keep another nullability, default or type than
+    /// before the up: (the up statement that last touched it, table, column, what differs).
+    /// Columns the up alters (`ALTER COLUMN`, `MODIFY`, `CHANGE`) are left out: the down not
+    /// changing them back is flagged as such.
+    pub column_definitions_left: Vec<(usize, String, String, ColumnDifference)>,
 }
 
 /// How a column differs after the down from before the up: for each of its nullability and
@@ -180,6 +186,15 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
             let touched = after_down.replay(down, dialect);
             facts.column_definitions_not_restored =
                 definitions_not_restored(&up, &touched, &after_down);
+            let down_opaque = down
+                .statements
+                .iter()
+                .any(|s| s.effects.contains(&Effect::Opaque));
+            if !down_opaque {
+                let named = named_tables(down);
+                facts.column_definitions_left =
+                    definitions_left(&up, &touched, &named, &after_down, &columns);
+            }
         }
         // The bodies of the functions the up defines anew, as they were before it.
         let before: HashMap<ObjectId, String> = facts
@@ -818,6 +833,8 @@ struct Touched {
     last: HashMap<ColumnKey, usize>,
     /// What was known of each before the script.
     before: HashMap<ColumnKey, Known>,
+    /// The columns its `ALTER COLUMN`s (MySQL's `MODIFY`, `CHANGE`) change.
+    altered: HashSet<ColumnKey>,
 }
 
 impl Columns {
@@ -851,26 +868,9 @@ impl Columns {
     /// changes), not of the whole history's.
     fn scoped(&self, script: &ParsedFile) -> Columns {
         let mut copy = Columns::default();
-        let effects = script.statements.iter().flat_map(|s| &s.effects);
-        for object in effects.flat_map(|e| match e {
-            Effect::Create { object, .. }
-            | Effect::Drop { object, .. }
-            | Effect::Uncertain { object }
-            | Effect::Use { object } => vec![object],
-            Effect::Rename { from, to } => vec![from, to],
-            Effect::Opaque => Vec::new(),
-        }) {
-            let table = match object.kind {
-                ObjectKind::Table => &object.name,
-                _ => match &object.parent {
-                    Some(t) => t,
-                    None => continue,
-                },
-            };
-            if let Some(known) = self.0.get(table)
-                && !copy.0.contains_key(table)
-            {
-                copy.0.insert(table.clone(), known.clone());
+        for table in named_tables(script) {
+            if let Some(known) = self.0.get(&table) {
+                copy.0.insert(table, known.clone());
             }
         }
         copy
@@ -879,6 +879,7 @@ impl Columns {
     /// Replays a script, noting the columns it touches.
     fn replay(&mut self, script: &ParsedFile, dialect: Dialect) -> Touched {
         let mut touched = Touched::default();
+        let mut altered = HashSet::new();
         let mut touch = |columns: &Columns, key: &ColumnKey, i: usize| {
             touched
                 .before
@@ -956,6 +957,7 @@ impl Columns {
             for (column, what) in changed_columns {
                 let key = (table.clone(), ident_name(column, dialect));
                 touch(self, &key, i);
+                altered.insert(key.clone());
                 let mut known = self.get(&key);
                 // What the action does, as `Syntax::AlterTable` words it.
                 match *what {
@@ -972,11 +974,13 @@ impl Columns {
             for (column, data_type) in set_types {
                 let key = (table.clone(), ident_name(column, dialect));
                 touch(self, &key, i);
+                altered.insert(key.clone());
                 let mut known = self.get(&key);
                 known.data_type = data_type.clone();
                 self.insert(key, known);
             }
         }
+        touched.altered = altered;
         touched
     }
 
@@ -1055,6 +1059,25 @@ impl Columns {
     }
 }
 
+/// The tables `script` names, itself or as the table of a column or constraint.
+fn named_tables(script: &ParsedFile) -> HashSet<String> {
+    let effects = script.statements.iter().flat_map(|s| &s.effects);
+    let objects = effects.flat_map(|e| match e {
+        Effect::Create { object, .. }
+        | Effect::Drop { object, .. }
+        | Effect::Uncertain { object }
+        | Effect::Use { object } => vec![object],
+        Effect::Rename { from, to } => vec![from, to],
+        Effect::Opaque => Vec::new(),
+    });
+    objects
+        .filter_map(|object| match object.kind {
+            ObjectKind::Table => Some(object.name.clone()),
+            _ => object.parent.clone(),
+        })
+        .collect()
+}
+
 /// The columns an effect names directly (not through their table).
 fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
     let key = |o: &ObjectId| {
@@ -1083,24 +1106,57 @@ fn definitions_not_restored(
         let Some(&statement) = down.last.get(key) else {
             continue;
         };
-        let after = after_down.get(key);
-        let differs =
-            |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
-        let difference = ColumnDifference {
-            nullable: differs(before.nullable, after.nullable)
-                .then_some(after.nullable == Some(true)),
-            has_default: differs(before.has_default, after.has_default)
-                .then_some(after.has_default == Some(true)),
-            data_type: match (&before.data_type, &after.data_type) {
-                (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
-                _ => None,
-            },
+        if let Some(d) = difference(before, &after_down.get(key)) {
+            out.push((statement, key.0.clone(), key.1.clone(), d));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// How `before` and `after` differ where both are known.
+fn difference(before: &Known, after: &Known) -> Option<ColumnDifference> {
+    let differs = |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
+    let difference = ColumnDifference {
+        nullable: differs(before.nullable, after.nullable).then_some(after.nullable == Some(true)),
+        has_default: differs(before.has_default, after.has_default)
+            .then_some(after.has_default == Some(true)),
+        data_type: match (&before.data_type, &after.data_type) {
+            (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
+            _ => None,
+        },
+    };
+    let any = difference.nullable.is_some()
+        || difference.has_default.is_some()
+        || difference.data_type.is_some();
+    any.then_some(difference)
+}
+
+/// The columns the up touched (not through `ALTER COLUMN`) and the down does not, whose
+/// nullability, default or type the up left other than before it (both known): (up statement,
+/// table, column, what differs). After the down such a column is as the up left it: as the down
+/// replay has it when the down names its table, else as after the up.
+fn definitions_left(
+    before_up: &Touched,
+    down: &Touched,
+    down_names: &HashSet<String>,
+    after_down: &Columns,
+    after_up: &Columns,
+) -> Vec<(usize, String, String, ColumnDifference)> {
+    let mut out = Vec::new();
+    for (key, before) in &before_up.before {
+        if down.last.contains_key(key) || before_up.altered.contains(key) {
+            continue;
+        }
+        let Some(&statement) = before_up.last.get(key) else {
+            continue;
         };
-        if difference.nullable.is_some()
-            || difference.has_default.is_some()
-            || difference.data_type.is_some()
-        {
-            out.push((statement, key.0.clone(), key.1.clone(), difference));
+        let after = match down_names.contains(&key.0) {
+            true => after_down.get(key),
+            false => after_up.get(key),
+        };
+        if let Some(d) = difference(before, &after) {
+            out.push((statement, key.0.clone(), key.1.clone(), d));
         }
     }
     out.sort();

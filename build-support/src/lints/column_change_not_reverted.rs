@@ -181,31 +181,6 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 /// nullable; a type changed back to a near one, `text` for `varchar`).
 fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, table, column, difference) in &cx.facts.column_definitions_not_restored {
-        let mut what = Vec::new();
-        match difference.nullable {
-            Some(true) => {
-                what.push("allows NULL after the down script, and did not before the up script")
-            }
-            Some(false) => what
-                .push("is NOT NULL after the down script, and allowed NULL before the up script"),
-            None => {}
-        }
-        match difference.has_default {
-            Some(true) => {
-                what.push("has a default after the down script, and had none before the up script")
-            }
-            Some(false) => {
-                what.push("has no default after the down script, and had one before the up script")
-            }
-            None => {}
-        }
-        let type_change;
-        if let Some((was, now)) = &difference.data_type {
-            type_change = format!(
-                "is of type {now} after the down script, and was of type {was} before the up script"
-            );
-            what.push(&type_change);
-        }
         let help = if difference.has_default == Some(true) {
             format!(
                 "a DEFAULT that fills the existing rows while the column is added back can be dropped right after: `ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT`"
@@ -224,12 +199,58 @@ fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 RULE.id,
                 Script::Down,
                 *index,
-                format!("column {table}.{column} {}", what.join(", and ")),
+                format!("column {table}.{column} {}", differences(difference)),
                 "leaves the column changed",
             )
             .with_help(help),
         );
     }
+    // Dropped and added back, or rebuilt with its table, by the up, and not touched by the down.
+    for (index, table, column, difference) in &cx.facts.column_definitions_left {
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                *index,
+                format!(
+                    "column {table}.{column} {}: the up script defines it anew and the down script does not touch it",
+                    differences(difference)
+                ),
+                "defines the column anew",
+            )
+            .with_help(format!(
+                "in the down script, give {table}.{column} back the definition it had before the up script"
+            )),
+        );
+    }
+}
+
+/// What differs, in words: "allows NULL after the down script, and did not before the up
+/// script, and …".
+fn differences(difference: &crate::analysis::ColumnDifference) -> String {
+    let mut what = Vec::new();
+    match difference.nullable {
+        Some(true) => {
+            what.push("allows NULL after the down script, and did not before the up script".into())
+        }
+        Some(false) => what.push(
+            "is NOT NULL after the down script, and allowed NULL before the up script".into(),
+        ),
+        None => {}
+    }
+    match difference.has_default {
+        Some(true) => what
+            .push("has a default after the down script, and had none before the up script".into()),
+        Some(false) => what
+            .push("has no default after the down script, and had one before the up script".into()),
+        None => {}
+    }
+    if let Some((was, now)) = &difference.data_type {
+        what.push(format!(
+            "is of type {now} after the down script, and was of type {was} before the up script"
+        ));
+    }
+    what.join(", and ")
 }
 
 #[cfg(test)]
@@ -912,5 +933,83 @@ mod cases {
             words.contains("ALTER TABLE crates ALTER COLUMN name TYPE character varying"),
             "{found}"
         );
+    }
+
+    /// (dialect, the second migration's up and down, whether its up is flagged for a column it
+    /// defines anew that the down leaves so): the first creates `crates (id INTEGER PRIMARY
+    /// KEY, total BIGINT NOT NULL, name TEXT)`.
+    #[test]
+    fn columns_defined_anew_and_left() {
+        let pg = Dialect::Postgres;
+        let lite = Dialect::Sqlite;
+        let table =
+            "CREATE TABLE crates (id INTEGER PRIMARY KEY, total BIGINT NOT NULL, name TEXT);";
+        let cases: &[(Dialect, &str, &str, bool)] = &[
+            (
+                lite,
+                "ALTER TABLE crates ADD COLUMN seen BIGINT;\nALTER TABLE crates DROP COLUMN total;\nALTER TABLE crates ADD COLUMN total INT64 NULL;",
+                "ALTER TABLE crates DROP COLUMN seen;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "SELECT 1;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name TEXT;",
+                "SELECT 1;",
+                false,
+            ),
+            (
+                pg,
+                "DROP TABLE crates;\nCREATE TABLE crates (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL, name TEXT);",
+                "-- nothing\n",
+                true,
+            ),
+            (
+                pg,
+                "DROP TABLE crates;\nCREATE TABLE crates (id INTEGER PRIMARY KEY, total INT8 NOT NULL, name TEXT);",
+                "-- nothing\n",
+                false,
+            ),
+            // Altered by the up: flagged as not changed back, not as defined anew.
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;",
+                "SELECT 1;",
+                false,
+            ),
+            // The down changes the table in a way the model does not follow: not judged.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "ALTER TABLE crates ATTACH PARTITION crates_2024 FOR VALUES FROM (1) TO (2);",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "DO $$ BEGIN NULL; END $$;",
+                false,
+            ),
+        ];
+        for (dialect, up, down, flagged) in cases {
+            let files = [
+                ("1_a.up.sql", table),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.up.sql", *up),
+                ("2_b.down.sql", *down),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            let words = found.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                words.contains("defines the column anew"),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
     }
 }

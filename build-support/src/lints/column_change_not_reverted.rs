@@ -5,8 +5,10 @@
 //! touches a column its up changed or dropped (or whose table it dropped or rebuilt) but leaves
 //! it allowing NULL, with a default, or of a type where it did not before the up (or the other
 //! way round) — often a dropped column added back with a `DEFAULT` to fill the rows, or a type
-//! changed back to a near one (`text` where it was `varchar`). A `SET NOT NULL` or `DROP NOT
-//! NULL` that leaves the column as the earlier ups left it changes nothing and is not flagged.
+//! changed back to a near one (`text` where it was `varchar`). A column the up drops and adds
+//! back (or rebuilds with its table) with another nullability, default or type, and that the
+//! down does not touch, is flagged too. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
+//! column as the earlier ups left it changes nothing and is not flagged.
 //! What the earlier ups say of a column is known from its definition and the `ALTER COLUMN`s
 //! after it, except for the nullability and default of columns that fill themselves (serial,
 //! identity, generated) and of columns under a constraint.

@@ -103,19 +103,26 @@ pub struct MigrationFacts {
     /// NULL`) to what it already was before the up, as far as the earlier ups tell: the down
     /// has nothing to change back.
     pub nullability_kept: HashSet<(String, String)>,
-    /// Columns the up touched whose nullability or default the down leaves other than they
+    /// Columns the up touched whose nullability, default or type the down leaves other than they
     /// were before the up, as far as the replay knows both: (the down statement that last
     /// touched it, table, column, what differs).
     pub column_definitions_not_restored: Vec<(usize, String, String, ColumnDifference)>,
+    /// Columns the up dropped and added back, or whose table it dropped or rebuilt, and that
+    /// the down does not touch, so that they keep another nullability, default or type than
+    /// before the up: (the up statement that last touched it, table, column, what differs).
+    /// Columns the up alters (`ALTER COLUMN`, `MODIFY`, `CHANGE`) are left out: the down not
+    /// changing them back is flagged as such.
+    pub column_definitions_left: Vec<(usize, String, String, ColumnDifference)>,
 }
 
 /// How a column differs after the down from before the up: for each of its nullability and
 /// its default that differs, what it is after the down (`Some(true)`: allows NULL, has a
-/// default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// default); for its type, (before the up, after the down), as the server names them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnDifference {
     pub nullable: Option<bool>,
     pub has_default: Option<bool>,
+    pub data_type: Option<(String, String)>,
 }
 
 /// An index a statement names without its table, as the catalog knew it just before.
@@ -184,6 +191,15 @@ pub fn analyze(set: &MigrationSet, dialect: Dialect) -> Analysis {
             let touched = after_down.replay(down, dialect);
             facts.column_definitions_not_restored =
                 definitions_not_restored(&up, &touched, &after_down);
+            let down_opaque = down
+                .statements
+                .iter()
+                .any(|s| s.effects.contains(&Effect::Opaque));
+            if !down_opaque {
+                let named = named_tables(down);
+                facts.column_definitions_left =
+                    definitions_left(&up, &touched, &named, &after_down, &columns);
+            }
         }
         // The functions the up drops (and does not define anew) whose body is known: a down
         // that creates one again must give it that body.
@@ -847,18 +863,21 @@ impl Bodies {
 type ColumnKey = (String, String);
 
 /// What the replay knows of a column's definition: whether it allows NULL, whether it has a
-/// default (`None`: not known).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// default, its type as the server names it (`None`: not known).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Known {
     nullable: Option<bool>,
     has_default: Option<bool>,
+    data_type: Option<String>,
 }
 
-/// What the ups so far say of each column's nullability and default: from the column's
-/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER COLUMN`s after
-/// it. A column is forgotten when it or its table is dropped, renamed, made uncertain or
-/// redefined (MySQL's `MODIFY`/`CHANGE`), and when a constraint is put on it (a primary key
-/// makes it NOT NULL, and the effects do not say which constraint is one).
+/// What the ups so far say of each column's nullability, default and type: from the column's
+/// definition (`CREATE TABLE`, `ADD COLUMN`; see [`crate::model::ColumnShape`]) and the `ALTER
+/// COLUMN`s after it. A table renamed keeps its columns. A column is forgotten when it or its
+/// table is dropped, a column renamed, made uncertain, or named by a statement sqlparser does
+/// not parse (its actions are not all known); redefined (MySQL's `MODIFY`/`CHANGE`), it keeps
+/// only its new type; under a new constraint, only its type (a primary key makes it NOT NULL,
+/// and the effects do not say which constraint is one).
 #[derive(Clone, Debug, Default)]
 struct Columns(HashMap<String, HashMap<String, Known>>);
 
@@ -869,12 +888,14 @@ struct Touched {
     last: HashMap<ColumnKey, usize>,
     /// What was known of each before the script.
     before: HashMap<ColumnKey, Known>,
+    /// The columns its `ALTER COLUMN`s (MySQL's `MODIFY`, `CHANGE`) change.
+    altered: HashSet<ColumnKey>,
 }
 
 impl Columns {
     fn get(&self, key: &ColumnKey) -> Known {
         let column = self.0.get(&key.0).and_then(|t| t.get(&key.1));
-        column.copied().unwrap_or_default()
+        column.cloned().unwrap_or_default()
     }
 
     fn insert(&mut self, (table, column): ColumnKey, known: Known) {
@@ -887,30 +908,24 @@ impl Columns {
         }
     }
 
+    /// The columns known of `table`.
+    fn of_table(&self, table: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .0
+            .get(table)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     /// A copy of what is known of the tables `script` names (all that replaying it reads or
     /// changes), not of the whole history's.
     fn scoped(&self, script: &ParsedFile) -> Columns {
         let mut copy = Columns::default();
-        let effects = script.statements.iter().flat_map(|s| &s.effects);
-        for object in effects.flat_map(|e| match e {
-            Effect::Create { object, .. }
-            | Effect::Drop { object, .. }
-            | Effect::Uncertain { object }
-            | Effect::Use { object } => vec![object],
-            Effect::Rename { from, to } => vec![from, to],
-            Effect::Opaque => Vec::new(),
-        }) {
-            let table = match object.kind {
-                ObjectKind::Table => &object.name,
-                _ => match &object.parent {
-                    Some(t) => t,
-                    None => continue,
-                },
-            };
-            if let Some(known) = self.0.get(table)
-                && !copy.0.contains_key(table)
-            {
-                copy.0.insert(table.clone(), known.clone());
+        for table in named_tables(script) {
+            if let Some(known) = self.0.get(&table) {
+                copy.0.insert(table, known.clone());
             }
         }
         copy
@@ -919,6 +934,7 @@ impl Columns {
     /// Replays a script, noting the columns it touches.
     fn replay(&mut self, script: &ParsedFile, dialect: Dialect) -> Touched {
         let mut touched = Touched::default();
+        let mut altered = HashSet::new();
         let mut touch = |columns: &Columns, key: &ColumnKey, i: usize| {
             touched
                 .before
@@ -927,14 +943,62 @@ impl Columns {
             touched.last.insert(key.clone(), i);
         };
         for (i, statement) in script.statements.iter().enumerate() {
+            // `CREATE TABLE IF NOT EXISTS` of a table that exists leaves its columns as they
+            // were: what its column definitions say is not sure.
+            let maybe_kept: HashSet<&str> = statement
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Create {
+                        object,
+                        if_not_exists: true,
+                        ..
+                    } if object.kind == ObjectKind::Table => Some(object.name.as_str()),
+                    _ => None,
+                })
+                .collect();
             for effect in &statement.effects {
                 for key in column_keys(effect) {
                     touch(self, &key, i);
                 }
+                // A table dropped or renamed touches its columns (a table rebuilt: created
+                // anew, the old one dropped and the new one renamed to its name).
+                match effect {
+                    Effect::Drop { object, .. } if object.kind == ObjectKind::Table => {
+                        for c in self.of_table(&object.name) {
+                            touch(self, &(object.name.clone(), c), i);
+                        }
+                    }
+                    Effect::Rename { from, to } if from.kind == ObjectKind::Table => {
+                        for c in self.of_table(&from.name) {
+                            touch(self, &(from.name.clone(), c.clone()), i);
+                            touch(self, &(to.name.clone(), c), i);
+                        }
+                    }
+                    _ => {}
+                }
                 self.apply(effect);
+                if let Effect::Create { object, .. } = effect
+                    && object.kind == ObjectKind::Column
+                    && let Some(t) = &object.parent
+                    && maybe_kept.contains(t.as_str())
+                {
+                    self.remove(t, &object.name);
+                }
+                // What a statement sqlparser does not parse does to the columns it names is
+                // not all known.
+                if statement.syntax().is_none()
+                    && let Effect::Use { object } = effect
+                    && object.kind == ObjectKind::Column
+                    && let Some(t) = &object.parent
+                {
+                    self.remove(t, &object.name);
+                }
             }
             let Some(crate::sql::Syntax::AlterTable {
-                changed_columns, ..
+                changed_columns,
+                set_types,
+                ..
             }) = statement.syntax()
             else {
                 continue;
@@ -948,6 +1012,7 @@ impl Columns {
             for (column, what) in changed_columns {
                 let key = (table.clone(), ident_name(column, dialect));
                 touch(self, &key, i);
+                altered.insert(key.clone());
                 let mut known = self.get(&key);
                 // What the action does, as `Syntax::AlterTable` words it.
                 match *what {
@@ -961,7 +1026,16 @@ impl Columns {
                 }
                 self.insert(key, known);
             }
+            for (column, data_type) in set_types {
+                let key = (table.clone(), ident_name(column, dialect));
+                touch(self, &key, i);
+                altered.insert(key.clone());
+                let mut known = self.get(&key);
+                known.data_type = data_type.clone();
+                self.insert(key, known);
+            }
         }
+        touched.altered = altered;
         touched
     }
 
@@ -974,12 +1048,13 @@ impl Columns {
                 ..
             } if object.kind == ObjectKind::Column => {
                 let Some(t) = &object.parent else { return };
-                match shape.filter(|_| !if_not_exists) {
+                match shape.as_ref().filter(|_| !if_not_exists) {
                     Some(shape) => self.insert(
                         (t.clone(), object.name.clone()),
                         Known {
-                            nullable: Some(shape.nullable),
-                            has_default: Some(shape.has_default),
+                            nullable: shape.nullable,
+                            has_default: shape.has_default,
+                            data_type: shape.data_type.clone(),
                         },
                     ),
                     None => self.remove(t, &object.name),
@@ -990,8 +1065,26 @@ impl Columns {
             } if object.kind == ObjectKind::Constraint => {
                 if let Some(t) = &object.parent {
                     for c in columns {
+                        let key = (t.clone(), c.clone());
+                        let data_type = self.get(&key).data_type;
                         self.remove(t, c);
+                        if data_type.is_some() {
+                            self.insert(
+                                key,
+                                Known {
+                                    data_type,
+                                    ..Known::default()
+                                },
+                            );
+                        }
                     }
+                }
+            }
+            Effect::Rename { from, to } if from.kind == ObjectKind::Table => {
+                let moved = self.0.remove(&from.name);
+                self.0.remove(&to.name);
+                if let Some(moved) = moved {
+                    self.0.insert(to.name.clone(), moved);
                 }
             }
             Effect::Create { object, .. }
@@ -1021,6 +1114,25 @@ impl Columns {
     }
 }
 
+/// The tables `script` names, itself or as the table of a column or constraint.
+fn named_tables(script: &ParsedFile) -> HashSet<String> {
+    let effects = script.statements.iter().flat_map(|s| &s.effects);
+    let objects = effects.flat_map(|e| match e {
+        Effect::Create { object, .. }
+        | Effect::Drop { object, .. }
+        | Effect::Uncertain { object }
+        | Effect::Use { object } => vec![object],
+        Effect::Rename { from, to } => vec![from, to],
+        Effect::Opaque => Vec::new(),
+    });
+    objects
+        .filter_map(|object| match object.kind {
+            ObjectKind::Table => Some(object.name.clone()),
+            _ => object.parent.clone(),
+        })
+        .collect()
+}
+
 /// The columns an effect names directly (not through their table).
 fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
     let key = |o: &ObjectId| {
@@ -1037,8 +1149,8 @@ fn column_keys(effect: &Effect) -> Vec<ColumnKey> {
     }
 }
 
-/// The columns whose nullability or default the down leaves other than it was before the up
-/// (both known), of those the up touched: (down statement, table, column, what differs).
+/// The columns whose nullability, default or type the down leaves other than it was before the
+/// up (both known), of those the up touched: (down statement, table, column, what differs).
 fn definitions_not_restored(
     before_up: &Touched,
     down: &Touched,
@@ -1049,17 +1161,57 @@ fn definitions_not_restored(
         let Some(&statement) = down.last.get(key) else {
             continue;
         };
-        let after = after_down.get(key);
-        let differs =
-            |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
-        let difference = ColumnDifference {
-            nullable: differs(before.nullable, after.nullable)
-                .then_some(after.nullable == Some(true)),
-            has_default: differs(before.has_default, after.has_default)
-                .then_some(after.has_default == Some(true)),
+        if let Some(d) = difference(before, &after_down.get(key)) {
+            out.push((statement, key.0.clone(), key.1.clone(), d));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// How `before` and `after` differ where both are known.
+fn difference(before: &Known, after: &Known) -> Option<ColumnDifference> {
+    let differs = |a: Option<bool>, b: Option<bool>| matches!((a, b), (Some(a), Some(b)) if a != b);
+    let difference = ColumnDifference {
+        nullable: differs(before.nullable, after.nullable).then_some(after.nullable == Some(true)),
+        has_default: differs(before.has_default, after.has_default)
+            .then_some(after.has_default == Some(true)),
+        data_type: match (&before.data_type, &after.data_type) {
+            (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
+            _ => None,
+        },
+    };
+    let any = difference.nullable.is_some()
+        || difference.has_default.is_some()
+        || difference.data_type.is_some();
+    any.then_some(difference)
+}
+
+/// The columns the up touched (not through `ALTER COLUMN`) and the down does not, whose
+/// nullability, default or type the up left other than before it (both known): (up statement,
+/// table, column, what differs). After the down such a column is as the up left it: as the down
+/// replay has it when the down names its table, else as after the up.
+fn definitions_left(
+    before_up: &Touched,
+    down: &Touched,
+    down_names: &HashSet<String>,
+    after_down: &Columns,
+    after_up: &Columns,
+) -> Vec<(usize, String, String, ColumnDifference)> {
+    let mut out = Vec::new();
+    for (key, before) in &before_up.before {
+        if down.last.contains_key(key) || before_up.altered.contains(key) {
+            continue;
+        }
+        let Some(&statement) = before_up.last.get(key) else {
+            continue;
         };
-        if difference.nullable.is_some() || difference.has_default.is_some() {
-            out.push((statement, key.0.clone(), key.1.clone(), difference));
+        let after = match down_names.contains(&key.0) {
+            true => after_down.get(key),
+            false => after_up.get(key),
+        };
+        if let Some(d) = difference(before, &after) {
+            out.push((statement, key.0.clone(), key.1.clone(), d));
         }
     }
     out.sort();

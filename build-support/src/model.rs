@@ -122,12 +122,16 @@ pub enum Effect {
     Opaque,
 }
 
-/// What a column definition says for sure about the values of its rows: whether it allows NULL
-/// and whether it has a default. Unknown (`None` in [`Effect::Create::shape`]) for columns
-/// that fill themselves (serial, identity, generated, auto-increment) and for definitions whose
-/// meaning depends on the server's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a column definition says for sure about the values of its rows: whether it allows NULL,
+/// whether it has a default, and its type as the server names it (see
+/// [`crate::effects::column_type`]). Each `None` where not sure: the nullability and default of
+/// columns that fill themselves (serial, identity, generated, auto-increment) and of definitions
+/// whose meaning depends on the server's settings; a type the model cannot name for sure. The
+/// whole shape is `None` (in [`Effect::Create::shape`]) for a column not declared by a column
+/// definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColumnShape {
-    pub nullable: bool,
-    pub has_default: bool,
+    pub nullable: Option<bool>,
+    pub has_default: Option<bool>,
+    pub data_type: Option<String>,
 }

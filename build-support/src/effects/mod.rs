@@ -24,6 +24,7 @@ use crate::model::{Effect, ObjectId, ObjectKind};
 
 pub(crate) use names::pg_object_name;
 pub use names::{ident_name, normalize, object_name};
+pub(crate) use types::{column_type, declared_type};
 
 /// What `statement` does to the schema, in order.
 pub fn of_statement(statement: &Statement, dialect: Dialect) -> Vec<Effect> {

@@ -21,6 +21,9 @@ pub(super) struct TableContext {
     /// The table's columns when the statement declares them all (`CREATE TABLE`).
     columns: Option<Vec<String>>,
     used_names: HashSet<String>,
+    /// MySQL: the table's character set is `binary` (its character columns are binary ones):
+    /// the types of its columns are not named.
+    binary_charset: bool,
 }
 
 impl TableContext {
@@ -29,6 +32,7 @@ impl TableContext {
             name,
             columns,
             used_names: HashSet::new(),
+            binary_charset: false,
         }
     }
 
@@ -99,6 +103,10 @@ impl Effects {
         let name = self.name(&create.name);
         let columns = create.columns.iter().map(|c| self.ident(&c.name)).collect();
         let mut table = TableContext::new(name, Some(columns));
+        table.binary_charset = self.dialect == Dialect::MySql && {
+            let options = create.table_options.to_string().to_ascii_lowercase();
+            options.contains("binary")
+        };
         self.push(creates(
             ObjectId::table(&table.name),
             create.if_not_exists,
@@ -142,7 +150,12 @@ impl Effects {
             on: None,
             references: None,
             columns: Vec::new(),
-            shape: column_shape(column, self.dialect),
+            shape: column_shape(column, self.dialect).map(|mut shape| {
+                if table.binary_charset {
+                    shape.data_type = None;
+                }
+                shape
+            }),
         });
         for option in &column.options {
             self.column_option(table, &name, option.name.as_ref(), &option.option);
@@ -341,10 +354,12 @@ impl Effects {
     }
 }
 
-/// What a column definition says for sure of NULL and defaults: nothing for a column that fills
-/// itself (serial, identity, generated, MySQL's `AUTO_INCREMENT` and other dialect options),
-/// nor for MySQL's `TIMESTAMP`, whose nullability and default depend on the server's
-/// `explicit_defaults_for_timestamp`.
+/// What a column definition says for sure of NULL, defaults and its type: no nullability or
+/// default for a column that fills itself (serial, identity, generated, MySQL's `AUTO_INCREMENT`
+/// and other dialect options), nor for MySQL's `TIMESTAMP`, whose nullability and default depend
+/// on the server's `explicit_defaults_for_timestamp`. On SQLite a `PRIMARY KEY` does not make the
+/// column NOT NULL (`PRAGMA table_info` says it allows NULL), and `DEFAULT NULL` is a default
+/// (`dflt_value` is `NULL`): neither is known there.
 fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
     let options = || column.options.iter().map(|o| &o.option);
     let fills_itself = column
@@ -363,15 +378,34 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
         });
     let server_decides = dialect == Dialect::MySql
         && matches!(column.data_type, sqlparser::ast::DataType::Timestamp(..));
+    let data_type = super::types::declared_type(&column.data_type, options(), dialect);
     if fills_itself || server_decides {
-        return None;
+        return Some(ColumnShape {
+            nullable: None,
+            has_default: None,
+            data_type,
+        });
     }
+    let not_null = options().any(|o| matches!(o, ColumnOption::NotNull));
+    let primary_key = options().any(|o| matches!(o, ColumnOption::PrimaryKey(_)));
+    let nullable = match (not_null || primary_key, dialect) {
+        (false, _) => Some(true),
+        (true, Dialect::Sqlite) if !not_null => None,
+        (true, _) => Some(false),
+    };
+    let default_null = options().any(
+        |o| matches!(o, ColumnOption::Default(e) if e.to_string().eq_ignore_ascii_case("NULL")),
+    );
+    // `DEFAULT NULL` is what a column without a default has (but SQLite keeps it).
+    let has_default = options().any(
+        |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
+    );
     Some(ColumnShape {
-        nullable: !options()
-            .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_))),
-        // `DEFAULT NULL` is what a column without a default has.
-        has_default: options().any(
-            |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
-        ),
+        nullable,
+        has_default: match (has_default, default_null && dialect == Dialect::Sqlite) {
+            (false, true) => None,
+            (has_default, _) => Some(has_default),
+        },
+        data_type,
     })
 }

@@ -2,13 +2,27 @@
 //! Flags an up script that changes a column that existed before it (`ALTER COLUMN … SET
 //! DEFAULT`, `DROP DEFAULT`, `SET NOT NULL`, `DROP NOT NULL`, `TYPE`; MySQL's `MODIFY` and
 //! `CHANGE`) when its down script does not touch that column again, and a down script that
-//! touches a column its up changed or dropped but leaves it allowing NULL, or with a default,
-//! where it did not before the up (or the other way round) — often a dropped column added back
-//! with a `DEFAULT` to fill the rows. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
-//! column as the earlier ups left it changes nothing and is not flagged. What the earlier ups
-//! say of a column is known from its definition and the `ALTER COLUMN`s after it, except for
-//! columns that fill themselves (serial, identity, generated) and columns under a constraint.
+//! touches a column its up changed or dropped (or whose table it dropped or rebuilt) but leaves
+//! it allowing NULL, with a default, or of a type where it did not before the up (or the other
+//! way round) — often a dropped column added back with a `DEFAULT` to fill the rows, or a type
+//! changed back to a near one (`text` where it was `varchar`). A column the up drops and adds
+//! back (or rebuilds with its table) with another nullability, default or type, and that the
+//! down does not touch, is flagged too. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
+//! column as the earlier ups left it changes nothing and is not flagged.
+//! What the earlier ups say of a column is known from its definition and the `ALTER COLUMN`s
+//! after it, except for the nullability and default of columns that fill themselves (serial,
+//! identity, generated) and of columns under a constraint.
 //!
+//! Types are compared as the server names them, as `verify` does: on PostgreSQL as
+//! `format_type` does (`int`, `int4` and `integer` are one type, as are `varchar` and
+//! `character varying`, `char(n)`, `character(n)` and `bpchar(n)`, `bool` and `boolean`,
+//! `timestamptz` and `timestamp with time zone`, `float8` and `double precision`; `serial` is
+//! `integer`, `bigserial` `bigint`); on MySQL and MariaDB as `COLUMN_TYPE` (`INTEGER` is `INT`);
+//! on SQLite by the declared type's text, whatever its affinity (`INT64` is not `BIGINT`). A
+//! type the check cannot name for sure is not compared: user-defined types (enums, domains),
+//! MySQL's integers with a display width, `BOOL`, `JSON` and `REAL` (the server's version or
+//! settings decide what they are).
+
 //! ## Why is this bad?
 //! After the down the column keeps the up's default, nullability or type: code written for the
 //! previous schema meets a column that rejects its rows, fills them differently, or holds
@@ -28,11 +42,19 @@
 //! ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
 //! ```
 //!
+//! A type changed back to what it was (`varchar`, not `text`):
+//! ```sql
+//! -- 20240102000000_limit_name.up.sql
+//! ALTER TABLE users ALTER COLUMN name TYPE varchar(255);
+//! -- 20240102000000_limit_name.down.sql
+//! ALTER TABLE users ALTER COLUMN name TYPE varchar;
+//! ```
+//!
 //! A column dropped by the up and added back by the down as it was:
 //! ```sql
-//! -- 20240102000000_drop_nickname.up.sql
+//! -- 20240103000000_drop_nickname.up.sql
 //! ALTER TABLE users DROP COLUMN nickname;
-//! -- 20240102000000_drop_nickname.down.sql
+//! -- 20240103000000_drop_nickname.down.sql
 //! ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT '';
 //! ALTER TABLE users ALTER COLUMN nickname DROP DEFAULT;
 //! ```
@@ -156,31 +178,20 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The columns the down touches but leaves with another nullability or default than before
-/// the up (a column the up dropped, added back with a `DEFAULT` to fill the rows, or nullable).
+/// The columns the down touches but leaves with another nullability, default or type than
+/// before the up (a column the up dropped, added back with a `DEFAULT` to fill the rows, or
+/// nullable; a type changed back to a near one, `text` for `varchar`).
 fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (index, table, column, difference) in &cx.facts.column_definitions_not_restored {
-        let mut what = Vec::new();
-        match difference.nullable {
-            Some(true) => {
-                what.push("allows NULL after the down script, and did not before the up script")
-            }
-            Some(false) => what
-                .push("is NOT NULL after the down script, and allowed NULL before the up script"),
-            None => {}
-        }
-        match difference.has_default {
-            Some(true) => {
-                what.push("has a default after the down script, and had none before the up script")
-            }
-            Some(false) => {
-                what.push("has no default after the down script, and had one before the up script")
-            }
-            None => {}
-        }
         let help = if difference.has_default == Some(true) {
             format!(
                 "a DEFAULT that fills the existing rows while the column is added back can be dropped right after: `ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT`"
+            )
+        } else if let Some((was, _)) = &difference.data_type
+            && cx.dialect == Dialect::Postgres
+        {
+            format!(
+                "give {table}.{column} back its type: `ALTER TABLE {table} ALTER COLUMN {column} TYPE {was}`"
             )
         } else {
             format!("give {table}.{column} back the definition it had before the up script")
@@ -190,12 +201,58 @@ fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 RULE.id,
                 Script::Down,
                 *index,
-                format!("column {table}.{column} {}", what.join(", and ")),
+                format!("column {table}.{column} {}", differences(difference)),
                 "leaves the column changed",
             )
             .with_help(help),
         );
     }
+    // Dropped and added back, or rebuilt with its table, by the up, and not touched by the down.
+    for (index, table, column, difference) in &cx.facts.column_definitions_left {
+        out.push(
+            cx.at_statement(
+                RULE.id,
+                Script::Up,
+                *index,
+                format!(
+                    "column {table}.{column} {}: the up script defines it anew and the down script does not touch it",
+                    differences(difference)
+                ),
+                "defines the column anew",
+            )
+            .with_help(format!(
+                "in the down script, give {table}.{column} back the definition it had before the up script"
+            )),
+        );
+    }
+}
+
+/// What differs, in words: "allows NULL after the down script, and did not before the up
+/// script, and …".
+fn differences(difference: &crate::analysis::ColumnDifference) -> String {
+    let mut what = Vec::new();
+    match difference.nullable {
+        Some(true) => {
+            what.push("allows NULL after the down script, and did not before the up script".into())
+        }
+        Some(false) => what.push(
+            "is NOT NULL after the down script, and allowed NULL before the up script".into(),
+        ),
+        None => {}
+    }
+    match difference.has_default {
+        Some(true) => what
+            .push("has a default after the down script, and had none before the up script".into()),
+        Some(false) => what
+            .push("has no default after the down script, and had one before the up script".into()),
+        None => {}
+    }
+    if let Some((was, now)) = &difference.data_type {
+        what.push(format!(
+            "is of type {now} after the down script, and was of type {was} before the up script"
+        ));
+    }
+    what.join(", and ")
 }
 
 #[cfg(test)]
@@ -494,6 +551,466 @@ mod cases {
                 found.contains("3_c.up.sql"),
                 *flagged,
                 "{earlier}\n{up}\n{found}"
+            );
+        }
+    }
+
+    /// (dialect, the first migration's up, the second's up and down, whether the second's down
+    /// is flagged for the type it leaves): the down gives the column another type than before
+    /// the up, as the server names types (synonyms are the same type; a type the model cannot
+    /// name for sure is not judged).
+    #[test]
+    fn columns_given_back_another_type() {
+        let pg = Dialect::Postgres;
+        let my = Dialect::MySql;
+        let lite = Dialect::Sqlite;
+        let pg_table = "CREATE TABLE crates (id INT PRIMARY KEY, features VARCHAR, uuid VARCHAR(40), name VARCHAR, hits INT, at TIMESTAMPTZ, tags TEXT[], price NUMERIC(10, 2), n SERIAL, done BOOL);";
+        let my_table = "CREATE TABLE crates (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, hits INT, wide INT(11), flag BOOL, doc JSON);";
+        let lite_table =
+            "CREATE TABLE crates (id INTEGER PRIMARY KEY, total BIGINT NOT NULL, name TEXT);";
+        let lite_rebuild = |total: &str| {
+            format!(
+                "CREATE TABLE crates_new (id INTEGER PRIMARY KEY, total {total} NOT NULL, name TEXT);\nINSERT INTO crates_new SELECT id, total, name FROM crates;\nDROP TABLE crates;\nALTER TABLE crates_new RENAME TO crates;"
+            )
+        };
+        let lite_up = lite_rebuild("NUMERIC");
+        let cases: Vec<(Dialect, &str, &str, String, bool)> = vec![
+            // varchar to jsonb and back to text: text is not varchar.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN features TYPE jsonb USING features::jsonb;",
+                "ALTER TABLE crates ALTER COLUMN features TYPE text;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN features TYPE jsonb USING features::jsonb;",
+                "ALTER TABLE crates ALTER COLUMN features TYPE character varying;".into(),
+                false,
+            ),
+            // varchar(40) given back as character(40).
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE uuid USING uuid::uuid;",
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE character(40);".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE uuid USING uuid::uuid;",
+                "ALTER TABLE crates ALTER COLUMN uuid TYPE character varying ( 40 );".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;".into(),
+                false,
+            ),
+            // Synonyms: int4 and integer are int, serial is integer, timestamptz, bool,
+            // decimal is numeric, an array of varchar is not one of text.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN hits TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN hits TYPE int4;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN hits TYPE int8;",
+                "ALTER TABLE crates ALTER COLUMN hits TYPE smallint;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN n TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN n TYPE integer;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN n TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN n TYPE numeric;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp;",
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp with time zone;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN at TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN at TYPE timestamp;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN done TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN done TYPE boolean USING done::boolean;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN price TYPE float8;",
+                "ALTER TABLE crates ALTER COLUMN price TYPE decimal(10,2);".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN price TYPE double precision;",
+                "ALTER TABLE crates ALTER COLUMN price TYPE numeric(12,2);".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN tags TYPE jsonb USING to_jsonb(tags);",
+                "ALTER TABLE crates ALTER COLUMN tags TYPE text[] USING ARRAY[]::text[];".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN tags TYPE jsonb USING to_jsonb(tags);",
+                "ALTER TABLE crates ALTER COLUMN tags TYPE varchar[] USING ARRAY[]::varchar[];"
+                    .into(),
+                true,
+            ),
+            // A primary key keeps the column's type known.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN id TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN id TYPE integer;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates ALTER COLUMN id TYPE bigint;",
+                "ALTER TABLE crates ALTER COLUMN id TYPE smallint;".into(),
+                true,
+            ),
+            // A dropped column added back, a dropped table created again.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name TEXT;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name CHARACTER VARYING;".into(),
+                false,
+            ),
+            (
+                pg,
+                pg_table,
+                "DROP TABLE crates;",
+                pg_table.replace("features VARCHAR", "features TEXT"),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "DROP TABLE crates;",
+                pg_table.replace("hits INT", "hits INTEGER"),
+                false,
+            ),
+            // Types the model does not name are not judged: an enum, a domain, an interval
+            // with fields, a varchar of a length in a unit.
+            (
+                pg,
+                "CREATE TYPE mood AS ENUM ('ok');\nCREATE DOMAIN code AS TEXT;\nCREATE TABLE crates (m mood, c code, d INTERVAL DAY);",
+                "ALTER TABLE crates ALTER COLUMN m TYPE text, ALTER COLUMN c TYPE text, ALTER COLUMN d TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN m TYPE varchar, ALTER COLUMN c TYPE varchar, ALTER COLUMN d TYPE interval;".into(),
+                false,
+            ),
+            // A table renamed keeps its columns.
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates RENAME TO packages;\nALTER TABLE packages ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE packages ALTER COLUMN name TYPE text;\nALTER TABLE packages RENAME TO crates;".into(),
+                true,
+            ),
+            (
+                pg,
+                pg_table,
+                "ALTER TABLE crates RENAME TO packages;\nALTER TABLE packages ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE packages ALTER COLUMN name TYPE varchar;\nALTER TABLE packages RENAME TO crates;".into(),
+                false,
+            ),
+            // What the earlier ups did to the column is not sure: a `CREATE TABLE IF NOT
+            // EXISTS` of a table that may exist, a statement sqlparser does not parse (its
+            // `SET STATISTICS`): the column's type is not judged.
+            (
+                pg,
+                "CREATE TABLE crates (id INT, name VARCHAR);\nCREATE TABLE IF NOT EXISTS crates (id INT, name TEXT);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;".into(),
+                false,
+            ),
+            (
+                pg,
+                "CREATE TABLE crates (id INT, name VARCHAR);\nALTER TABLE crates ALTER COLUMN name SET STATISTICS 100, ALTER COLUMN name TYPE text;",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;".into(),
+                false,
+            ),
+            // MySQL: MODIFY and CHANGE give the column its type.
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates MODIFY COLUMN title TEXT NOT NULL;".into(),
+                true,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates MODIFY COLUMN title VARCHAR(100) NOT NULL;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates CHANGE title name VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates CHANGE name title CHAR(100) NOT NULL;".into(),
+                true,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates CHANGE title name VARCHAR(200) NOT NULL;",
+                "ALTER TABLE crates CHANGE name title VARCHAR(100) NOT NULL;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY hits BIGINT;",
+                "ALTER TABLE crates MODIFY hits INTEGER;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY hits BIGINT;",
+                "ALTER TABLE crates MODIFY hits INT UNSIGNED;".into(),
+                true,
+            ),
+            // Display widths, BOOL and JSON are named differently by MySQL and MariaDB.
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY wide BIGINT;",
+                "ALTER TABLE crates MODIFY wide INT;".into(),
+                false,
+            ),
+            (
+                my,
+                my_table,
+                "ALTER TABLE crates MODIFY flag INT, MODIFY doc TEXT;",
+                "ALTER TABLE crates MODIFY flag TINYINT(1), MODIFY doc LONGTEXT;".into(),
+                false,
+            ),
+            // `CHARACTER SET binary` makes TEXT a BLOB, VARCHAR a VARBINARY.
+            (
+                my,
+                "CREATE TABLE crates (id INT, a TEXT CHARACTER SET binary);\nCREATE TABLE raw (b TEXT) DEFAULT CHARSET=binary;",
+                "ALTER TABLE crates MODIFY a LONGTEXT;\nALTER TABLE raw MODIFY b LONGTEXT;",
+                "ALTER TABLE crates MODIFY a BLOB;\nALTER TABLE raw MODIFY b BLOB;".into(),
+                false,
+            ),
+            // SQLite: the declared type, by its text (what `PRAGMA table_info` shows).
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("INT64"),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("bigint"),
+                false,
+            ),
+            (
+                lite,
+                lite_table,
+                &lite_up,
+                lite_rebuild("INTEGER"),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name VARCHAR(20);".into(),
+                true,
+            ),
+            (
+                lite,
+                lite_table,
+                "ALTER TABLE crates DROP COLUMN name;",
+                "ALTER TABLE crates ADD COLUMN name text;".into(),
+                false,
+            ),
+        ];
+        for (dialect, first, up, down, flagged) in &cases {
+            let files = [
+                ("1_a.up.sql", *first),
+                (
+                    "1_a.down.sql",
+                    "DROP TABLE IF EXISTS raw;\nDROP TABLE crates;",
+                ),
+                ("2_b.up.sql", *up),
+                ("2_b.down.sql", down.as_str()),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("2_b.down.sql") && found.contains("of type"),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// The finding names both types.
+    #[test]
+    fn the_types_are_named() {
+        let files = [
+            ("1_a.up.sql", "CREATE TABLE crates (id INT, name VARCHAR);"),
+            ("1_a.down.sql", "DROP TABLE crates;"),
+            (
+                "2_b.up.sql",
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar(255);",
+            ),
+            (
+                "2_b.down.sql",
+                "ALTER TABLE crates ALTER COLUMN name TYPE text;",
+            ),
+        ];
+        let found = check(Dialect::Postgres, &files, "column-change-not-reverted");
+        let words: String = found
+            .split_whitespace()
+            .filter(|w| *w != "│")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains("column crates.name is of type text after the down script, and was of type character varying before the up script"),
+            "{found}"
+        );
+        assert!(
+            words.contains("ALTER TABLE crates ALTER COLUMN name TYPE character varying"),
+            "{found}"
+        );
+    }
+
+    /// (dialect, the second migration's up and down, whether its up is flagged for a column it
+    /// defines anew that the down leaves so): the first creates `crates (id INTEGER PRIMARY
+    /// KEY, total BIGINT NOT NULL, name TEXT)`.
+    #[test]
+    fn columns_defined_anew_and_left() {
+        let pg = Dialect::Postgres;
+        let lite = Dialect::Sqlite;
+        let table =
+            "CREATE TABLE crates (id INTEGER PRIMARY KEY, total BIGINT NOT NULL, name TEXT);";
+        let cases: &[(Dialect, &str, &str, bool)] = &[
+            (
+                lite,
+                "ALTER TABLE crates ADD COLUMN seen BIGINT;\nALTER TABLE crates DROP COLUMN total;\nALTER TABLE crates ADD COLUMN total INT64 NULL;",
+                "ALTER TABLE crates DROP COLUMN seen;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "SELECT 1;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name TEXT;",
+                "SELECT 1;",
+                false,
+            ),
+            (
+                pg,
+                "DROP TABLE crates;\nCREATE TABLE crates (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL, name TEXT);",
+                "-- nothing\n",
+                true,
+            ),
+            (
+                pg,
+                "DROP TABLE crates;\nCREATE TABLE crates (id INTEGER PRIMARY KEY, total INT8 NOT NULL, name TEXT);",
+                "-- nothing\n",
+                false,
+            ),
+            // Altered by the up: flagged as not changed back, not as defined anew.
+            (
+                pg,
+                "ALTER TABLE crates ALTER COLUMN name TYPE varchar;",
+                "SELECT 1;",
+                false,
+            ),
+            // The down changes the table in a way the model does not follow: not judged.
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "ALTER TABLE crates ATTACH PARTITION crates_2024 FOR VALUES FROM (1) TO (2);",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE crates DROP COLUMN name;\nALTER TABLE crates ADD COLUMN name VARCHAR;",
+                "DO $$ BEGIN NULL; END $$;",
+                false,
+            ),
+        ];
+        for (dialect, up, down, flagged) in cases {
+            let files = [
+                ("1_a.up.sql", table),
+                ("1_a.down.sql", "DROP TABLE crates;"),
+                ("2_b.up.sql", *up),
+                ("2_b.down.sql", *down),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            let words = found.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                words.contains("defines the column anew"),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
             );
         }
     }

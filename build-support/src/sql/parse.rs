@@ -59,6 +59,10 @@ pub enum Syntax {
     AlterTable {
         added_columns: Vec<AddedColumn>,
         changed_columns: Vec<(Ident, &'static str)>,
+        /// The columns whose type its actions set (`ALTER COLUMN … TYPE`, MySQL's `MODIFY`, and
+        /// `CHANGE` under the new name), with the type as the server names it where that is
+        /// sure (see [`crate::effects::column_type`]).
+        set_types: Vec<(Ident, Option<String>)>,
     },
     /// `ALTER TYPE … ADD VALUE`.
     AlterTypeAddValue,
@@ -81,7 +85,7 @@ pub enum Syntax {
 }
 
 impl Syntax {
-    fn of(ast: Ast) -> Syntax {
+    fn of(ast: Ast, dialect: Dialect) -> Syntax {
         match ast {
             Ast::CreateIndex(create) => Syntax::CreateIndex {
                 concurrently: create.concurrently,
@@ -96,12 +100,17 @@ impl Syntax {
             Ast::AlterTable(alter) => {
                 let mut added_columns = Vec::new();
                 let mut changed_columns = Vec::new();
+                let mut set_types = Vec::new();
+                let type_of = |t: &sqlparser::ast::DataType| effects::column_type(t, dialect);
                 for op in alter.operations {
                     match op {
                         AlterTableOperation::AddColumn { column_def, .. } => {
                             added_columns.push(AddedColumn::of(&column_def));
                         }
                         AlterTableOperation::AlterColumn { column_name, op } => {
+                            if let AlterColumnOperation::SetDataType { data_type, .. } = &op {
+                                set_types.push((column_name.clone(), type_of(data_type)));
+                            }
                             let what = match op {
                                 AlterColumnOperation::SetNotNull => "makes it NOT NULL",
                                 AlterColumnOperation::DropNotNull => "makes it nullable",
@@ -112,10 +121,25 @@ impl Syntax {
                             };
                             changed_columns.push((column_name, what));
                         }
-                        AlterTableOperation::ModifyColumn { col_name, .. } => {
+                        AlterTableOperation::ModifyColumn {
+                            col_name,
+                            data_type,
+                            options,
+                            ..
+                        } => {
+                            let t = effects::declared_type(&data_type, options.iter(), dialect);
+                            set_types.push((col_name.clone(), t));
                             changed_columns.push((col_name, "redefines it"));
                         }
-                        AlterTableOperation::ChangeColumn { old_name, .. } => {
+                        AlterTableOperation::ChangeColumn {
+                            old_name,
+                            new_name,
+                            data_type,
+                            options,
+                            ..
+                        } => {
+                            let t = effects::declared_type(&data_type, options.iter(), dialect);
+                            set_types.push((new_name, t));
                             changed_columns.push((old_name, "redefines it"));
                         }
                         _ => {}
@@ -124,6 +148,7 @@ impl Syntax {
                 Syntax::AlterTable {
                     added_columns,
                     changed_columns,
+                    set_types,
                 }
             }
             Ast::AlterType(alter) if matches!(alter.operation, AlterTypeOperation::AddValue(_)) => {
@@ -254,7 +279,11 @@ fn parse_statement(
         Ok(Some(ast)) => {
             let effects = effects::of_statement(&ast, dialect);
             let ops = ops::of(&ast, dialect);
-            (StatementKind::Parsed(Syntax::of(ast)), effects, ops)
+            (
+                StatementKind::Parsed(Syntax::of(ast, dialect)),
+                effects,
+                ops,
+            )
         }
         Ok(None) => match unparsed::recognize(sql, dialect) {
             Some(form) => (StatementKind::Recognized(form.id), form.effects, form.ops),

@@ -78,6 +78,11 @@ pub struct MigrationFacts {
     /// point of the script (the up made it, or the down renamed its table away and kept it):
     /// (statement, object).
     pub down_creates_existing: Vec<(usize, ObjectId)>,
+    /// Objects that existed before the migration and that an up statement removed (dropped,
+    /// or gone with the table or, on PostgreSQL, the column it was on): (statement, object).
+    pub dropped_by_up: Vec<(usize, ObjectId)>,
+    /// Of those, the ones still missing after the down: (up statement, object).
+    pub drops_not_restored: Vec<(usize, ObjectId)>,
     /// Renames in the up (statement, from, to) that the down does not rename back.
     pub renames_not_reversed: Vec<(usize, ObjectId, ObjectId)>,
     /// The up runs something whose effects are unknown (a `DO` block): the down is not judged.
@@ -261,7 +266,7 @@ fn replay_up(
     for (i, statement) in facts.up.statements.iter_mut().enumerate() {
         // What the statement does not name, as the schema stands before it.
         for op in &mut statement.ops {
-            op.resolve(catalog);
+            catalog.resolve(op);
             // The tables it locks without naming them count as touched.
             for table in op.resolved_tables() {
                 let id = ObjectId::table(table);
@@ -332,9 +337,42 @@ fn replay_up(
             &mut facts.preexisting_tables,
             &mut facts.named_indexes,
         );
+        // What the statement may remove of what existed before the migration: what it drops,
+        // and what is on the tables it drops or drops a column of.
+        let mut candidates: Vec<ObjectId> = Vec::new();
+        for effect in &statement.effects {
+            if let Effect::Drop { object, .. } = effect
+                && catalog.exists(object)
+                && !catalog.is_uncertain(object)
+            {
+                candidates.push(object.clone());
+                let table = match object.kind {
+                    ObjectKind::Table => Some(object.clone()),
+                    ObjectKind::Column => object.parent.clone().map(ObjectId::table),
+                    _ => None,
+                };
+                if let Some(table) = table {
+                    candidates.extend(catalog.dependents(&table));
+                }
+            }
+        }
+        // What this migration made, or renamed to (as SQLite's rebuild renames the old table
+        // away), with what is on it, did not exist under that name before.
+        candidates.retain(|o| {
+            let made_table = o
+                .parent
+                .as_ref()
+                .is_some_and(|t| facts.made.contains(&ObjectId::table(t.clone())));
+            !facts.made.contains(o) && !made_table && !implicitly_named(o)
+        });
         events.clear();
         catalog.apply_statement(&statement.effects, version, events);
         catalog.apply_ops(&statement.ops);
+        for object in candidates {
+            if !catalog.exists(&object) && !facts.dropped_by_up.iter().any(|(_, o)| *o == object) {
+                facts.dropped_by_up.push((i, object));
+            }
+        }
         // A table that existed before, renamed after the up added columns or constraints to
         // it, takes them along: they are still this migration's, under the new name. (A table
         // the up made and renamed, as SQLite rebuilds one, replaces the old one whole.)
@@ -494,6 +532,13 @@ fn try_down(
         .collect();
     let mut gone: HashSet<ObjectId> = HashSet::new();
     let mut cascaded = false;
+    // What the up removed for good (not made again by it).
+    let removed: Vec<(usize, ObjectId)> = facts
+        .dropped_by_up
+        .iter()
+        .filter(|(_, o)| !catalog.exists(o))
+        .cloned()
+        .collect();
     catalog.begin();
     for (k, statement) in down.statements.iter().enumerate() {
         let dropped_tables: HashSet<&str> = statement
@@ -612,6 +657,12 @@ fn try_down(
                 catalog.exists(id) && !catalog.is_uncertain(id) && !created_in_down.contains(id)
             })
             .cloned()
+            .collect();
+    }
+    if !unknown_cascade && !down.effects().any(|(_, e)| matches!(e, Effect::Opaque)) {
+        facts.drops_not_restored = removed
+            .into_iter()
+            .filter(|(_, o)| !catalog.exists(o) && !catalog.is_uncertain(o))
             .collect();
     }
     facts.renames_not_reversed = renames

@@ -34,6 +34,7 @@ mod constraint_missing_not_valid;
 mod damaged_lock;
 mod definition_not_restored;
 mod down_creates_existing_object;
+mod down_does_not_restore;
 mod down_drop_order;
 mod down_drops_foreign_object;
 mod down_leaves_object;
@@ -180,6 +181,7 @@ pub static RULES: &[Rule] = &[
     down_drops_foreign_object::RULE,
     down_drop_order::RULE,
     down_creates_existing_object::RULE,
+    down_does_not_restore::RULE,
     down_rename_not_reversed::RULE,
     definition_not_restored::RULE,
     column_change_not_reverted::RULE,

@@ -46,6 +46,7 @@ rule_ids! {
     DownDropsForeignObject = "down-drops-foreign-object",
     DownDropOrder = "down-drop-order",
     DownCreatesExistingObject = "down-creates-existing-object",
+    DownDoesNotRestore = "down-does-not-restore",
     DownRenameNotReversed = "down-rename-not-reversed",
     DefinitionNotRestored = "definition-not-restored",
     ColumnChangeNotReverted = "column-change-not-reverted",
@@ -108,6 +109,7 @@ impl RuleId {
             | R::DownDropsForeignObject
             | R::DownDropOrder
             | R::DownCreatesExistingObject
+            | R::DownDoesNotRestore
             | R::DownRenameNotReversed
             | R::DefinitionNotRestored
             | R::ColumnChangeNotReverted

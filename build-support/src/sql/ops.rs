@@ -9,9 +9,7 @@ use sqlparser::ast::{
 };
 
 use crate::Dialect;
-use crate::catalog::Catalog;
 use crate::effects::{ident_name, object_name};
-use crate::model::ObjectId;
 
 /// One operation of a statement on one table (or index).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +41,7 @@ pub enum Op {
         table: String,
         cascade: bool,
         /// The other tables dropping it locks, as the schema model knew them just before the
-        /// statement (filled by the replay, [`Op::resolve`]): those its foreign keys
+        /// statement (filled by the replay, `Catalog::resolve`): those its foreign keys
         /// reference (their foreign key triggers go with it), with `CASCADE` those whose
         /// foreign keys reference it (the constraints go), and the partitioned table it is a
         /// partition of.
@@ -67,7 +65,7 @@ pub enum Op {
         cascade: bool,
         /// With `CASCADE`: the tables whose foreign keys reference `table`, and those that
         /// reference them in turn, as the schema model knew them just before the statement
-        /// (filled by the replay, [`Op::resolve`]): they are emptied too.
+        /// (filled by the replay, `Catalog::resolve`): they are emptied too.
         cascade_to: Vec<String>,
     },
     /// A statement that takes ACCESS EXCLUSIVE on `table` and does nothing else the model
@@ -201,7 +199,7 @@ pub enum Alter {
     DropColumn {
         column: String,
         /// The other tables the foreign keys on the column reference, as the schema model
-        /// knew them just before the statement (filled by the replay, [`Op::resolve`]): the
+        /// knew them just before the statement (filled by the replay, `Catalog::resolve`): the
         /// constraints go with the column.
         references: Vec<String>,
     },
@@ -246,7 +244,7 @@ pub enum Alter {
         /// `CASCADE`: the foreign keys that rely on it go too.
         cascade: bool,
         /// The other tables it locks, as the schema model knew them just before the
-        /// statement (filled by the replay, [`Op::resolve`]): for a foreign key the table it
+        /// statement (filled by the replay, `Catalog::resolve`): for a foreign key the table it
         /// references; with `CASCADE`, for any other constraint, the tables whose foreign keys
         /// reference its table (the model does not know which key each relies on, so all).
         references: Vec<String>,
@@ -265,7 +263,7 @@ pub enum Alter {
         /// `ATTACH PARTITION … DEFAULT`: it becomes the default partition.
         default: bool,
         /// The table's default partition, as the schema model knew it just before the
-        /// statement (filled by the replay, [`Op::resolve`]): its rows are checked against
+        /// statement (filled by the replay, `Catalog::resolve`): its rows are checked against
         /// the new partition's bounds.
         default_partition: Option<String>,
     },
@@ -322,85 +320,7 @@ pub enum DefaultKind {
 }
 
 impl Op {
-    /// Fills in what the statement does not name and the lock model needs, from the schema
-    /// model as it stands just before the statement: the table a dropped foreign key
-    /// references (also one dropped with its column), the other tables a dropped table
-    /// locks, the tables a `TRUNCATE … CASCADE` reaches, the default partition an `ATTACH
-    /// PARTITION` checks. What the model does not know stays empty.
-    pub(crate) fn resolve(&mut self, catalog: &Catalog) {
-        match self {
-            Op::Alter {
-                table,
-                action:
-                    Alter::DropConstraint {
-                        name,
-                        cascade,
-                        references,
-                    },
-            } => {
-                let referenced = catalog
-                    .get(&ObjectId::constraint(table.clone(), name.clone()))
-                    .and_then(|c| c.references.clone());
-                *references = match referenced {
-                    Some(referenced) => vec![referenced],
-                    None if *cascade => {
-                        let mut from = catalog.referencing(table);
-                        from.retain(|t| t != table);
-                        from
-                    }
-                    None => Vec::new(),
-                };
-            }
-            Op::Alter {
-                table,
-                action:
-                    Alter::AttachPartition {
-                        default_partition, ..
-                    },
-            } => *default_partition = catalog.default_partition(table),
-            Op::Alter {
-                table,
-                action: Alter::DropColumn { column, references },
-            } => *references = catalog.referenced_through(table, column),
-            Op::DropTable {
-                table,
-                cascade,
-                others,
-            } => {
-                let mut tables = catalog.referenced_by(table);
-                if *cascade {
-                    tables.extend(catalog.referencing(table));
-                }
-                tables.extend(catalog.partition_of(table));
-                tables.retain(|t| t != table);
-                tables.sort();
-                tables.dedup();
-                *others = tables;
-            }
-            Op::Truncate {
-                table,
-                cascade: true,
-                cascade_to,
-            } => {
-                // Recursively: the tables that reference those it reaches are emptied too.
-                let mut reached: Vec<String> = Vec::new();
-                let mut next = vec![table.clone()];
-                while let Some(t) = next.pop() {
-                    for from in catalog.referencing(&t) {
-                        if from != *table && !reached.contains(&from) {
-                            reached.push(from.clone());
-                            next.push(from);
-                        }
-                    }
-                }
-                reached.sort();
-                *cascade_to = reached;
-            }
-            _ => {}
-        }
-    }
-
-    /// The tables [`Op::resolve`] found that the operation locks without naming them.
+    /// The tables `Catalog::resolve` found that the operation locks without naming them.
     pub fn resolved_tables(&self) -> Vec<&str> {
         let names: Box<dyn Iterator<Item = &String>> = match self {
             Op::Alter { action, .. } => match action {

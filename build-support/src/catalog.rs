@@ -663,6 +663,86 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// Fills in what an operation's statement does not name and the lock model needs, from the schema
+    /// model as it stands just before the statement: the table a dropped foreign key
+    /// references (also one dropped with its column), the other tables a dropped table
+    /// locks, the tables a `TRUNCATE … CASCADE` reaches, the default partition an `ATTACH
+    /// PARTITION` checks. What the model does not know stays empty.
+    pub(crate) fn resolve(&self, op: &mut Op) {
+        match op {
+            Op::Alter {
+                table,
+                action:
+                    Alter::DropConstraint {
+                        name,
+                        cascade,
+                        references,
+                    },
+            } => {
+                let referenced = self
+                    .get(&ObjectId::constraint(table.clone(), name.clone()))
+                    .and_then(|c| c.references.clone());
+                *references = match referenced {
+                    Some(referenced) => vec![referenced],
+                    None if *cascade => {
+                        let mut from = self.referencing(table);
+                        from.retain(|t| t != table);
+                        from
+                    }
+                    None => Vec::new(),
+                };
+            }
+            Op::Alter {
+                table,
+                action:
+                    Alter::AttachPartition {
+                        default_partition, ..
+                    },
+            } => *default_partition = self.default_partition(table),
+            Op::Alter {
+                table,
+                action: Alter::DropColumn { column, references },
+            } => *references = self.referenced_through(table, column),
+            Op::DropTable {
+                table,
+                cascade,
+                others,
+            } => {
+                let mut tables = self.referenced_by(table);
+                if *cascade {
+                    tables.extend(self.referencing(table));
+                }
+                tables.extend(self.partition_of(table));
+                tables.retain(|t| t != table);
+                tables.sort();
+                tables.dedup();
+                *others = tables;
+            }
+            Op::Truncate {
+                table,
+                cascade: true,
+                cascade_to,
+            } => {
+                // Recursively: the tables that reference those it reaches are emptied too.
+                let mut reached: Vec<String> = Vec::new();
+                let mut next = vec![table.clone()];
+                while let Some(t) = next.pop() {
+                    for from in self.referencing(&t) {
+                        if from != *table && !reached.contains(&from) {
+                            reached.push(from.clone());
+                            next.push(from);
+                        }
+                    }
+                }
+                reached.sort();
+                *cascade_to = reached;
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,85 +889,5 @@ mod tests {
             &mut ev,
         );
         assert!(ev.is_empty(), "opaque: absence proves nothing");
-    }
-}
-
-impl Catalog {
-    /// Fills in what an operation's statement does not name and the lock model needs, from the schema
-    /// model as it stands just before the statement: the table a dropped foreign key
-    /// references (also one dropped with its column), the other tables a dropped table
-    /// locks, the tables a `TRUNCATE … CASCADE` reaches, the default partition an `ATTACH
-    /// PARTITION` checks. What the model does not know stays empty.
-    pub(crate) fn resolve(&self, op: &mut Op) {
-        match op {
-            Op::Alter {
-                table,
-                action:
-                    Alter::DropConstraint {
-                        name,
-                        cascade,
-                        references,
-                    },
-            } => {
-                let referenced = self
-                    .get(&ObjectId::constraint(table.clone(), name.clone()))
-                    .and_then(|c| c.references.clone());
-                *references = match referenced {
-                    Some(referenced) => vec![referenced],
-                    None if *cascade => {
-                        let mut from = self.referencing(table);
-                        from.retain(|t| t != table);
-                        from
-                    }
-                    None => Vec::new(),
-                };
-            }
-            Op::Alter {
-                table,
-                action:
-                    Alter::AttachPartition {
-                        default_partition, ..
-                    },
-            } => *default_partition = self.default_partition(table),
-            Op::Alter {
-                table,
-                action: Alter::DropColumn { column, references },
-            } => *references = self.referenced_through(table, column),
-            Op::DropTable {
-                table,
-                cascade,
-                others,
-            } => {
-                let mut tables = self.referenced_by(table);
-                if *cascade {
-                    tables.extend(self.referencing(table));
-                }
-                tables.extend(self.partition_of(table));
-                tables.retain(|t| t != table);
-                tables.sort();
-                tables.dedup();
-                *others = tables;
-            }
-            Op::Truncate {
-                table,
-                cascade: true,
-                cascade_to,
-            } => {
-                // Recursively: the tables that reference those it reaches are emptied too.
-                let mut reached: Vec<String> = Vec::new();
-                let mut next = vec![table.clone()];
-                while let Some(t) = next.pop() {
-                    for from in self.referencing(&t) {
-                        if from != *table && !reached.contains(&from) {
-                            reached.push(from.clone());
-                            next.push(from);
-                        }
-                    }
-                }
-                reached.sort();
-                *cascade_to = reached;
-            }
-            _ => {}
-        }
     }
 }

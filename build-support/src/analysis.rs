@@ -352,7 +352,13 @@ fn replay_up(
                     _ => None,
                 };
                 if let Some(table) = table {
-                    candidates.extend(catalog.dependents(&table));
+                    // Of the constraints that go along, only foreign keys: a key's name is also
+                    // its index's, which `ALTER INDEX … RENAME` changes behind the model's back.
+                    let along = catalog.dependents(&table).into_iter().filter(|o| {
+                        o.kind != ObjectKind::Constraint
+                            || catalog.get(o).is_some_and(|c| c.references.is_some())
+                    });
+                    candidates.extend(along);
                 }
             }
         }

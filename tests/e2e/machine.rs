@@ -36,7 +36,11 @@ fn lint_and_check_print_versioned_json_documents() {
     insta::assert_json_snapshot!("lint", lint, { ".findings[].doc" => "[doc]" });
 
     let db = TestDb::sqlite();
-    std::fs::write(p.migrations().join("2_drop_legacy.down.sql"), "SELECT 1;\n").unwrap();
+    std::fs::write(
+        p.migrations().join("2_drop_legacy.down.sql"),
+        "ALTER TABLE users ADD COLUMN legacy TEXT;\n",
+    )
+    .unwrap();
     expect(p.on(&db, &["up", "--to", "1"]), 0);
     let check = json(&expect(p.on(&db, &["check", "--format", "json"]), 1).stdout);
     insta::assert_json_snapshot!("check", check, { ".findings[].doc" => "[doc]" });

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::chaos::run::run_bounded;
-use crate::corpus::{self, History, convert};
+use crate::corpus::{self, History};
 use crate::{Result, flags::Flags, workspace_root};
 
 const USAGE: &str = "\
@@ -208,25 +208,15 @@ pub fn main(args: Vec<String>) -> Result<()> {
 }
 
 fn one(opts: &Options, bin: &Path, mirrors: &Path, h: &History) -> Result<Compared> {
-    let gitdir = mirrors.join(h.repo.replace('/', "+")).join("repo");
-    if !gitdir.is_dir() {
-        return Err(format!(
-            "no mirror at {}: fetch github:{} first",
-            gitdir.display(),
-            h.repo
-        ));
-    }
-    let tmp = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let raw = tmp.path().join("raw");
-    let flat = tmp.path().join("flat");
-    let cwd = tmp.path().join("cwd");
-    for d in [&raw, &flat, &cwd.join("src")] {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    corpus::extract(&gitdir, &h.path, &raw)?;
-    let files = convert::read_dir(&raw.join(&h.path))?;
-    let converted = convert::convert(&files, h.layout, h.setup.as_deref());
-    converted.write(&flat)?;
+    // `_tmp` holds the directory until the end (`_` would drop it at once).
+    let corpus::Checkout {
+        tmp: _tmp,
+        flat,
+        cwd,
+        ..
+    } = corpus::Checkout::of(mirrors, h)?;
+    let src = cwd.join("src");
+    std::fs::create_dir(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
     // A package whose config turns the style rules on and names the server version, so that
     // both tools judge the same rules for the same server.
     let mut manifest = format!(

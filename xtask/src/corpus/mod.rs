@@ -266,29 +266,16 @@ fn one(
     runtime: &tokio::runtime::Runtime,
     h: &History,
 ) -> std::result::Result<Measured, String> {
-    let gitdir = mirrors.join(h.repo.replace('/', "+")).join("repo");
-    if !gitdir.is_dir() {
-        return Err(format!(
-            "no mirror at {}: fetch github:{} first",
-            gitdir.display(),
-            h.repo
-        ));
-    }
-    let tmp = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let raw = tmp.path().join("raw");
-    let flat = tmp.path().join("flat");
-    let cwd = tmp.path().join("cwd");
-    for d in [&raw, &flat, &cwd] {
-        std::fs::create_dir(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    extract(&gitdir, &h.path, &raw)?;
-    let files = convert::read_dir(&raw.join(&h.path))?;
-    let converted = convert::convert(&files, h.layout, h.setup.as_deref());
+    let Checkout {
+        tmp,
+        flat,
+        cwd,
+        converted,
+    } = Checkout::of(mirrors, h)?;
     eprintln!("   converted {} migration(s)", converted.migrations);
     for note in &converted.notes {
         eprintln!("   note: {note}");
     }
-    converted.write(&flat)?;
     let name = safe(&h.label());
     let write = |file: String, text: &str| {
         let path = opts.out.join(file);
@@ -397,8 +384,50 @@ fn one(
     })
 }
 
+/// One history taken out of its mirror and converted to this tool's layout, in a temporary
+/// directory (gone when this is dropped): the flat migrations, and an empty working directory
+/// to run the tool from.
+pub(crate) struct Checkout {
+    pub tmp: tempfile::TempDir,
+    pub flat: PathBuf,
+    pub cwd: PathBuf,
+    pub converted: convert::Converted,
+}
+
+impl Checkout {
+    /// The history `h` from its mirror under `mirrors` (`<owner>+<name>/repo`).
+    pub(crate) fn of(mirrors: &Path, h: &History) -> Result<Checkout> {
+        let gitdir = mirrors.join(h.repo.replace('/', "+")).join("repo");
+        if !gitdir.is_dir() {
+            return Err(format!(
+                "no mirror at {}: fetch github:{} first",
+                gitdir.display(),
+                h.repo
+            ));
+        }
+        let tmp =
+            tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+        let raw = tmp.path().join("raw");
+        let flat = tmp.path().join("flat");
+        let cwd = tmp.path().join("cwd");
+        for d in [&raw, &flat, &cwd] {
+            std::fs::create_dir(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        }
+        extract(&gitdir, &h.path, &raw)?;
+        let files = convert::read_dir(&raw.join(&h.path))?;
+        let converted = convert::convert(&files, h.layout, h.setup.as_deref());
+        converted.write(&flat)?;
+        Ok(Checkout {
+            tmp,
+            flat,
+            cwd,
+            converted,
+        })
+    }
+}
+
 /// `git archive HEAD -- path | tar -x -C dir`.
-pub(crate) fn extract(gitdir: &Path, path: &str, dir: &Path) -> std::result::Result<(), String> {
+fn extract(gitdir: &Path, path: &str, dir: &Path) -> std::result::Result<(), String> {
     let mut archive = Command::new("git")
         .arg("--git-dir")
         .arg(gitdir)

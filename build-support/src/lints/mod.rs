@@ -700,6 +700,20 @@ pub(crate) mod test_support {
         );
         check_with(config, bad, rule)
     }
+
+    /// For a rule that is `allow` by default (the style rules): quiet on `bad` as configured
+    /// out of the box, then [`bad_not_good_with`] with the rule at `warn`, on PostgreSQL.
+    pub fn allowed_bad_not_good(rule: &str, bad: &[(&str, &str)], good: &[(&str, &str)]) -> String {
+        assert_eq!(
+            check(Dialect::Postgres, bad, rule),
+            "",
+            "{rule} is not `allow` by default"
+        );
+        let enabled = LintConfig::new(Dialect::Postgres)
+            .with_levels([(rule, "warn")])
+            .unwrap();
+        bad_not_good_with(&enabled, rule, bad, good)
+    }
 }
 
 #[cfg(test)]

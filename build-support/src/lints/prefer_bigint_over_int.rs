@@ -58,9 +58,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::Dialect;
-    use crate::lints::LintConfig;
-    use crate::lints::test_support::{bad_not_good_with, check};
+    use crate::lints::test_support::allowed_bad_not_good;
 
     #[test]
     fn bad_and_good() {
@@ -71,13 +69,7 @@ mod tests {
             ),
             ("1_init.down.sql", "SELECT 1;"),
         ];
-        // `allow` by default.
-        assert_eq!(check(Dialect::Postgres, &bad, "prefer-bigint-over-int"), "");
-        let enabled = LintConfig::new(Dialect::Postgres)
-            .with_levels([("prefer-bigint-over-int", "warn")])
-            .unwrap();
-        insta::assert_snapshot!(bad_not_good_with(
-            &enabled,
+        insta::assert_snapshot!(allowed_bad_not_good(
             "prefer-bigint-over-int",
             &bad,
             &[

@@ -57,9 +57,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::Dialect;
-    use crate::lints::LintConfig;
-    use crate::lints::test_support::{bad_not_good_with, check};
+    use crate::lints::test_support::allowed_bad_not_good;
 
     #[test]
     fn bad_and_good() {
@@ -70,13 +68,7 @@ mod tests {
             ),
             ("1_init.down.sql", "SELECT 1;"),
         ];
-        // `allow` by default.
-        assert_eq!(check(Dialect::Postgres, &bad, "prefer-timestamptz"), "");
-        let enabled = LintConfig::new(Dialect::Postgres)
-            .with_levels([("prefer-timestamptz", "warn")])
-            .unwrap();
-        insta::assert_snapshot!(bad_not_good_with(
-            &enabled,
+        insta::assert_snapshot!(allowed_bad_not_good(
             "prefer-timestamptz",
             &bad,
             &[

@@ -41,7 +41,7 @@ pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
     let mut rows = vec![Row::Status {
         benchmark: "lint (PostgreSQL dialect)",
         n: set.n,
-        samples,
+        samples: samples.clone(),
         target,
     }];
     let squawk = squawk(ctx, set)?;
@@ -50,7 +50,7 @@ pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
             benchmark: "lint vs squawk (floor: squawk, up files)",
             n: set.n,
             floor: squawk_samples.clone(),
-            ours: rows_samples(&rows),
+            ours: samples,
             target: 1.0,
         });
     }
@@ -78,24 +78,10 @@ pub fn bench(ctx: &Ctx, set: &BenchSet) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// The samples of the lint row just made.
-fn rows_samples(rows: &[Row]) -> Samples {
-    match rows.first() {
-        Some(Row::Status { samples, .. }) => samples.clone(),
-        _ => Samples::default(),
-    }
-}
-
 /// squawk (`squawk-cli` on PyPI), the peer, on the same set's up scripts (it has no down
 /// scripts to read), when it is on PATH: its samples and peak memory; `None` without it.
 fn squawk(ctx: &Ctx, set: &BenchSet) -> Result<Option<(Samples, Option<usize>)>> {
-    let found = std::process::Command::new("squawk")
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
+    if crate::process::require("squawk", "pip install squawk-cli").is_err() {
         progress("squawk is not on PATH (pip install squawk-cli): no lint row against it");
         return Ok(None);
     }

@@ -18,21 +18,23 @@ pub fn require(program: &str, hint: &str) -> Result<()> {
 /// Runs `cmd` to completion with stdin closed, capturing stdout and stderr; fails unless it
 /// exits with status 0. `what` names the step in messages.
 pub fn run(cmd: &mut Command, what: &str) -> Result<Output> {
+    let output = captured(cmd, what)?;
+    check(&output, what)?;
+    Ok(output)
+}
+
+/// Runs `cmd` to completion with stdin closed, capturing stdout and stderr, whatever its exit.
+fn captured(cmd: &mut Command, what: &str) -> Result<Output> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let output = cmd.output().map_err(|e| spawn_error(cmd, what, &e))?;
-    check(&output, what)?;
-    Ok(output)
+    cmd.output().map_err(|e| spawn_error(cmd, what, &e))
 }
 
 /// Like [`run`], but exit status 1 passes too: a checker's "it found something" (lint's error
 /// findings, squawk's violations), which a benchmark of it expects.
 pub fn run_checker(cmd: &mut Command, what: &str) -> Result<Output> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let output = cmd.output().map_err(|e| spawn_error(cmd, what, &e))?;
+    let output = captured(cmd, what)?;
     if output.status.code() != Some(1) {
         check(&output, what)?;
     }

@@ -1060,14 +1060,11 @@ impl Columns {
             else {
                 continue;
             };
-            let Some(table) = statement.effects.iter().find_map(|e| match e {
-                Effect::Use { object } if object.kind == ObjectKind::Table => Some(&object.name),
-                _ => None,
-            }) else {
+            let Some(table) = statement.used_table() else {
                 continue;
             };
             for (column, what) in changed_columns {
-                let key = (table.clone(), ident_name(column, dialect));
+                let key = (table.to_owned(), ident_name(column, dialect));
                 touch(self, &key, i);
                 altered.insert(key.clone());
                 let mut known = self.get(&key);
@@ -1084,7 +1081,7 @@ impl Columns {
                 self.insert(key, known);
             }
             for (column, data_type) in set_types {
-                let key = (table.clone(), ident_name(column, dialect));
+                let key = (table.to_owned(), ident_name(column, dialect));
                 touch(self, &key, i);
                 altered.insert(key.clone());
                 let mut known = self.get(&key);

@@ -33,11 +33,7 @@ fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let Some(Syntax::AlterTable { added_columns, .. }) = statement.syntax() else {
             continue;
         };
-        // The table's normalised name, as the effects give it.
-        let Some(table) = statement.effects.iter().find_map(|e| match e {
-            Effect::Use { object } if object.kind == ObjectKind::Table => Some(&object.name),
-            _ => None,
-        }) else {
+        let Some(table) = statement.used_table() else {
             continue;
         };
         if !cx.facts.preexisting_tables.contains(table) || emptied_before(cx, index, table) {

@@ -86,10 +86,7 @@ pub(super) fn column_changes(
     else {
         return None;
     };
-    let table = s.effects.iter().find_map(|e| match e {
-        Effect::Use { object } if object.kind == ObjectKind::Table => Some(object.name.clone()),
-        _ => None,
-    })?;
+    let table = s.used_table()?.to_owned();
     let columns = changed_columns
         .iter()
         .map(|(column, what)| (ident_name(column, dialect), *what))

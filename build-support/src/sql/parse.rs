@@ -14,7 +14,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 use super::ops::{self, Op};
 use super::split::{PIECE, SplitError, Statement, for_each_statement, offset_from};
 use super::unparsed;
-use crate::model::Effect;
+use crate::model::{Effect, ObjectKind};
 use crate::{Dialect, effects};
 
 /// One statement of a script with what the checker knows about it.
@@ -242,6 +242,17 @@ impl ParsedStatement {
 
     pub fn text<'a>(&self, script: &'a str) -> &'a str {
         &script[self.span.clone()]
+    }
+
+    /// The first table its effects use, normalised as they name it: for an `ALTER TABLE`, the
+    /// table it alters.
+    pub fn used_table(&self) -> Option<&str> {
+        self.effects.iter().find_map(|e| match e {
+            Effect::Use { object } if object.kind == ObjectKind::Table => {
+                Some(object.name.as_str())
+            }
+            _ => None,
+        })
     }
 }
 

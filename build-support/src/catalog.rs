@@ -258,28 +258,24 @@ impl Catalog {
     /// The tables other than `table` that `table`'s constraints reference (its foreign keys),
     /// sorted.
     pub fn referenced_by(&self, table: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .tables
-            .get(table)
-            .into_iter()
-            .flat_map(|t| t.constraints.values())
-            .filter_map(|c| c.references.clone())
-            .filter(|r| r != table)
-            .collect();
-        out.sort();
-        out.dedup();
-        out
+        self.referenced(table, None)
     }
 
     /// The tables other than `table` that the constraints on `table`'s column `column`
     /// reference (its foreign keys, which go with the column), sorted.
     pub fn referenced_through(&self, table: &str, column: &str) -> Vec<String> {
+        self.referenced(table, Some(column))
+    }
+
+    /// The tables other than `table` its constraints reference, only those on `column` if
+    /// one is given; sorted.
+    fn referenced(&self, table: &str, column: Option<&str>) -> Vec<String> {
         let mut out: Vec<String> = self
             .tables
             .get(table)
             .into_iter()
             .flat_map(|t| t.constraints.values())
-            .filter(|c| c.columns.iter().any(|c| c == column))
+            .filter(|c| column.is_none_or(|column| c.columns.iter().any(|c| c == column)))
             .filter_map(|c| c.references.clone())
             .filter(|r| r != table)
             .collect();

@@ -664,8 +664,6 @@ fn try_down(
             })
             .cloned()
             .collect();
-    }
-    if !unknown_cascade && !down.effects().any(|(_, e)| matches!(e, Effect::Opaque)) {
         facts.drops_not_restored = removed
             .into_iter()
             .filter(|(_, o)| !catalog.exists(o) && !catalog.is_uncertain(o))

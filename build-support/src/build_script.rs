@@ -226,7 +226,10 @@ pub fn run(manifest_dir: &Path, dir: &Path) -> Result<BuildReport, String> {
                 .push(format!("cargo:rerun-if-changed={}", file.display()));
         }
         let versions = branch.branch_migrations.iter().map(|(v, _)| *v);
-        (lint_config.with_undeployed(versions), branch.conflicts)
+        let lint_config = lint_config
+            .with_undeployed(versions)
+            .with_on_main(branch.on_main);
+        (lint_config, branch.conflicts)
     };
     #[cfg(not(feature = "git"))]
     let conflicts: Vec<crate::Finding> = Vec::new();

@@ -88,6 +88,9 @@ pub struct BranchCheck {
     pub branch_migrations: Vec<(i64, PathBuf)>,
     /// The newest version on the main branch.
     pub main_newest: Option<i64>,
+    /// The versions committed on the main branch, when git could tell: also on the main branch
+    /// itself, where conflicts are not checked. A migration not among them is new here.
+    pub on_main: Option<BTreeSet<i64>>,
     /// Files whose change means the answer may change (for `cargo:rerun-if-changed`); every
     /// one exists, and the `.git` directory itself is never among them.
     pub watch: Vec<PathBuf>,
@@ -223,10 +226,14 @@ fn check(
             (label, theirs.clone(), theirs)
         }
         None if on_main => {
-            return Err(format!(
-                "on the main branch ({}): branch conflicts are not checked",
-                main.name
-            ));
+            return Ok(BranchCheck {
+                skipped: Some(format!(
+                    "on the main branch ({}): branch conflicts are not checked",
+                    main.name
+                )),
+                on_main: Some(versions(&repo.tree_migrations(&head_commit, &rel)?)),
+                ..BranchCheck::default()
+            });
         }
         None => (main.label.clone(), main.commit.clone(), main.commit.clone()),
     };
@@ -274,6 +281,7 @@ fn check(
     };
     let found = branch_conflicts(&sides, set, dialect);
     Ok(BranchCheck {
+        on_main: Some(versions(&main_files)),
         main_branch: Some(main_label),
         main_newest: found.main_newest,
         branch_migrations: found
@@ -284,6 +292,15 @@ fn check(
         conflicts: found.findings,
         ..BranchCheck::default()
     })
+}
+
+/// The versions of the migration files among `files` (names in a tree).
+fn versions(files: &BTreeMap<String, Oid>) -> BTreeSet<i64> {
+    files
+        .keys()
+        .filter_map(|name| parse_file_name(name).ok().flatten())
+        .map(|name| name.version)
+        .collect()
 }
 
 /// Finds the main branch: the configured name, else the remote's HEAD, else `main` or

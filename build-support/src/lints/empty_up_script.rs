@@ -1,8 +1,9 @@
 //! ## What it does
 //! Flags an up script with no statement in it (empty, or only comments) that is still to be
-//! written: the file `cargo migrate new` writes, untouched, or the newest migration of the set.
-//! An empty up with later migrations after it is a placeholder kept in the history, which
-//! `placeholder-migration` reports as a warning instead.
+//! written: the file `cargo migrate new` writes, untouched, or a migration not deployed yet —
+//! one not committed on the main branch where git can tell, else the newest of the set. Any
+//! other empty up is a placeholder kept in the history, which `placeholder-migration` reports
+//! as a warning instead.
 //!
 //! ## Why is this bad?
 //! `up` records the migration as applied although nothing ran. When the SQL is written into it
@@ -62,20 +63,26 @@ pub(super) fn allowed_here(cx: &Cx<'_>) -> bool {
 }
 
 /// An empty up that cannot be a placeholder kept in the history: the template, untouched, or
-/// the newest migration (the one not applied anywhere yet, as far as the files can tell).
+/// a migration not applied anywhere yet. Where git can tell, that is one not committed on the
+/// main branch (new on this branch, or not committed at all); without git, the newest one.
 pub(super) fn still_to_write(cx: &Cx<'_>) -> bool {
+    let version = cx.migration.version;
     cx.migration.up.text.contains(TEMPLATE_LINE)
-        || cx
-            .set
-            .migrations
-            .last()
-            .is_some_and(|m| m.version == cx.migration.version)
+        || match cx.on_main {
+            Some(on_main) => !on_main.contains(&version),
+            None => cx
+                .set
+                .migrations
+                .last()
+                .is_some_and(|m| m.version == version),
+        }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::Dialect;
-    use crate::lints::test_support::check;
+    use crate::lints::LintConfig;
+    use crate::lints::test_support::{check, check_with};
 
     #[test]
     fn bad_and_good() {
@@ -168,6 +175,45 @@ mod tests {
                 ),
                 (*error, *warning, ""),
                 "{files:?}\n{errors}\n{warnings}"
+            );
+        }
+    }
+
+    /// Where git tells which migrations the main branch has, an empty up committed there is a
+    /// placeholder even when it is the newest; one the main branch does not have is new here
+    /// (on this branch, or not committed), even with later migrations after it.
+    #[test]
+    fn git_tells_what_is_deployed() {
+        let files = [
+            ("1_a.up.sql", "-- nothing left to do: moved to 2\n"),
+            ("1_a.down.sql", ""),
+            ("2_b.up.sql", "-- kept so that the numbers stay\n"),
+            ("2_b.down.sql", ""),
+        ];
+        // (versions on main, reported by `empty-up-script`, by `placeholder-migration`)
+        let cases: &[(&[i64], &[&str], &[&str])] = &[
+            (&[1, 2], &[], &["1_a", "2_b"]),
+            (&[1], &["2_b"], &["1_a"]),
+            (&[2], &["1_a"], &["2_b"]),
+            (&[], &["1_a", "2_b"], &[]),
+        ];
+        for (on_main, errors, warnings) in cases {
+            let config = LintConfig::new(Dialect::Postgres)
+                .with_on_main(Some(on_main.iter().copied().collect()));
+            let reported = |rule: &str| -> Vec<&str> {
+                let out = check_with(&config, &files, rule);
+                ["1_a", "2_b"]
+                    .into_iter()
+                    .filter(|m| out.contains(&format!("{m}.up.sql")))
+                    .collect()
+            };
+            assert_eq!(
+                (
+                    reported("empty-up-script"),
+                    reported("placeholder-migration")
+                ),
+                (errors.to_vec(), warnings.to_vec()),
+                "on main: {on_main:?}"
             );
         }
     }

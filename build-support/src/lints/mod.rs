@@ -235,6 +235,9 @@ pub struct LintConfig {
     /// The migrations this branch added (not on the main branch, so deployed nowhere yet): the
     /// tables they create are empty wherever the migrations after them will run.
     pub undeployed: BTreeSet<i64>,
+    /// The versions committed on the main branch, when git could tell (see
+    /// [`BranchCheck::on_main`](crate::git::BranchCheck)); `None` without git.
+    pub on_main: Option<BTreeSet<i64>>,
 }
 
 impl LintConfig {
@@ -244,12 +247,19 @@ impl LintConfig {
             levels: BTreeMap::new(),
             version: ServerVersion::default_for(dialect),
             undeployed: BTreeSet::new(),
+            on_main: None,
         }
     }
 
     /// The versions of the migrations this branch added (from the branch check).
     pub fn with_undeployed(mut self, versions: impl IntoIterator<Item = i64>) -> Self {
         self.undeployed = versions.into_iter().collect();
+        self
+    }
+
+    /// The versions committed on the main branch (from the branch check), when git could tell.
+    pub fn with_on_main(mut self, versions: Option<BTreeSet<i64>>) -> Self {
+        self.on_main = versions;
         self
     }
 
@@ -321,6 +331,8 @@ pub struct Cx<'a> {
     /// The tables created by migrations that are new on this branch (see
     /// [`LintConfig::undeployed`]).
     pub undeployed_tables: &'a HashSet<String>,
+    /// The versions committed on the main branch (see [`LintConfig::on_main`]).
+    pub on_main: Option<&'a BTreeSet<i64>>,
 }
 
 /// Which script of the migration a finding points into.
@@ -554,6 +566,7 @@ pub fn lint_analysis(set: &MigrationSet, analysis: &Analysis, config: &LintConfi
             dialect: config.dialect,
             version: config.version,
             undeployed_tables: &undeployed_tables,
+            on_main: config.on_main.as_ref(),
         };
         for rule in RULES {
             if let Some(check) = rule.check

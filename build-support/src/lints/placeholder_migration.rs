@@ -1,13 +1,14 @@
 //! ## What it does
-//! Flags, as a warning, an up script with no statement in it (empty, or only comments) that has
-//! later migrations after it: a placeholder kept in the history, such as the number of a
+//! Flags, as a warning, an up script with no statement in it (empty, or only comments) that is
+//! already deployed: committed on the main branch where git can tell, else one with later
+//! migrations after it. It is a placeholder kept in the history, such as the number of a
 //! migration that was moved or squashed.
 //!
 //! ## Why is this bad?
 //! Usually it is not: databases that applied it record it, and it changes nothing. It is worth
 //! a look because an empty up that was meant to hold a change never runs it anywhere. The
-//! template `cargo migrate new` writes and an empty newest migration are `empty-up-script`
-//! errors instead.
+//! template `cargo migrate new` writes and an empty up not deployed yet (new on this branch,
+//! or the newest without git) are `empty-up-script` errors instead.
 //!
 //! ## Example
 //! ```sql

@@ -137,7 +137,9 @@ pub fn branch(ctx: &Ctx, set: &MigrationSet) -> BranchCheck {
 /// Lints the set with the configured dialect, levels and server version; the migrations the
 /// branch added are not deployed yet.
 pub fn findings(ctx: &Ctx, set: &MigrationSet, branch: &BranchCheck) -> Result<Vec<Finding>> {
-    let config = config(ctx)?.with_undeployed(branch.branch_migrations.iter().map(|(v, _)| *v));
+    let config = config(ctx)?
+        .with_undeployed(branch.branch_migrations.iter().map(|(v, _)| *v))
+        .with_on_main(branch.on_main.clone());
     Ok(lint(set, &config))
 }
 

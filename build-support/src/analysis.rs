@@ -127,6 +127,9 @@ pub struct MigrationFacts {
 pub struct ColumnDifference {
     pub nullable: Option<bool>,
     pub has_default: Option<bool>,
+    /// Both have a default, and they differ: (before the up, after the down), reduced for
+    /// comparison.
+    pub default: Option<(String, String)>,
     pub data_type: Option<(String, String)>,
 }
 
@@ -923,6 +926,8 @@ type ColumnKey = (String, String);
 struct Known {
     nullable: Option<bool>,
     has_default: Option<bool>,
+    /// With `has_default` true: the default, reduced for comparison, where known.
+    default: Option<String>,
     data_type: Option<String>,
 }
 
@@ -1053,6 +1058,7 @@ impl Columns {
             let Some(crate::sql::Syntax::AlterTable {
                 changed_columns,
                 set_types,
+                set_defaults,
                 ..
             }) = statement.syntax()
             else {
@@ -1070,9 +1076,19 @@ impl Columns {
                 match *what {
                     "makes it NOT NULL" => known.nullable = Some(false),
                     "makes it nullable" => known.nullable = Some(true),
-                    // `SET DEFAULT NULL` drops it, and the syntax keeps no expression.
-                    "sets its default" => known.has_default = None,
-                    "drops its default" => known.has_default = Some(false),
+                    "sets its default" => {
+                        let set = set_defaults
+                            .iter()
+                            .find(|(c, _)| ident_name(c, dialect) == key.1)
+                            .map(|(_, default)| default.clone());
+                        // `SET DEFAULT NULL` drops it.
+                        (known.has_default, known.default) = match set {
+                            Some(Some(default)) => (Some(true), Some(default)),
+                            Some(None) => (Some(false), None),
+                            None => (None, None),
+                        };
+                    }
+                    "drops its default" => (known.has_default, known.default) = (Some(false), None),
                     "changes its type" => {}
                     _ => known = Known::default(),
                 }
@@ -1106,6 +1122,7 @@ impl Columns {
                         Known {
                             nullable: shape.nullable,
                             has_default: shape.has_default,
+                            default: shape.default.clone(),
                             data_type: shape.data_type.clone(),
                         },
                     ),
@@ -1228,6 +1245,10 @@ fn difference(before: &Known, after: &Known) -> Option<ColumnDifference> {
         nullable: differs(before.nullable, after.nullable).then_some(after.nullable == Some(true)),
         has_default: differs(before.has_default, after.has_default)
             .then_some(after.has_default == Some(true)),
+        default: match (&before.default, &after.default) {
+            (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
+            _ => None,
+        },
         data_type: match (&before.data_type, &after.data_type) {
             (Some(was), Some(now)) if was != now => Some((was.clone(), now.clone())),
             _ => None,
@@ -1235,6 +1256,7 @@ fn difference(before: &Known, after: &Known) -> Option<ColumnDifference> {
     };
     let any = difference.nullable.is_some()
         || difference.has_default.is_some()
+        || difference.default.is_some()
         || difference.data_type.is_some();
     any.then_some(difference)
 }

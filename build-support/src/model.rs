@@ -133,5 +133,7 @@ pub enum Effect {
 pub struct ColumnShape {
     pub nullable: Option<bool>,
     pub has_default: Option<bool>,
+    /// The default, reduced for comparison (see `effects::default_text`), when it has one.
+    pub default: Option<String>,
     pub data_type: Option<String>,
 }

@@ -5,6 +5,7 @@
 //! regard to case, quoted or not, so there every name is lower-cased.
 
 mod alter;
+mod defaults;
 mod expr;
 mod names;
 mod objects;
@@ -22,6 +23,7 @@ use sqlparser::ast::{
 use crate::Dialect;
 use crate::model::{Effect, ObjectId, ObjectKind};
 
+pub(crate) use defaults::default_text;
 pub(crate) use names::pg_object_name;
 pub use names::{ident_name, normalize, object_name};
 pub(crate) use types::{column_type, declared_type};

@@ -383,6 +383,7 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
         return Some(ColumnShape {
             nullable: None,
             has_default: None,
+            default: None,
             data_type,
         });
     }
@@ -397,15 +398,20 @@ fn column_shape(column: &ColumnDef, dialect: Dialect) -> Option<ColumnShape> {
         |o| matches!(o, ColumnOption::Default(e) if e.to_string().eq_ignore_ascii_case("NULL")),
     );
     // `DEFAULT NULL` is what a column without a default has (but SQLite keeps it).
-    let has_default = options().any(
-        |o| matches!(o, ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL")),
-    );
+    let default = options().find_map(|o| match o {
+        ColumnOption::Default(e) if !e.to_string().eq_ignore_ascii_case("NULL") => {
+            Some(super::default_text(&e.to_string(), dialect))
+        }
+        _ => None,
+    });
+    let has_default = default.is_some();
     Some(ColumnShape {
         nullable,
         has_default: match (has_default, default_null && dialect == Dialect::Sqlite) {
             (false, true) => None,
             (has_default, _) => Some(has_default),
         },
+        default,
         data_type,
     })
 }

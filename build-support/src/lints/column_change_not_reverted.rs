@@ -9,6 +9,12 @@
 //! back (or rebuilds with its table) with another nullability, default or type, and that the
 //! down does not touch, is flagged too. A `SET NOT NULL` or `DROP NOT NULL` that leaves the
 //! column as the earlier ups left it changes nothing and is not flagged.
+//! A column with a default before the up and another default after the down is flagged too.
+//! Defaults are compared as the server stores them, erring toward "the same": casts, quotes
+//! around a literal, the case of keywords, outer parentheses, the spelling of booleans and
+//! numbers (`0.00` is `0`) and, on MySQL, of the current timestamp (`now()` is
+//! `CURRENT_TIMESTAMP`) make no difference; on PostgreSQL `now()` and `CURRENT_TIMESTAMP` do,
+//! as the server stores them differently.
 //! What the earlier ups say of a column is known from its definition and the `ALTER COLUMN`s
 //! after it, except for the nullability and default of columns that fill themselves (serial,
 //! identity, generated) and of columns under a constraint.
@@ -184,6 +190,10 @@ fn not_restored(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             format!(
                 "a DEFAULT that fills the existing rows while the column is added back can be dropped right after: `ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT`"
             )
+        } else if let Some((was, _)) = &difference.default {
+            format!(
+                "give {table}.{column} back its default in the down script (`ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT …`; before the up script it was {was})"
+            )
         } else if let Some((was, _)) = &difference.data_type
             && cx.dialect == Dialect::Postgres
         {
@@ -243,6 +253,11 @@ fn differences(difference: &crate::analysis::ColumnDifference) -> String {
         Some(false) => what
             .push("has no default after the down script, and had one before the up script".into()),
         None => {}
+    }
+    if let Some((was, now)) = &difference.default {
+        what.push(format!(
+            "has the default {now} after the down script, and had {was} before the up script"
+        ));
     }
     if let Some((was, now)) = &difference.data_type {
         what.push(format!(
@@ -341,6 +356,116 @@ mod cases {
             let found = check(*dialect, &files, "column-change-not-reverted");
             assert_eq!(
                 !found.is_empty(),
+                *flagged,
+                "{dialect:?} {up}\n{down}\n{found}"
+            );
+        }
+    }
+
+    /// (dialect, the third migration's up and down, whether it is flagged): the down gives a
+    /// column a default, as the server stores it, other than the one it had before the up. The
+    /// first migration creates `releases (id INT, version TEXT, yanked BOOLEAN NOT NULL DEFAULT
+    /// false, made <timestamp> DEFAULT CURRENT_TIMESTAMP)`, the second sets version's default.
+    #[test]
+    fn defaults_given_back_another_value() {
+        let pg = Dialect::Postgres;
+        let my = Dialect::MySql;
+        let cases: &[(Dialect, &str, &str, bool)] = &[
+            // Set by an ALTER COLUMN, lost when the column is added back.
+            (
+                pg,
+                "ALTER TABLE releases DROP COLUMN version;",
+                "ALTER TABLE releases ADD COLUMN version TEXT;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases DROP COLUMN version;",
+                "ALTER TABLE releases ADD COLUMN version TEXT DEFAULT '0.1.0'::text;",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases ALTER COLUMN version SET DEFAULT '1.0.0';",
+                "ALTER TABLE releases ALTER COLUMN version SET DEFAULT '0.0.1';",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases ALTER COLUMN version SET DEFAULT '1.0.0';",
+                "ALTER TABLE releases ALTER COLUMN version SET DEFAULT ('0.1.0');",
+                false,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases DROP COLUMN yanked;",
+                "ALTER TABLE releases ADD COLUMN yanked BOOLEAN NOT NULL DEFAULT TRUE;",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases DROP COLUMN yanked;",
+                "ALTER TABLE releases ADD COLUMN yanked BOOL NOT NULL DEFAULT 'f';",
+                false,
+            ),
+            // PostgreSQL stores `now()` and `CURRENT_TIMESTAMP` as written.
+            (
+                pg,
+                "ALTER TABLE releases ALTER COLUMN made DROP DEFAULT;",
+                "ALTER TABLE releases ALTER COLUMN made SET DEFAULT now();",
+                true,
+            ),
+            (
+                pg,
+                "ALTER TABLE releases ALTER COLUMN made DROP DEFAULT;",
+                "ALTER TABLE releases ALTER COLUMN made SET DEFAULT current_timestamp;",
+                false,
+            ),
+            // MySQL stores both as CURRENT_TIMESTAMP, and a boolean as 0 or 1.
+            (
+                my,
+                "ALTER TABLE releases ALTER COLUMN made DROP DEFAULT;",
+                "ALTER TABLE releases ALTER COLUMN made SET DEFAULT now();",
+                false,
+            ),
+            (
+                my,
+                "ALTER TABLE releases DROP COLUMN yanked;",
+                "ALTER TABLE releases ADD COLUMN yanked BOOLEAN NOT NULL DEFAULT 0;",
+                false,
+            ),
+            (
+                my,
+                "ALTER TABLE releases DROP COLUMN yanked;",
+                "ALTER TABLE releases ADD COLUMN yanked BOOLEAN NOT NULL DEFAULT 1;",
+                true,
+            ),
+        ];
+        for (dialect, up, down, flagged) in cases {
+            let made = match dialect {
+                Dialect::MySql => "DATETIME",
+                _ => "TIMESTAMP",
+            };
+            let create = format!(
+                "CREATE TABLE releases (id INT, version TEXT, yanked BOOLEAN NOT NULL DEFAULT false, made {made} DEFAULT CURRENT_TIMESTAMP);"
+            );
+            let files = [
+                ("1_a.up.sql", create.as_str()),
+                ("1_a.down.sql", "DROP TABLE releases;"),
+                (
+                    "2_b.up.sql",
+                    "ALTER TABLE releases ALTER COLUMN version SET DEFAULT '0.1.0';",
+                ),
+                (
+                    "2_b.down.sql",
+                    "ALTER TABLE releases ALTER COLUMN version DROP DEFAULT;",
+                ),
+                ("3_c.up.sql", *up),
+                ("3_c.down.sql", *down),
+            ];
+            let found = check(*dialect, &files, "column-change-not-reverted");
+            assert_eq!(
+                found.contains("3_c"),
                 *flagged,
                 "{dialect:?} {up}\n{down}\n{found}"
             );

@@ -63,6 +63,9 @@ pub enum Syntax {
         /// `CHANGE` under the new name), with the type as the server names it where that is
         /// sure (see [`crate::effects::column_type`]).
         set_types: Vec<(Ident, Option<String>)>,
+        /// The columns whose default `ALTER COLUMN … SET DEFAULT` sets, with the default
+        /// reduced for comparison (`None`: `SET DEFAULT NULL`, no default).
+        set_defaults: Vec<(Ident, Option<String>)>,
     },
     /// `ALTER TYPE … ADD VALUE`.
     AlterTypeAddValue,
@@ -101,6 +104,7 @@ impl Syntax {
                 let mut added_columns = Vec::new();
                 let mut changed_columns = Vec::new();
                 let mut set_types = Vec::new();
+                let mut set_defaults = Vec::new();
                 let type_of = |t: &sqlparser::ast::DataType| effects::column_type(t, dialect);
                 for op in alter.operations {
                     match op {
@@ -110,6 +114,12 @@ impl Syntax {
                         AlterTableOperation::AlterColumn { column_name, op } => {
                             if let AlterColumnOperation::SetDataType { data_type, .. } = &op {
                                 set_types.push((column_name.clone(), type_of(data_type)));
+                            }
+                            if let AlterColumnOperation::SetDefault { value } = &op {
+                                let text = value.to_string();
+                                let default = (!text.eq_ignore_ascii_case("NULL"))
+                                    .then(|| effects::default_text(&text, dialect));
+                                set_defaults.push((column_name.clone(), default));
                             }
                             let what = match op {
                                 AlterColumnOperation::SetNotNull => "makes it NOT NULL",
@@ -149,6 +159,7 @@ impl Syntax {
                     added_columns,
                     changed_columns,
                     set_types,
+                    set_defaults,
                 }
             }
             Ast::AlterType(alter) if matches!(alter.operation, AlterTypeOperation::AddValue(_)) => {
